@@ -1,0 +1,74 @@
+/**
+ * Entry point: parses argv, runs one command, and holds the only top-level catch. Screens (Ink,
+ * React) are loaded with dynamic imports only when shown, so `plan` never loads them.
+ */
+import { parseCliArgs, type ParsedArgs } from './cli/args.js';
+import { UserError } from './cli/errors.js';
+import { formatDevices, formatModels, formatPlan } from './cli/format.js';
+import { MAIN_HELP } from './cli/help.js';
+import { computePlan, planExitCode } from './commands/plan.js';
+import { loadCatalog } from './presets/load.js';
+
+declare const JETSON_VLLM_VERSION: string;
+
+function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function isColorWanted(args: ParsedArgs): boolean {
+  const noColorEnv = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  return !args.noColor && !noColorEnv && process.stdout.isTTY === true;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parseCliArgs(argv);
+  if (args.command === 'version') {
+    write(typeof JETSON_VLLM_VERSION === 'string' ? JETSON_VLLM_VERSION : 'dev');
+    return 0;
+  }
+  if (args.help || args.command === 'wizard') {
+    // The interactive wizard is a later issue; until then `jetson-vllm` shows how to plan.
+    write(MAIN_HELP);
+    return 0;
+  }
+  const catalog = await loadCatalog();
+  switch (args.command) {
+    case 'devices':
+      write(args.json ? JSON.stringify(catalog.devices, null, 2) : formatDevices(catalog));
+      return 0;
+    case 'models':
+      write(args.json ? JSON.stringify(catalog.models, null, 2) : formatModels(catalog));
+      return 0;
+    case 'plan': {
+      const plan = await computePlan(args.plan, catalog);
+      write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
+      return planExitCode(plan);
+    }
+    case 'help':
+      write(MAIN_HELP);
+      return 0;
+    default: {
+      const unreachable: never = args.command;
+      throw new Error(`unhandled command ${String(unreachable)}`);
+    }
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UserError) {
+      process.stderr.write(`jetson-vllm: ${error.message}${error.hint !== undefined ? ` (${error.hint})` : ''}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `jetson-vllm: internal error: ${message} (please report it; JETSON_VLLM_DEBUG=1 shows the stack)\n`,
+    );
+    if (process.env.JETSON_VLLM_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.exitCode = 1;
+  },
+);

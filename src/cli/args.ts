@@ -1,0 +1,115 @@
+/**
+ * Command-line parsing: the sub-command and its options (DESIGN.md §1). Errors are UserErrors.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { PlanOptions } from '../core/request.js';
+import { UserError } from './errors.js';
+
+export type Command = 'wizard' | 'plan' | 'devices' | 'models' | 'help' | 'version';
+
+export interface ParsedArgs {
+  command: Command;
+  plan: PlanOptions;
+  json: boolean;
+  noColor: boolean;
+  help: boolean;
+  root: string | undefined;
+}
+
+const planOptionSpec = {
+  device: { type: 'string' },
+  'device-memory': { type: 'string' },
+  model: { type: 'string' },
+  quant: { type: 'string' },
+  'vllm-version': { type: 'string' },
+  'max-model-len': { type: 'string' },
+  'max-num-seqs': { type: 'string' },
+  'max-num-batched-tokens': { type: 'string' },
+  'gpu-memory-utilization': { type: 'string' },
+  'swap-space': { type: 'string' },
+  'kv-cache-dtype': { type: 'string' },
+  'kv-cache-memory-bytes': { type: 'string' },
+  'enforce-eager': { type: 'boolean' },
+  'no-enforce-eager': { type: 'boolean' },
+  'block-size': { type: 'string' },
+  'num-gpu-blocks-override': { type: 'string' },
+  runtime: { type: 'string' },
+  image: { type: 'string' },
+  port: { type: 'string' },
+  'vllm-defaults': { type: 'boolean' },
+  root: { type: 'string' },
+  json: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const satisfies ParseArgsConfig['options'];
+
+const COMMANDS: readonly string[] = ['plan', 'devices', 'models', 'help'];
+
+/** Parses process.argv.slice(2). */
+export function parseCliArgs(argv: string[]): ParsedArgs {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: planOptionSpec,
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (error) {
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new UserError(
+      message.replace(/^Unknown option '(.+?)'.*/, "unknown option '$1'"),
+      'jetson-vllm --help lists the options',
+    );
+  }
+  const first = positionals[0];
+  if (positionals.length > 1)
+    throw new UserError(`unexpected argument "${positionals[1] ?? ''}"`, 'jetson-vllm --help lists the commands');
+  if (first !== undefined && !COMMANDS.includes(first)) {
+    throw new UserError(
+      `"${first}" is not a command: use plan, devices or models`,
+      'jetson-vllm --help lists the commands',
+    );
+  }
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k]) : undefined);
+  const bool = (k: string): boolean => values[k] === true;
+  let command: Command = (first as Command | undefined) ?? 'wizard';
+  if (bool('version')) command = 'version';
+  const plan: PlanOptions = {};
+  const map: [keyof PlanOptions, string][] = [
+    ['device', 'device'],
+    ['deviceMemory', 'device-memory'],
+    ['model', 'model'],
+    ['quant', 'quant'],
+    ['vllmVersion', 'vllm-version'],
+    ['maxModelLen', 'max-model-len'],
+    ['maxNumSeqs', 'max-num-seqs'],
+    ['maxNumBatchedTokens', 'max-num-batched-tokens'],
+    ['gpuMemoryUtilization', 'gpu-memory-utilization'],
+    ['swapSpace', 'swap-space'],
+    ['kvCacheDtype', 'kv-cache-dtype'],
+    ['kvCacheMemoryBytes', 'kv-cache-memory-bytes'],
+    ['blockSize', 'block-size'],
+    ['numGpuBlocksOverride', 'num-gpu-blocks-override'],
+    ['runtime', 'runtime'],
+    ['image', 'image'],
+    ['port', 'port'],
+  ];
+  for (const [key, flag] of map) {
+    const v = str(flag);
+    if (v !== undefined) (plan as Record<string, string>)[key] = v;
+  }
+  if (bool('enforce-eager')) plan.enforceEager = true;
+  if (bool('no-enforce-eager')) plan.noEnforceEager = true;
+  if (bool('vllm-defaults')) plan.vllmDefaults = true;
+  return {
+    command,
+    plan,
+    json: bool('json'),
+    noColor: bool('no-color'),
+    help: bool('help') || command === 'help',
+    root: str('root'),
+  };
+}

@@ -1,0 +1,34 @@
+/** Help texts, with examples. */
+export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA Jetson without being OOM-killed
+
+Usage:
+  jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
+  jetson-vllm devices             list device presets
+  jetson-vllm models              list model presets and their quantizations
+
+Plan options:
+  --device <id>                 a device preset (orin-nx-16gb, agx-orin-64gb, rtx-4090, …)
+  --device-memory <GiB>         override the total memory CUDA reports
+  --model <id|folder>           a preset id (qwen2.5-7b-instruct) or a folder with config.json
+  --quant <id>                  bf16, awq, gptq-int4, w4a16, fp8, gguf-q4_k_m, … (default: the first listed)
+  --vllm-version <x.y.z>        the vLLM the plan targets (default: the board's image, or the newest)
+  --max-model-len <n>           --max-num-seqs <n>          --max-num-batched-tokens <n>
+  --gpu-memory-utilization <f>  --swap-space <GiB>          --kv-cache-dtype auto|fp8|fp8_e4m3|fp8_e5m2
+  --kv-cache-memory-bytes <n>   --num-gpu-blocks-override <n>  --block-size <n>
+  --enforce-eager | --no-enforce-eager
+                                vLLM's own knobs: a knob you give is kept and judged; the rest are chosen
+  --vllm-defaults               leave the knobs you do not give at vLLM's defaults instead
+  --runtime docker|native       --image <ref>               --port <n>
+  --json                        the plan as one JSON object
+  --no-color                    no colour (NO_COLOR is honoured too)
+  -h, --help    -v, --version
+
+Exit codes: 0 fits or tight; 2 bad input; 3 would be killed or refused.
+
+Examples:
+  jetson-vllm plan --device orin-nx-16gb --model qwen2-7b-instruct --quant gguf-q4_k_m
+  jetson-vllm plan --device orin-nx-16gb --model qwen2-7b-instruct --quant gguf-q4_k_m \\
+      --vllm-version 0.6.3 --max-model-len 200 --max-num-seqs 1 --vllm-defaults
+  jetson-vllm plan --device orin-nano-8gb --model qwen3-4b --quant awq --max-model-len 8k --json
+  jetson-vllm plan --device agx-orin-64gb --model ./my-model-folder
+`;

@@ -1,0 +1,302 @@
+/**
+ * Turns command-line option strings into a plan request, checking every value against the catalog.
+ * Bad input becomes one line naming the value and what is accepted. Pure.
+ */
+import type { Knobs, DefaultsMode } from './planner.js';
+import type { PlanRequest, ResolvedDevice, ResolvedModel } from './plan.js';
+import type { Catalog, Device, QuantVariant } from './presets-schema.js';
+import { parseHfConfig } from './hf-config.js';
+import { GiB, parseByteSize } from './units.js';
+
+/** The planning options as the command line gives them (strings, unparsed). */
+export interface PlanOptions {
+  device?: string;
+  deviceMemory?: string;
+  model?: string;
+  quant?: string;
+  vllmVersion?: string;
+  maxModelLen?: string;
+  maxNumSeqs?: string;
+  maxNumBatchedTokens?: string;
+  gpuMemoryUtilization?: string;
+  swapSpace?: string;
+  kvCacheDtype?: string;
+  kvCacheMemoryBytes?: string;
+  enforceEager?: boolean;
+  noEnforceEager?: boolean;
+  blockSize?: string;
+  numGpuBlocksOverride?: string;
+  runtime?: string;
+  image?: string;
+  port?: string;
+  vllmDefaults?: boolean;
+}
+
+/** A local model folder as the shell read it. */
+export interface LocalModel {
+  path: string;
+  /** Parsed config.json, or null when the folder has none. */
+  config: unknown;
+  /** Sum of the *.safetensors file sizes, or null when there are none. */
+  safetensorsBytes: number | null;
+}
+
+export interface RequestEnv {
+  /** The device detected on this machine, if any. */
+  detected: ResolvedDevice | null;
+  localModel: LocalModel | null;
+  hfCacheDir: string;
+  /** The current folder (where a GGUF file is downloaded to). */
+  workDir: string;
+}
+
+export type RequestOutcome = { ok: true; request: PlanRequest } | { ok: false; message: string };
+
+const KV_DTYPES = ['auto', 'fp8', 'fp8_e4m3', 'fp8_e5m2'];
+const BLOCK_SIZES = [8, 16, 32, 64, 128];
+
+/** Parses a whole number, accepting vLLM's "32k" form; null when invalid. */
+export function parseCount(text: string): number | null {
+  const match = /^(\d+)([kK])?$/.exec(text.trim());
+  if (match === null) return null;
+  const value = Number(match[1]) * (match[2] !== undefined ? 1024 : 1);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The known ids closest to a mistyped one. */
+export function suggestIds(wrong: string, ids: string[], count = 3): string[] {
+  return [...ids]
+    .map((id) => ({ id, d: id.includes(wrong) || wrong.includes(id) ? 0 : distance(wrong, id) }))
+    .sort((a, b) => a.d - b.d || a.id.localeCompare(b.id))
+    .slice(0, count)
+    .map((x) => x.id);
+}
+
+/** Maps a device preset to the planner's device. */
+export function toResolvedDevice(d: Device, source: ResolvedDevice['source']): ResolvedDevice {
+  const base: ResolvedDevice = {
+    id: d.id,
+    name: d.name,
+    memTotalBytes: d.memTotalBytes,
+    isUnified: d.kind === 'jetson',
+    computeCapability: d.computeCapability,
+    source,
+    isVllmSupported: d.vllm.isSupported,
+    vllmReason: d.vllm.reason,
+  };
+  return d.soc === undefined ? base : { ...base, soc: d.soc };
+}
+
+/** Resolves options into a plan request, or one line of what is wrong. */
+export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: RequestEnv): RequestOutcome {
+  // Device
+  let device: ResolvedDevice;
+  if (options.device !== undefined) {
+    const preset = catalog.devices.find((d) => d.id === options.device);
+    if (preset === undefined) {
+      return {
+        ok: false,
+        message: `--device: "${options.device}" is not a device id; did you mean ${suggestIds(
+          options.device,
+          catalog.devices.map((d) => d.id),
+        ).join(', ')}? (jetson-vllm devices lists all)`,
+      };
+    }
+    device = toResolvedDevice(preset, 'preset');
+  } else if (env.detected !== null) {
+    device = env.detected;
+  } else {
+    return {
+      ok: false,
+      message: `--device is needed: no device was detected here; give one of ${catalog.devices
+        .filter((d) => d.vllm.isSupported)
+        .map((d) => d.id)
+        .join(', ')} (jetson-vllm devices lists all)`,
+    };
+  }
+  if (options.deviceMemory !== undefined) {
+    const gib = Number(options.deviceMemory);
+    if (!Number.isFinite(gib) || gib <= 0 || gib > 4096) {
+      return { ok: false, message: `--device-memory: "${options.deviceMemory}" is not a size in GiB (e.g. 15.3)` };
+    }
+    device = { ...device, memTotalBytes: Math.round(gib * GiB), source: 'override' };
+  }
+
+  // Model and quantization
+  if (options.model === undefined) {
+    return {
+      ok: false,
+      message: `--model is needed: a preset id (e.g. ${catalog.models
+        .slice(0, 3)
+        .map((m) => m.id)
+        .join(', ')}; jetson-vllm models lists all) or a local model folder`,
+    };
+  }
+  let model: ResolvedModel;
+  let quant: QuantVariant;
+  if (env.localModel !== null) {
+    const local = env.localModel;
+    if (local.config === null)
+      return {
+        ok: false,
+        message: `--model: ${local.path} has no config.json (a model folder needs config.json and *.safetensors)`,
+      };
+    const parsed = parseHfConfig(local.config, local.path);
+    if (!parsed.ok) return { ok: false, message: `--model: ${local.path}: ${parsed.problem}` };
+    model = {
+      id: local.path,
+      name: local.path,
+      repo: local.path,
+      arch: parsed.arch,
+      source: 'folder',
+      path: local.path,
+    };
+    quant = { ...parsed.quant, repo: 'local/model' };
+    if (local.safetensorsBytes !== null)
+      quant = { ...quant, sizeBytes: local.safetensorsBytes, sizeSource: 'published' };
+    if (options.quant !== undefined && options.quant !== quant.id) {
+      return {
+        ok: false,
+        message: `--quant: "${options.quant}" does not match the folder's own quantization (${quant.id}); leave --quant out for a local folder`,
+      };
+    }
+  } else {
+    const preset = catalog.models.find((m) => m.id === options.model);
+    if (preset === undefined) {
+      return {
+        ok: false,
+        message: `--model: "${options.model}" is not a model id or a folder; did you mean ${suggestIds(
+          options.model,
+          catalog.models.map((m) => m.id),
+        ).join(', ')}? (jetson-vllm models lists all)`,
+      };
+    }
+    model = { id: preset.id, name: preset.name, repo: preset.repo, arch: preset.arch, source: 'preset' };
+    const quantId = options.quant ?? preset.quants[0]?.id;
+    const found = preset.quants.find((q) => q.id === quantId);
+    if (found === undefined) {
+      return {
+        ok: false,
+        message: `--quant: "${options.quant ?? ''}" is not a quantization of ${preset.id}; it has ${preset.quants.map((q) => q.id).join(', ')}`,
+      };
+    }
+    quant = found;
+  }
+
+  // Knobs
+  const knobs: Knobs = {};
+  const counts: [keyof PlanOptions, keyof Knobs, string, number, number][] = [
+    ['maxModelLen', 'maxModelLen', '--max-model-len', 16, 10_000_000],
+    ['maxNumSeqs', 'maxNumSeqs', '--max-num-seqs', 1, 65536],
+    ['maxNumBatchedTokens', 'maxNumBatchedTokens', '--max-num-batched-tokens', 1, 10_000_000],
+    ['numGpuBlocksOverride', 'numGpuBlocksOverride', '--num-gpu-blocks-override', 1, 100_000_000],
+  ];
+  for (const [opt, key, flag, min, max] of counts) {
+    const raw = options[opt];
+    if (typeof raw !== 'string') continue;
+    const value = parseCount(raw);
+    if (value === null || value < min || value > max) {
+      return { ok: false, message: `${flag}: "${raw}" is not a whole number from ${min} to ${max} (e.g. 4096 or 4k)` };
+    }
+    (knobs as Record<string, number>)[key] = value;
+  }
+  if (options.gpuMemoryUtilization !== undefined) {
+    const u = Number(options.gpuMemoryUtilization);
+    if (options.gpuMemoryUtilization.trim() === '' || !Number.isFinite(u) || u <= 0 || u > 1) {
+      return {
+        ok: false,
+        message: `--gpu-memory-utilization: "${options.gpuMemoryUtilization}" is not a fraction between 0 and 1 (e.g. 0.5)`,
+      };
+    }
+    knobs.gpuMemoryUtilization = u;
+  }
+  if (options.swapSpace !== undefined) {
+    const g = Number(options.swapSpace);
+    if (options.swapSpace.trim() === '' || !Number.isFinite(g) || g < 0 || g > 1024) {
+      return {
+        ok: false,
+        message: `--swap-space: "${options.swapSpace}" is not a size in GiB from 0 to 1024 (e.g. 0)`,
+      };
+    }
+    knobs.swapSpaceGiB = g;
+  }
+  if (options.kvCacheDtype !== undefined) {
+    if (!KV_DTYPES.includes(options.kvCacheDtype)) {
+      return {
+        ok: false,
+        message: `--kv-cache-dtype: "${options.kvCacheDtype}" is not one of ${KV_DTYPES.join(', ')}`,
+      };
+    }
+    knobs.kvCacheDtype = options.kvCacheDtype;
+  }
+  if (options.kvCacheMemoryBytes !== undefined) {
+    const b = parseByteSize(options.kvCacheMemoryBytes);
+    if (b === null || b <= 0) {
+      return {
+        ok: false,
+        message: `--kv-cache-memory-bytes: "${options.kvCacheMemoryBytes}" is not a byte size (e.g. 2G = 2 GiB, 512M, or 2147483648)`,
+      };
+    }
+    knobs.kvCacheMemoryBytes = b;
+  }
+  if (options.blockSize !== undefined) {
+    const b = parseCount(options.blockSize);
+    if (b === null || !BLOCK_SIZES.includes(b)) {
+      return { ok: false, message: `--block-size: "${options.blockSize}" is not one of ${BLOCK_SIZES.join(', ')}` };
+    }
+    knobs.blockSize = b;
+  }
+  if (options.enforceEager === true && options.noEnforceEager === true) {
+    return { ok: false, message: '--enforce-eager and --no-enforce-eager: give one of them' };
+  }
+  if (options.enforceEager === true) knobs.enforceEager = true;
+  if (options.noEnforceEager === true) knobs.enforceEager = false;
+
+  // Runtime
+  let runtime: PlanRequest['runtime'] = null;
+  if (options.runtime !== undefined) {
+    if (options.runtime !== 'docker' && options.runtime !== 'native') {
+      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
+    }
+    runtime = options.runtime;
+  }
+  let port: number | null = null;
+  if (options.port !== undefined) {
+    const p = parseCount(options.port);
+    if (p === null || p < 1 || p > 65535)
+      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
+    port = p;
+  }
+  const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
+  return {
+    ok: true,
+    request: {
+      device,
+      model,
+      quant,
+      vllmVersion: options.vllmVersion ?? null,
+      knobs,
+      defaults,
+      runtime,
+      image: options.image ?? null,
+      port,
+      hfCacheDir: env.hfCacheDir,
+      workDir: env.workDir,
+    },
+  };
+}
