@@ -4,7 +4,8 @@
  */
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './cli/errors.js';
-import { formatDevices, formatModels, formatPlan } from './cli/format.js';
+import { formatCatalogFits, formatDevices, formatModels, formatPlan } from './cli/format.js';
+import { computeCatalogFits } from './commands/models.js';
 import { MAIN_HELP } from './cli/help.js';
 import { computePlan, planExitCode } from './commands/plan.js';
 import { loadCatalog } from './presets/load.js';
@@ -36,9 +37,15 @@ async function run(argv: string[]): Promise<number> {
     case 'devices':
       write(args.json ? JSON.stringify(catalog.devices, null, 2) : formatDevices(catalog));
       return 0;
-    case 'models':
-      write(args.json ? JSON.stringify(catalog.models, null, 2) : formatModels(catalog));
+    case 'models': {
+      if (args.plan.device === undefined) {
+        write(args.json ? JSON.stringify(catalog.models, null, 2) : formatModels(catalog));
+        return 0;
+      }
+      const fits = computeCatalogFits(args.plan, catalog);
+      write(args.json ? JSON.stringify(fits, null, 2) : formatCatalogFits(fits, args.plan.device));
       return 0;
+    }
     case 'plan': {
       const plan = await computePlan(args.plan, catalog);
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));

@@ -6,6 +6,7 @@ import type { Catalog } from '../core/presets-schema.js';
 import { computeParams } from '../core/model.js';
 import { estimateWeightBytes } from '../core/quantization.js';
 import { GiB } from '../core/units.js';
+import type { VariantFit } from '../commands/models.js';
 
 export interface Style {
   color: boolean;
@@ -114,4 +115,14 @@ export function formatModels(catalog: Catalog): string {
     return `${m.id.padEnd(30)} ${params.toFixed(1).padStart(5)}B ctx ${String(m.arch.maxPositionEmbeddings).padStart(6)}  ${sizes}`;
   });
   return [`${'id'.padEnd(30)} params ${'context'.padStart(10)}  quantizations (weights)`, ...rows].join('\n');
+}
+
+/** `jetson-vllm models --device <id>`: every variant with its verdict and the longest context that fits. */
+export function formatCatalogFits(rows: VariantFit[], deviceId: string): string {
+  const lines = [`on ${deviceId} (planner's choices; the verdict is for the planned context):`, `${'model'.padEnd(30)} ${'quant'.padEnd(14)} ${'weights'.padStart(9)}  ${'verdict'.padEnd(11)} longest context`];
+  for (const r of rows) {
+    const ctx = r.maxModelLen === null ? '-' : String(r.maxModelLen);
+    lines.push(`${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`);
+  }
+  return lines.join('\n');
 }

@@ -388,10 +388,31 @@ function findRefusal(args: {
   // V1 get_kv_cache_config checks the available memory before any block override applies.
   const kvForCheck = s.kvCacheMemoryBytes ?? available;
   if (info.engine === 'v1' && bytesPerSequence > kvForCheck) {
+    const estimate = estimateMaxModelLen(input, kvForCheck);
     return {
       reason: 'max-len',
-      message: `To serve at least one request with the model's max seq len (${s.maxModelLen}), (${gib(bytesPerSequence)} KV cache is needed, which is larger than the available KV cache memory (${gib(kvForCheck)}).`,
+      message: `To serve at least one request with the model's max seq len (${s.maxModelLen}), (${gib(bytesPerSequence)} KV cache is needed, which is larger than the available KV cache memory (${gib(kvForCheck)}).${estimate > 0 ? ` Based on the available memory, the estimated maximum model length is ${estimate}.` : ''}`,
     };
   }
   return null;
+}
+
+/**
+ * The longest context whose one request fits in `kvBytes`, as vLLM's `estimate_max_model_len`
+ * (vllm/v1/core/kv_cache_utils.py) reports it in the max-len error; 0 when not even one block fits.
+ */
+export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
+  const { arch, info, settings: s } = input;
+  const bytesPerLayerBlock = (computeKvBytesPerToken(arch, kvDtypeBytes(s.kvCacheDtype)) * s.blockSize) / arch.layers;
+  const fitsLen = (len: number): boolean =>
+    computeLayerBlocksForSequence(arch, info.engine, len, s.blockSize, s.maxNumBatchedTokens) * bytesPerLayerBlock <=
+    kvBytes;
+  let lo = 0;
+  let hi = s.maxModelLen;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fitsLen(mid)) lo = mid;
+    else hi = mid;
+  }
+  return fitsLen(hi) ? hi : lo;
 }

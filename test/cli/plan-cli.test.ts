@@ -1,0 +1,132 @@
+/**
+ * The built CLI: exit codes, one-line errors without stack traces, --json contract, NO_COLOR.
+ * Needs `npm run build:bundle` first (npm test does it).
+ */
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/catalog.js';
+import { runCli } from '../helpers/cli.js';
+
+const orin = ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'gguf-q4_k_m', '--vllm-version', '0.6.3'];
+
+function expectOneLineError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^jetson-vllm: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('jetson-vllm plan (built CLI)', () => {
+  it('the Orin NX case as the user ran it: exit 3, "WILL BE KILLED", 4681 CPU blocks', () => {
+    const r = runCli([...orin, '--max-model-len', '200', '--max-num-seqs', '1', '--vllm-defaults']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('Verdict: WILL BE KILLED');
+    expect(r.stdout).toContain('4681 CPU blocks');
+    expect(r.stdout).toContain('Pinned CPU swap space');
+  });
+
+  it('planner-chosen knobs: exit 0, FITS, and the command carries --swap-space 0', () => {
+    const r = runCli(orin);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Verdict: FITS');
+    expect(r.stdout).toMatch(/vllm serve \/models\/qwen2-7b-instruct-q4_k_m\.gguf .*--swap-space 0/);
+    expect(r.stdout).toContain('docker run --rm -it --runtime nvidia');
+  });
+
+  it('--json prints the DESIGN §2 object', () => {
+    const r = runCli([...orin, '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of ['verdict', 'device', 'model', 'quant', 'vllm', 'settings', 'budget', 'kvCache', 'argv', 'command', 'fits', 'notes']) {
+      expect(plan, key).toHaveProperty(key);
+    }
+    expect(plan.argv).toEqual(expect.arrayContaining(['vllm', 'serve']));
+    expect((plan.argv as string[]).slice(0, 2)).toEqual(['vllm', 'serve']);
+    expect(plan.vllm).toEqual({ version: '0.6.3', engine: 'v0', algorithm: 'v0-free-delta', isKnownRelease: true });
+    const kv = plan.kvCache as Record<string, number>;
+    expect(Object.keys(kv)).toEqual(expect.arrayContaining(['bytesPerToken', 'bytesPerBlock', 'gpuBlocks', 'cpuBlocks', 'tokens', 'maxConcurrency']));
+  });
+
+  it('prints no colour codes when NO_COLOR is set or stdout is not a terminal', () => {
+    const r = runCli(orin, { NO_COLOR: '1' });
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it.each([
+    [['plan', '--device', 'orin-nx-15gb', '--model', 'qwen2-7b-instruct'], /--device: "orin-nx-15gb" is not a device id; did you mean orin-nx-16gb/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen9-7b'], /--model: "qwen9-7b" is not a model id or a folder/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'q4'], /--quant: "q4" is not a quantization of qwen2-7b-instruct; it has .*gguf-q4_k_m/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--max-model-len', 'lots'], /--max-model-len: "lots" is not a whole number/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--gpu-memory-utilization', '1.5'], /--gpu-memory-utilization: "1.5" is not a fraction between 0 and 1/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', 'newest'], /--vllm-version: "newest" is not a version/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', '0.21.0', '--swap-space', '0'], /--swap-space: vLLM 0\.21\.0 has no such flag/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', '0.8.6', '--kv-cache-memory-bytes', '1G'], /--kv-cache-memory-bytes: vLLM 0\.8\.6 has no such flag \(it exists from vLLM 0\.11\.0\)/],
+    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['plan', '--model', 'qwen2-7b-instruct'], /--device is needed: no device was detected here/],
+    [['launchpad'], /"launchpad" is not a command/],
+  ])('bad input %j → one line, exit 2', (args, pattern) => {
+    expectOneLineError(runCli(args), pattern);
+  });
+
+  it('a folder without config.json → one line, exit 2', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-model-'));
+    expectOneLineError(runCli(['plan', '--device', 'orin-nx-16gb', '--model', dir]), /has no config\.json/);
+  });
+
+  it('a local folder with config.json is planned from its own architecture and quantization', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-model-'));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        architectures: ['Qwen2ForCausalLM'],
+        num_hidden_layers: 28,
+        hidden_size: 3584,
+        intermediate_size: 18944,
+        num_attention_heads: 28,
+        num_key_value_heads: 4,
+        vocab_size: 152064,
+        max_position_embeddings: 32768,
+        torch_dtype: 'float16',
+        quantization_config: { quant_method: 'awq', bits: 4, group_size: 128 },
+      }),
+    );
+    const r = runCli(['plan', '--device', 'orin-nx-16gb', '--model', dir, '--vllm-version', '0.11.2', '--json']);
+    expect(r.stderr).toBe('');
+    const plan = JSON.parse(r.stdout) as { quant: { id: string }; model: { layers: number; source: string }; kvCache: { bytesPerBlock: number } };
+    expect(plan.quant.id).toBe('awq');
+    expect(plan.model).toMatchObject({ layers: 28, source: 'folder' });
+    expect(plan.kvCache.bytesPerBlock).toBe(917_504);
+  });
+
+  it('a broken preset file → names the file, the path inside it and the reason; exit 2', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-presets-'));
+    mkdirSync(dir, { recursive: true });
+    cpSync(path.join(ROOT, 'presets'), dir, { recursive: true });
+    const devices = readFileSync(path.join(dir, 'devices.yaml'), 'utf8').replace(/memTotalBytes: \d+/, 'memTotalBytes: lots');
+    writeFileSync(path.join(dir, 'devices.yaml'), devices);
+    const r = runCli(orin, { JETSON_VLLM_PRESETS: dir });
+    expectOneLineError(r, new RegExp(`preset file ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/devices\\.yaml: devices\\.0\\.memTotalBytes: `));
+  });
+
+  it('devices and models list the presets', () => {
+    const d = runCli(['devices']);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/orin-nx-16gb\s+Jetson Orin NX 16GB/);
+    const m = runCli(['models']);
+    expect(m.code).toBe(0);
+    expect(m.stdout).toContain('qwen2-7b-instruct');
+    expect(m.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(26);
+  });
+
+  it('--version and --help', () => {
+    expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = runCli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('jetson-vllm plan');
+  });
+});

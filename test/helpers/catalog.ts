@@ -1,0 +1,63 @@
+/** Loads the real preset files for tests (tests may read files; src/core may not). */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { parsePresetFile, type Catalog, type PresetFileName } from '../../src/core/presets-schema.js';
+import { buildPlan, type Plan } from '../../src/core/plan.js';
+import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED = path.resolve(ROOT, '..', 'shared');
+
+function load(name: PresetFileName): unknown {
+  const result = parsePresetFile(name, parse(readFileSync(path.join(ROOT, 'presets', `${name}.yaml`), 'utf8')));
+  if (!result.ok) throw new Error(`presets/${name}.yaml: ${result.problem}`);
+  return result.value;
+}
+
+let cached: Catalog | undefined;
+/** The validated catalog from presets/. */
+export function loadTestCatalog(): Catalog {
+  cached ??= {
+    devices: (load('devices') as { devices: Catalog['devices'] }).devices,
+    models: (load('models') as { models: Catalog['models'] }).models,
+    vllm: load('vllm') as Catalog['vllm'],
+  };
+  return cached;
+}
+
+/** Plans from CLI-style options against the real catalog; throws on bad input. */
+export function planFor(options: PlanOptions): Plan {
+  const catalog = loadTestCatalog();
+  const resolved = resolvePlanRequest(options, catalog, { detected: null, localModel: null, hfCacheDir: '/hf', workDir: '/work' });
+  if (!resolved.ok) throw new Error(resolved.message);
+  const outcome = buildPlan(resolved.request, catalog);
+  if (!outcome.ok) throw new Error(outcome.message);
+  return outcome.plan;
+}
+
+export interface VllmLogCase {
+  source_url: string;
+  device: string;
+  total_memory_gib: number | null;
+  vllm_version: string;
+  model: string;
+  flags: Record<string, unknown>;
+  log_lines: string[];
+  outcome: string;
+}
+
+/** The shared vLLM start-up cases recorded by others. */
+export function loadVllmLogCases(): VllmLogCase[] {
+  return JSON.parse(readFileSync(path.join(SHARED, 'fixtures', 'vllm-logs.json'), 'utf8')) as VllmLogCase[];
+}
+
+/** The first number a regex captures in any of the case's log lines. */
+export function logged(c: VllmLogCase, re: RegExp, group = 1): number {
+  for (const line of c.log_lines) {
+    const m = re.exec(line);
+    if (m?.[group] !== undefined) return Number(m[group].replace(/,/g, ''));
+  }
+  throw new Error(`no line of ${c.source_url} matches ${String(re)}`);
+}
