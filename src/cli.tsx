@@ -4,11 +4,7 @@
  */
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './cli/errors.js';
-import { formatCatalogFits, formatDevices, formatModels, formatPlan } from './cli/format.js';
-import { computeCatalogFits } from './commands/models.js';
 import { MAIN_HELP } from './cli/help.js';
-import { computePlan, planExitCode } from './commands/plan.js';
-import { loadCatalog } from './presets/load.js';
 
 declare const JETSON_VLLM_VERSION: string;
 
@@ -32,7 +28,14 @@ async function run(argv: string[]): Promise<number> {
     write(MAIN_HELP);
     return 0;
   }
+  // Everything past --version/--help loads on demand, so those answer at once.
+  const { compilePresets, loadCatalog } = await import('./presets/load.js');
+  if (args.command === 'compile-presets') {
+    write(`presets compiled to ${await compilePresets()}`);
+    return 0;
+  }
   const catalog = await loadCatalog();
+  const { formatCatalogFits, formatDevices, formatModels, formatPlan } = await import('./cli/format.js');
   switch (args.command) {
     case 'devices':
       write(args.json ? JSON.stringify(catalog.devices, null, 2) : formatDevices(catalog));
@@ -42,11 +45,13 @@ async function run(argv: string[]): Promise<number> {
         write(args.json ? JSON.stringify(catalog.models, null, 2) : formatModels(catalog));
         return 0;
       }
+      const { computeCatalogFits } = await import('./commands/models.js');
       const fits = computeCatalogFits(args.plan, catalog);
       write(args.json ? JSON.stringify(fits, null, 2) : formatCatalogFits(fits, args.plan.device));
       return 0;
     }
     case 'plan': {
+      const { computePlan, planExitCode } = await import('./commands/plan.js');
       const plan = await computePlan(args.plan, catalog);
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
       return planExitCode(plan);

@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { PlanOptions } from '../core/request.js';
 import { UserError } from './errors.js';
 
-export type Command = 'wizard' | 'plan' | 'devices' | 'models' | 'help' | 'version';
+export type Command = 'wizard' | 'plan' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
 
 export interface ParsedArgs {
   command: Command;
@@ -44,7 +44,8 @@ const planOptionSpec = {
   version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsConfig['options'];
 
-const COMMANDS: readonly string[] = ['plan', 'devices', 'models', 'help'];
+/** `compile-presets` is internal: the build runs it. */
+const COMMANDS: readonly string[] = ['plan', 'devices', 'models', 'help', 'compile-presets'];
 
 /** Parses process.argv.slice(2). */
 export function parseCliArgs(argv: string[]): ParsedArgs {
@@ -73,7 +74,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       'jetson-vllm --help lists the commands',
     );
   }
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k]) : undefined);
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
   const bool = (k: string): boolean => values[k] === true;
   let command: Command = (first as Command | undefined) ?? 'wizard';
   if (bool('version')) command = 'version';

@@ -119,10 +119,15 @@ export function formatModels(catalog: Catalog): string {
 
 /** `jetson-vllm models --device <id>`: every variant with its verdict and the longest context that fits. */
 export function formatCatalogFits(rows: VariantFit[], deviceId: string): string {
-  const lines = [`on ${deviceId} (planner's choices; the verdict is for the planned context):`, `${'model'.padEnd(30)} ${'quant'.padEnd(14)} ${'weights'.padStart(9)}  ${'verdict'.padEnd(11)} longest context`];
+  const lines = [
+    `on ${deviceId} (planner's choices; the verdict is for the planned context):`,
+    `${'model'.padEnd(30)} ${'quant'.padEnd(14)} ${'weights'.padStart(9)}  ${'verdict'.padEnd(11)} longest context`,
+  ];
   for (const r of rows) {
     const ctx = r.maxModelLen === null ? '-' : String(r.maxModelLen);
-    lines.push(`${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`);
+    lines.push(
+      `${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`,
+    );
   }
   return lines.join('\n');
 }

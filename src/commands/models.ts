@@ -31,8 +31,22 @@ export function computeCatalogFits(options: PlanOptions, catalog: Catalog): Vari
       const outcome = buildPlan(resolved.request, catalog);
       rows.push(
         outcome.ok
-          ? { model: model.id, quant: quant.id, weightBytes: outcome.plan.quant.weightBytes, verdict: outcome.plan.verdict, maxModelLen: outcome.plan.fits.maxModelLen, reason: null }
-          : { model: model.id, quant: quant.id, weightBytes: 0, verdict: 'unsupported', maxModelLen: null, reason: outcome.message },
+          ? {
+              model: model.id,
+              quant: quant.id,
+              weightBytes: outcome.plan.quant.weightBytes,
+              verdict: outcome.plan.verdict,
+              maxModelLen: outcome.plan.fits.maxModelLen,
+              reason: null,
+            }
+          : {
+              model: model.id,
+              quant: quant.id,
+              weightBytes: 0,
+              verdict: 'unsupported',
+              maxModelLen: null,
+              reason: outcome.message,
+            },
       );
     }
   }

@@ -369,7 +369,7 @@ function findRefusal(args: {
   if (info.hasStartupFreeCheck && args.freeAtStart < requested) {
     return {
       reason: 'startup-free-memory',
-      message: `Free memory on device (${gib(args.freeAtStart)}/${gib(device.memTotalBytes)}) on startup is less than desired GPU memory utilization (${s.gpuMemoryUtilization}, ${gib(requested)}).`,
+      message: `Free memory on device (${(args.freeAtStart / GiB).toFixed(2)}/${gib(device.memTotalBytes)}) on startup is less than desired GPU memory utilization (${s.gpuMemoryUtilization}, ${gib(requested)}).`,
     };
   }
   if (gpuBlocks <= 0) {

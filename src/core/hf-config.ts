@@ -9,6 +9,18 @@ export type HfConfigResult =
 
 type Json = Record<string, unknown>;
 
+/** The config.json key behind each architecture field, for error messages. */
+const CONFIG_KEYS = {
+  layers: 'num_hidden_layers',
+  hiddenSize: 'hidden_size',
+  intermediateSize: 'intermediate_size',
+  attentionHeads: 'num_attention_heads',
+  kvHeads: 'num_key_value_heads',
+  headDim: 'head_dim',
+  vocabSize: 'vocab_size',
+  maxPositionEmbeddings: 'max_position_embeddings',
+} as const;
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function num(config: Json, ...keys: string[]): number | undefined {
@@ -109,6 +121,35 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     moe,
     mla,
   };
+  const bad = (Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[]).find((field) => {
+    const v = arch[field as keyof Architecture];
+    return typeof v !== 'number' || !Number.isInteger(v) || v <= 0;
+  });
+  if (bad !== undefined) {
+    return {
+      ok: false,
+      problem: `config.json: ${CONFIG_KEYS[bad]} is out of range (${JSON.stringify(arch[bad as keyof Architecture])}; a positive whole number is needed)`,
+    };
+  }
+  if (
+    moe !== null &&
+    [moe.experts, moe.expertsPerToken, moe.expertIntermediateSize].some((v) => !Number.isInteger(v) || v <= 0)
+  ) {
+    return {
+      ok: false,
+      problem:
+        'config.json: the MoE sizes (num_experts, num_experts_per_tok, moe_intermediate_size) must be positive whole numbers',
+    };
+  }
+  if (moe !== null && (!Number.isInteger(moe.sharedExperts) || moe.sharedExperts < 0)) {
+    return { ok: false, problem: 'config.json: n_shared_experts must be a whole number ≥ 0' };
+  }
+  if (mla !== null && [mla.kvLoraRank, mla.qkRopeHeadDim].some((v) => !Number.isInteger(v) || v <= 0)) {
+    return { ok: false, problem: 'config.json: kv_lora_rank and qk_rope_head_dim must be positive whole numbers' };
+  }
+  if (slidingWindow !== null && (!Number.isInteger(slidingWindow) || slidingWindow <= 0)) {
+    return { ok: false, problem: 'config.json: sliding_window must be a positive whole number' };
+  }
   const quant = parseQuantizationConfig(content.quantization_config, torchDtype);
   if (!quant.ok) return { ok: false, problem: quant.problem };
   return { ok: true, arch, quant: quant.value, name };
@@ -139,7 +180,9 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
     case 'bitsandbytes':
       return { ok: true, value: { id: 'bnb-4bit', method: 'bitsandbytes', scheme: 'bnb-nf4' } };
     case 'modelopt': {
-      const algo = String(qc.quant_algo ?? (isObject(qc.quantization) ? qc.quantization.quant_algo : '')).toUpperCase();
+      const nested = isObject(qc.quantization) ? qc.quantization.quant_algo : undefined;
+      const rawAlgo = typeof qc.quant_algo === 'string' ? qc.quant_algo : nested;
+      const algo = typeof rawAlgo === 'string' ? rawAlgo.toUpperCase() : '';
       return algo.includes('FP4')
         ? { ok: true, value: { id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' } }
         : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };

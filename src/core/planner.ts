@@ -222,10 +222,37 @@ export function findLargest(lo: number, hi: number, step: number, ok: (v: number
 /** The most sequences the solver tries. */
 export const MAX_SEQS_SEARCHED = 1024;
 
+/**
+ * Context ranges in which memory grows with the context. V0 switches chunked prefill on above 32768
+ * tokens (max-num-batched-tokens drops to 512), so its memory is monotone only on each side of it.
+ */
+export function contextSegments(ctx: PlanContext, lo: number, hi: number): [number, number][] {
+  const step = ctx.knobs.blockSize ?? 16;
+  const split = 32768;
+  if (ctx.info.engine === 'v1' || ctx.knobs.maxNumBatchedTokens !== undefined || hi <= split || lo > split)
+    return [[lo, hi]];
+  return [
+    [lo, split],
+    [Math.ceil((split + 1) / step) * step, hi],
+  ];
+}
+
+/** Largest value over the monotone segments for which `ok` holds. */
+function findLargestInSegments(segments: [number, number][], step: number, ok: (v: number) => boolean): number | null {
+  let best: number | null = null;
+  for (const [lo, hi] of segments) {
+    const found = findLargest(lo, hi, step, ok);
+    if (found !== null && (best === null || found > best)) best = found;
+  }
+  return best;
+}
+
 /** Largest max-model-len that runs for `seqs` sequences, in steps of the block size. */
 export function solveMaxModelLen(ctx: PlanContext, seqs: number, modelMax: number): number | null {
   const step = ctx.knobs.blockSize ?? 16;
-  return findLargest(step, modelMax, step, (len) => isRunnable(evaluate(ctx, len, seqs).budget));
+  return findLargestInSegments(contextSegments(ctx, step, modelMax), step, (len) =>
+    isRunnable(evaluate(ctx, len, seqs).budget),
+  );
 }
 
 /** Largest max-num-seqs that runs at context `len`. */
@@ -266,7 +293,7 @@ export function chooseShape(ctx: PlanContext, modelMax: number): ChosenShape {
   const pick = (n: number): number | null => {
     if (fitsWell(target, n)) return target;
     const step = ctx.knobs.blockSize ?? 16;
-    const best = findLargest(step, target, step, (len) => fitsWell(len, n));
+    const best = findLargestInSegments(contextSegments(ctx, step, target), step, (len) => fitsWell(len, n));
     if (best === null) return null;
     return best >= 256 ? Math.floor(best / 256) * 256 : best;
   };

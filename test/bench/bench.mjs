@@ -25,15 +25,22 @@ function time(args) {
 const cases = [
   ['node -e 0 (floor)', ['-e', '0']],
   ['start-up to first output (--version)', [cli, '--version']],
-  ['plan, one model (Orin NX, Qwen2-7B GGUF)', [cli, 'plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'gguf-q4_k_m', '--json']],
+  [
+    'plan, one model (Orin NX, Qwen2-7B GGUF)',
+    [cli, 'plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'gguf-q4_k_m', '--json'],
+  ],
   ['plan, whole catalog (models --device orin-nx-16gb)', [cli, 'models', '--device', 'orin-nx-16gb']],
 ];
 const results = cases.map(([name, args]) => ({ name, ...time(args) }));
 const floor = results[0].median;
 console.log(`runs per case: ${runs}; node ${process.version}; ${process.platform}/${process.arch}`);
-console.log(`${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'× node -e 0'.padStart(12)}`);
+console.log(
+  `${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'× node -e 0'.padStart(12)}`,
+);
 for (const r of results) {
-  console.log(`${r.name.padEnd(52)} ${r.median.toFixed(1).padStart(10)} ${r.min.toFixed(1).padStart(7)} ${r.max.toFixed(1).padStart(7)} ${(r.median / floor).toFixed(2).padStart(12)}`);
+  console.log(
+    `${r.name.padEnd(52)} ${r.median.toFixed(1).padStart(10)} ${r.min.toFixed(1).padStart(7)} ${r.max.toFixed(1).padStart(7)} ${(r.median / floor).toFixed(2).padStart(12)}`,
+  );
 }
 const planRatio = results[2].median / floor;
 const ok = planRatio < 2.5;

@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
 
-const orin = ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'gguf-q4_k_m', '--vllm-version', '0.6.3'];
+const orin = [
+  'plan',
+  '--device',
+  'orin-nx-16gb',
+  '--model',
+  'qwen2-7b-instruct',
+  '--quant',
+  'gguf-q4_k_m',
+  '--vllm-version',
+  '0.6.3',
+];
 
 function expectOneLineError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp): void {
   expect(r.code).toBe(2);
@@ -42,14 +52,29 @@ describe('jetson-vllm plan (built CLI)', () => {
     const r = runCli([...orin, '--json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as Record<string, unknown>;
-    for (const key of ['verdict', 'device', 'model', 'quant', 'vllm', 'settings', 'budget', 'kvCache', 'argv', 'command', 'fits', 'notes']) {
+    for (const key of [
+      'verdict',
+      'device',
+      'model',
+      'quant',
+      'vllm',
+      'settings',
+      'budget',
+      'kvCache',
+      'argv',
+      'command',
+      'fits',
+      'notes',
+    ]) {
       expect(plan, key).toHaveProperty(key);
     }
     expect(plan.argv).toEqual(expect.arrayContaining(['vllm', 'serve']));
     expect((plan.argv as string[]).slice(0, 2)).toEqual(['vllm', 'serve']);
     expect(plan.vllm).toEqual({ version: '0.6.3', engine: 'v0', algorithm: 'v0-free-delta', isKnownRelease: true });
     const kv = plan.kvCache as Record<string, number>;
-    expect(Object.keys(kv)).toEqual(expect.arrayContaining(['bytesPerToken', 'bytesPerBlock', 'gpuBlocks', 'cpuBlocks', 'tokens', 'maxConcurrency']));
+    expect(Object.keys(kv)).toEqual(
+      expect.arrayContaining(['bytesPerToken', 'bytesPerBlock', 'gpuBlocks', 'cpuBlocks', 'tokens', 'maxConcurrency']),
+    );
   });
 
   it('prints no colour codes when NO_COLOR is set or stdout is not a terminal', () => {
@@ -58,15 +83,59 @@ describe('jetson-vllm plan (built CLI)', () => {
   });
 
   it.each([
-    [['plan', '--device', 'orin-nx-15gb', '--model', 'qwen2-7b-instruct'], /--device: "orin-nx-15gb" is not a device id; did you mean orin-nx-16gb/],
+    [
+      ['plan', '--device', 'orin-nx-15gb', '--model', 'qwen2-7b-instruct'],
+      /--device: "orin-nx-15gb" is not a device id; did you mean orin-nx-16gb/,
+    ],
     [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen9-7b'], /--model: "qwen9-7b" is not a model id or a folder/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'q4'], /--quant: "q4" is not a quantization of qwen2-7b-instruct; it has .*gguf-q4_k_m/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--max-model-len', 'lots'], /--max-model-len: "lots" is not a whole number/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--gpu-memory-utilization', '1.5'], /--gpu-memory-utilization: "1.5" is not a fraction between 0 and 1/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', 'newest'], /--vllm-version: "newest" is not a version/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', '0.21.0', '--swap-space', '0'], /--swap-space: vLLM 0\.21\.0 has no such flag/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', '0.8.6', '--kv-cache-memory-bytes', '1G'], /--kv-cache-memory-bytes: vLLM 0\.8\.6 has no such flag \(it exists from vLLM 0\.11\.0\)/],
-    [['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--frobnicate'], /unknown option '--frobnicate'/],
+    [
+      ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'q4'],
+      /--quant: "q4" is not a quantization of qwen2-7b-instruct; it has .*gguf-q4_k_m/,
+    ],
+    [
+      ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--max-model-len', 'lots'],
+      /--max-model-len: "lots" is not a whole number/,
+    ],
+    [
+      ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--gpu-memory-utilization', '1.5'],
+      /--gpu-memory-utilization: "1.5" is not a fraction between 0 and 1/,
+    ],
+    [
+      ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--vllm-version', 'newest'],
+      /--vllm-version: "newest" is not a version/,
+    ],
+    [
+      [
+        'plan',
+        '--device',
+        'orin-nx-16gb',
+        '--model',
+        'qwen2-7b-instruct',
+        '--vllm-version',
+        '0.21.0',
+        '--swap-space',
+        '0',
+      ],
+      /--swap-space: vLLM 0\.21\.0 has no such flag/,
+    ],
+    [
+      [
+        'plan',
+        '--device',
+        'orin-nx-16gb',
+        '--model',
+        'qwen2-7b-instruct',
+        '--vllm-version',
+        '0.8.6',
+        '--kv-cache-memory-bytes',
+        '1G',
+      ],
+      /--kv-cache-memory-bytes: vLLM 0\.8\.6 has no such flag \(it exists from vLLM 0\.11\.0\)/,
+    ],
+    [
+      ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--frobnicate'],
+      /unknown option '--frobnicate'/,
+    ],
     [['plan', '--model', 'qwen2-7b-instruct'], /--device is needed: no device was detected here/],
     [['launchpad'], /"launchpad" is not a command/],
   ])('bad input %j → one line, exit 2', (args, pattern) => {
@@ -97,7 +166,11 @@ describe('jetson-vllm plan (built CLI)', () => {
     );
     const r = runCli(['plan', '--device', 'orin-nx-16gb', '--model', dir, '--vllm-version', '0.11.2', '--json']);
     expect(r.stderr).toBe('');
-    const plan = JSON.parse(r.stdout) as { quant: { id: string }; model: { layers: number; source: string }; kvCache: { bytesPerBlock: number } };
+    const plan = JSON.parse(r.stdout) as {
+      quant: { id: string };
+      model: { layers: number; source: string };
+      kvCache: { bytesPerBlock: number };
+    };
     expect(plan.quant.id).toBe('awq');
     expect(plan.model).toMatchObject({ layers: 28, source: 'folder' });
     expect(plan.kvCache.bytesPerBlock).toBe(917_504);
@@ -107,10 +180,18 @@ describe('jetson-vllm plan (built CLI)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-presets-'));
     mkdirSync(dir, { recursive: true });
     cpSync(path.join(ROOT, 'presets'), dir, { recursive: true });
-    const devices = readFileSync(path.join(dir, 'devices.yaml'), 'utf8').replace(/memTotalBytes: \d+/, 'memTotalBytes: lots');
+    const devices = readFileSync(path.join(dir, 'devices.yaml'), 'utf8').replace(
+      /memTotalBytes: \d+/,
+      'memTotalBytes: lots',
+    );
     writeFileSync(path.join(dir, 'devices.yaml'), devices);
     const r = runCli(orin, { JETSON_VLLM_PRESETS: dir });
-    expectOneLineError(r, new RegExp(`preset file ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/devices\\.yaml: devices\\.0\\.memTotalBytes: `));
+    expectOneLineError(
+      r,
+      new RegExp(
+        `preset file ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/devices\\.yaml: devices\\.0\\.memTotalBytes: `,
+      ),
+    );
   });
 
   it('devices and models list the presets', () => {

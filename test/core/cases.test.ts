@@ -61,7 +61,12 @@ describe('case 1: Orin NX 16 GB, Qwen2-7B-Instruct Q4_K_M GGUF, vLLM 0.6.3 (jets
   });
 
   it('fits with headroom and --swap-space 0 when the planner chooses the knobs', () => {
-    const planned = planFor({ device: 'orin-nx-16gb', model: 'qwen2-7b-instruct', quant: 'gguf-q4_k_m', vllmVersion: '0.6.3' });
+    const planned = planFor({
+      device: 'orin-nx-16gb',
+      model: 'qwen2-7b-instruct',
+      quant: 'gguf-q4_k_m',
+      vllmVersion: '0.6.3',
+    });
     expect(planned.verdict).toBe('fits');
     expect(planned.budget.headroomBytes).toBeGreaterThan(planned.budget.marginBytes);
     const i = planned.argv.indexOf('--swap-space');
@@ -71,7 +76,14 @@ describe('case 1: Orin NX 16 GB, Qwen2-7B-Instruct Q4_K_M GGUF, vLLM 0.6.3 (jets
   });
 
   it('fits with the same context the user wanted once the planner sizes the rest', () => {
-    const planned = planFor({ device: 'orin-nx-16gb', model: 'qwen2-7b-instruct', quant: 'gguf-q4_k_m', vllmVersion: '0.6.3', maxModelLen: '200', maxNumSeqs: '1' });
+    const planned = planFor({
+      device: 'orin-nx-16gb',
+      model: 'qwen2-7b-instruct',
+      quant: 'gguf-q4_k_m',
+      vllmVersion: '0.6.3',
+      maxModelLen: '200',
+      maxNumSeqs: '1',
+    });
     expect(planned.verdict).toBe('fits');
     // 200 tokens need ceil(200/16) = 13 blocks; the planner pins exactly that many.
     expect(planned.settings.numGpuBlocksOverride).toBe(13);

@@ -190,14 +190,20 @@ describe('parseCount', () => {
 
   it('is null for non-integers, negatives, other units and garbage', () => {
     fc.assert(
-      fc.property(fc.nat(), nonZeroFraction, fc.constantFrom('', 'k', 'M', 'G', 'm'), noDigits, (n, frac, unit, junk) => {
-        expect(parseCount(`${n}.${frac}`)).toBeNull();
-        expect(parseCount(`${n}.${frac}k`)).toBeNull();
-        expect(parseCount(`-${n}${unit}`)).toBeNull();
-        expect(parseCount(`${n}M`)).toBeNull();
-        expect(parseCount(junk)).toBeNull();
-        expect(parseCount(`${n}e2`)).toBeNull();
-      }),
+      fc.property(
+        fc.nat(),
+        nonZeroFraction,
+        fc.constantFrom('', 'k', 'M', 'G', 'm'),
+        noDigits,
+        (n, frac, unit, junk) => {
+          expect(parseCount(`${n}.${frac}`)).toBeNull();
+          expect(parseCount(`${n}.${frac}k`)).toBeNull();
+          expect(parseCount(`-${n}${unit}`)).toBeNull();
+          expect(parseCount(`${n}M`)).toBeNull();
+          expect(parseCount(junk)).toBeNull();
+          expect(parseCount(`${n}e2`)).toBeNull();
+        },
+      ),
       RUNS,
     );
   });
@@ -419,7 +425,13 @@ describe('parseHfConfig', () => {
       fc.property(
         validConfig,
         fc.oneof(
-          fc.string().filter((s) => !['awq', 'gptq', 'fp8', 'bitsandbytes', 'modelopt', 'compressed-tensors'].includes(s.toLowerCase())).map((m) => ({ quant_method: m })),
+          fc
+            .string()
+            .filter(
+              (s) =>
+                !['awq', 'gptq', 'fp8', 'bitsandbytes', 'modelopt', 'compressed-tensors'].includes(s.toLowerCase()),
+            )
+            .map((m) => ({ quant_method: m })),
           fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.integer())),
         ),
         (g, qc) => {
@@ -464,19 +476,36 @@ describe('parseHfConfig', () => {
     );
   });
 
-  it.todo(
-    'BUG: never throws on JSON whose modelopt quant_algo is an object with its own "toString" key — ' +
-      'parseHfConfig(JSON.parse(\'{"num_hidden_layers":1,"hidden_size":8,"num_attention_heads":1,"vocab_size":1,' +
-      '"quantization_config":{"quant_method":"modelopt","quant_algo":{"toString":1}}}\'), "x") should return ' +
-      '{ ok: true, … } or { ok: false, … }, but throws "TypeError: Cannot convert object to primitive value" ' +
-      '(String(qc.quant_algo) in parseQuantizationConfig)',
-  );
-  it.todo(
-    'BUG: every ok result is a valid Architecture (architectureSchema) — parseHfConfig({ num_hidden_layers: 0, ' +
-      'hidden_size: 5, num_attention_heads: 8, vocab_size: -1 }, "x") should be ok:false naming the bad values, ' +
-      'but is ok:true with layers 0, headDim 0 (floor(5/8)) and vocabSize -1 (num() accepts any finite number: ' +
-      'zero, negative, fractional)',
-  );
+  it('does not throw on a modelopt quant_algo that is an object (regression)', () => {
+    const config = JSON.parse(
+      '{"num_hidden_layers":1,"hidden_size":8,"num_attention_heads":1,"vocab_size":1,' +
+        '"quantization_config":{"quant_method":"modelopt","quant_algo":{"toString":1}}}',
+    ) as unknown;
+    expect(() => parseHfConfig(config, 'x')).not.toThrow();
+  });
+
+  it('rejects zero, negative or fractional sizes, naming the config key (regression)', () => {
+    const r = parseHfConfig({ num_hidden_layers: 0, hidden_size: 5, num_attention_heads: 8, vocab_size: -1 }, 'x');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problem).toMatch(/^config\.json: num_hidden_layers is out of range/);
+  });
+
+  it('every ok result is a valid architecture', () => {
+    // Valid configs with one size replaced by zero, a negative or a fraction, besides arbitrary JSON.
+    const sizeKeys = [...REQUIRED, 'num_key_value_heads', 'head_dim', 'intermediate_size', 'max_position_embeddings'];
+    const badSize = fc.oneof(fc.integer({ min: -1000, max: 0 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }));
+    const skewed = fc
+      .tuple(validConfig, fc.constantFrom(...sizeKeys), badSize)
+      .map(([g, key, value]): unknown => ({ ...g.config, [key]: value }));
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), skewed), (value) => {
+        const r = parseHfConfig(value, 'x');
+        if (r.ok) expect(architectureSchema.safeParse(r.arch).success).toBe(true);
+      }),
+      RUNS,
+    );
+  });
 });
 
 describe('parsePresetFile', () => {
@@ -526,7 +555,10 @@ describe('parsePresetFile', () => {
   const wrongNumber = fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.record({ n: fc.integer() }));
   const wrongBoolean = fc.oneof(fc.string(), fc.integer(), fc.constant(null));
   const mutation = fc.oneof(
-    fc.tuple(fc.constantFrom('id', 'name', 'kind', 'arch', 'soc', 'computeCapability', 'memTotalSource', 'notes'), wrongString),
+    fc.tuple(
+      fc.constantFrom('id', 'name', 'kind', 'arch', 'soc', 'computeCapability', 'memTotalSource', 'notes'),
+      wrongString,
+    ),
     fc.tuple(fc.constantFrom('gpuCores', 'nominalMemoryGB', 'memTotalBytes'), wrongNumber),
     fc.tuple(fc.constant('isMemTotalDerived'), wrongBoolean),
     fc.tuple(fc.constant('partNumbers'), fc.oneof(fc.string(), fc.integer(), fc.constant(null))),

@@ -31,7 +31,8 @@ describe('weights', () => {
   });
   it('every preset variant has a positive weight size', () => {
     for (const m of loadTestCatalog().models) {
-      for (const q of m.quants) expect(estimateWeightBytes(m.arch, q).weightBytes, `${m.id} ${q.id}`).toBeGreaterThan(0);
+      for (const q of m.quants)
+        expect(estimateWeightBytes(m.arch, q).weightBytes, `${m.id} ${q.id}`).toBeGreaterThan(0);
     }
   });
 });
@@ -39,10 +40,17 @@ describe('weights', () => {
 describe('compute capability (reference §6)', () => {
   it('refuses AWQ on Xavier with the numbers', () => {
     const r = checkCapability('awq-int4', '7.2', v('0.8.6'));
-    expect(r).toEqual({ ok: false, minimum: 75, reason: 'not supported on this GPU: awq-int4 needs compute capability ≥ 7.5, this is 7.2' });
+    expect(r).toEqual({
+      ok: false,
+      minimum: 75,
+      reason: 'not supported on this GPU: awq-int4 needs compute capability ≥ 7.5, this is 7.2',
+    });
   });
   it('runs FP8 weight-only on Orin', () => {
-    expect(checkCapability('fp8', '8.7', v('0.11.2'))).toEqual({ ok: true, note: 'FP8 runs weight-only (FP8-Marlin) below compute capability 8.9' });
+    expect(checkCapability('fp8', '8.7', v('0.11.2'))).toEqual({
+      ok: true,
+      note: 'FP8 runs weight-only (FP8-Marlin) below compute capability 8.9',
+    });
   });
   it('W4A16 needs 8.0 before 0.12 and 7.5 after', () => {
     expect(checkCapability('w4a16', '7.5', v('0.11.2')).ok).toBe(false);

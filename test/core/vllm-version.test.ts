@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { computeCudaGraphSizes, defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, resolveVllmVersion } from '../../src/core/vllm-version.js';
+import {
+  computeCudaGraphSizes,
+  defaultMaxNumBatchedTokens,
+  defaultMaxNumSeqs,
+  hasFlag,
+  resolveVllmVersion,
+} from '../../src/core/vllm-version.js';
 import { GiB } from '../../src/core/units.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 

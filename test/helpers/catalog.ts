@@ -30,7 +30,12 @@ export function loadTestCatalog(): Catalog {
 /** Plans from CLI-style options against the real catalog; throws on bad input. */
 export function planFor(options: PlanOptions): Plan {
   const catalog = loadTestCatalog();
-  const resolved = resolvePlanRequest(options, catalog, { detected: null, localModel: null, hfCacheDir: '/hf', workDir: '/work' });
+  const resolved = resolvePlanRequest(options, catalog, {
+    detected: null,
+    localModel: null,
+    hfCacheDir: '/hf',
+    workDir: '/work',
+  });
   if (!resolved.ok) throw new Error(resolved.message);
   const outcome = buildPlan(resolved.request, catalog);
   if (!outcome.ok) throw new Error(outcome.message);
