@@ -50,9 +50,21 @@ async function run(argv: string[]): Promise<number> {
       write(args.json ? JSON.stringify(fits, null, 2) : formatCatalogFits(fits, args.plan.device));
       return 0;
     }
+    case 'doctor': {
+      const { runDoctor } = await import('./commands/doctor.js');
+      const { createRealHost } = await import('./probe/real-host.js');
+      const { formatDoctor } = await import('./cli/format.js');
+      const result = await runDoctor(createRealHost(args.root), catalog);
+      write(
+        args.json
+          ? JSON.stringify(result.report, null, 2)
+          : formatDoctor(result.report, { color: isColorWanted(args) }),
+      );
+      return result.exitCode;
+    }
     case 'plan': {
       const { computePlan, planExitCode } = await import('./commands/plan.js');
-      const plan = await computePlan(args.plan, catalog);
+      const plan = await computePlan(args.plan, catalog, args.root);
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
       return planExitCode(plan);
     }

@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { PlanOptions } from '../core/request.js';
 import { UserError } from './errors.js';
 
-export type Command = 'wizard' | 'plan' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
+export type Command = 'wizard' | 'plan' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
 
 export interface ParsedArgs {
   command: Command;
@@ -45,7 +45,7 @@ const planOptionSpec = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** `compile-presets` is internal: the build runs it. */
-const COMMANDS: readonly string[] = ['plan', 'devices', 'models', 'help', 'compile-presets'];
+const COMMANDS: readonly string[] = ['plan', 'doctor', 'devices', 'models', 'help', 'compile-presets'];
 
 /** Parses process.argv.slice(2). */
 export function parseCliArgs(argv: string[]): ParsedArgs {
@@ -70,7 +70,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     throw new UserError(`unexpected argument "${positionals[1] ?? ''}"`, 'jetson-vllm --help lists the commands');
   if (first !== undefined && !COMMANDS.includes(first)) {
     throw new UserError(
-      `"${first}" is not a command: use plan, devices or models`,
+      `"${first}" is not a command: use plan, doctor, devices or models`,
       'jetson-vllm --help lists the commands',
     );
   }

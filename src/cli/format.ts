@@ -7,6 +7,9 @@ import { computeParams } from '../core/model.js';
 import { estimateWeightBytes } from '../core/quantization.js';
 import { GiB } from '../core/units.js';
 import type { VariantFit } from '../commands/models.js';
+import type { DoctorReport } from '../commands/doctor.js';
+import type { Check } from '../core/doctor.js';
+import type { Fact } from '../core/system-facts.js';
 
 export interface Style {
   color: boolean;
@@ -129,5 +132,53 @@ export function formatCatalogFits(rows: VariantFit[], deviceId: string): string 
       `${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`,
     );
   }
+  return lines.join('\n');
+}
+
+const STATUS_LABEL: Record<Check['status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skipped: 'SKIP' };
+const STATUS_COLOR: Record<Check['status'], 'green' | 'yellow' | 'red' | 'dim'> = {
+  pass: 'green',
+  warn: 'yellow',
+  fail: 'red',
+  skipped: 'dim',
+};
+
+function describeFact(fact: Fact<unknown>, render: (v: never) => string): string {
+  return fact.value === null ? `unknown (${fact.source})` : `${render(fact.value as never)}  (${fact.source})`;
+}
+
+/** `jetson-vllm doctor` as text: the device with where each fact came from, then the checks. */
+export function formatDoctor(report: DoctorReport, style: Style): string {
+  const d = report.device;
+  const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
+  const gibOf = (v: number): string => gib(v);
+  const lines: string[] = [];
+  lines.push(paint(style, 'bold', str(d.name?.value ?? 'unknown device')));
+  const rows: [string, Fact<unknown> | undefined, (v: never) => string][] = [
+    ['preset', d.id, str],
+    ['module', d.module, str],
+    ['part number', d.partNumber, str],
+    ['SoC', d.soc, str],
+    ['L4T', d.l4t, str],
+    ['JetPack', d.jetpack, str],
+    ['CUDA', d.cuda, str],
+    ['memory', d.memTotalBytes, gibOf],
+    ['available', d.memAvailableBytes, gibOf],
+    ['power mode', d.powerMode, (v: { name: string }) => v.name],
+    ['OS', d.os, str],
+  ];
+  for (const [name, fact, render] of rows) {
+    if (fact === undefined) continue;
+    lines.push(`  ${name.padEnd(12)} ${describeFact(fact, render)}`);
+  }
+  lines.push('');
+  for (const c of report.checks) {
+    lines.push(`${paint(style, STATUS_COLOR[c.status], STATUS_LABEL[c.status])}  ${c.id.padEnd(22)} ${c.summary}`);
+    if (c.fix !== null) lines.push(`      fix:   ${c.fix}`);
+    if (c.gain !== null) lines.push(`      gains: ${c.gain}`);
+  }
+  const count = (s: Check['status']): number => report.checks.filter((c) => c.status === s).length;
+  lines.push('');
+  lines.push(`${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail, ${count('skipped')} skipped`);
   return lines.join('\n');
 }

@@ -3,11 +3,13 @@ export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA 
 
 Usage:
   jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
+  jetson-vllm doctor  [--json]    detect the board and check it for vLLM, with the fix for each problem
   jetson-vllm devices             list device presets
   jetson-vllm models              list model presets and their quantizations
 
 Plan options:
-  --device <id>                 a device preset (orin-nx-16gb, agx-orin-64gb, rtx-4090, …)
+  --device <id>                 a device preset (orin-nx-16gb, agx-orin-64gb, rtx-4090, …);
+                                default: the device detected here, with its measured memory
   --device-memory <GiB>         override the total memory CUDA reports
   --model <id|folder>           a preset id (qwen2.5-7b-instruct) or a folder with config.json
   --quant <id>                  bf16, awq, gptq-int4, w4a16, fp8, gguf-q4_k_m, … (default: the first listed)
@@ -19,11 +21,14 @@ Plan options:
                                 vLLM's own knobs: a knob you give is kept and judged; the rest are chosen
   --vllm-defaults               leave the knobs you do not give at vLLM's defaults instead
   --runtime docker|native       --image <ref>               --port <n>
-  --json                        the plan as one JSON object
+  --root <dir>                  read the device's files under <dir> instead of / (a board's files
+                                copied off it); commands are not run
+  --json                        the plan (or doctor's report) as one JSON object
   --no-color                    no colour (NO_COLOR is honoured too)
   -h, --help    -v, --version
 
-Exit codes: 0 fits or tight; 2 bad input; 3 would be killed or refused.
+Exit codes: 0 fits or tight (doctor: nothing fails); 1 doctor found a failing check; 2 bad input;
+3 would be killed or refused.
 
 Examples:
   jetson-vllm plan --device orin-nx-16gb --model qwen2-7b-instruct --quant gguf-q4_k_m
@@ -31,4 +36,6 @@ Examples:
       --vllm-version 0.6.3 --max-model-len 200 --max-num-seqs 1 --vllm-defaults
   jetson-vllm plan --device orin-nano-8gb --model qwen3-4b --quant awq --max-model-len 8k --json
   jetson-vllm plan --device agx-orin-64gb --model ./my-model-folder
+  jetson-vllm doctor
+  jetson-vllm doctor --root ./board-files --json
 `;

@@ -4,7 +4,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPlan, type Plan } from '../core/plan.js';
+import { buildPlan, type Plan, type ResolvedDevice } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { resolvePlanRequest, type LocalModel, type PlanOptions } from '../core/request.js';
 import { UserError } from '../cli/errors.js';
@@ -54,11 +54,28 @@ export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Builds a plan from options; bad input throws a UserError. */
-export async function computePlan(options: PlanOptions, catalog: Catalog): Promise<Plan> {
+export async function computePlan(options: PlanOptions, catalog: Catalog, root?: string): Promise<Plan> {
   const localModel =
     options.model !== undefined && looksLikePath(options.model) ? await readLocalModel(options.model) : null;
+  let detected: ResolvedDevice | null = null;
+  if (options.device === undefined) {
+    // No --device: plan for this machine, with its measured memory (device detection).
+    const { detectSystem } = await import('../probe/detect.js');
+    const { createRealHost } = await import('../probe/real-host.js');
+    const { identifyDevice } = await import('../core/identify.js');
+    const identification = identifyDevice(await detectSystem(createRealHost(root)), catalog);
+    if (identification.device === null) {
+      const ids = catalog.devices.filter((d) => d.vllm.isSupported && d.kind === 'jetson').map((d) => d.id);
+      const what =
+        identification.kind === 'none' ? 'no NVIDIA GPU here' : `${identification.name} (${identification.source})`;
+      throw new UserError(
+        `--device is needed: ${what}; plan for a device with --device ${ids.slice(0, 4).join('|')}|… (jetson-vllm devices lists all)`,
+      );
+    }
+    detected = identification.device;
+  }
   const resolved = resolvePlanRequest(options, catalog, {
-    detected: null,
+    detected,
     localModel,
     hfCacheDir: findHfCacheDir(),
     workDir: process.cwd(),
