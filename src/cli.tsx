@@ -28,6 +28,15 @@ async function run(argv: string[]): Promise<number> {
     write(MAIN_HELP);
     return 0;
   }
+  if (args.root !== undefined) {
+    const { stat } = await import('node:fs/promises');
+    const isDir = await stat(args.root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir)
+      throw new UserError(`--root: ${args.root} is not a folder (give the folder a board's files were copied into)`);
+  }
   // Everything past --version/--help loads on demand, so those answer at once.
   const { compilePresets, loadCatalog } = await import('./presets/load.js');
   if (args.command === 'compile-presets') {

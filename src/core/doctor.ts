@@ -282,7 +282,9 @@ function checkGpuUsers({ facts }: DoctorInput): Check {
   }
   const nvmap = facts.nvmapBytes.value;
   const jp = facts.jetpack.value;
-  if (nvmap !== null && nvmap > 512 * MiB) {
+  // A running desktop holds NvMap memory of its own (compositor surfaces): allow for it.
+  const desktopAllowance = (facts.displayManagers.value?.length ?? 0) > 0 ? 1024 * MiB : 0;
+  if (nvmap !== null && nvmap > 512 * MiB + desktopAllowance) {
     const old = jp === null || Number.parseFloat(jp) < 7.2;
     return check(
       'gpu-users',

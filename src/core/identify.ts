@@ -52,8 +52,15 @@ export function identifyDevice(facts: SystemFacts, catalog: Catalog): Identifica
     const parts = facts.moduleParts.value ?? [];
     const memTotal = facts.memTotalBytes.value;
     for (const part of parts) {
-      const matches = catalog.devices.filter((d) => d.partNumbers.includes(part));
-      const preset = closestByMemory(matches, memTotal);
+      let matches = catalog.devices.filter((d) => d.partNumbers.includes(part));
+      let preset = closestByMemory(matches, memTotal);
+      // A devkit part shipped with more than one memory size (p3701-0000: AGX Orin 32 or 64 GB):
+      // when MemTotal is far from the listed module, choose among the same module family by memory.
+      if (preset !== undefined && memTotal !== null && Math.abs(preset.memTotalBytes - memTotal) > 0.1 * memTotal) {
+        const prefix = part.slice(0, 5);
+        matches = catalog.devices.filter((d) => d.partNumbers.some((p) => p.startsWith(prefix)));
+        preset = closestByMemory(matches, memTotal);
+      }
       if (preset !== undefined) {
         const ambiguous = matches.length > 1 ? ' and MemTotal' : '';
         return {

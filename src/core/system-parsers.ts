@@ -211,6 +211,8 @@ export function parseMeminfo(text: string): Record<string, number> {
     if (match?.[1] === undefined || match[2] === undefined) continue;
     const value = safeInt(match[2]);
     if (value === null) continue;
+    // Only HugePages_* counts come without a unit; a unit-less memory line was cut off ("MemAvailable:   125").
+    if (match[3] === undefined && !match[1].startsWith('HugePages_')) continue;
     const bytes = match[3] === undefined ? value : value * 1024;
     if (Number.isSafeInteger(bytes)) entries.push([match[1], bytes]);
   }

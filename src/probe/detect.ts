@@ -90,14 +90,25 @@ async function detectDeviceTree(
     if ('text' in alt) compat = alt;
   }
   const modelName = 'text' in model ? (parseDeviceTreeStrings(model.text)[0] ?? null) : null;
-  const parsed = 'text' in compat ? parseCompatible(compat.text) : null;
+  let parsed = 'text' in compat ? parseCompatible(compat.text) : null;
+  let partsFile = compatFile;
+  if (parsed !== null && parsed.moduleParts.length === 0) {
+    // JetPack 4 TX2/Xavier name the board by codename ("nvidia,quill"); the legacy dts file name
+    // still carries the module ("…tegra186-quill-p3310-1000-c03-00-base.dts").
+    const dts = await readText(host, '/proc/device-tree/nvidia,dtsfilename');
+    const part = 'text' in dts ? /p\d{4}-\d{4}/.exec(dts.text)?.[0] : undefined;
+    if (part !== undefined) {
+      parsed = { ...parsed, moduleParts: [part] };
+      partsFile = '/proc/device-tree/nvidia,dtsfilename';
+    }
+  }
   const compatWhy = 'why' in compat ? compat.why : '';
   return {
     model:
       modelName !== null ? known(modelName, modelFile) : unknown('why' in model ? model.why : `${modelFile}: empty`),
     moduleParts:
       parsed !== null && parsed.moduleParts.length > 0
-        ? known(parsed.moduleParts, compatFile)
+        ? known(parsed.moduleParts, partsFile)
         : unknown(parsed === null ? compatWhy : `${compatFile}: no module part number`),
     carrier:
       parsed?.carrier != null
@@ -201,6 +212,8 @@ async function detectMemory(
 async function detectSwaps(host: ProbeHost): Promise<SystemFacts['swaps']> {
   const r = await readText(host, '/proc/swaps');
   if (!('text' in r)) return unknown(r.why);
+  // The kernel always prints the header line; an empty file was not read whole.
+  if (!/^Filename\s/m.test(r.text)) return unknown('/proc/swaps: empty or without its header line');
   return known(
     parseProcSwaps(r.text).map((s) => ({ name: s.name, kind: s.kind, sizeBytes: s.sizeBytes, usedBytes: s.usedBytes })),
     '/proc/swaps',
@@ -364,7 +377,7 @@ async function classifyMedium(host: ProbeHost, source: string): Promise<DiskFact
 /** The path itself, or its nearest ancestor that exists (df needs an existing path). */
 async function existingAncestor(host: ProbeHost, p: string): Promise<string> {
   let current = p;
-  while (current !== '/' && current !== '' && (await host.listDir(current)) === null) {
+  while (current !== '/' && current !== '' && !(await host.exists(current))) {
     current = current.slice(0, current.lastIndexOf('/')) || '/';
   }
   return current === '' ? '/' : current;
@@ -379,13 +392,17 @@ async function detectDisks(host: ProbeHost, hfCache: string, dockerRoot: string 
   const rows = parseDf(r.stdout);
   const mounts = await readText(host, '/proc/mounts');
   const mountList = 'text' in mounts ? parseProcMounts(mounts.text) : [];
+  // JetPack 4 mounts the root filesystem as /dev/root: the kernel command line names the real device.
+  const cmdline = await readText(host, '/proc/cmdline');
+  const rootDevice = 'text' in cmdline ? (/(?:^|\s)root=(\/dev\/\S+)/.exec(cmdline.text)?.[1] ?? null) : null;
   const disks: DiskFact[] = [];
   for (const [i, p] of paths.entries()) {
     const row = rows[i];
     if (row === undefined) continue;
-    const source = row.source.startsWith('/dev/')
+    let source = row.source.startsWith('/dev/')
       ? row.source
       : (mountList.find((m) => m.target === row.target)?.source ?? row.source);
+    if (source === '/dev/root' && rootDevice !== null) source = rootDevice;
     disks.push({
       path: wanted[i] ?? p,
       source,

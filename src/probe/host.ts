@@ -2,7 +2,7 @@
  * The host the probes read the device through: files (under --root), commands, the environment.
  * Tests give the probes a recorded host; the CLI gives them the real one.
  */
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandResult } from '../process/exec.js';
 
@@ -14,6 +14,8 @@ export interface ProbeHost {
   root: string;
   /** Reads a file of the examined system by its absolute path on that system. */
   readFile(file: string): Promise<FileRead>;
+  /** Whether a path exists (readable or not). */
+  exists(file: string): Promise<boolean>;
   /** Lists a folder; null when it cannot be read. */
   listDir(dir: string): Promise<string[] | null>;
   /** The target of a symlink (or the text of a file standing in for one); null when neither. */
@@ -50,6 +52,14 @@ export function createFileHost(
         return { ok: true, text: await readFile(at(file), 'utf8') };
       } catch (error) {
         return classify(error);
+      }
+    },
+    async exists(file) {
+      try {
+        await stat(at(file));
+        return true;
+      } catch {
+        return false;
       }
     },
     async listDir(dir) {

@@ -136,7 +136,10 @@ describe('jetson-vllm plan (built CLI)', () => {
       ['plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--frobnicate'],
       /unknown option '--frobnicate'/,
     ],
-    [['plan', '--model', 'qwen2-7b-instruct'], /--device is needed: no device was detected here/],
+    [
+      ['plan', '--model', 'qwen2-7b-instruct'],
+      /--device is needed: no NVIDIA GPU here; plan for a device with --device orin-/,
+    ],
     [['launchpad'], /"launchpad" is not a command/],
   ])('bad input %j → one line, exit 2', (args, pattern) => {
     expectOneLineError(runCli(args), pattern);

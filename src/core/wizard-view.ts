@@ -1,0 +1,231 @@
+/**
+ * What the wizard's screens show, derived from its state and the catalog during render (never
+ * stored). Pure.
+ */
+import { computeParams } from './model.js';
+import {
+  buildPlan,
+  chooseDefaultVllmVersion,
+  type PlanOutcome,
+  type PlanRequest,
+  type ResolvedDevice,
+} from './plan.js';
+import { ASSUMED_OS_BYTES, evaluate, solveMaxModelLen, type PlanContext } from './planner.js';
+import type { Catalog, ModelPreset, QuantVariant } from './presets-schema.js';
+import { checkCapability, estimateWeightBytes, resolveScheme } from './quantization.js';
+import { toResolvedDevice } from './request.js';
+import { resolveVllmVersion } from './vllm-version.js';
+import { matchesFilter, type DeviceChoice, type WizardState } from './wizard.js';
+
+/** The device a choice stands for: the detected one (measured memory) or a preset. */
+export function resolveChoice(
+  choice: DeviceChoice,
+  catalog: Catalog,
+  detected: ResolvedDevice | null,
+): ResolvedDevice | null {
+  if (choice.kind === 'detected') return detected;
+  const preset = catalog.devices.find((d) => d.id === choice.id);
+  return preset === undefined ? null : toResolvedDevice(preset, 'preset');
+}
+
+/** The detected device, when detection finished with one. */
+export function detectedDevice(state: WizardState): ResolvedDevice | null {
+  return state.detection.status === 'done' ? state.detection.identification.device : null;
+}
+
+export interface DeviceRow {
+  choice: DeviceChoice;
+  label: string;
+}
+
+/** The device list: the detected device first (when there is one), then the presets, filtered. */
+export function listDevices(catalog: Catalog, state: WizardState, filter: string): DeviceRow[] {
+  const rows: DeviceRow[] = [];
+  const detected = detectedDevice(state);
+  if (detected !== null && matchesFilter(`${detected.name} detected`, filter)) {
+    rows.push({
+      choice: { kind: 'detected' },
+      label: `This device: ${detected.name} (${gib(detected.memTotalBytes)}, detected)`,
+    });
+  }
+  for (const d of catalog.devices) {
+    if (!matchesFilter(`${d.id} ${d.name}`, filter)) continue;
+    const note = d.vllm.isSupported ? '' : '  no vLLM';
+    rows.push({
+      choice: { kind: 'preset', id: d.id },
+      label: `${d.id.padEnd(16)} ${gib(d.memTotalBytes).padStart(9)}${note}`,
+    });
+  }
+  return rows;
+}
+
+const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+
+/** A plan context for one variant on one device with the planner's choices. */
+function contextFor(
+  catalog: Catalog,
+  device: ResolvedDevice,
+  model: ModelPreset,
+  quant: QuantVariant,
+  version: string | null,
+): PlanContext | null {
+  const info = resolveVllmVersion(version ?? chooseDefaultVllmVersion(catalog, device), catalog.vllm);
+  if (info === null) return null;
+  return {
+    arch: model.arch,
+    weightBytes: estimateWeightBytes(model.arch, quant).weightBytes,
+    info,
+    vllm: catalog.vllm,
+    device: {
+      memTotalBytes: device.memTotalBytes,
+      isUnified: device.isUnified,
+      osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
+      osSource: device.osUsedBytes !== undefined ? 'measured' : 'assumed',
+    },
+    runtime: device.isUnified ? 'docker' : 'native',
+    knobs: {},
+    defaults: 'planner',
+  };
+}
+
+export type FitClass = 'fits' | 'tight' | 'too-big' | 'unsupported';
+
+export interface VariantRow {
+  quant: QuantVariant;
+  weightBytes: number;
+  fit: FitClass;
+  /** The longest context one sequence gets with the planner's choices. */
+  maxContext: number | null;
+  /** Why the GPU cannot run it. */
+  reason: string | null;
+}
+
+/** One variant on the device: can it run at all, and how much context does it leave. */
+export function assessVariant(
+  catalog: Catalog,
+  device: ResolvedDevice,
+  model: ModelPreset,
+  quant: QuantVariant,
+  version: string | null,
+  withContext: boolean,
+): VariantRow {
+  const weightBytes = estimateWeightBytes(model.arch, quant).weightBytes;
+  const ctx = contextFor(catalog, device, model, quant, version);
+  if (ctx === null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: 'unknown vLLM version' };
+  const cap = checkCapability(resolveScheme(quant), device.computeCapability, ctx.info.version);
+  if (!cap.ok) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: cap.reason };
+  const small = Math.min(256, model.arch.maxPositionEmbeddings);
+  const verdict = evaluate(ctx, small, 1).budget.verdict;
+  const fit: FitClass = verdict === 'fits' ? 'fits' : verdict === 'tight' ? 'tight' : 'too-big';
+  const maxContext =
+    withContext && fit !== 'too-big' ? solveMaxModelLen(ctx, 1, model.arch.maxPositionEmbeddings) : null;
+  return { quant, weightBytes, fit, maxContext, reason: null };
+}
+
+export interface ModelRow {
+  model: ModelPreset;
+  label: string;
+  fit: FitClass;
+}
+
+/** Size class of a model: its parameter count ("7.6B", "0.5B"). */
+export function sizeClass(model: ModelPreset): string {
+  const b = computeParams(model.arch).total / 1e9;
+  return b >= 10 ? `${Math.round(b)}B` : `${b.toFixed(1)}B`;
+}
+
+/** The model list with whether any variant fits the device at all. */
+export function listModels(
+  catalog: Catalog,
+  device: ResolvedDevice | null,
+  filter: string,
+  version: string | null,
+): ModelRow[] {
+  const rows: ModelRow[] = [];
+  for (const m of catalog.models) {
+    if (!matchesFilter(`${m.id} ${m.name} ${m.family}`, filter)) continue;
+    let fit: FitClass = 'unsupported';
+    if (device !== null) {
+      const order: FitClass[] = ['fits', 'tight', 'too-big', 'unsupported'];
+      for (const q of m.quants) {
+        const a = assessVariant(catalog, device, m, q, version, false);
+        if (order.indexOf(a.fit) < order.indexOf(fit)) fit = a.fit;
+        if (fit === 'fits') break;
+      }
+    }
+    const mark = { fits: 'fits', tight: 'tight', 'too-big': 'too big', unsupported: 'no variant runs' }[fit];
+    rows.push({ model: m, fit, label: `${m.id.padEnd(30)} ${sizeClass(m).padStart(5)}  ${mark}` });
+  }
+  return rows;
+}
+
+/** The variants of a model on a device. */
+export function listQuants(
+  catalog: Catalog,
+  device: ResolvedDevice,
+  model: ModelPreset,
+  version: string | null,
+): VariantRow[] {
+  return model.quants.map((q) => assessVariant(catalog, device, model, q, version, true));
+}
+
+/** The plan for the wizard's current choices (computed during render). */
+export function planForState(
+  state: WizardState,
+  catalog: Catalog,
+  hfCacheDir: string,
+  workDir: string,
+): PlanOutcome | null {
+  if (state.step === 'device' || state.step === 'model' || state.step === 'quant') return null;
+  const device = resolveChoice(state.device, catalog, detectedDevice(state));
+  const model = catalog.models.find((m) => m.id === state.model);
+  const quant = model?.quants.find((q) => q.id === state.quant);
+  if (device === null || model === undefined || quant === undefined) return null;
+  const request: PlanRequest = {
+    device,
+    model: { id: model.id, name: model.name, repo: model.repo, arch: model.arch, source: 'preset' },
+    quant,
+    vllmVersion: state.vllmVersion,
+    knobs: state.knobs,
+    defaults: state.defaults,
+    runtime: null,
+    image: null,
+    port: null,
+    hfCacheDir,
+    workDir,
+  };
+  return buildPlan(request, catalog);
+}
+
+export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len';
+
+/** What fits: verdicts for a few contexts × sequence counts, with the planner sizing the rest. */
+export function buildFitsTable(
+  state: WizardState,
+  catalog: Catalog,
+  contexts: number[],
+  seqs: number[],
+): { contexts: number[]; seqs: number[]; cells: FitSymbol[][] } | null {
+  if (state.step !== 'budget' && state.step !== 'review') return null;
+  const device = resolveChoice(state.device, catalog, detectedDevice(state));
+  const model = catalog.models.find((m) => m.id === state.model);
+  const quant = model?.quants.find((q) => q.id === state.quant);
+  if (device === null || model === undefined || quant === undefined) return null;
+  const ctx = contextFor(catalog, device, model, quant, state.vllmVersion);
+  if (ctx === null) return null;
+  const { maxModelLen: _l, maxNumSeqs: _s, ...knobs } = state.knobs;
+  const full: PlanContext = { ...ctx, knobs, defaults: state.defaults };
+  const usable = contexts.filter((c) => c <= model.arch.maxPositionEmbeddings);
+  const cells = usable.map((len) => seqs.map((n) => evaluate(full, len, n).budget.verdict));
+  return { contexts: usable, seqs, cells };
+}
+
+/** The vLLM versions the budget screen cycles through: those with an image for the board, else all. */
+export function listVersions(catalog: Catalog, device: ResolvedDevice | null): string[] {
+  const soc = device?.soc;
+  const withImage = catalog.vllm.images
+    .filter((i) => soc !== undefined && i.socs.includes(soc))
+    .map((i) => i.vllmVersion);
+  const versions = withImage.length > 0 ? withImage : catalog.vllm.releases.map((r) => r.version);
+  return [...new Set(versions)];
+}

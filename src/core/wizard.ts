@@ -1,0 +1,433 @@
+/**
+ * The wizard's state machine: one state (a union on `step`), events that are past-tense facts, and
+ * the key map. Pure: App.tsx feeds it key presses and probe results; screens render its state.
+ */
+import type { Check } from './doctor.js';
+import type { Identification } from './identify.js';
+import type { DefaultsMode, Knobs } from './planner.js';
+import type { Catalog } from './presets-schema.js';
+
+export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review';
+
+export type Detection =
+  | { status: 'loading' }
+  | {
+      status: 'done';
+      identification: Identification;
+      warnings: Check[];
+      rows: { label: string; value: string; source: string }[];
+    }
+  | { status: 'failed'; reason: string };
+
+/** A list with a cursor and a filter typed after "/". */
+export interface ListState {
+  cursor: number;
+  filter: string;
+  isFiltering: boolean;
+}
+
+/** The knobs the budget screen adjusts, in display order. */
+export const BUDGET_KNOBS = [
+  'maxModelLen',
+  'maxNumSeqs',
+  'enforceEager',
+  'kvCacheDtype',
+  'vllmVersion',
+  'defaults',
+] as const;
+export type BudgetKnob = (typeof BUDGET_KNOBS)[number];
+
+export const REVIEW_ACTIONS = ['launch', 'copy', 'save', 'back'] as const;
+export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
+
+/** Where the device comes from: the detected one, or a preset picked from the list. */
+export type DeviceChoice = { kind: 'detected' } | { kind: 'preset'; id: string };
+
+interface Base {
+  detection: Detection;
+  knobs: Knobs;
+  vllmVersion: string | null;
+  defaults: DefaultsMode;
+  isHelpShown: boolean;
+  /** A one-line message shown under the screen (saved recipe, launch not available, …). */
+  notice: string | null;
+  /** Set when the wizard should end: exit code and text to print after the screen is gone. */
+  exit: { code: number; print: string | null } | null;
+  /** A request for the shell to carry out (save the recipe); cleared when it reports back. */
+  pendingSave: boolean;
+}
+
+export type WizardState =
+  | (Base & {
+      step: 'device';
+      list: ListState;
+      device: DeviceChoice | null;
+      model: string | null;
+      quant: string | null;
+    })
+  | (Base & { step: 'model'; list: ListState; device: DeviceChoice; model: string | null; quant: string | null })
+  | (Base & { step: 'quant'; cursor: number; device: DeviceChoice; model: string; quant: string | null })
+  | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
+  | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string });
+
+export type WizardEvent =
+  | { type: 'detectionFinished'; detection: Extract<Detection, { status: 'done' }> }
+  | { type: 'detectionFailed'; reason: string }
+  | { type: 'cursorMoved'; delta: number; size: number }
+  | { type: 'itemHighlighted'; index: number }
+  | { type: 'filterStarted' }
+  | { type: 'filterTyped'; text: string }
+  | { type: 'filterErased' }
+  | { type: 'filterEnded' }
+  | { type: 'deviceChosen'; device: DeviceChoice }
+  | { type: 'modelChosen'; id: string }
+  | { type: 'quantChosen'; id: string }
+  | {
+      type: 'knobAdjusted';
+      knob: BudgetKnob;
+      direction: 1 | -1;
+      catalog: Catalog;
+      modelMax: number;
+      versions: string[];
+    }
+  | { type: 'reviewOpened' }
+  | { type: 'actionChosen'; action: ReviewAction; command: string }
+  | { type: 'recipeSaved'; path: string }
+  | { type: 'recipeSaveFailed'; reason: string }
+  | { type: 'wentBack' }
+  | { type: 'helpToggled' }
+  | { type: 'quitRequested' };
+
+/** What the command line pre-fills. */
+export interface WizardFlags {
+  device?: string;
+  model?: string;
+  quant?: string;
+  vllmVersion?: string;
+  knobs: Knobs;
+  defaults: DefaultsMode;
+}
+
+const freshList = (): ListState => ({ cursor: 0, filter: '', isFiltering: false });
+
+/** The first state: flags skip the steps they answer (`--model` opens at the quantization step). */
+export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardState {
+  const base: Base = {
+    detection: { status: 'loading' },
+    knobs: flags.knobs,
+    vllmVersion: flags.vllmVersion ?? null,
+    defaults: flags.defaults,
+    isHelpShown: false,
+    notice: null,
+    exit: null,
+    pendingSave: false,
+  };
+  const device: DeviceChoice | null = flags.device !== undefined ? { kind: 'preset', id: flags.device } : null;
+  const model = flags.model !== undefined && catalog.models.some((m) => m.id === flags.model) ? flags.model : null;
+  const quant =
+    model !== null &&
+    flags.quant !== undefined &&
+    catalog.models.find((m) => m.id === model)?.quants.some((q) => q.id === flags.quant) === true
+      ? flags.quant
+      : null;
+  if (device === null) return { ...base, step: 'device', list: freshList(), device: null, model, quant };
+  if (model === null) return { ...base, step: 'model', list: freshList(), device, model: null, quant: null };
+  if (quant === null) return { ...base, step: 'quant', cursor: 0, device, model, quant: null };
+  return { ...base, step: 'budget', focus: 0, device, model, quant };
+}
+
+/** Context steps the budget screen walks through. */
+export const CONTEXT_STEPS = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144];
+/** Sequence counts the budget screen walks through. */
+export const SEQ_STEPS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+function stepThrough(steps: number[], current: number | undefined, direction: 1 | -1, max: number): number {
+  const allowed = [...steps.filter((s) => s < max), max].filter((v, i, a) => a.indexOf(v) === i);
+  if (current === undefined) return direction > 0 ? (allowed[0] ?? max) : (allowed.at(-1) ?? max);
+  const next = direction > 0 ? allowed.find((s) => s > current) : [...allowed].reverse().find((s) => s < current);
+  return next ?? current;
+}
+
+function adjust(
+  state: Extract<WizardState, { step: 'budget' }>,
+  e: Extract<WizardEvent, { type: 'knobAdjusted' }>,
+): WizardState {
+  const knobs: Knobs = { ...state.knobs };
+  switch (e.knob) {
+    case 'maxModelLen':
+      knobs.maxModelLen = stepThrough(CONTEXT_STEPS, state.knobs.maxModelLen, e.direction, e.modelMax);
+      return { ...state, knobs, notice: null };
+    case 'maxNumSeqs':
+      knobs.maxNumSeqs = stepThrough(SEQ_STEPS, state.knobs.maxNumSeqs, e.direction, 256);
+      return { ...state, knobs, notice: null };
+    case 'enforceEager':
+      knobs.enforceEager = state.knobs.enforceEager === undefined ? e.direction < 0 : !state.knobs.enforceEager;
+      return { ...state, knobs, notice: null };
+    case 'kvCacheDtype': {
+      const order = ['auto', 'fp8'];
+      const at = order.indexOf(state.knobs.kvCacheDtype ?? 'auto');
+      knobs.kvCacheDtype = order[(at + (e.direction > 0 ? 1 : order.length - 1)) % order.length] ?? 'auto';
+      return { ...state, knobs, notice: null };
+    }
+    case 'vllmVersion': {
+      if (e.versions.length === 0) return state;
+      const at = state.vllmVersion === null ? -1 : e.versions.indexOf(state.vllmVersion);
+      const next =
+        at < 0
+          ? e.direction > 0
+            ? e.versions[0]
+            : e.versions.at(-1)
+          : e.versions[(at + e.direction + e.versions.length) % e.versions.length];
+      // Knobs a version lacks would make the plan invalid: drop them when the version changes.
+      const { swapSpaceGiB: _s, kvCacheMemoryBytes: _k, numGpuBlocksOverride: _n, ...kept } = knobs;
+      return { ...state, knobs: kept, vllmVersion: next ?? null, notice: null };
+    }
+    case 'defaults':
+      return { ...state, defaults: state.defaults === 'planner' ? 'vllm' : 'planner', notice: null };
+    default: {
+      const unreachable: never = e.knob;
+      throw new Error(`unknown knob ${String(unreachable)}`);
+    }
+  }
+}
+
+function back(state: WizardState): WizardState {
+  switch (state.step) {
+    case 'device':
+      return { ...state, exit: { code: 0, print: null } };
+    case 'model':
+      return {
+        ...state,
+        step: 'device',
+        list: freshList(),
+        device: state.device,
+        model: state.model,
+        quant: state.quant,
+      };
+    case 'quant':
+      return {
+        ...state,
+        step: 'model',
+        list: freshList(),
+        device: state.device,
+        model: state.model,
+        quant: state.quant,
+      };
+    case 'budget':
+      return { ...state, step: 'quant', cursor: 0, device: state.device, model: state.model, quant: state.quant };
+    case 'review':
+      return { ...state, step: 'budget', focus: 0, device: state.device, model: state.model, quant: state.quant };
+    default: {
+      const unreachable: never = state;
+      throw new Error(`unknown step ${String(unreachable)}`);
+    }
+  }
+}
+
+/** The reducer. */
+export function wizardReducer(state: WizardState, event: WizardEvent): WizardState {
+  switch (event.type) {
+    case 'detectionFinished':
+      return { ...state, detection: event.detection };
+    case 'detectionFailed':
+      return { ...state, detection: { status: 'failed', reason: event.reason } };
+    case 'cursorMoved': {
+      if (event.size <= 0) return state;
+      const wrap = (c: number): number => (((c + event.delta) % event.size) + event.size) % event.size;
+      if (state.step === 'device' || state.step === 'model')
+        return { ...state, list: { ...state.list, cursor: wrap(state.list.cursor) } };
+      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor) };
+      return { ...state, focus: wrap(state.focus) };
+    }
+    case 'itemHighlighted':
+      if (state.step === 'device' || state.step === 'model')
+        return { ...state, list: { ...state.list, cursor: event.index } };
+      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: event.index };
+      return state;
+    case 'filterStarted':
+      if (state.step !== 'device' && state.step !== 'model') return state;
+      return { ...state, list: { ...state.list, isFiltering: true } };
+    case 'filterTyped':
+      if (state.step !== 'device' && state.step !== 'model') return state;
+      return { ...state, list: { cursor: 0, filter: state.list.filter + event.text, isFiltering: true } };
+    case 'filterErased':
+      if (state.step !== 'device' && state.step !== 'model') return state;
+      return { ...state, list: { ...state.list, cursor: 0, filter: state.list.filter.slice(0, -1) } };
+    case 'filterEnded':
+      if (state.step !== 'device' && state.step !== 'model') return state;
+      return { ...state, list: { ...state.list, isFiltering: false } };
+    case 'deviceChosen':
+      if (state.step !== 'device') return state;
+      if (state.model !== null && state.quant !== null)
+        return {
+          ...state,
+          step: 'budget',
+          focus: 0,
+          device: event.device,
+          model: state.model,
+          quant: state.quant,
+          notice: null,
+        };
+      if (state.model !== null)
+        return {
+          ...state,
+          step: 'quant',
+          cursor: 0,
+          device: event.device,
+          model: state.model,
+          quant: null,
+          notice: null,
+        };
+      return {
+        ...state,
+        step: 'model',
+        list: freshList(),
+        device: event.device,
+        model: null,
+        quant: null,
+        notice: null,
+      };
+    case 'modelChosen':
+      if (state.step !== 'model') return state;
+      return {
+        ...state,
+        step: 'quant',
+        cursor: 0,
+        device: state.device,
+        model: event.id,
+        quant: state.model === event.id ? state.quant : null,
+        notice: null,
+      };
+    case 'quantChosen':
+      if (state.step !== 'quant') return state;
+      return {
+        ...state,
+        step: 'budget',
+        focus: 0,
+        device: state.device,
+        model: state.model,
+        quant: event.id,
+        notice: null,
+      };
+    case 'knobAdjusted':
+      if (state.step !== 'budget') return state;
+      return adjust(state, event);
+    case 'reviewOpened':
+      if (state.step !== 'budget') return state;
+      return {
+        ...state,
+        step: 'review',
+        cursor: 0,
+        device: state.device,
+        model: state.model,
+        quant: state.quant,
+        notice: null,
+      };
+    case 'actionChosen':
+      if (state.step !== 'review') return state;
+      switch (event.action) {
+        case 'launch':
+          return {
+            ...state,
+            notice:
+              'Launch is not available yet (a later release): nothing was run. Copy the command or save the recipe.',
+          };
+        case 'copy':
+          return { ...state, exit: { code: 0, print: event.command } };
+        case 'save':
+          return { ...state, pendingSave: true, notice: 'Saving the recipe…' };
+        case 'back':
+          return back(state);
+        default: {
+          const unreachable: never = event.action;
+          throw new Error(`unknown action ${String(unreachable)}`);
+        }
+      }
+    case 'recipeSaved':
+      return { ...state, pendingSave: false, notice: `Recipe saved to ${event.path}` };
+    case 'recipeSaveFailed':
+      return { ...state, pendingSave: false, notice: `The recipe was not saved: ${event.reason}` };
+    case 'wentBack':
+      if ((state.step === 'device' || state.step === 'model') && state.list.isFiltering) {
+        return { ...state, list: { ...state.list, isFiltering: false, filter: '' } };
+      }
+      if (state.isHelpShown) return { ...state, isHelpShown: false };
+      return { ...back(state), notice: null };
+    case 'helpToggled':
+      return { ...state, isHelpShown: !state.isHelpShown };
+    case 'quitRequested':
+      return { ...state, exit: { code: 0, print: null } };
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown event ${String(unreachable)}`);
+    }
+  }
+}
+
+/** A key press as the shell reports it (a subset of Ink's Key, so the core does not import Ink). */
+export interface KeyPress {
+  input: string;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  tab?: boolean;
+}
+
+export type KeyIntent =
+  | { kind: 'move'; delta: number }
+  | { kind: 'adjust'; direction: 1 | -1 }
+  | { kind: 'choose' }
+  | { kind: 'back' }
+  | { kind: 'quit' }
+  | { kind: 'help' }
+  | { kind: 'filterStart' }
+  | { kind: 'filterType'; text: string }
+  | { kind: 'filterErase' }
+  | { kind: 'filterEnd' }
+  | { kind: 'none' };
+
+/**
+ * What a key means in this state (the one place that maps keys). On the list screens (device, model,
+ * quantization, review) the list itself (ink-select-input) owns arrows, j/k, digits and Enter, so
+ * those mean nothing here; "/" starts a filter, where every printable key is typed into it.
+ */
+export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
+  const isList = state.step !== 'budget';
+  const filtering = (state.step === 'device' || state.step === 'model') && state.list.isFiltering;
+  if (key.ctrl === true && key.input === 'c') return { kind: 'quit' };
+  if (filtering) {
+    if (key.return === true) return { kind: 'filterEnd' };
+    if (key.escape === true) return { kind: 'back' };
+    if (key.backspace === true || key.delete === true) return { kind: 'filterErase' };
+    if (key.input.length > 0 && key.ctrl !== true && /^[\x20-\x7e]+$/.test(key.input))
+      return { kind: 'filterType', text: key.input };
+    return { kind: 'none' };
+  }
+  if (key.escape === true || key.backspace === true || key.delete === true) return { kind: 'back' };
+  if (key.input === 'q') return { kind: 'quit' };
+  if (key.input === '?') return { kind: 'help' };
+  if (key.input === '/' && (state.step === 'device' || state.step === 'model')) return { kind: 'filterStart' };
+  if (isList) return { kind: 'none' };
+  if (key.upArrow === true || key.input === 'k') return { kind: 'move', delta: -1 };
+  if (key.downArrow === true || key.input === 'j') return { kind: 'move', delta: 1 };
+  if (key.leftArrow === true || key.input === 'h' || key.input === '-') return { kind: 'adjust', direction: -1 };
+  if (key.rightArrow === true || key.input === 'l' || key.input === '+') return { kind: 'adjust', direction: 1 };
+  if (key.return === true) return { kind: 'choose' };
+  return { kind: 'none' };
+}
+
+/** Case-insensitive match of every word of the filter. */
+export function matchesFilter(text: string, filter: string): boolean {
+  const words = filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+  const hay = text.toLowerCase();
+  return words.every((w) => hay.includes(w));
+}
