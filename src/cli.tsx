@@ -23,8 +23,7 @@ async function run(argv: string[]): Promise<number> {
     write(typeof JETSON_VLLM_VERSION === 'string' ? JETSON_VLLM_VERSION : 'dev');
     return 0;
   }
-  if (args.help || args.command === 'wizard') {
-    // The interactive wizard is a later issue; until then `jetson-vllm` shows how to plan.
+  if (args.help) {
     write(MAIN_HELP);
     return 0;
   }
@@ -58,6 +57,40 @@ async function run(argv: string[]): Promise<number> {
       const fits = computeCatalogFits(args.plan, catalog);
       write(args.json ? JSON.stringify(fits, null, 2) : formatCatalogFits(fits, args.plan.device));
       return 0;
+    }
+    case 'wizard': {
+      const { parseKnobs } = await import('./core/request.js');
+      const knobs = parseKnobs(args.plan);
+      if (!knobs.ok) throw new UserError(knobs.message);
+      if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+        // No terminal: never wait for keys. Print what `plan` would for these flags, and the way on.
+        const hint =
+          'jetson-vllm needs a terminal for the wizard; without one use the sub-commands: jetson-vllm plan | doctor | devices | models (--help)';
+        if (args.plan.model !== undefined) {
+          const { computePlan } = await import('./commands/plan.js');
+          const plan = await computePlan(args.plan, catalog, args.root);
+          write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: false }));
+        }
+        process.stderr.write(`jetson-vllm: ${hint}\n`);
+        return 2;
+      }
+      const { runWizard } = await import('./ui/run.js');
+      const { findHfCacheDir } = await import('./commands/plan.js');
+      return runWizard({
+        catalog,
+        flags: {
+          ...(args.plan.device !== undefined ? { device: args.plan.device } : {}),
+          ...(args.plan.model !== undefined ? { model: args.plan.model } : {}),
+          ...(args.plan.quant !== undefined ? { quant: args.plan.quant } : {}),
+          ...(args.plan.vllmVersion !== undefined ? { vllmVersion: args.plan.vllmVersion } : {}),
+          knobs: knobs.knobs,
+          defaults: args.plan.vllmDefaults === true ? 'vllm' : 'planner',
+        },
+        root: args.root,
+        hfCacheDir: findHfCacheDir(),
+        isColor: isColorWanted(args),
+        recipeDir: args.recipeDir,
+      });
     }
     case 'doctor': {
       const { runDoctor } = await import('./commands/doctor.js');

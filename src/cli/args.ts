@@ -14,6 +14,8 @@ export interface ParsedArgs {
   noColor: boolean;
   help: boolean;
   root: string | undefined;
+  /** Where the wizard saves recipes (default: the XDG config folder). */
+  recipeDir: string | undefined;
 }
 
 const planOptionSpec = {
@@ -38,6 +40,7 @@ const planOptionSpec = {
   port: { type: 'string' },
   'vllm-defaults': { type: 'boolean' },
   root: { type: 'string' },
+  'recipe-dir': { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -112,5 +115,6 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     noColor: bool('no-color'),
     help: bool('help') || command === 'help',
     root: str('root'),
+    recipeDir: str('recipe-dir'),
   };
 }

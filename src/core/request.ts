@@ -198,7 +198,46 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
     quant = found;
   }
 
-  // Knobs
+  const parsedKnobs = parseKnobs(options);
+  if (!parsedKnobs.ok) return parsedKnobs;
+  const knobs = parsedKnobs.knobs;
+
+  // Runtime
+  let runtime: PlanRequest['runtime'] = null;
+  if (options.runtime !== undefined) {
+    if (options.runtime !== 'docker' && options.runtime !== 'native') {
+      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
+    }
+    runtime = options.runtime;
+  }
+  let port: number | null = null;
+  if (options.port !== undefined) {
+    const p = parseCount(options.port);
+    if (p === null || p < 1 || p > 65535)
+      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
+    port = p;
+  }
+  const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
+  return {
+    ok: true,
+    request: {
+      device,
+      model,
+      quant,
+      vllmVersion: options.vllmVersion ?? null,
+      knobs,
+      defaults,
+      runtime,
+      image: options.image ?? null,
+      port,
+      hfCacheDir: env.hfCacheDir,
+      workDir: env.workDir,
+    },
+  };
+}
+
+/** Parses vLLM's knobs from their option strings; one line naming the bad value when one is wrong. */
+export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | { ok: false; message: string } {
   const knobs: Knobs = {};
   const counts: [keyof PlanOptions, keyof Knobs, string, number, number][] = [
     ['maxModelLen', 'maxModelLen', '--max-model-len', 16, 10_000_000],
@@ -267,36 +306,5 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   if (options.enforceEager === true) knobs.enforceEager = true;
   if (options.noEnforceEager === true) knobs.enforceEager = false;
 
-  // Runtime
-  let runtime: PlanRequest['runtime'] = null;
-  if (options.runtime !== undefined) {
-    if (options.runtime !== 'docker' && options.runtime !== 'native') {
-      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
-    }
-    runtime = options.runtime;
-  }
-  let port: number | null = null;
-  if (options.port !== undefined) {
-    const p = parseCount(options.port);
-    if (p === null || p < 1 || p > 65535)
-      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
-    port = p;
-  }
-  const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
-  return {
-    ok: true,
-    request: {
-      device,
-      model,
-      quant,
-      vllmVersion: options.vllmVersion ?? null,
-      knobs,
-      defaults,
-      runtime,
-      image: options.image ?? null,
-      port,
-      hfCacheDir: env.hfCacheDir,
-      workDir: env.workDir,
-    },
-  };
+  return { ok: true, knobs };
 }

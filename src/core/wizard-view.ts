@@ -15,7 +15,10 @@ import type { Catalog, ModelPreset, QuantVariant } from './presets-schema.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from './quantization.js';
 import { toResolvedDevice } from './request.js';
 import { resolveVllmVersion } from './vllm-version.js';
-import { matchesFilter, type DeviceChoice, type WizardState } from './wizard.js';
+import { matchesFilter, type Detection, type DeviceChoice, type WizardState } from './wizard.js';
+import type { Check } from './doctor.js';
+import type { Identification } from './identify.js';
+import type { SystemFacts } from './system-facts.js';
 
 /** The device a choice stands for: the detected one (measured memory) or a preset. */
 export function resolveChoice(
@@ -228,4 +231,54 @@ export function listVersions(catalog: Catalog, device: ResolvedDevice | null): s
     .map((i) => i.vllmVersion);
   const versions = withImage.length > 0 ? withImage : catalog.vllm.releases.map((r) => r.version);
   return [...new Set(versions)];
+}
+
+/** The detection summary the device screen shows: a few facts with their sources, and the warnings. */
+export function summarizeDetection(
+  facts: SystemFacts,
+  identification: Identification,
+  checks: Check[],
+): Extract<Detection, { status: 'done' }> {
+  const rows: { label: string; value: string; source: string }[] = [];
+  const add = (label: string, value: string | null, source: string): void => {
+    if (value !== null) rows.push({ label, value, source });
+  };
+  add(
+    'memory',
+    facts.memTotalBytes.value !== null
+      ? `${gib(facts.memTotalBytes.value)}${facts.memAvailableBytes.value !== null ? `, ${gib(facts.memAvailableBytes.value)} available` : ''}`
+      : null,
+    facts.memTotalBytes.source,
+  );
+  if (facts.isJetson) {
+    add(
+      'L4T',
+      facts.l4t.value !== null
+        ? `${facts.l4t.value}${facts.jetpack.value !== null ? ` (JetPack ${facts.jetpack.value})` : ''}`
+        : null,
+      facts.l4t.source,
+    );
+    add('CUDA', facts.cuda.value, facts.cuda.source);
+    add('power', facts.powerMode.value?.name ?? null, facts.powerMode.source);
+  } else {
+    const gpu = facts.gpus.value?.[0];
+    add(
+      'GPU',
+      gpu !== undefined ? `${gpu.name}, cc ${gpu.computeCapability ?? '?'}, driver ${gpu.driverVersion ?? '?'}` : null,
+      facts.gpus.source,
+    );
+  }
+  const shown = new Set([
+    'device',
+    'jetpack',
+    'desktop',
+    'swap',
+    'power-mode',
+    'gpu-users',
+    'docker',
+    'docker-nvidia-runtime',
+    'disk',
+  ]);
+  const warnings = checks.filter((c) => shown.has(c.id) && (c.status === 'warn' || c.status === 'fail'));
+  return { status: 'done', identification, rows, warnings };
 }

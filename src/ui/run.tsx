@@ -1,0 +1,83 @@
+/**
+ * Starts the wizard on a terminal: builds the real detector and recipe writer, renders the App, and
+ * returns the exit code once it ends (printing the copied command after the screen is gone).
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { render } from 'ink';
+import { runDoctorChecks, TYPICAL_IMAGE_BYTES, TYPICAL_MODEL_BYTES } from '../core/doctor.js';
+import { identifyDevice } from '../core/identify.js';
+import type { Catalog } from '../core/presets-schema.js';
+import type { Recipe } from '../core/recipe.js';
+import type { WizardFlags } from '../core/wizard.js';
+import { summarizeDetection } from '../core/wizard-view.js';
+import { detectSystem } from '../probe/detect.js';
+import { createRealHost } from '../probe/real-host.js';
+import { App } from './App.js';
+
+export interface WizardOptions {
+  catalog: Catalog;
+  flags: WizardFlags;
+  root: string | undefined;
+  hfCacheDir: string;
+  isColor: boolean;
+  /** Where to save the recipe; default: $XDG_CONFIG_HOME/jetson-vllm/recipes/. */
+  recipeDir: string | undefined;
+}
+
+/** The XDG config folder for recipes. */
+export function defaultRecipeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
+      ? env.XDG_CONFIG_HOME
+      : path.join(os.homedir(), '.config');
+  return path.join(base, 'jetson-vllm', 'recipes');
+}
+
+/** Writes the recipe atomically (a temporary file renamed over the target). */
+export async function writeRecipeFile(dir: string, recipe: Recipe, fileName: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, fileName);
+  const temp = `${target}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(recipe, null, 2)}\n`, { mode: 0o644 });
+  await rename(temp, target);
+  return target;
+}
+
+export async function runWizard(options: WizardOptions): Promise<number> {
+  const { catalog } = options;
+  const detect = async (): Promise<ReturnType<typeof summarizeDetection>> => {
+    const facts = await detectSystem(createRealHost(options.root));
+    const identification = identifyDevice(facts, catalog);
+    const checks = runDoctorChecks({
+      facts,
+      identification,
+      catalog,
+      modelBytes: TYPICAL_MODEL_BYTES,
+      imageBytes: TYPICAL_IMAGE_BYTES,
+    });
+    return summarizeDetection(facts, identification, checks);
+  };
+  const recipeDir = options.recipeDir ?? defaultRecipeDir();
+  let result: { code: number; print: string | null } = { code: 0, print: null };
+  const instance = render(
+    <App
+      catalog={catalog}
+      flags={options.flags}
+      detect={detect}
+      writeRecipe={(recipe, fileName) => writeRecipeFile(recipeDir, recipe, fileName)}
+      now={() => new Date()}
+      hfCacheDir={options.hfCacheDir}
+      workDir={process.cwd()}
+      isColor={options.isColor}
+      onExit={(exit) => {
+        result = exit;
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
+  await instance.waitUntilExit();
+  if (result.print !== null) process.stdout.write(`${result.print}\n`);
+  return result.code;
+}
