@@ -50,11 +50,11 @@ export function buildDoctorReport(facts: SystemFacts, identification: Identifica
   };
 }
 
-/** Detects and checks; exit code 0 when nothing fails, 1 otherwise. */
-export async function runDoctor(
+/** Detects the device, identifies it and runs the checks. */
+export async function examineSystem(
   host: ProbeHost,
   catalog: Catalog,
-): Promise<{ report: DoctorReport; identification: Identification; facts: SystemFacts; exitCode: number }> {
+): Promise<{ facts: SystemFacts; identification: Identification; checks: Check[] }> {
   const facts = await detectSystem(host);
   const identification = identifyDevice(facts, catalog);
   const checks = runDoctorChecks({
@@ -64,6 +64,15 @@ export async function runDoctor(
     modelBytes: TYPICAL_MODEL_BYTES,
     imageBytes: TYPICAL_IMAGE_BYTES,
   });
+  return { facts, identification, checks };
+}
+
+/** Detects and checks; exit code 0 when nothing fails, 1 otherwise. */
+export async function runDoctor(
+  host: ProbeHost,
+  catalog: Catalog,
+): Promise<{ report: DoctorReport; identification: Identification; facts: SystemFacts; exitCode: number }> {
+  const { facts, identification, checks } = await examineSystem(host, catalog);
   return {
     report: buildDoctorReport(facts, identification, checks),
     identification,

@@ -109,6 +109,16 @@ export interface Plan {
 
 export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; message: string };
 
+/** The device as the budget sees it: measured OS use when detection measured it, else the assumption. */
+export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {
+  return {
+    memTotalBytes: device.memTotalBytes,
+    isUnified: device.isUnified,
+    osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
+    osSource: device.osUsedBytes !== undefined ? 'measured' : 'assumed',
+  };
+}
+
 /** The vLLM version a device runs by default: its preferred image's, else the newest release. */
 export function chooseDefaultVllmVersion(catalog: Catalog, device: ResolvedDevice): string {
   if (device.isUnified && device.soc !== undefined) {
@@ -164,18 +174,12 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
 
   const weight = estimateWeightBytes(model.arch, quant);
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
-  const isMeasured = device.osUsedBytes !== undefined;
   const ctx: PlanContext = {
     arch: model.arch,
     weightBytes: weight.weightBytes,
     info,
     vllm: catalog.vllm,
-    device: {
-      memTotalBytes: device.memTotalBytes,
-      isUnified: device.isUnified,
-      osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
-      osSource: isMeasured ? 'measured' : 'assumed',
-    },
+    device: toBudgetDevice(device),
     runtime,
     knobs: request.knobs,
     defaults: request.defaults,

@@ -4,13 +4,14 @@
  */
 import { computeParams } from './model.js';
 import {
+  toBudgetDevice,
   buildPlan,
   chooseDefaultVllmVersion,
   type PlanOutcome,
   type PlanRequest,
   type ResolvedDevice,
 } from './plan.js';
-import { ASSUMED_OS_BYTES, evaluate, solveMaxModelLen, type PlanContext } from './planner.js';
+import { evaluate, solveMaxModelLen, type PlanContext } from './planner.js';
 import type { Catalog, ModelPreset, QuantVariant } from './presets-schema.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from './quantization.js';
 import { toResolvedDevice } from './request.js';
@@ -79,12 +80,7 @@ function contextFor(
     weightBytes: estimateWeightBytes(model.arch, quant).weightBytes,
     info,
     vllm: catalog.vllm,
-    device: {
-      memTotalBytes: device.memTotalBytes,
-      isUnified: device.isUnified,
-      osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
-      osSource: device.osUsedBytes !== undefined ? 'measured' : 'assumed',
-    },
+    device: toBudgetDevice(device),
     runtime: device.isUnified ? 'docker' : 'native',
     knobs: {},
     defaults: 'planner',

@@ -257,7 +257,7 @@ export function App(props: AppProps): ReactNode {
           plan?.ok === true ? (
             <ReviewScreen
               plan={plan.plan}
-              notesHeight={Math.max(2, rows - 16 - Math.ceil(plan.plan.command.length / width))}
+              notesHeight={Math.max(2, rows - 15 - Math.ceil(plan.plan.command.length / width))}
               onAction={(action) => dispatch({ type: 'actionChosen', action, command: plan.plan.command })}
             />
           ) : (

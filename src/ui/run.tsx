@@ -6,13 +6,11 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink';
-import { runDoctorChecks, TYPICAL_IMAGE_BYTES, TYPICAL_MODEL_BYTES } from '../core/doctor.js';
-import { identifyDevice } from '../core/identify.js';
 import type { Catalog } from '../core/presets-schema.js';
 import type { Recipe } from '../core/recipe.js';
 import type { WizardFlags } from '../core/wizard.js';
 import { summarizeDetection } from '../core/wizard-view.js';
-import { detectSystem } from '../probe/detect.js';
+import { examineSystem } from '../commands/doctor.js';
 import { createRealHost } from '../probe/real-host.js';
 import { App } from './App.js';
 
@@ -48,15 +46,7 @@ export async function writeRecipeFile(dir: string, recipe: Recipe, fileName: str
 export async function runWizard(options: WizardOptions): Promise<number> {
   const { catalog } = options;
   const detect = async (): Promise<ReturnType<typeof summarizeDetection>> => {
-    const facts = await detectSystem(createRealHost(options.root));
-    const identification = identifyDevice(facts, catalog);
-    const checks = runDoctorChecks({
-      facts,
-      identification,
-      catalog,
-      modelBytes: TYPICAL_MODEL_BYTES,
-      imageBytes: TYPICAL_IMAGE_BYTES,
-    });
+    const { facts, identification, checks } = await examineSystem(createRealHost(options.root), catalog);
     return summarizeDetection(facts, identification, checks);
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDoctorChecks, TYPICAL_IMAGE_BYTES, TYPICAL_MODEL_BYTES, type Check } from '../../src/core/doctor.js';
+import type { Check } from '../../src/core/doctor.js';
+import { examineSystem } from '../../src/commands/doctor.js';
 import { identifyDevice } from '../../src/core/identify.js';
 import { detectSystem } from '../../src/probe/detect.js';
 import { createFileHost } from '../../src/probe/host.js';
@@ -17,15 +18,7 @@ const catalog = loadTestCatalog();
 
 async function examine(board: string) {
   const host = recordedHost(board);
-  const facts = await detectSystem(host);
-  const identification = identifyDevice(facts, catalog);
-  const checks = runDoctorChecks({
-    facts,
-    identification,
-    catalog,
-    modelBytes: TYPICAL_MODEL_BYTES,
-    imageBytes: TYPICAL_IMAGE_BYTES,
-  });
+  const { facts, identification, checks } = await examineSystem(host, catalog);
   const status = (id: string): Check['status'] | undefined => checks.find((c) => c.id === id)?.status;
   return { facts, identification, checks, status, host };
 }

@@ -86,13 +86,12 @@ export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }:
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Styled bold>{p.model.name}</Styled> {p.quant.id} on {p.device.name} · vLLM {p.vllm.version} ·{' '}
-        {defaults === 'planner' ? "planner's choices" : "vLLM's defaults"}
+        <Styled bold>{p.model.name}</Styled> {p.quant.id} · {p.device.name} · vLLM {p.vllm.version}
       </Text>
       <BudgetBar
         items={p.budget.items.filter((i) => p.device.isUnified || i.key !== 'swapSpace')}
         limitBytes={p.budget.limitBytes}
-        width={Math.max(20, width - 2)}
+        width={Math.max(20, width - (p.budget.totalBytes > p.budget.limitBytes ? 3 : 2))}
       />
       <Text wrap="truncate-end">
         Verdict:{' '}
@@ -105,7 +104,7 @@ export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }:
         <Styled dim> (estimate)</Styled>
       </Text>
       {why !== '' ? (
-        <Text wrap="truncate-end">
+        <Text wrap="wrap">
           <Styled dim>{why}</Styled>
         </Text>
       ) : null}

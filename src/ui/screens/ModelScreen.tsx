@@ -57,7 +57,7 @@ export function ModelScreen({
     <Box flexDirection="column">
       <Text>
         Choose a model for <Styled bold>{deviceName}</Styled>
-        <Styled dim> (fit = at 256 tokens, 1 sequence; estimate)</Styled>
+        <Styled dim> (fit: 256 tokens, 1 seq; estimate)</Styled>
       </Text>
       <Text>
         {list.isFiltering || list.filter !== '' ? `Filter: ${list.filter}${list.isFiltering ? '▏' : ''}  ` : ''}
@@ -78,7 +78,7 @@ export function ModelScreen({
           onHighlight={(item) => onHighlight(items.findIndex((i) => i.value === item.value))}
         />
       )}
-      <Styled dim>Other models: a local folder with config.json via `jetson-vllm plan --model ./folder`.</Styled>
+      <Styled dim>Other models: jetson-vllm plan --model ./folder (config.json)</Styled>
     </Box>
   );
 }
