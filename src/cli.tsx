@@ -92,6 +92,20 @@ async function run(argv: string[]): Promise<number> {
         recipeDir: args.recipeDir,
       });
     }
+    case 'monitor': {
+      const { parseMonitorOptions, runMonitor } = await import('./commands/monitor.js');
+      const own = parseMonitorOptions(args.monitor);
+      let predictedBytes: number | null = null;
+      let bytesPerBlock: number | null = null;
+      if (args.plan.model !== undefined) {
+        // With a model, the panel marks the plan's prediction on the RAM bar.
+        const { computePlan } = await import('./commands/plan.js');
+        const plan = await computePlan(args.plan, catalog, args.root);
+        predictedBytes = plan.budget.totalBytes;
+        bytesPerBlock = plan.kvCache.bytesPerBlock;
+      }
+      return runMonitor({ ...own, json: args.json, isColor: isColorWanted(args), predictedBytes, bytesPerBlock });
+    }
     case 'doctor': {
       const { runDoctor } = await import('./commands/doctor.js');
       const { createRealHost } = await import('./probe/real-host.js');
@@ -119,6 +133,11 @@ async function run(argv: string[]): Promise<number> {
     }
   }
 }
+
+// A reader that went away (`jetson-vllm monitor --json | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+});
 
 run(process.argv.slice(2)).then(
   (code) => {

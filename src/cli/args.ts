@@ -5,7 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { PlanOptions } from '../core/request.js';
 import { UserError } from './errors.js';
 
-export type Command = 'wizard' | 'plan' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
+export type Command =
+  'wizard' | 'plan' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
 
 export interface ParsedArgs {
   command: Command;
@@ -16,6 +17,8 @@ export interface ParsedArgs {
   root: string | undefined;
   /** Where the wizard saves recipes (default: the XDG config folder). */
   recipeDir: string | undefined;
+  /** monitor's own options, as strings. */
+  monitor: Record<string, string | undefined>;
 }
 
 const planOptionSpec = {
@@ -41,6 +44,13 @@ const planOptionSpec = {
   'vllm-defaults': { type: 'boolean' },
   root: { type: 'string' },
   'recipe-dir': { type: 'string' },
+  source: { type: 'string' },
+  interval: { type: 'string' },
+  url: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  replay: { type: 'string' },
+  speed: { type: 'string' },
+  record: { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -48,7 +58,7 @@ const planOptionSpec = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** `compile-presets` is internal: the build runs it. */
-const COMMANDS: readonly string[] = ['plan', 'doctor', 'devices', 'models', 'help', 'compile-presets'];
+const COMMANDS: readonly string[] = ['plan', 'monitor', 'doctor', 'devices', 'models', 'help', 'compile-presets'];
 
 /** Parses process.argv.slice(2). */
 export function parseCliArgs(argv: string[]): ParsedArgs {
@@ -73,7 +83,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     throw new UserError(`unexpected argument "${positionals[1] ?? ''}"`, 'jetson-vllm --help lists the commands');
   if (first !== undefined && !COMMANDS.includes(first)) {
     throw new UserError(
-      `"${first}" is not a command: use plan, doctor, devices or models`,
+      `"${first}" is not a command: use plan, monitor, doctor, devices or models`,
       'jetson-vllm --help lists the commands',
     );
   }
@@ -116,5 +126,14 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     help: bool('help') || command === 'help',
     root: str('root'),
     recipeDir: str('recipe-dir'),
+    monitor: {
+      source: str('source'),
+      interval: str('interval'),
+      url: str('url'),
+      pollInterval: str('poll-interval'),
+      replay: str('replay'),
+      speed: str('speed'),
+      record: str('record'),
+    },
   };
 }

@@ -3,6 +3,7 @@ export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA 
 
 Usage:
   jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
+  jetson-vllm monitor [options]   live panel: tegrastats (or nvidia-smi, or /proc) + a vLLM server's metrics
   jetson-vllm doctor  [--json]    detect the board and check it for vLLM, with the fix for each problem
   jetson-vllm devices             list device presets
   jetson-vllm models              list model presets and their quantizations
@@ -27,6 +28,15 @@ Plan options:
   --no-color                    no colour (NO_COLOR is honoured too)
   -h, --help    -v, --version
 
+Monitor options:
+  --url <http://host:port>      the vLLM server to poll (/health, /metrics)
+  --source auto|tegrastats|nvidia-smi|proc    --interval <ms> (default 1000)   --poll-interval <ms> (2000)
+  --replay <file>               play a tegrastats log file (tegrastats --logfile) back; --speed <x> (0: at once)
+  --record <file>               append every sample as a JSON line
+  --json                        JSON lines on stdout instead of the panel (also without a terminal)
+  --model … (plan options)      mark the plan's predicted memory on the RAM bar
+  Keys in the panel: p pause, l log, q quit.
+
 Exit codes: 0 fits or tight (doctor: nothing fails); 1 doctor found a failing check; 2 bad input;
 3 would be killed or refused.
 
@@ -38,4 +48,6 @@ Examples:
   jetson-vllm plan --device agx-orin-64gb --model ./my-model-folder
   jetson-vllm doctor
   jetson-vllm doctor --root ./board-files --json
+  jetson-vllm monitor --url http://localhost:8000
+  jetson-vllm monitor --replay tegrastats.log --speed 0 --json
 `;

@@ -89,6 +89,14 @@ export type WizardEvent =
       catalog: Catalog;
       modelMax: number;
       versions: string[];
+      /** The values the budget screen shows now (the plan's), which a change steps from. */
+      current?: {
+        maxModelLen: number;
+        maxNumSeqs: number;
+        enforceEager: boolean;
+        kvCacheDtype: string;
+        vllmVersion: string;
+      } | null;
     }
   | { type: 'reviewOpened' }
   | { type: 'actionChosen'; action: ReviewAction; command: string }
@@ -155,23 +163,29 @@ function adjust(
   const knobs: Knobs = { ...state.knobs };
   switch (e.knob) {
     case 'maxModelLen':
-      knobs.maxModelLen = stepThrough(CONTEXT_STEPS, state.knobs.maxModelLen, e.direction, e.modelMax);
+      knobs.maxModelLen = stepThrough(
+        CONTEXT_STEPS,
+        state.knobs.maxModelLen ?? e.current?.maxModelLen,
+        e.direction,
+        e.modelMax,
+      );
       return { ...state, knobs, notice: null };
     case 'maxNumSeqs':
-      knobs.maxNumSeqs = stepThrough(SEQ_STEPS, state.knobs.maxNumSeqs, e.direction, 256);
+      knobs.maxNumSeqs = stepThrough(SEQ_STEPS, state.knobs.maxNumSeqs ?? e.current?.maxNumSeqs, e.direction, 256);
       return { ...state, knobs, notice: null };
     case 'enforceEager':
-      knobs.enforceEager = state.knobs.enforceEager === undefined ? e.direction < 0 : !state.knobs.enforceEager;
+      knobs.enforceEager = !(state.knobs.enforceEager ?? e.current?.enforceEager ?? false);
       return { ...state, knobs, notice: null };
     case 'kvCacheDtype': {
       const order = ['auto', 'fp8'];
-      const at = order.indexOf(state.knobs.kvCacheDtype ?? 'auto');
+      const at = order.indexOf(state.knobs.kvCacheDtype ?? e.current?.kvCacheDtype ?? 'auto');
       knobs.kvCacheDtype = order[(at + (e.direction > 0 ? 1 : order.length - 1)) % order.length] ?? 'auto';
       return { ...state, knobs, notice: null };
     }
     case 'vllmVersion': {
       if (e.versions.length === 0) return state;
-      const at = state.vllmVersion === null ? -1 : e.versions.indexOf(state.vllmVersion);
+      const shown = state.vllmVersion ?? e.current?.vllmVersion ?? null;
+      const at = shown === null ? -1 : e.versions.indexOf(shown);
       const next =
         at < 0
           ? e.direction > 0
@@ -412,6 +426,8 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   if (key.escape === true || key.backspace === true || key.delete === true) return { kind: 'back' };
   if (key.input === 'q') return { kind: 'quit' };
   if (key.input === '?') return { kind: 'help' };
+  // While the help is shown, nothing behind it changes.
+  if (state.isHelpShown) return { kind: 'none' };
   if (key.input === '/' && (state.step === 'device' || state.step === 'model')) return { kind: 'filterStart' };
   if (isList) return { kind: 'none' };
   if (key.upArrow === true || key.input === 'k') return { kind: 'move', delta: -1 };

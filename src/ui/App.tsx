@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
-import { buildRecipe, recipeFileName } from '../core/recipe.js';
+import { buildRecipe, recipeFileName, type Recipe } from '../core/recipe.js';
 import type { Catalog } from '../core/presets-schema.js';
 import {
   buildFitsTable,
@@ -82,15 +82,15 @@ export function App(props: AppProps): ReactNode {
     () => planForState(state, catalog, props.hfCacheDir, props.workDir),
     [state, catalog, props.hfCacheDir, props.workDir],
   );
-  const recipe =
-    plan?.ok === true ? buildRecipe(plan.plan, state.knobs, state.defaults, props.now().toISOString()) : null;
-  useRecipeSaver(
-    state.pendingSave,
-    state.pendingSave ? recipe : null,
-    plan?.ok === true ? recipeFileName(plan.plan) : null,
-    props.writeRecipe,
-    dispatch,
-  );
+  // The recipe is built once, when a save is asked for (not on every render).
+  const getRecipe = (): { recipe: Recipe; fileName: string } | null =>
+    plan?.ok === true
+      ? {
+          recipe: buildRecipe(plan.plan, state.knobs, state.defaults, props.now().toISOString()),
+          fileName: recipeFileName(plan.plan),
+        }
+      : null;
+  useRecipeSaver(state.pendingSave, getRecipe, props.writeRecipe, dispatch);
 
   useEffect(() => {
     if (state.exit !== null) {
@@ -167,6 +167,16 @@ export function App(props: AppProps): ReactNode {
               catalog,
               modelMax: model.arch.maxPositionEmbeddings,
               versions: listVersions(catalog, device),
+              current:
+                plan?.ok === true
+                  ? {
+                      maxModelLen: plan.plan.settings.maxModelLen,
+                      maxNumSeqs: plan.plan.settings.maxNumSeqs,
+                      enforceEager: plan.plan.settings.enforceEager,
+                      kvCacheDtype: plan.plan.settings.kvCacheDtype,
+                      vllmVersion: plan.plan.vllm.version,
+                    }
+                  : null,
             });
           }
         }

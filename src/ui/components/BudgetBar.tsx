@@ -78,6 +78,8 @@ export function BudgetBar({ items, limitBytes, width }: BudgetBarProps): ReactNo
         {'·'.repeat(free)}
       </Styled>,
     );
+  // Over the limit by less than the drawn cells: still mark where the physical memory ends.
+  if (total > limitBytes && position <= limitCell) pieces.push(<Text key="limit-end">|</Text>);
   return (
     <Box flexDirection="column">
       <Text>

@@ -1,5 +1,5 @@
-/** Saves the recipe when the state asks for it, and reports back as a reducer event. */
-import { useEffect, type Dispatch } from 'react';
+/** Saves the recipe when the state asks for it, once per request, and reports back as a reducer event. */
+import { useEffect, useRef, type Dispatch } from 'react';
 import type { Recipe } from '../../core/recipe.js';
 import type { WizardEvent } from '../../core/wizard.js';
 
@@ -7,19 +7,24 @@ export type RecipeWriter = (recipe: Recipe, fileName: string) => Promise<string>
 
 export function useRecipeSaver(
   pending: boolean,
-  recipe: Recipe | null,
-  fileName: string | null,
+  getRecipe: () => { recipe: Recipe; fileName: string } | null,
   write: RecipeWriter,
   dispatch: Dispatch<WizardEvent>,
 ): void {
+  // The latest getter and writer, read when a save starts; the effect runs only when `pending` changes.
+  const latest = useRef({ getRecipe, write });
+  useEffect(() => {
+    latest.current = { getRecipe, write };
+  });
   useEffect(() => {
     if (!pending) return;
-    if (recipe === null || fileName === null) {
+    const snapshot = latest.current.getRecipe();
+    if (snapshot === null) {
       dispatch({ type: 'recipeSaveFailed', reason: 'there is no plan to save' });
       return;
     }
     let isCurrent = true;
-    write(recipe, fileName).then(
+    latest.current.write(snapshot.recipe, snapshot.fileName).then(
       (path) => {
         if (isCurrent) dispatch({ type: 'recipeSaved', path });
       },
@@ -31,5 +36,5 @@ export function useRecipeSaver(
     return () => {
       isCurrent = false;
     };
-  }, [pending, recipe, fileName, write, dispatch]);
+  }, [pending, dispatch]);
 }

@@ -1,0 +1,292 @@
+/**
+ * The live panel: its state (latest sample, 60-sample histories, source and server status, log tail),
+ * the events that change it, and the text it shows. Rendered as plain lines (with optional SGR colour),
+ * not with Ink: the panel runs beside the model for hours, and Ink costs ~15× a plain-ANSI redraw
+ * (reference perf-baseline.md §3). Pure.
+ */
+import type { Sample, SampleSource, VllmMetrics } from './sample.js';
+import { summarizeSample } from './tegrastats.js';
+
+/** Samples kept for sparklines (60 at 1 Hz = one minute). */
+export const HISTORY = 60;
+/** Log lines kept for the tail. */
+export const LOG_LINES = 200;
+
+export type SourceStatus = { kind: 'starting' } | { kind: 'live' } | { kind: 'ended'; why: string };
+export type ServerStatus = { kind: 'none' } | { kind: 'up' } | { kind: 'down'; why: string };
+
+export interface PanelState {
+  source: SampleSource;
+  sourceLabel: string;
+  sourceStatus: SourceStatus;
+  server: ServerStatus;
+  serverUrl: string | null;
+  latest: Sample | null;
+  vllm: VllmMetrics | null;
+  gpuLoad: (number | null)[];
+  promptTps: (number | null)[];
+  genTps: (number | null)[];
+  log: string[];
+  isPaused: boolean;
+  isLogShown: boolean;
+  /** The plan's predicted total, marked on the RAM bar. */
+  predictedBytes: number | null;
+  /** Memory the vLLM process holds (RSS), when known. */
+  vllmRssBytes: number | null;
+  /** Lines that were not stats (counted and skipped). */
+  skippedLines: number;
+  intervalMs: number;
+}
+
+export type PanelEvent =
+  | { type: 'sampleReceived'; sample: Sample }
+  | { type: 'lineSkipped' }
+  | { type: 'sourceEnded'; why: string }
+  | { type: 'serverPolled'; metrics: VllmMetrics }
+  | { type: 'serverUnreachable'; why: string }
+  | { type: 'logLineReceived'; line: string }
+  | { type: 'pauseToggled' }
+  | { type: 'logToggled' }
+  | { type: 'vllmRssMeasured'; bytes: number | null };
+
+export function createPanelState(init: {
+  source: SampleSource;
+  sourceLabel: string;
+  serverUrl: string | null;
+  predictedBytes: number | null;
+  intervalMs: number;
+}): PanelState {
+  return {
+    source: init.source,
+    sourceLabel: init.sourceLabel,
+    sourceStatus: { kind: 'starting' },
+    server: { kind: 'none' },
+    serverUrl: init.serverUrl,
+    latest: null,
+    vllm: null,
+    gpuLoad: [],
+    promptTps: [],
+    genTps: [],
+    log: [],
+    isPaused: false,
+    isLogShown: false,
+    predictedBytes: init.predictedBytes,
+    vllmRssBytes: null,
+    skippedLines: 0,
+    intervalMs: init.intervalMs,
+  };
+}
+
+const push = <T>(list: T[], value: T, max: number): T[] => [...list.slice(Math.max(0, list.length - max + 1)), value];
+
+/** Applies one event. While paused, data events are dropped (the screen holds still). */
+export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
+  switch (event.type) {
+    case 'sampleReceived':
+      if (state.isPaused) return state;
+      return {
+        ...state,
+        sourceStatus: { kind: 'live' },
+        latest: event.sample,
+        gpuLoad: push(state.gpuLoad, event.sample.gpu?.loadPct ?? null, HISTORY),
+      };
+    case 'lineSkipped':
+      return { ...state, skippedLines: state.skippedLines + 1 };
+    case 'sourceEnded':
+      return { ...state, sourceStatus: { kind: 'ended', why: event.why } };
+    case 'serverPolled': {
+      const server: ServerStatus = event.metrics.isHealthy
+        ? { kind: 'up' }
+        : { kind: 'down', why: '/health is not 200' };
+      if (state.isPaused) return { ...state, server };
+      return {
+        ...state,
+        server,
+        vllm: event.metrics,
+        promptTps: push(state.promptTps, event.metrics.promptTokensPerSec, HISTORY),
+        genTps: push(state.genTps, event.metrics.generationTokensPerSec, HISTORY),
+      };
+    }
+    case 'serverUnreachable':
+      return { ...state, server: { kind: 'down', why: event.why } };
+    case 'logLineReceived':
+      return { ...state, log: push(state.log, event.line, LOG_LINES) };
+    case 'pauseToggled':
+      return { ...state, isPaused: !state.isPaused };
+    case 'logToggled':
+      return { ...state, isLogShown: !state.isLogShown };
+    case 'vllmRssMeasured':
+      return { ...state, vllmRssBytes: event.bytes };
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown event ${String(unreachable)}`);
+    }
+  }
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of the values (null → a gap), scaled to `max` (or to the largest value). */
+export function buildSparkline(values: (number | null)[], width: number, max?: number): string {
+  const shown = values.slice(-width);
+  const top = max ?? Math.max(1e-9, ...shown.map((v) => v ?? 0));
+  return shown
+    .map((v) => {
+      if (v === null || !Number.isFinite(v)) return ' ';
+      const i = Math.min(SPARKS.length - 1, Math.max(0, Math.round((v / top) * (SPARKS.length - 1))));
+      return SPARKS[i] ?? ' ';
+    })
+    .join('');
+}
+
+export interface RenderOptions {
+  columns: number;
+  rows: number;
+  isColor: boolean;
+}
+
+const gib = (mib: number): string => (mib / 1024).toFixed(1);
+const fmt = (v: number | null | undefined, digits = 0, unit = ''): string =>
+  v === null || v === undefined ? 'N/A' : `${v.toFixed(digits)}${unit}`;
+
+function paint(o: RenderOptions, code: number, text: string): string {
+  return o.isColor ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** A bar of `width` cells with `used` of `total` filled, and optional markers (▲ at a position). */
+export function buildBar(used: number, total: number, width: number, marks: { at: number; ch: string }[] = []): string {
+  const cells: string[] = Array.from({ length: width }, (_, i) =>
+    total > 0 && i < Math.round((used / total) * width) ? '█' : '·',
+  );
+  for (const m of marks) {
+    const i = Math.min(width - 1, Math.max(0, Math.round((m.at / Math.max(total, 1)) * width) - 1));
+    cells[i] = m.ch;
+  }
+  return cells.join('');
+}
+
+/** The panel as lines (at most `rows`, each at most `columns` visible characters). */
+export function renderPanel(state: PanelState, o: RenderOptions): string[] {
+  const w = Math.max(40, o.columns);
+  const wide = w >= 100;
+  const s = state.latest;
+  const lines: string[] = [];
+  const status =
+    state.sourceStatus.kind === 'ended'
+      ? paint(o, 31, `${state.sourceLabel} stopped: ${state.sourceStatus.why}`)
+      : state.sourceStatus.kind === 'starting'
+        ? `${state.sourceLabel} starting…`
+        : state.sourceLabel;
+  const replay = state.source === 'replay' ? paint(o, 7, ' REPLAY (recorded data) ') + ' ' : '';
+  lines.push(
+    `${replay}jetson-vllm · ${status}${s?.time != null ? ` · ${s.time.replace('T', ' ')}` : ''}${state.isPaused ? paint(o, 33, ' · PAUSED') : ''}`,
+  );
+  const barW = Math.max(10, Math.min(wide ? 50 : 30, w - 44));
+  if (s === null) {
+    lines.push(
+      state.sourceStatus.kind === 'ended'
+        ? 'No data: the source ended before its first sample.'
+        : 'Waiting for the first sample…',
+    );
+  } else {
+    if (s.ram !== null) {
+      const marks: { at: number; ch: string }[] = [];
+      const totalBytes = s.ram.totalMiB * 1024 * 1024;
+      if (state.predictedBytes !== null)
+        marks.push({ at: (state.predictedBytes / totalBytes) * s.ram.totalMiB, ch: '▲' });
+      const label = s.source === 'nvidia-smi' ? 'VRAM' : 'RAM ';
+      const vllmPart = state.vllmRssBytes !== null ? ` vLLM ${(state.vllmRssBytes / 1024 ** 3).toFixed(1)}G` : '';
+      const plan = state.predictedBytes !== null ? ` ▲plan ${(state.predictedBytes / 1024 ** 3).toFixed(1)}G` : '';
+      lines.push(
+        `${label} [${buildBar(s.ram.usedMiB, s.ram.totalMiB, barW, marks)}] ${gib(s.ram.usedMiB)}/${gib(s.ram.totalMiB)} GiB${vllmPart}${plan}`,
+      );
+    } else lines.push('RAM  N/A');
+    if (s.swap !== null) {
+      lines.push(
+        `SWAP [${buildBar(s.swap.usedMiB, s.swap.totalMiB, barW)}] ${gib(s.swap.usedMiB)}/${gib(s.swap.totalMiB)} GiB${s.swap.cachedMiB !== null ? ` (cached ${s.swap.cachedMiB} MiB)` : ''}`,
+      );
+    } else lines.push('SWAP none');
+    const sum = summarizeSample(s);
+    if (s.cpu.length > 0) {
+      const cores = s.cpu.map((c) => (c === null ? 'off' : fmt(c.loadPct))).join(' ');
+      const freq = s.cpu.find((c) => c?.freqMHz != null)?.freqMHz;
+      lines.push(
+        `CPU  ${fmt(sum.cpuAvgPct, 0, '%')} avg, ${sum.cpuOnline}/${s.cpu.length} on${freq != null ? ` @${freq} MHz` : ''}  [${cores}]`,
+      );
+    } else lines.push('CPU  N/A');
+    const gpu = s.gpu;
+    lines.push(
+      `GPU  ${gpu === null ? 'N/A' : `${fmt(gpu.loadPct, 0, '%')} @ ${fmt(gpu.freqMHz, 0, ' MHz')}`}  ${buildSparkline(state.gpuLoad, wide ? 60 : 30, 100)}`,
+    );
+    const temps = Object.entries(s.temps)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, wide ? 6 : 3);
+    const emc = s.emc === null ? 'N/A' : `${fmt(s.emc.loadPct, 0, '%')} @ ${fmt(s.emc.freqMHz, 0, ' MHz')}`;
+    lines.push(
+      `EMC  ${emc}   Temp ${temps.length === 0 ? 'N/A' : temps.map(([n, t]) => `${n} ${t.toFixed(1)}°C`).join(' ')}`,
+    );
+    const rails = Object.entries(s.power);
+    const input = s.power.VDD_IN ?? s.power.POM_5V_IN ?? s.power.VIN;
+    const inputText =
+      input !== undefined
+        ? `${(input.nowMW / 1000).toFixed(1)} W (avg ${(input.avgMW / 1000).toFixed(1)} W)`
+        : rails.length > 0
+          ? `${(rails.reduce((a, [, r]) => a + r.nowMW, 0) / 1000).toFixed(1)} W (sum of module rails)`
+          : 'N/A';
+    lines.push(
+      `PWR  ${inputText}${wide && rails.length > 0 ? `   ${rails.map(([n, r]) => `${n} ${(r.nowMW / 1000).toFixed(1)}W`).join(' ')}` : ''}`,
+    );
+  }
+  // vLLM
+  if (state.serverUrl === null) {
+    lines.push('vLLM no server given (--url)');
+  } else if (state.server.kind === 'down') {
+    lines.push(`vLLM ${paint(o, 31, '● down')} ${state.serverUrl}: ${state.server.why}`);
+  } else if (state.server.kind === 'none' || state.vllm === null) {
+    lines.push(`vLLM ${state.serverUrl}: waiting for the first poll…`);
+  } else {
+    const v = state.vllm;
+    const kv =
+      v.kvCacheUsage === null
+        ? 'N/A'
+        : `${(v.kvCacheUsage * 100).toFixed(0)}%${v.kvCacheUsedBytes !== null ? ` (${(v.kvCacheUsedBytes / 1024 ** 3).toFixed(2)} GiB)` : ''}`;
+    lines.push(
+      `vLLM ${paint(o, 32, '● healthy')}  running ${fmt(v.running)}  waiting ${fmt(v.waiting)}  KV cache ${kv}  TTFT ${fmt(v.ttftSeconds, 2, ' s')}`,
+    );
+    const sw = wide ? 30 : 14;
+    lines.push(
+      `     prompt ${fmt(v.promptTokensPerSec, 1)} tok/s ${buildSparkline(state.promptTps, sw)}  gen ${fmt(v.generationTokensPerSec, 1)} tok/s ${buildSparkline(state.genTps, sw)}`,
+    );
+  }
+  if (state.isLogShown) {
+    lines.push('── log (l hides) ──');
+    const room = Math.max(1, o.rows - lines.length - 2);
+    const tail = state.log.slice(-room);
+    if (tail.length === 0) lines.push('(no log lines)');
+    lines.push(...tail);
+  }
+  if (state.skippedLines > 0) lines.push(paint(o, 2, `${state.skippedLines} line(s) that were not stats skipped`));
+  lines.push(paint(o, 2, 'p pause  l log  q quit'));
+  return lines.slice(0, o.rows).map((l) => truncateVisible(l, w));
+}
+
+/** Cuts a line to `width` visible characters, keeping SGR sequences intact. */
+export function truncateVisible(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] ?? '';
+    if (ch === '\u001b') {
+      const end = line.indexOf('m', i);
+      if (end !== -1) {
+        out += line.slice(i, end + 1);
+        i = end;
+        continue;
+      }
+    }
+    if (visible >= width) continue;
+    out += ch;
+    visible++;
+  }
+  return out;
+}
