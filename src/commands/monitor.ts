@@ -113,16 +113,24 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     finish = resolve;
   });
 
-  const draw = (): void => {
+  let shown: string[] = [];
+  const draw = (isFull = false): void => {
     if (!isPanel) return;
     const lines = renderPanel(state, {
       columns: process.stdout.columns || 80,
       rows: process.stdout.rows || 24,
       isColor: o.isColor,
     });
-    // One write per frame: home, each line cleared to its end, then clear below.
-    process.stdout.write(`\u001b[H${lines.map((l) => `${l}\u001b[K`).join('\n')}\u001b[J`);
+    // One write per frame, and only the lines that changed (cursor to the row, the line, clear to its end).
+    let out = '';
+    for (const [i, line] of lines.entries()) {
+      if (isFull || shown[i] !== line) out += `\u001b[${i + 1};1H${line}\u001b[K`;
+    }
+    if (isFull || lines.length < shown.length) out += `\u001b[${lines.length + 1};1H\u001b[J`;
+    shown = lines;
+    if (out !== '') process.stdout.write(out);
   };
+  const redraw = (): void => draw(true);
   const dispatch = (event: PanelEvent): void => {
     state = panelReducer(state, event);
     draw();
@@ -177,7 +185,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let onKey: ((data: Buffer) => void) | null = null;
   if (isPanel) {
     process.stdout.write('\u001b[?1049h\u001b[?25l');
-    process.stdout.on('resize', draw);
+    process.stdout.on('resize', redraw);
     process.stdin.setRawMode(true);
     onKey = (data: Buffer): void => {
       const key = data.toString();
@@ -187,7 +195,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     };
     process.stdin.on('data', onKey);
     process.stdin.resume();
-    draw();
+    redraw();
   }
 
   const code = await finished;
@@ -200,7 +208,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     if (onKey !== null) process.stdin.off('data', onKey);
     process.stdin.setRawMode(false);
     process.stdin.pause();
-    process.stdout.off('resize', draw);
+    process.stdout.off('resize', redraw);
     process.stdout.write('\u001b[?25h\u001b[?1049l');
   }
   return code;

@@ -4,6 +4,7 @@ import { Box, Text } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Detection, ListState } from '../../core/wizard.js';
 import type { DeviceRow } from '../../core/wizard-view.js';
+import { SelectIndicator, SelectItem } from '../components/SelectParts.js';
 import { Styled } from '../components/Styled.js';
 
 export interface DeviceScreenProps {
@@ -79,6 +80,8 @@ export function DeviceScreen({
         <Styled tone="yellow">No device matches "{list.filter}".</Styled>
       ) : (
         <SelectInput
+          indicatorComponent={SelectIndicator}
+          itemComponent={SelectItem}
           key={`${list.filter}-${rows.length}`}
           items={items}
           limit={Math.max(3, listHeight)}

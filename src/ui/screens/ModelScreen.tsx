@@ -4,6 +4,7 @@ import { Box, Text } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { ListState } from '../../core/wizard.js';
 import type { ModelRow } from '../../core/wizard-view.js';
+import { SelectIndicator } from '../components/SelectParts.js';
 import { Styled, type Tone } from '../components/Styled.js';
 
 export interface ModelScreenProps {
@@ -69,6 +70,7 @@ export function ModelScreen({
         </Styled>
       ) : (
         <SelectInput
+          indicatorComponent={SelectIndicator}
           key={list.filter}
           items={items}
           limit={Math.max(3, listHeight)}

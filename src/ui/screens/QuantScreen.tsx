@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { VariantRow } from '../../core/wizard-view.js';
+import { SelectIndicator, SelectItem } from '../components/SelectParts.js';
 import { Styled } from '../components/Styled.js';
 
 export interface QuantScreenProps {
@@ -49,6 +50,8 @@ export function QuantScreen({
         {'weights'.padStart(9)} context it leaves (estimate)
       </Styled>
       <SelectInput
+        indicatorComponent={SelectIndicator}
+        itemComponent={SelectItem}
         items={items}
         limit={Math.max(3, listHeight)}
         onSelect={(item) => onChoose(item.value)}

@@ -4,6 +4,7 @@ import { Box, Text } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Plan } from '../../core/plan.js';
 import type { ReviewAction } from '../../core/wizard.js';
+import { SelectIndicator, SelectItem } from '../components/SelectParts.js';
 import { Styled } from '../components/Styled.js';
 import { VERDICT_TEXT } from './BudgetScreen.js';
 
@@ -53,6 +54,8 @@ export function ReviewScreen({ plan, notesHeight, onAction }: ReviewScreenProps)
       </Box>
       <Box marginTop={1}>
         <SelectInput
+          indicatorComponent={SelectIndicator}
+          itemComponent={SelectItem}
           items={ACTIONS.map((a) => ({ key: a.value, label: a.label, value: a.value }))}
           onSelect={(item) => onAction(item.value)}
         />
