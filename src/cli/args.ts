@@ -44,6 +44,8 @@ const planOptionSpec = {
   'vllm-defaults': { type: 'boolean' },
   root: { type: 'string' },
   'recipe-dir': { type: 'string' },
+  gguf: { type: 'string' },
+  tokenizer: { type: 'string' },
   source: { type: 'string' },
   interval: { type: 'string' },
   url: { type: 'string' },
@@ -110,6 +112,8 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     ['runtime', 'runtime'],
     ['image', 'image'],
     ['port', 'port'],
+    ['gguf', 'gguf'],
+    ['tokenizer', 'tokenizer'],
   ];
   for (const [key, flag] of map) {
     const v = str(flag);

@@ -23,7 +23,7 @@ export function computeCatalogFits(options: PlanOptions, catalog: Catalog): Vari
     for (const quant of model.quants) {
       const resolved = resolvePlanRequest({ ...options, model: model.id, quant: quant.id }, catalog, {
         detected: null,
-        localModel: null,
+        described: null,
         hfCacheDir: findHfCacheDir(),
         workDir: process.cwd(),
       });

@@ -1,50 +1,13 @@
 /**
  * `jetson-vllm plan`: reads the catalog (and a local model folder), builds the plan, prints it.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPlan, type Plan, type ResolvedDevice } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
-import { resolvePlanRequest, type LocalModel, type PlanOptions } from '../core/request.js';
+import { resolvePlanRequest, type PlanOptions } from '../core/request.js';
+import { describeModelRef } from '../models/resolve.js';
 import { UserError } from '../cli/errors.js';
-
-/** True when the --model value names a path rather than a preset id. */
-export function looksLikePath(ref: string): boolean {
-  return ref.startsWith('.') || ref.startsWith('/') || ref.startsWith('~') || ref.includes(path.sep);
-}
-
-/** Reads config.json and the safetensors sizes of a local model folder. */
-export async function readLocalModel(ref: string): Promise<LocalModel> {
-  const dir = path.resolve(ref.startsWith('~') ? path.join(os.homedir(), ref.slice(1)) : ref);
-  let entries: string[];
-  try {
-    if (!(await stat(dir)).isDirectory())
-      throw new UserError(`--model: ${ref} is not a folder (a model folder holds config.json and *.safetensors)`);
-    entries = await readdir(dir);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(
-      `--model: ${ref} does not exist (give a preset id or a model folder)`,
-      'jetson-vllm models lists the presets',
-    );
-  }
-  let config: unknown = null;
-  if (entries.includes('config.json')) {
-    try {
-      config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
-    } catch {
-      throw new UserError(`--model: ${path.join(ref, 'config.json')} is not valid JSON`);
-    }
-  }
-  const shards = entries.filter((e) => e.endsWith('.safetensors'));
-  let safetensorsBytes: number | null = null;
-  if (shards.length > 0) {
-    const sizes = await Promise.all(shards.map(async (s) => (await stat(path.join(dir, s))).size));
-    safetensorsBytes = sizes.reduce((a, b) => a + b, 0);
-  }
-  return { path: ref, config, safetensorsBytes };
-}
 
 /** Where the host keeps the Hugging Face cache. */
 export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -55,8 +18,17 @@ export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Builds a plan from options; bad input throws a UserError. */
 export async function computePlan(options: PlanOptions, catalog: Catalog, root?: string): Promise<Plan> {
-  const localModel =
-    options.model !== undefined && looksLikePath(options.model) ? await readLocalModel(options.model) : null;
+  const described =
+    options.model !== undefined
+      ? await describeModelRef(
+          options.model,
+          {
+            ...(options.gguf !== undefined ? { gguf: options.gguf } : {}),
+            ...(options.tokenizer !== undefined ? { tokenizer: options.tokenizer } : {}),
+          },
+          catalog,
+        )
+      : null;
   let detected: ResolvedDevice | null = null;
   if (options.device === undefined) {
     // No --device: plan for this machine, with its measured memory (device detection).
@@ -76,7 +48,7 @@ export async function computePlan(options: PlanOptions, catalog: Catalog, root?:
   }
   const resolved = resolvePlanRequest(options, catalog, {
     detected,
-    localModel,
+    described,
     hfCacheDir: findHfCacheDir(),
     workDir: process.cwd(),
   });

@@ -14,6 +14,8 @@ export interface ServeTarget {
   /** --dtype half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
   dtype: 'half' | null;
   port: number | null;
+  /** --revision (a pinned Hugging Face revision). */
+  revision: string | null;
 }
 
 export interface BuiltFlags {
@@ -60,6 +62,7 @@ export function buildServeArgv(
       null,
       "GGUF files need the base model's tokenizer (converting the embedded one is slow)",
     );
+  if (target.revision !== null) emit('--revision', target.revision, null, 'the Hugging Face revision this plan read');
   if (target.dtype !== null)
     emit(
       '--dtype',
@@ -113,7 +116,7 @@ export function buildDockerArgv(
   image: string,
   serveArgv: string[],
   hfCacheDir: string,
-  ggufDir: string | null,
+  mount: { host: string; container: string } | null,
 ): string[] {
   const cache = containerCachePath(image);
   const argv = [
@@ -134,7 +137,7 @@ export function buildDockerArgv(
     '-e',
     'HF_TOKEN',
   ];
-  if (ggufDir !== null) argv.push('-v', `${ggufDir}:/models:ro`);
+  if (mount !== null) argv.push('-v', `${mount.host}:${mount.container}:ro`);
   argv.push(image, ...serveArgv);
   return argv;
 }

@@ -15,6 +15,7 @@ import {
   type PlanContext,
 } from './planner.js';
 import type { Architecture, Catalog, QuantVariant } from './presets-schema.js';
+import type { ModelOrigin } from './model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from './quantization.js';
 import { formatGiB, GiB } from './units.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
@@ -39,9 +40,15 @@ export interface ResolvedModel {
   /** Hugging Face repo of the base model (tokenizer for GGUF). */
   repo: string;
   arch: Architecture;
-  source: 'preset' | 'folder';
-  /** The folder, for a local model. */
+  source: ModelOrigin;
+  /** What `vllm serve` is given for a model read from its files (folder, .gguf path, HF id). */
   path?: string;
+  /** --tokenizer for a GGUF file (the base model's repository). */
+  tokenizerRepo?: string | null;
+  /** --revision for a pinned Hugging Face revision. */
+  revision?: string | null;
+  /** What reading the model's metadata noticed. */
+  notes?: string[];
 }
 
 export interface PlanRequest {
@@ -194,14 +201,51 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   const isGguf = scheme === 'gguf';
   const file = quant.file ?? null;
   const inDocker = runtime === 'docker';
-  let serveModel = model.source === 'folder' && model.path !== undefined ? model.path : quant.repo;
-  if (isGguf && file !== null) serveModel = inDocker ? `/models/${file}` : `./${file}`;
+  // What vLLM is given, and what the container must mount to see it.
+  let serveModel = quant.repo;
+  let mount: { host: string; container: string } | null = null;
+  const baseName = (p: string): string =>
+    p
+      .split('/')
+      .filter((x) => x !== '')
+      .at(-1) ?? p;
+  const dirName = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) || '/' : '.');
+  if ((model.source === 'folder' || model.source === 'gguf') && model.path !== undefined) {
+    serveModel = model.path;
+    if (inDocker) {
+      const isFile = model.source === 'gguf';
+      mount = {
+        host: isFile ? dirName(model.path) : model.path,
+        container: isFile ? '/models' : `/models/${baseName(model.path)}`,
+      };
+      serveModel = isFile ? `/models/${baseName(model.path)}` : mount.container;
+    }
+  } else if (model.source === 'hub' && model.path !== undefined) {
+    serveModel = model.path;
+  } else if (isGguf && file !== null) {
+    serveModel = inDocker ? `/models/${file}` : `./${file}`;
+    if (inDocker) mount = { host: request.workDir, container: '/models' };
+  }
+  const tokenizer = isGguf ? (model.tokenizerRepo !== undefined ? model.tokenizerRepo : model.repo) : null;
+  if (isGguf && tokenizer === null)
+    notes.push(
+      "vLLM needs the base model's tokenizer for a GGUF file: add --tokenizer <org/name> (the file does not name its base model)",
+    );
+  if (model.revision !== undefined && model.revision !== null)
+    notes.push(`pinned revision ${model.revision}: vLLM is given --revision`);
+  if (model.notes !== undefined) notes.push(...model.notes);
   const needsHalf =
     model.arch.torchDtype === 'bfloat16' &&
     Number(device.computeCapability) < 8 &&
     (scheme === 'bf16' || scheme === 'gguf');
   const flags = buildServeArgv(
-    { model: serveModel, tokenizer: isGguf ? model.repo : null, dtype: needsHalf ? 'half' : null, port: request.port },
+    {
+      model: serveModel,
+      tokenizer,
+      dtype: needsHalf ? 'half' : null,
+      port: request.port,
+      revision: model.revision ?? null,
+    },
     choice.settings,
     info,
     catalog.vllm,
@@ -219,11 +263,12 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         `no published container image carries vLLM ${info.label} for this device: give --image, or --runtime native`,
       );
     } else {
-      dockerArgv = buildDockerArgv(image, flags.argv, request.hfCacheDir, isGguf ? request.workDir : null);
+      dockerArgv = buildDockerArgv(image, flags.argv, request.hfCacheDir, mount);
     }
   }
-  if (isGguf && file !== null)
+  if (isGguf && file !== null && (model.source === 'preset' || model.source === 'hub-gguf')) {
     notes.push(`download the GGUF first: huggingface-cli download ${quant.repo} ${file} --local-dir .`);
+  }
 
   notes.push(...flags.notes);
   notes.push(...explainBudget(budget, ctx));

@@ -5,7 +5,7 @@
 import type { Knobs, DefaultsMode } from './planner.js';
 import type { PlanRequest, ResolvedDevice, ResolvedModel } from './plan.js';
 import type { Catalog, Device, QuantVariant } from './presets-schema.js';
-import { parseHfConfig } from './hf-config.js';
+import type { ModelDescription } from './model-source.js';
 import { GiB, parseByteSize } from './units.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
@@ -30,21 +30,17 @@ export interface PlanOptions {
   image?: string;
   port?: string;
   vllmDefaults?: boolean;
-}
-
-/** A local model folder as the shell read it. */
-export interface LocalModel {
-  path: string;
-  /** Parsed config.json, or null when the folder has none. */
-  config: unknown;
-  /** Sum of the *.safetensors file sizes, or null when there are none. */
-  safetensorsBytes: number | null;
+  /** A GGUF file inside the Hugging Face repository named by --model. */
+  gguf?: string;
+  /** The tokenizer repository for a GGUF file. */
+  tokenizer?: string;
 }
 
 export interface RequestEnv {
   /** The device detected on this machine, if any. */
   detected: ResolvedDevice | null;
-  localModel: LocalModel | null;
+  /** A model read from its own metadata (folder, .gguf, Hugging Face id); null for a preset id. */
+  described: ModelDescription | null;
   hfCacheDir: string;
   /** The current folder (where a GGUF file is downloaded to). */
   workDir: string;
@@ -149,30 +145,29 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   }
   let model: ResolvedModel;
   let quant: QuantVariant;
-  if (env.localModel !== null) {
-    const local = env.localModel;
-    if (local.config === null)
-      return {
-        ok: false,
-        message: `--model: ${local.path} has no config.json (a model folder needs config.json and *.safetensors)`,
-      };
-    const parsed = parseHfConfig(local.config, local.path);
-    if (!parsed.ok) return { ok: false, message: `--model: ${local.path}: ${parsed.problem}` };
+  if (env.described !== null) {
+    const d = env.described;
     model = {
-      id: local.path,
-      name: local.path,
-      repo: local.path,
-      arch: parsed.arch,
-      source: 'folder',
-      path: local.path,
+      id: d.id,
+      name: d.name,
+      repo: d.tokenizerRepo ?? d.serveTarget,
+      arch: d.arch,
+      source: d.origin,
+      path: d.serveTarget,
+      tokenizerRepo: d.tokenizerRepo,
+      revision: d.revision,
+      notes: [
+        ...d.notes,
+        ...(d.unsupportedTensorTypes.length > 0
+          ? [`GGUF tensor types vLLM cannot run: ${d.unsupportedTensorTypes.join(', ')}`]
+          : []),
+      ],
     };
-    quant = { ...parsed.quant, repo: 'local/model' };
-    if (local.safetensorsBytes !== null)
-      quant = { ...quant, sizeBytes: local.safetensorsBytes, sizeSource: 'published' };
+    quant = d.quant;
     if (options.quant !== undefined && options.quant !== quant.id) {
       return {
         ok: false,
-        message: `--quant: "${options.quant}" does not match the folder's own quantization (${quant.id}); leave --quant out for a local folder`,
+        message: `--quant: "${options.quant}" does not match ${d.id}'s own quantization (${quant.id}); leave --quant out for a model read from its files`,
       };
     }
   } else {

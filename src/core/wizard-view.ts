@@ -51,6 +51,10 @@ export function listDevices(catalog: Catalog, state: WizardState, filter: string
       choice: { kind: 'detected' },
       label: `This device: ${detected.name} (${gib(detected.memTotalBytes)}, detected)`,
     });
+  } else if (state.detection.status === 'loading' && matchesFilter('this device detecting', filter)) {
+    // The first row stays "This device" from the first frame on, so rows do not shift under the
+    // cursor when detection finishes (only a detection without a device removes it).
+    rows.push({ choice: { kind: 'detected' }, label: 'This device (detecting…)' });
   }
   for (const d of catalog.devices) {
     if (!matchesFilter(`${d.id} ${d.name}`, filter)) continue;

@@ -272,6 +272,18 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return { ...state, list: { ...state.list, isFiltering: false } };
     case 'deviceChosen':
       if (state.step !== 'device') return state;
+      if (
+        event.device.kind === 'detected' &&
+        (state.detection.status !== 'done' || state.detection.identification.device === null)
+      ) {
+        return {
+          ...state,
+          notice:
+            state.detection.status === 'loading'
+              ? 'Still detecting this device: a moment, or pick a preset.'
+              : 'This device could not be planned for: pick a preset.',
+        };
+      }
       if (state.model !== null && state.quant !== null)
         return {
           ...state,

@@ -51,6 +51,9 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();
   let result: { code: number; print: string | null } = { code: 0, print: null };
+  // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
+  // that gap would arrive cooked ("\n" instead of Enter).
+  if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
   const instance = render(
     <App
       catalog={catalog}

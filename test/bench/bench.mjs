@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: wall time of the built CLI against `node -e 0` in the same run (medians of N runs).
-// Floors checked: `plan` under 2.5 × `node -e 0` (issue: planning core). Exit 1 when a floor is missed.
+// Floors checked: `plan` under 2.5 × `node -e 0` (issue: planning core); the wizard's first frame in a
+// pseudo-terminal at most 4 × `node -e 0` and its peak RSS at most 80 MiB. Exit 1 when a floor is missed.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import pty from 'node-pty';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'bin', 'jetson-vllm.js');
@@ -37,8 +42,93 @@ const cases = [
   ],
 ];
 const results = cases.map(([name, args]) => ({ name, ...time(args) }));
+
+// The wizard in a pseudo-terminal: spawn → the device screen drawn (the step bar and either
+// "Detecting…" or the detected board), and the child's peak RSS (VmHWM) once detection has shown.
+const PTY_RUNS = Number(process.env.BENCH_PTY_RUNS ?? 10);
+const FIXTURE_ROOT = path.join(root, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
+// eslint-disable-next-line no-control-regex -- strips escape sequences from the terminal output
+const ESCAPES = /\u001b\[[\d;?]*[A-Za-z]/g;
+const text = (s) => s.replace(ESCAPES, '');
+
+function vmHwmMiB(pid) {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null; // not Linux, or already gone
+  }
+}
+
+function wizardOnce(home) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = pty.spawn(process.execPath, [cli, '--root', FIXTURE_ROOT], {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home, TERM: 'xterm-256color' },
+    });
+    let out = '';
+    let firstFrameMs = null;
+    let rssMiB = null;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      rssMiB = vmHwmMiB(child.pid); // just before the kill
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(finish, 10_000);
+    child.onData((data) => {
+      out += data;
+      const shown = text(out);
+      if (firstFrameMs === null && shown.includes('Device') && /Detecting|Jetson Orin NX 16GB/.test(shown))
+        firstFrameMs = Number(process.hrtime.bigint() - start) / 1e6;
+      // Sample the RSS once detection is on screen, so the peak includes it.
+      if (firstFrameMs !== null && shown.includes('part number')) finish();
+    });
+    child.onExit(() => {
+      if (!finished) {
+        finished = true;
+        clearTimeout(timer);
+      }
+      if (firstFrameMs === null) reject(new Error(`the wizard exited before drawing the device screen:\n${text(out)}`));
+      else resolve({ ms: firstFrameMs, rssMiB });
+    });
+  });
+}
+
+async function timeWizard() {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jetson-vllm-bench-'));
+  try {
+    const samples = [];
+    for (let i = 0; i <= PTY_RUNS; i++) {
+      const r = await wizardOnce(home);
+      if (i > 0) samples.push(r); // the first run warms the file cache
+    }
+    const ms = samples.map((r) => r.ms).sort((a, b) => a - b);
+    const rss = samples.map((r) => r.rssMiB).filter((v) => v !== null);
+    return {
+      median: ms[Math.floor(ms.length / 2)],
+      min: ms[0],
+      max: ms.at(-1),
+      peakRssMiB: rss.length > 0 ? Math.max(...rss) : null,
+      medianRssMiB: rss.length > 0 ? rss.sort((a, b) => a - b)[Math.floor(rss.length / 2)] : null,
+    };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const wizard = { name: 'wizard first frame (pty, --root orin-nx-16gb, 80×24)', ...(await timeWizard()) };
+results.push(wizard);
 const floor = results[0].median;
-console.log(`runs per case: ${runs}; node ${process.version}; ${process.platform}/${process.arch}`);
+console.log(
+  `runs per case: ${runs} (wizard in a pty: ${PTY_RUNS}); node ${process.version}; ${process.platform}/${process.arch}`,
+);
 console.log(
   `${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'× node -e 0'.padStart(12)}`,
 );
@@ -47,11 +137,22 @@ for (const r of results) {
     `${r.name.padEnd(52)} ${r.median.toFixed(1).padStart(10)} ${r.min.toFixed(1).padStart(7)} ${r.max.toFixed(1).padStart(7)} ${(r.median / floor).toFixed(2).padStart(12)}`,
   );
 }
+const rssText = (v) => (v === null ? 'n/a (no /proc)' : `${v.toFixed(1)} MiB`);
+console.log(
+  `wizard peak RSS (VmHWM, after detection is drawn): max ${rssText(wizard.peakRssMiB)}, median ${rssText(wizard.medianRssMiB)}`,
+);
 const planRatio = results[2].median / floor;
 const detectMs = results[4].median;
+const wizardRatio = wizard.median / floor;
 const floors = [
   [`plan < 2.5 × node -e 0`, planRatio < 2.5, `${planRatio.toFixed(2)} ×`],
   [`detection on a fixture root < 300 ms`, detectMs < 300, `${detectMs.toFixed(1)} ms`],
+  [
+    `wizard first frame ≤ 4 × node -e 0`,
+    wizardRatio <= 4,
+    `${wizard.median.toFixed(1)} ms, ${wizardRatio.toFixed(2)} ×`,
+  ],
+  [`wizard peak RSS ≤ 80 MiB`, wizard.peakRssMiB === null || wizard.peakRssMiB <= 80, rssText(wizard.peakRssMiB)],
 ];
 console.log('');
 for (const [name, ok, value] of floors) console.log(`floor: ${name} → ${value} ${ok ? 'ok' : 'MISSED'}`);

@@ -1,6 +1,14 @@
 /** The live panel's reducer and text, in each of its states (plain text: colour off). */
 import { describe, expect, it } from 'vitest';
-import { buildBar, buildSparkline, createPanelState, panelReducer, renderPanel, truncateVisible, type PanelState } from '../../src/core/panel.js';
+import {
+  buildBar,
+  buildSparkline,
+  createPanelState,
+  panelReducer,
+  renderPanel,
+  truncateVisible,
+  type PanelState,
+} from '../../src/core/panel.js';
 import { parseTegrastatsLine } from '../../src/core/tegrastats.js';
 import type { Sample, VllmMetrics } from '../../src/core/sample.js';
 
@@ -26,12 +34,23 @@ const metrics: VllmMetrics = {
 };
 
 const base = (over: Partial<Parameters<typeof createPanelState>[0]> = {}): PanelState =>
-  createPanelState({ source: 'tegrastats', sourceLabel: 'tegrastats', serverUrl: 'http://localhost:8000', predictedBytes: null, intervalMs: 1000, ...over });
-const text = (s: PanelState, columns = 80, rows = 24): string => renderPanel(s, { columns, rows, isColor: false }).join('\n');
+  createPanelState({
+    source: 'tegrastats',
+    sourceLabel: 'tegrastats',
+    serverUrl: 'http://localhost:8000',
+    predictedBytes: null,
+    intervalMs: 1000,
+    ...over,
+  });
+const text = (s: PanelState, columns = 80, rows = 24): string =>
+  renderPanel(s, { columns, rows, isColor: false }).join('\n');
 
 describe('panel states', () => {
   it('all data: RAM, swap, cores with off ones, GPU, temperatures, input power, vLLM figures', () => {
-    let s = panelReducer(base({ predictedBytes: 6 * 1024 ** 3 }), { type: 'sampleReceived', sample: sampleOf(ORIN_NANO) });
+    let s = panelReducer(base({ predictedBytes: 6 * 1024 ** 3 }), {
+      type: 'sampleReceived',
+      sample: sampleOf(ORIN_NANO),
+    });
     s = panelReducer(s, { type: 'serverPolled', metrics });
     const t = text(s);
     expect(t).toContain('RAM  [');
@@ -46,7 +65,8 @@ describe('panel states', () => {
     expect(t).toContain('prompt 40.0 tok/s');
     expect(t).toContain('gen 12.5 tok/s');
     expect(t).toContain('p pause  l log  q quit');
-    for (const line of renderPanel(s, { columns: 80, rows: 24, isColor: false })) expect([...line].length).toBeLessThanOrEqual(80);
+    for (const line of renderPanel(s, { columns: 80, rows: 24, isColor: false }))
+      expect([...line].length).toBeLessThanOrEqual(80);
   });
 
   it('no GPU data: N/A, never 0', () => {
@@ -70,8 +90,13 @@ describe('panel states', () => {
   });
 
   it('replay: labelled as recorded data', () => {
-    const s = panelReducer(base({ source: 'replay', sourceLabel: 'replay of x.log' }), { type: 'sampleReceived', sample: { ...sampleOf(ORIN_NANO), source: 'replay' } });
-    expect(text(s).split('\n')[0]).toMatch(/^ REPLAY \(recorded data\) {2}jetson-vllm · replay of x\.log · 2024-12-23 22:54:11/);
+    const s = panelReducer(base({ source: 'replay', sourceLabel: 'replay of x.log' }), {
+      type: 'sampleReceived',
+      sample: { ...sampleOf(ORIN_NANO), source: 'replay' },
+    });
+    expect(text(s).split('\n')[0]).toMatch(
+      /^ REPLAY \(recorded data\) {2}jetson-vllm · replay of x\.log · 2024-12-23 22:54:11/,
+    );
   });
 
   it('tegrastats died: said so, the last sample and vLLM stay', () => {
@@ -91,7 +116,10 @@ describe('panel states', () => {
     let s = panelReducer(base(), { type: 'sampleReceived', sample: sampleOf(ORIN_NANO) });
     s = panelReducer(s, { type: 'pauseToggled' });
     const before = s.latest;
-    s = panelReducer(s, { type: 'sampleReceived', sample: { ...sampleOf(ORIN_NANO), ram: { usedMiB: 7000, totalMiB: 7620 } } });
+    s = panelReducer(s, {
+      type: 'sampleReceived',
+      sample: { ...sampleOf(ORIN_NANO), ram: { usedMiB: 7000, totalMiB: 7620 } },
+    });
     expect(s.latest).toBe(before);
     expect(text(s)).toContain('PAUSED');
     s = panelReducer(s, { type: 'logLineReceived', line: 'INFO: Application startup complete.' });
@@ -107,7 +135,11 @@ describe('panel states', () => {
 
   it('keeps 60 samples of GPU history', () => {
     let s = base();
-    for (let i = 0; i < 75; i++) s = panelReducer(s, { type: 'sampleReceived', sample: { ...sampleOf(ORIN_NANO), gpu: { loadPct: i, freqMHz: 305 } } });
+    for (let i = 0; i < 75; i++)
+      s = panelReducer(s, {
+        type: 'sampleReceived',
+        sample: { ...sampleOf(ORIN_NANO), gpu: { loadPct: i, freqMHz: 305 } },
+      });
     expect(s.gpuLoad).toHaveLength(60);
     expect(s.gpuLoad[0]).toBe(15);
   });

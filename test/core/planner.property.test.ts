@@ -27,7 +27,7 @@ import { hasFlag, resolveVllmVersion } from '../../src/core/vllm-version.js';
 
 const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
 const VERSIONS = ['0.6.3', '0.7.0', '0.8.6', '0.9.2', '0.11.2', '0.21.0'] as const;
-const ENV = { detected: null, localModel: null, hfCacheDir: '/hf', workDir: '/work' };
+const ENV = { detected: null, described: null, hfCacheDir: '/hf', workDir: '/work' };
 
 let catalog: Catalog;
 

@@ -86,8 +86,12 @@ describe('a walk through the steps', () => {
 
   it('goes device → model → quant → budget → review as each is chosen', () => {
     let s: WizardState = createWizardState(noFlags(), catalog);
-    s = run(s, { type: 'deviceChosen', device: { kind: 'detected' } });
-    expect(at(s, 'model').device).toEqual({ kind: 'detected' });
+    // Choosing "This device" before detection finished only says so and stays.
+    const early = run(s, { type: 'deviceChosen', device: { kind: 'detected' } });
+    expect(early.step).toBe('device');
+    expect(early.notice).toMatch(/^Still detecting this device/);
+    s = run(s, { type: 'deviceChosen', device: { kind: 'preset', id: 'orin-nx-16gb' } });
+    expect(at(s, 'model').device).toEqual({ kind: 'preset', id: 'orin-nx-16gb' });
     s = run(s, { type: 'modelChosen', id: MODEL });
     const q = at(s, 'quant');
     expect(q.model).toBe(MODEL);
@@ -98,7 +102,7 @@ describe('a walk through the steps', () => {
     expect([b.model, b.quant, b.focus]).toEqual([MODEL, QUANT, 0]);
     s = run(s, { type: 'reviewOpened' });
     const r = at(s, 'review');
-    expect([r.device, r.model, r.quant, r.cursor]).toEqual([{ kind: 'detected' }, MODEL, QUANT, 0]);
+    expect([r.device, r.model, r.quant, r.cursor]).toEqual([{ kind: 'preset', id: 'orin-nx-16gb' }, MODEL, QUANT, 0]);
   });
 
   it('ignores a choice that does not belong to the current step', () => {
@@ -366,9 +370,11 @@ describe('flags pre-fill the first state', () => {
   it('without --device the device is asked first, then the wizard skips to the first step not answered', () => {
     const withModel = at(createWizardState({ ...noFlags(), model: MODEL }, catalog), 'device');
     expect(withModel.model).toBe(MODEL);
-    expect(run(withModel, { type: 'deviceChosen', device: { kind: 'detected' } }).step).toBe('quant');
+    expect(run(withModel, { type: 'deviceChosen', device: { kind: 'preset', id: 'orin-nx-16gb' } }).step).toBe('quant');
     const withQuant = at(createWizardState({ ...noFlags(), model: MODEL, quant: QUANT }, catalog), 'device');
-    expect(run(withQuant, { type: 'deviceChosen', device: { kind: 'detected' } }).step).toBe('budget');
+    expect(run(withQuant, { type: 'deviceChosen', device: { kind: 'preset', id: 'orin-nx-16gb' } }).step).toBe(
+      'budget',
+    );
   });
 
   it('ignores a model not in the catalog and a quantization the model does not have', () => {

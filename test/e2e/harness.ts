@@ -30,6 +30,21 @@ export type KeyName = keyof typeof KEYS;
 
 export type ScreenPredicate = ((screen: string) => boolean) | string | RegExp;
 
+/** How often waitFor reads the screen. */
+export const POLL_MS = 25;
+/**
+ * How long the predicate must keep holding before waitFor resolves. Ink draws a frame on commit but
+ * attaches key handlers (and switches the tty to raw mode) in effects that run a few milliseconds
+ * later; a key sent in between is lost or goes to the previous screen's list (see README.md).
+ */
+export const SETTLE_MS = 50;
+const EXIT_GRACE_MS = 100;
+
+export interface WaitOptions {
+  /** How long the predicate must hold before resolving (default SETTLE_MS); 0 resolves on the first match. */
+  settleMs?: number;
+}
+
 export interface StartOptions {
   cols?: number;
   rows?: number;
@@ -45,10 +60,18 @@ export interface Exit {
 export interface CliSession {
   /** The visible rows, right-trimmed, joined with '\n'. */
   screen(): string;
+  /**
+   * The whole buffer (scrollback and screen) as logical lines: a line the terminal wrapped because it
+   * was longer than the width is joined back into one (Ink's own line breaks stay).
+   */
+  lines(): string[];
   /** Everything the child wrote so far, escape sequences included. */
   raw(): string;
-  /** Resolves with the screen once `predicate` holds; rejects on timeout (or exit) showing the screen. */
-  waitFor(predicate: ScreenPredicate, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the screen once `predicate` has held for `settleMs` (polled every POLL_MS); rejects
+   * on timeout (or when the child exited without it) with the screen in the message.
+   */
+  waitFor(predicate: ScreenPredicate, timeoutMs?: number, options?: WaitOptions): Promise<string>;
   /** Writes one key (a name from KEYS, or literal text) as one pty write, i.e. one key press for Ink. */
   press(key: KeyName | (string & {})): void;
   resize(cols: number, rows: number): void;
@@ -119,28 +142,61 @@ export function startCli(args: string[], options: StartOptions = {}): CliSession
     return lines.join('\n');
   };
 
-  const waitFor = (predicate: ScreenPredicate, timeoutMs = 10_000): Promise<string> => {
+  const lines = (): string[] => {
+    const buffer = term.buffer.active;
+    const out: string[] = [];
+    for (let y = 0; y < buffer.length; y++) {
+      const line = buffer.getLine(y);
+      if (line === undefined) continue;
+      // A wrapped row continues the previous one: keep its trailing blanks, they are part of the text.
+      const text = line.translateToString(!(buffer.getLine(y + 1)?.isWrapped ?? false));
+      if (line.isWrapped && out.length > 0) out[out.length - 1] += text;
+      else out.push(text);
+    }
+    return out;
+  };
+
+  const waitFor = (predicate: ScreenPredicate, timeoutMs = 10_000, options: WaitOptions = {}): Promise<string> => {
     const matches = toMatcher(predicate);
+    const settleMs = options.settleMs ?? SETTLE_MS;
     const started = Date.now();
+    let matchedSince: number | null = null;
+    let last = '';
+    let lastRawLength = -1;
+    let quietSince = started;
     return new Promise<string>((resolve, reject) => {
       const tick = (): void => {
+        const now = Date.now();
         // Read only when xterm has parsed every chunk received so far, so the screen is not half-drawn.
         if (pending === 0) {
           const s = screen();
-          if (matches(s)) {
-            resolve(s);
-            return;
+          if (s !== last || raw.length !== lastRawLength) {
+            last = s;
+            lastRawLength = raw.length;
+            quietSince = now;
           }
-          if (hasExited) {
-            reject(new Error(`the CLI exited while waiting for ${describe(predicate)}; screen:\n${s}`));
-            return;
+          // Resolve once the predicate has held for settleMs (a live screen that keeps redrawing
+          // settles too, as long as what is asked for stays on it).
+          if (matches(s)) {
+            matchedSince ??= now;
+            if (now - matchedSince >= settleMs) {
+              resolve(s);
+              return;
+            }
+          } else {
+            matchedSince = null;
+            // Output can trail the exit a little: give up once the child is gone and the screen is still.
+            if (hasExited && now - quietSince >= EXIT_GRACE_MS) {
+              reject(new Error(`the CLI exited while waiting for ${describe(predicate)}; screen:\n${s}`));
+              return;
+            }
           }
         }
-        if (Date.now() - started >= timeoutMs) {
+        if (now - started >= timeoutMs) {
           reject(new Error(`timed out after ${timeoutMs} ms waiting for ${describe(predicate)}; screen:\n${screen()}`));
           return;
         }
-        setTimeout(tick, 25);
+        setTimeout(tick, POLL_MS);
       };
       tick();
     });
@@ -148,10 +204,11 @@ export function startCli(args: string[], options: StartOptions = {}): CliSession
 
   const session: CliSession = {
     screen,
+    lines,
     raw: () => raw,
     waitFor,
     press(key) {
-      child.write(key in KEYS ? KEYS[key as KeyName] : key);
+      child.write(Object.hasOwn(KEYS, key) ? KEYS[key as KeyName] : key);
     },
     resize(c, r) {
       child.resize(c, r);

@@ -32,7 +32,7 @@ export function planFor(options: PlanOptions): Plan {
   const catalog = loadTestCatalog();
   const resolved = resolvePlanRequest(options, catalog, {
     detected: null,
-    localModel: null,
+    described: null,
     hfCacheDir: '/hf',
     workDir: '/work',
   });

@@ -146,7 +146,9 @@ describe('DeviceScreen', () => {
   it('while detecting: says so and already lists the presets to pick from', () => {
     const { frame, rows } = deviceScreen({ status: 'loading' });
     expect(frame()).toContain('Detecting');
-    expect(rows.every((r) => r.choice.kind === 'preset')).toBe(true);
+    // The first row is a placeholder for this device, so the rows do not shift when detection ends.
+    expect(rows[0]).toEqual({ choice: { kind: 'detected' }, label: 'This device (detecting…)' });
+    expect(rows.slice(1).every((r) => r.choice.kind === 'preset')).toBe(true);
     for (const id of ['nano-4gb', 'orin-nx-16gb', 'agx-thor', 'rtx-4090']) expect(frame()).toContain(id);
   });
 

@@ -66,7 +66,9 @@ export function DeviceScreen({
   onChoose,
   onHighlight,
 }: DeviceScreenProps): ReactNode {
-  const items = rows.map((r, i) => ({ key: String(i), label: r.label, value: i }));
+  // Values are the device ids (not positions), so a list rebuilt under the cursor cannot pick another row.
+  const idOf = (r: DeviceRow): string => (r.choice.kind === 'detected' ? 'detected' : r.choice.id);
+  const items = rows.map((r) => ({ key: idOf(r), label: r.label, value: idOf(r) }));
   return (
     <Box flexDirection="column">
       <DetectionSummary detection={detection} />
@@ -82,15 +84,15 @@ export function DeviceScreen({
         <SelectInput
           indicatorComponent={SelectIndicator}
           itemComponent={SelectItem}
-          key={`${list.filter}-${rows.length}`}
+          key={list.filter}
           items={items}
           limit={Math.max(3, listHeight)}
           isFocused={!list.isFiltering}
           onSelect={(item) => {
-            const row = rows[item.value];
+            const row = rows.find((r) => idOf(r) === item.value);
             if (row !== undefined) onChoose(row);
           }}
-          onHighlight={(item) => onHighlight(item.value)}
+          onHighlight={(item) => onHighlight(rows.findIndex((r) => idOf(r) === item.value))}
         />
       )}
     </Box>
