@@ -172,6 +172,33 @@ export function listQuants(
   return model.quants.map((q) => assessVariant(catalog, device, model, q, version, true));
 }
 
+/**
+ * The model the wizard's state names: a preset, or the model read from its own metadata, shaped like a
+ * preset whose variants are what the checkpoint really is plus, for a base model the presets know,
+ * its published quantized variants.
+ */
+export function findModel(state: WizardState, catalog: Catalog, id: string | null): ModelPreset | undefined {
+  if (id === null) return undefined;
+  const d = state.custom;
+  if (d !== null && d.id === id) {
+    const base = catalog.models.find((m) => m.repo === d.tokenizerRepo || m.repo === d.serveTarget);
+    const own = { ...d.quant, id: d.quant.id };
+    const others =
+      d.origin === 'hub' && d.quant.method === null && base !== undefined
+        ? base.quants.filter((q) => q.id !== own.id)
+        : [];
+    return {
+      id: d.id,
+      name: d.name,
+      repo: d.tokenizerRepo ?? d.serveTarget,
+      family: base?.family ?? 'custom',
+      arch: d.arch,
+      quants: [own, ...others],
+    };
+  }
+  return catalog.models.find((m) => m.id === id);
+}
+
 /** The plan for the wizard's current choices (computed during render). */
 export function planForState(
   state: WizardState,
@@ -181,12 +208,27 @@ export function planForState(
 ): PlanOutcome | null {
   if (state.step === 'device' || state.step === 'model' || state.step === 'quant') return null;
   const device = resolveChoice(state.device, catalog, detectedDevice(state));
-  const model = catalog.models.find((m) => m.id === state.model);
+  const model = findModel(state, catalog, state.model);
   const quant = model?.quants.find((q) => q.id === state.quant);
   if (device === null || model === undefined || quant === undefined) return null;
+  const d = state.custom;
+  // The checkpoint's own variant is served from where it was read; a preset variant from its repository.
+  const isOwn = d !== null && d.id === model.id && quant.id === d.quant.id;
   const request: PlanRequest = {
     device,
-    model: { id: model.id, name: model.name, repo: model.repo, arch: model.arch, source: 'preset' },
+    model: isOwn
+      ? {
+          id: d.id,
+          name: d.name,
+          repo: d.tokenizerRepo ?? d.serveTarget,
+          arch: d.arch,
+          source: d.origin,
+          path: d.serveTarget,
+          tokenizerRepo: d.tokenizerRepo,
+          revision: d.revision,
+          notes: d.notes,
+        }
+      : { id: model.id, name: model.name, repo: model.repo, arch: model.arch, source: 'preset' },
     quant,
     vllmVersion: state.vllmVersion,
     knobs: state.knobs,
@@ -211,7 +253,7 @@ export function buildFitsTable(
 ): { contexts: number[]; seqs: number[]; cells: FitSymbol[][] } | null {
   if (state.step !== 'budget' && state.step !== 'review') return null;
   const device = resolveChoice(state.device, catalog, detectedDevice(state));
-  const model = catalog.models.find((m) => m.id === state.model);
+  const model = findModel(state, catalog, state.model);
   const quant = model?.quants.find((q) => q.id === state.quant);
   if (device === null || model === undefined || quant === undefined) return null;
   const ctx = contextFor(catalog, device, model, quant, state.vllmVersion);

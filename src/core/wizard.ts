@@ -6,6 +6,7 @@ import type { Check } from './doctor.js';
 import type { Identification } from './identify.js';
 import type { DefaultsMode, Knobs } from './planner.js';
 import type { Catalog } from './presets-schema.js';
+import type { ModelDescription } from './model-source.js';
 
 export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review';
 
@@ -55,6 +56,12 @@ interface Base {
   exit: { code: number; print: string | null } | null;
   /** A request for the shell to carry out (save the recipe); cleared when it reports back. */
   pendingSave: boolean;
+  /** A model read from its own metadata (Hugging Face id, folder, .gguf), once the shell described it. */
+  custom: ModelDescription | null;
+  /** The model reference being typed on the model screen ("m"), or null. */
+  entry: string | null;
+  /** A model reference the shell is reading now. */
+  pendingLookup: string | null;
 }
 
 export type WizardState =
@@ -103,6 +110,12 @@ export type WizardEvent =
   | { type: 'recipeSaved'; path: string }
   | { type: 'recipeSaveFailed'; reason: string }
   | { type: 'wentBack' }
+  | { type: 'entryStarted' }
+  | { type: 'entryTyped'; text: string }
+  | { type: 'entryErased' }
+  | { type: 'entrySubmitted' }
+  | { type: 'modelDescribed'; description: ModelDescription }
+  | { type: 'modelLookupFailed'; reason: string }
   | { type: 'helpToggled' }
   | { type: 'quitRequested' };
 
@@ -129,6 +142,9 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     notice: null,
     exit: null,
     pendingSave: false,
+    custom: null,
+    entry: null,
+    pendingLookup: null,
   };
   const device: DeviceChoice | null = flags.device !== undefined ? { kind: 'preset', id: flags.device } : null;
   const model = flags.model !== undefined && catalog.models.some((m) => m.id === flags.model) ? flags.model : null;
@@ -374,11 +390,43 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'recipeSaveFailed':
       return { ...state, pendingSave: false, notice: `The recipe was not saved: ${event.reason}` };
     case 'wentBack':
+      if (state.entry !== null) return { ...state, entry: null };
       if ((state.step === 'device' || state.step === 'model') && state.list.isFiltering) {
         return { ...state, list: { ...state.list, isFiltering: false, filter: '' } };
       }
       if (state.isHelpShown) return { ...state, isHelpShown: false };
       return { ...back(state), notice: null };
+    case 'entryStarted':
+      if (state.step !== 'model') return state;
+      return { ...state, entry: '', notice: null };
+    case 'entryTyped':
+      if (state.entry === null) return state;
+      return { ...state, entry: state.entry + event.text };
+    case 'entryErased':
+      if (state.entry === null) return state;
+      return { ...state, entry: state.entry.slice(0, -1) };
+    case 'entrySubmitted': {
+      if (state.entry === null) return state;
+      const ref = state.entry.trim();
+      if (ref === '') return { ...state, entry: null };
+      return { ...state, entry: null, pendingLookup: ref, notice: `Reading ${ref}…` };
+    }
+    case 'modelDescribed':
+      if (state.step !== 'model' || state.pendingLookup === null) return state;
+      return {
+        ...state,
+        pendingLookup: null,
+        custom: event.description,
+        notice: null,
+        step: 'quant',
+        cursor: 0,
+        device: state.device,
+        model: event.description.id,
+        quant: null,
+      };
+    case 'modelLookupFailed':
+      if (state.pendingLookup === null) return state;
+      return { ...state, pendingLookup: null, notice: event.reason };
     case 'helpToggled':
       return { ...state, isHelpShown: !state.isHelpShown };
     case 'quitRequested':
@@ -416,6 +464,10 @@ export type KeyIntent =
   | { kind: 'filterType'; text: string }
   | { kind: 'filterErase' }
   | { kind: 'filterEnd' }
+  | { kind: 'entryStart' }
+  | { kind: 'entryType'; text: string }
+  | { kind: 'entryErase' }
+  | { kind: 'entrySubmit' }
   | { kind: 'none' };
 
 /**
@@ -427,6 +479,15 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   const isList = state.step !== 'budget';
   const filtering = (state.step === 'device' || state.step === 'model') && state.list.isFiltering;
   if (key.ctrl === true && key.input === 'c') return { kind: 'quit' };
+  if (state.entry !== null) {
+    // Typing a model reference: every printable key goes into it.
+    if (key.return === true) return { kind: 'entrySubmit' };
+    if (key.escape === true) return { kind: 'back' };
+    if (key.backspace === true || key.delete === true) return { kind: 'entryErase' };
+    if (key.input.length > 0 && key.ctrl !== true && /^[\x20-\x7e]+$/.test(key.input))
+      return { kind: 'entryType', text: key.input };
+    return { kind: 'none' };
+  }
   if (filtering) {
     if (key.return === true) return { kind: 'filterEnd' };
     if (key.escape === true) return { kind: 'back' };
@@ -441,6 +502,7 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   // While the help is shown, nothing behind it changes.
   if (state.isHelpShown) return { kind: 'none' };
   if (key.input === '/' && (state.step === 'device' || state.step === 'model')) return { kind: 'filterStart' };
+  if (key.input === 'm' && state.step === 'model') return { kind: 'entryStart' };
   if (isList) return { kind: 'none' };
   if (key.upArrow === true || key.input === 'k') return { kind: 'move', delta: -1 };
   if (key.downArrow === true || key.input === 'j') return { kind: 'move', delta: 1 };

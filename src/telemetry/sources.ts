@@ -15,7 +15,7 @@ import {
 import { buildProcSample } from '../core/proc-sampler.js';
 import type { Sample, VllmMetrics } from '../core/sample.js';
 import { parseTegrastatsLine } from '../core/tegrastats.js';
-import { spawnLines } from '../process/exec.js';
+import { spawnLines } from '../process/spawn-lines.js';
 
 export interface SourceHandlers {
   onSample: (sample: Sample) => void;

@@ -9,6 +9,7 @@ import type { Catalog } from '../core/presets-schema.js';
 import {
   buildFitsTable,
   detectedDevice,
+  findModel,
   listDevices,
   listModels,
   listQuants,
@@ -27,6 +28,7 @@ import {
 import { ColorContext, Styled } from './components/Styled.js';
 import { Frame } from './components/Frame.js';
 import { useDetection, type Detector } from './hooks/useDetection.js';
+import { useModelLookup, type ModelLookup } from './hooks/useModelLookup.js';
 import { useRecipeSaver, type RecipeWriter } from './hooks/useRecipeSaver.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
 import { BudgetScreen } from './screens/BudgetScreen.js';
@@ -39,6 +41,8 @@ export interface AppProps {
   catalog: Catalog;
   flags: WizardFlags;
   detect: Detector;
+  /** Reads a model reference (Hugging Face id, folder, .gguf) from its own metadata. */
+  lookupModel?: ModelLookup;
   writeRecipe: RecipeWriter;
   /** The clock, for the recipe's time stamp. */
   now: () => Date;
@@ -49,9 +53,11 @@ export interface AppProps {
   onExit: (exit: { code: number; print: string | null }) => void;
 }
 
+const NO_LOOKUP: ModelLookup = () => Promise.reject(new Error('reading a model by reference is not available here'));
+
 const HINTS: Record<WizardState['step'], string> = {
   device: '↑↓/jk move  Enter choose  / filter  q quit  ? help',
-  model: '↑↓/jk move  Enter choose  / filter  Esc back  q quit  ? help',
+  model: '↑↓/jk move  Enter choose  / filter  m other model  Esc back  q quit',
   quant: '↑↓/jk move  Enter choose  Esc back  q quit  ? help',
   budget: '↑↓ knob  ←→ change  Enter review  Esc back  q quit  ? help',
   review: '↑↓ move  Enter choose  Esc back  q quit  ? help',
@@ -75,6 +81,7 @@ export function App(props: AppProps): ReactNode {
   const { columns, rows } = useTerminalSize();
   const width = Math.max(40, Math.min(columns, 120));
   useDetection(props.detect, dispatch);
+  useModelLookup(state.pendingLookup, props.lookupModel ?? NO_LOOKUP, dispatch);
 
   const detected = detectedDevice(state);
   const device = state.step === 'device' ? null : resolveChoice(state.device, catalog, detected);
@@ -110,7 +117,7 @@ export function App(props: AppProps): ReactNode {
   );
   const model =
     state.step === 'quant' || state.step === 'budget' || state.step === 'review'
-      ? catalog.models.find((m) => m.id === state.model)
+      ? findModel(state, catalog, state.model)
       : undefined;
   const quantModelId = state.step === 'quant' ? state.model : null;
   const quantRows = useMemo(
@@ -152,6 +159,18 @@ export function App(props: AppProps): ReactNode {
         return;
       case 'filterEnd':
         dispatch({ type: 'filterEnded' });
+        return;
+      case 'entryStart':
+        dispatch({ type: 'entryStarted' });
+        return;
+      case 'entryType':
+        dispatch({ type: 'entryTyped', text: intent.text });
+        return;
+      case 'entryErase':
+        dispatch({ type: 'entryErased' });
+        return;
+      case 'entrySubmit':
+        dispatch({ type: 'entrySubmitted' });
         return;
       case 'move':
         dispatch({ type: 'cursorMoved', delta: intent.delta, size: BUDGET_KNOBS.length });
@@ -227,6 +246,7 @@ export function App(props: AppProps): ReactNode {
           <ModelScreen
             deviceName={device?.name ?? 'unknown device'}
             rows={modelRows}
+            entry={state.entry}
             list={state.list}
             listHeight={rows - 9}
             onChoose={(id) => dispatch({ type: 'modelChosen', id })}

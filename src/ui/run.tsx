@@ -59,6 +59,10 @@ export async function runWizard(options: WizardOptions): Promise<number> {
       catalog={catalog}
       flags={options.flags}
       detect={detect}
+      lookupModel={async (ref) => {
+        const { describeModelRef } = await import('../models/resolve.js');
+        return describeModelRef(ref, {}, catalog);
+      }}
       writeRecipe={(recipe, fileName) => writeRecipeFile(recipeDir, recipe, fileName)}
       now={() => new Date()}
       hfCacheDir={options.hfCacheDir}

@@ -141,6 +141,42 @@ const rssText = (v) => (v === null ? 'n/a (no /proc)' : `${v.toFixed(1)} MiB`);
 console.log(
   `wizard peak RSS (VmHWM, after detection is drawn): max ${rssText(wizard.peakRssMiB)}, median ${rssText(wizard.medianRssMiB)}`,
 );
+// The live panel for BENCH_PANEL_SECONDS (60) at 1 Hz in a pty with the stand-in tegrastats on PATH,
+// against the plain-ANSI floor (test/bench/panel-floor.mjs: the same panel as prebuilt text). CPU is
+// utime + stime of the panel process itself (the stand-in tegrastats is the board's, not ours), measured
+// after a 3 s start-up, per wall minute; RSS is VmHWM.
+const PANEL_SECONDS = Number(process.env.BENCH_PANEL_SECONDS ?? 60);
+const CLK_TCK = 100;
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+function panelRun(args) {
+  return new Promise((resolve) => {
+    const child = pty.spawn(process.execPath, args, {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      cwd: root,
+      env: { PATH: `${path.join(root, 'test', 'fixtures', 'bin')}:${process.env.PATH}`, TERM: 'xterm-256color', HOME: os.tmpdir() },
+    });
+    child.onData(() => undefined);
+    setTimeout(() => {
+      const start = cpuSeconds(child.pid);
+      setTimeout(() => {
+        const used = cpuSeconds(child.pid) - start;
+        const rss = vmHwmMiB(child.pid);
+        child.kill('SIGTERM');
+        resolve({ cpuPerMin: (used * 60) / PANEL_SECONDS, rssMiB: rss });
+      }, PANEL_SECONDS * 1000);
+    }, 3000);
+  });
+}
+const panel = await panelRun([cli, 'monitor', '--interval', '1000']);
+const ansiFloor = await panelRun([path.join(root, 'test', 'bench', 'panel-floor.mjs')]);
+console.log(
+  `live panel ${PANEL_SECONDS} s at 1 Hz: ${panel.cpuPerMin.toFixed(3)} CPU-s per wall minute (${((panel.cpuPerMin / 60) * 100).toFixed(2)} % of a core), peak RSS ${rssText(panel.rssMiB)}; plain-ANSI floor ${ansiFloor.cpuPerMin.toFixed(3)} CPU-s/min, ${rssText(ansiFloor.rssMiB)}`,
+);
 const planRatio = results[2].median / floor;
 const detectMs = results[4].median;
 const wizardRatio = wizard.median / floor;
@@ -153,6 +189,14 @@ const floors = [
     `${wizard.median.toFixed(1)} ms, ${wizardRatio.toFixed(2)} ×`,
   ],
   [`wizard peak RSS ≤ 80 MiB`, wizard.peakRssMiB === null || wizard.peakRssMiB <= 80, rssText(wizard.peakRssMiB)],
+  [`live panel ≤ 0.6 CPU-s per minute`, panel.cpuPerMin <= 0.6, `${panel.cpuPerMin.toFixed(3)} CPU-s/min`],
+  // CPU time is counted in 10 ms ticks: a floor near zero is clamped to one tick a minute for the ratio.
+  [
+    `live panel ≤ 3 × the plain-ANSI floor`,
+    panel.cpuPerMin <= 3 * Math.max(ansiFloor.cpuPerMin, 0.01),
+    `${(panel.cpuPerMin / Math.max(ansiFloor.cpuPerMin, 0.01)).toFixed(2)} ×`,
+  ],
+  [`live panel peak RSS ≤ 80 MiB`, panel.rssMiB === null || panel.rssMiB <= 80, rssText(panel.rssMiB)],
 ];
 console.log('');
 for (const [name, ok, value] of floors) console.log(`floor: ${name} → ${value} ${ok ? 'ok' : 'MISSED'}`);

@@ -563,3 +563,62 @@ describe('any sequence of events', () => {
     );
   });
 });
+
+describe('any other model ("m" on the model screen)', () => {
+  const desc = {
+    id: 'Qwen/Qwen2.5-0.5B-Instruct',
+    name: 'Qwen/Qwen2.5-0.5B-Instruct',
+    origin: 'hub' as const,
+    tokenizerRepo: 'Qwen/Qwen2.5-0.5B-Instruct',
+    arch: catalog.models.find((m) => m.id === 'qwen2.5-0.5b-instruct')?.arch ?? catalog.models[0]!.arch,
+    quant: {
+      id: 'bf16',
+      method: null,
+      scheme: 'bf16' as const,
+      repo: 'Qwen/Qwen2.5-0.5B-Instruct',
+      sizeBytes: 988_064_768,
+      sizeSource: 'published' as const,
+    },
+    weightSource: 'tensor headers' as const,
+    serveTarget: 'Qwen/Qwen2.5-0.5B-Instruct',
+    revision: null,
+    unsupportedTensorTypes: [],
+    notes: [],
+  };
+
+  it('m starts typing a reference; every printable key (q and j too) goes into it; Enter asks the shell to read it', () => {
+    let s: WizardState = createWizardState({ ...noFlags(), device: 'orin-nx-16gb' }, catalog);
+    expect(interpretKey(s, { input: 'm' })).toEqual({ kind: 'entryStart' });
+    s = run(s, { type: 'entryStarted' });
+    expect(interpretKey(s, { input: 'q' })).toEqual({ kind: 'entryType', text: 'q' });
+    for (const ch of 'Qwen/Qwen2.5-0.5B-Instruct') s = run(s, { type: 'entryTyped', text: ch });
+    expect(s.entry).toBe('Qwen/Qwen2.5-0.5B-Instruct');
+    expect(interpretKey(s, { input: '', return: true })).toEqual({ kind: 'entrySubmit' });
+    s = run(s, { type: 'entrySubmitted' });
+    expect([s.entry, s.pendingLookup, s.notice]).toEqual([
+      null,
+      'Qwen/Qwen2.5-0.5B-Instruct',
+      'Reading Qwen/Qwen2.5-0.5B-Instruct…',
+    ]);
+    s = run(s, { type: 'modelDescribed', description: desc });
+    const q = at(s, 'quant');
+    expect(q.model).toBe('Qwen/Qwen2.5-0.5B-Instruct');
+    expect(s.custom).toBe(desc);
+  });
+
+  it('a failed read says why and stays; Esc cancels typing', () => {
+    let s: WizardState = createWizardState({ ...noFlags(), device: 'orin-nx-16gb' }, catalog);
+    s = run(s, { type: 'entryStarted' });
+    s = run(s, { type: 'entryTyped', text: 'x/y' });
+    s = run(s, { type: 'entrySubmitted' });
+    s = run(s, { type: 'modelLookupFailed', reason: 'x/y does not exist on https://huggingface.co (or is private)' });
+    expect([s.step, s.pendingLookup, s.notice]).toEqual([
+      'model',
+      null,
+      'x/y does not exist on https://huggingface.co (or is private)',
+    ]);
+    s = run(s, { type: 'entryStarted' });
+    s = run(s, { type: 'wentBack' });
+    expect([s.step, s.entry]).toEqual(['model', null]);
+  });
+});

@@ -10,6 +10,8 @@ import { Styled, type Tone } from '../components/Styled.js';
 export interface ModelScreenProps {
   deviceName: string;
   rows: ModelRow[];
+  /** The model reference being typed ("m"), or null. */
+  entry?: string | null;
   list: ListState;
   listHeight: number;
   onChoose: (id: string) => void;
@@ -44,6 +46,7 @@ function ModelItem({
 export function ModelScreen({
   deviceName,
   rows,
+  entry = null,
   list,
   listHeight,
   onChoose,
@@ -74,13 +77,19 @@ export function ModelScreen({
           key={list.filter}
           items={items}
           limit={Math.max(3, listHeight)}
-          isFocused={!list.isFiltering}
+          isFocused={!list.isFiltering && entry === null}
           itemComponent={Item}
           onSelect={(item) => onChoose(item.value)}
           onHighlight={(item) => onHighlight(items.findIndex((i) => i.value === item.value))}
         />
       )}
-      <Styled dim>Other models: jetson-vllm plan --model ./folder (config.json)</Styled>
+      {entry !== null ? (
+        <Text>
+          Model (Hugging Face id, folder or .gguf): <Styled bold>{entry}▏</Styled>
+        </Text>
+      ) : (
+        <Styled dim>m: any other model — a Hugging Face id (org/name), a folder or a .gguf file</Styled>
+      )}
     </Box>
   );
 }
