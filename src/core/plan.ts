@@ -15,7 +15,7 @@ import {
   type PlanContext,
 } from './planner.js';
 import type { Architecture, Catalog, QuantVariant } from './presets-schema.js';
-import type { ModelOrigin } from './model-source.js';
+import type { ModelDescription, ModelOrigin } from './model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from './quantization.js';
 import { formatGiB, GiB } from './units.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
@@ -115,6 +115,25 @@ export interface Plan {
 }
 
 export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; message: string };
+
+/** The planner's model for one read from its own metadata (folder, .gguf, Hugging Face id). */
+export function toResolvedModel(d: ModelDescription): ResolvedModel {
+  const unsupported =
+    d.unsupportedTensorTypes.length > 0
+      ? [`GGUF tensor types vLLM cannot run: ${d.unsupportedTensorTypes.join(', ')}`]
+      : [];
+  return {
+    id: d.id,
+    name: d.name,
+    repo: d.tokenizerRepo ?? d.serveTarget,
+    arch: d.arch,
+    source: d.origin,
+    path: d.serveTarget,
+    tokenizerRepo: d.tokenizerRepo,
+    revision: d.revision,
+    notes: [...d.notes, ...unsupported],
+  };
+}
 
 /** The device as the budget sees it: measured OS use when detection measured it, else the assumption. */
 export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {

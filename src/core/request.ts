@@ -3,7 +3,7 @@
  * Bad input becomes one line naming the value and what is accepted. Pure.
  */
 import type { Knobs, DefaultsMode } from './planner.js';
-import type { PlanRequest, ResolvedDevice, ResolvedModel } from './plan.js';
+import { toResolvedModel, type PlanRequest, type ResolvedDevice, type ResolvedModel } from './plan.js';
 import type { Catalog, Device, QuantVariant } from './presets-schema.js';
 import type { ModelDescription } from './model-source.js';
 import { GiB, parseByteSize } from './units.js';
@@ -147,22 +147,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   let quant: QuantVariant;
   if (env.described !== null) {
     const d = env.described;
-    model = {
-      id: d.id,
-      name: d.name,
-      repo: d.tokenizerRepo ?? d.serveTarget,
-      arch: d.arch,
-      source: d.origin,
-      path: d.serveTarget,
-      tokenizerRepo: d.tokenizerRepo,
-      revision: d.revision,
-      notes: [
-        ...d.notes,
-        ...(d.unsupportedTensorTypes.length > 0
-          ? [`GGUF tensor types vLLM cannot run: ${d.unsupportedTensorTypes.join(', ')}`]
-          : []),
-      ],
-    };
+    model = toResolvedModel(d);
     quant = d.quant;
     if (options.quant !== undefined && options.quant !== quant.id) {
       return {

@@ -5,6 +5,7 @@
 import { computeParams } from './model.js';
 import {
   toBudgetDevice,
+  toResolvedModel,
   buildPlan,
   chooseDefaultVllmVersion,
   type PlanOutcome,
@@ -217,17 +218,7 @@ export function planForState(
   const request: PlanRequest = {
     device,
     model: isOwn
-      ? {
-          id: d.id,
-          name: d.name,
-          repo: d.tokenizerRepo ?? d.serveTarget,
-          arch: d.arch,
-          source: d.origin,
-          path: d.serveTarget,
-          tokenizerRepo: d.tokenizerRepo,
-          revision: d.revision,
-          notes: d.notes,
-        }
+      ? toResolvedModel(d)
       : { id: model.id, name: model.name, repo: model.repo, arch: model.arch, source: 'preset' },
     quant,
     vllmVersion: state.vllmVersion,
