@@ -9,6 +9,7 @@ import type { Sample, SampleSource } from '../core/sample.js';
 import { UserError } from '../cli/errors.js';
 import {
   findOnPath,
+  measureVllmRss,
   startNvidiaSmi,
   startProc,
   startReplay,
@@ -170,6 +171,10 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
           (metrics) => {
             lastVllm = metrics;
             dispatch({ type: 'serverPolled', metrics });
+            // The vLLM processes' share of RAM, for the bar (a server on this machine only).
+            if (isPanel && /^https?:\/\/(localhost|127\.|\[::1\])/.test(o.url ?? '')) {
+              void measureVllmRss().then((bytes) => dispatch({ type: 'vllmRssMeasured', bytes }));
+            }
           },
           (why) => {
             lastVllm = null;

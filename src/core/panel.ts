@@ -195,7 +195,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
       if (state.predictedBytes !== null)
         marks.push({ at: (state.predictedBytes / totalBytes) * s.ram.totalMiB, ch: '▲' });
       const label = s.source === 'nvidia-smi' ? 'VRAM' : 'RAM ';
-      const vllmPart = state.vllmRssBytes !== null ? ` vLLM ${(state.vllmRssBytes / 1024 ** 3).toFixed(1)}G` : '';
+      const vllmPart = state.vllmRssBytes !== null ? ` vLLM RSS ${(state.vllmRssBytes / 1024 ** 3).toFixed(1)}G` : '';
       const plan = state.predictedBytes !== null ? ` ▲plan ${(state.predictedBytes / 1024 ** 3).toFixed(1)}G` : '';
       lines.push(
         `${label} [${buildBar(s.ram.usedMiB, s.ram.totalMiB, barW, marks)}] ${gib(s.ram.usedMiB)}/${gib(s.ram.totalMiB)} GiB${vllmPart}${plan}`,

@@ -224,3 +224,35 @@ export function startVllmPoller(
   const timer = setInterval(() => void poll(), intervalMs);
   return { stop: () => clearInterval(timer) };
 }
+
+/**
+ * Resident memory of the vLLM processes on this machine (`vllm serve`, `python -m
+ * vllm.entrypoints…`, the V1 engine core): the sum of their VmRSS from /proc, or null when none runs.
+ * On a Jetson the GPU's allocations (NvMap) are not in RSS: this is the processes' CPU-side share.
+ */
+export async function measureVllmRss(root = '/'): Promise<number | null> {
+  const { readdir } = await import('node:fs/promises');
+  let pids: string[];
+  try {
+    pids = (await readdir(path.join(root, 'proc'))).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return null;
+  }
+  let total = 0;
+  let found = false;
+  await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await readFile(path.join(root, 'proc', pid, 'cmdline'), 'utf8').catch(() => '');
+      const args = cmdline.split('\0').join(' ');
+      const comm = (await readFile(path.join(root, 'proc', pid, 'comm'), 'utf8').catch(() => '')).trim();
+      const isVllm = /(^|[\s/])vllm\s+serve\b|vllm\.entrypoints/.test(args) || comm.startsWith('VLLM::');
+      if (!isVllm) return;
+      const status = await readFile(path.join(root, 'proc', pid, 'status'), 'utf8').catch(() => '');
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+      if (kb === undefined) return;
+      found = true;
+      total += Number(kb) * 1024;
+    }),
+  );
+  return found ? total : null;
+}

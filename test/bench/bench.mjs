@@ -158,7 +158,11 @@ function panelRun(args) {
       cols: 80,
       rows: 24,
       cwd: root,
-      env: { PATH: `${path.join(root, 'test', 'fixtures', 'bin')}:${process.env.PATH}`, TERM: 'xterm-256color', HOME: os.tmpdir() },
+      env: {
+        PATH: `${path.join(root, 'test', 'fixtures', 'bin')}:${process.env.PATH}`,
+        TERM: 'xterm-256color',
+        HOME: os.tmpdir(),
+      },
     });
     child.onData(() => undefined);
     setTimeout(() => {
