@@ -92,6 +92,42 @@ async function run(argv: string[]): Promise<number> {
         recipeDir: args.recipeDir,
       });
     }
+    case 'launch': {
+      const { computePlanAndRequest } = await import('./commands/plan.js');
+      const { plan, request } = await computePlanAndRequest(args.plan, catalog, args.root);
+      if (plan.runtime !== 'native') {
+        throw new UserError(
+          'launch --runtime docker is not available yet: give --runtime native (an installed vllm), or run the command `jetson-vllm plan` prints',
+        );
+      }
+      if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
+        write(formatPlan(plan, { color: isColorWanted(args) }));
+        throw new UserError(
+          'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
+          undefined,
+          3,
+        );
+      }
+      const { runLaunch } = await import('./commands/launch.js');
+      const floorText = args.monitor.memoryFloor;
+      const floorMiB = floorText === undefined ? null : Number(floorText);
+      if (floorMiB !== null && (!Number.isFinite(floorMiB) || floorMiB < 0)) {
+        throw new UserError(`--memory-floor: "${floorText ?? ''}" is not a size in MiB (0 turns the watchdog off)`);
+      }
+      const { defaultWatchdogFloor } = await import('./core/watchdog.js');
+      const { readFile } = await import('node:fs/promises');
+      const pathMod = await import('node:path');
+      const meminfo = pathMod.join(args.root ?? '/', 'proc', 'meminfo');
+      return runLaunch({
+        plan,
+        request,
+        catalog,
+        out: (line) => write(line),
+        readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
+        memoryFloorBytes:
+          floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
+      });
+    }
     case 'monitor': {
       const { parseMonitorOptions, runMonitor } = await import('./commands/monitor.js');
       const own = parseMonitorOptions(args.monitor);
@@ -120,7 +156,17 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'plan': {
       const { computePlan, planExitCode } = await import('./commands/plan.js');
+      const format = args.export;
+      if (format !== undefined && format !== 'compose' && format !== 'systemd' && format !== 'script')
+        throw new UserError(`--export: "${format}" is not one of compose, systemd, script`);
       const plan = await computePlan(args.plan, catalog, args.root);
+      if (format !== undefined) {
+        const { buildExport } = await import('./core/export.js');
+        const exported = buildExport(plan, format, { containerName: 'jetson-vllm' });
+        if (!exported.ok) throw new UserError(`--export ${format}: ${exported.message}`);
+        write(exported.text);
+        return planExitCode(plan);
+      }
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
       return planExitCode(plan);
     }

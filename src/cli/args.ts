@@ -6,7 +6,7 @@ import type { PlanOptions } from '../core/request.js';
 import { UserError } from './errors.js';
 
 export type Command =
-  'wizard' | 'plan' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
+  'wizard' | 'plan' | 'launch' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
 
 export interface ParsedArgs {
   command: Command;
@@ -19,6 +19,8 @@ export interface ParsedArgs {
   recipeDir: string | undefined;
   /** monitor's own options, as strings. */
   monitor: Record<string, string | undefined>;
+  /** plan --export: compose | systemd | script (validated by the command). */
+  export: string | undefined;
 }
 
 const planOptionSpec = {
@@ -53,6 +55,8 @@ const planOptionSpec = {
   replay: { type: 'string' },
   speed: { type: 'string' },
   record: { type: 'string' },
+  'memory-floor': { type: 'string' },
+  export: { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -60,7 +64,16 @@ const planOptionSpec = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** `compile-presets` is internal: the build runs it. */
-const COMMANDS: readonly string[] = ['plan', 'monitor', 'doctor', 'devices', 'models', 'help', 'compile-presets'];
+const COMMANDS: readonly string[] = [
+  'plan',
+  'launch',
+  'monitor',
+  'doctor',
+  'devices',
+  'models',
+  'help',
+  'compile-presets',
+];
 
 /** Parses process.argv.slice(2). */
 export function parseCliArgs(argv: string[]): ParsedArgs {
@@ -85,7 +98,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     throw new UserError(`unexpected argument "${positionals[1] ?? ''}"`, 'jetson-vllm --help lists the commands');
   if (first !== undefined && !COMMANDS.includes(first)) {
     throw new UserError(
-      `"${first}" is not a command: use plan, monitor, doctor, devices or models`,
+      `"${first}" is not a command: use plan, launch, monitor, doctor, devices or models`,
       'jetson-vllm --help lists the commands',
     );
   }
@@ -130,6 +143,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     help: bool('help') || command === 'help',
     root: str('root'),
     recipeDir: str('recipe-dir'),
+    export: str('export'),
     monitor: {
       source: str('source'),
       interval: str('interval'),
@@ -138,6 +152,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       replay: str('replay'),
       speed: str('speed'),
       record: str('record'),
+      memoryFloor: str('memory-floor'),
     },
   };
 }

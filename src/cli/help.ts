@@ -3,6 +3,7 @@ export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA 
 
 Usage:
   jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
+  jetson-vllm launch  [options]   plan, then run vllm serve (--runtime native) and follow it to ready
   jetson-vllm monitor [options]   live panel: tegrastats (or nvidia-smi, or /proc) + a vLLM server's metrics
   jetson-vllm doctor  [--json]    detect the board and check it for vLLM, with the fix for each problem
   jetson-vllm devices             list device presets

@@ -3,7 +3,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { buildPlan, type Plan, type ResolvedDevice } from '../core/plan.js';
+import { buildPlan, type Plan, type PlanRequest, type ResolvedDevice } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { resolvePlanRequest, type PlanOptions } from '../core/request.js';
 import { describeModelRef } from '../models/resolve.js';
@@ -18,6 +18,15 @@ export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Builds a plan from options; bad input throws a UserError. */
 export async function computePlan(options: PlanOptions, catalog: Catalog, root?: string): Promise<Plan> {
+  return (await computePlanAndRequest(options, catalog, root)).plan;
+}
+
+/** The plan and the request it was built from (the launcher re-plans fixes from the request). */
+export async function computePlanAndRequest(
+  options: PlanOptions,
+  catalog: Catalog,
+  root?: string,
+): Promise<{ plan: Plan; request: PlanRequest }> {
   const described =
     options.model !== undefined
       ? await describeModelRef(
@@ -55,7 +64,7 @@ export async function computePlan(options: PlanOptions, catalog: Catalog, root?:
   if (!resolved.ok) throw new UserError(resolved.message);
   const outcome = buildPlan(resolved.request, catalog);
   if (!outcome.ok) throw new UserError(outcome.message);
-  return outcome.plan;
+  return { plan: outcome.plan, request: resolved.request };
 }
 
 /** Exit code of a plan (DESIGN.md §1): 0 fits or tight, 3 would not fit or be refused. */

@@ -1,0 +1,217 @@
+/**
+ * `jetson-vllm launch` (native runtime): start exactly the plan's `vllm serve` argv, follow its log
+ * through the loading stages, show vLLM's own figures next to the plan's, wait for /health, and on a
+ * failure explain it with the re-planned fix. SIGINT, SIGTERM and SIGHUP stop the server cleanly.
+ */
+import { diagnose } from '../core/diagnosis.js';
+import type { Plan, PlanRequest } from '../core/plan.js';
+import type { Catalog } from '../core/presets-schema.js';
+import { GiB } from '../core/units.js';
+import { initialLogState, markExited, parseLogLine, type LogState } from '../core/vllm-log.js';
+import { spawnLines } from '../process/spawn-lines.js';
+import { parseMeminfo } from '../core/system-parsers.js';
+import { createWatchdog, describeWatchdogStop, observeMemory } from '../core/watchdog.js';
+
+const STAGE_TEXT: Record<string, string> = {
+  'image-pull': 'pulling the image',
+  'container-start': 'starting the container',
+  'engine-config': 'engine configured',
+  'weights-loading': 'loading weights',
+  'memory-profiling': 'profiling memory',
+  'kv-cache': 'allocating the KV cache',
+  'cuda-graphs': 'capturing CUDA graphs',
+  'api-server': 'starting the API server',
+  ready: 'ready',
+  failed: 'failed',
+};
+
+const gib = (b: number | null): string => (b === null ? 'n/a' : `${(b / GiB).toFixed(2)} GiB`);
+
+/** vLLM's figures next to the plan's, with the difference (only the ones the log printed). */
+export function formatPredictedVsActual(plan: Plan, log: LogState): string[] {
+  const f = log.figures;
+  const rows: [string, string, string][] = [];
+  const diff = (p: number, a: number): string =>
+    `${a >= p ? '+' : ''}${(((a - p) / Math.max(p, 1)) * 100).toFixed(1)} %`;
+  if (f.weightsBytes !== null)
+    rows.push([
+      'weights',
+      gib(plan.quant.weightBytes),
+      `${gib(f.weightsBytes)} (${diff(plan.quant.weightBytes, f.weightsBytes)})`,
+    ]);
+  if (f.gpuBlocks !== null)
+    rows.push([
+      'GPU KV blocks',
+      String(plan.kvCache.gpuBlocks),
+      `${f.gpuBlocks} (${diff(plan.kvCache.gpuBlocks, f.gpuBlocks)})`,
+    ]);
+  if (f.cpuBlocks !== null) rows.push(['CPU KV blocks', String(plan.kvCache.cpuBlocks), String(f.cpuBlocks)]);
+  if (f.kvTokens !== null)
+    rows.push([
+      'KV cache tokens',
+      String(plan.kvCache.tokens),
+      `${f.kvTokens} (${diff(plan.kvCache.tokens, f.kvTokens)})`,
+    ]);
+  if (f.availableKvBytes !== null) {
+    const predicted = plan.kvCache.gpuBlocks * plan.kvCache.bytesPerBlock;
+    rows.push([
+      'KV cache memory',
+      gib(predicted),
+      `${gib(f.availableKvBytes)} (${diff(predicted, f.availableKvBytes)})`,
+    ]);
+  }
+  if (f.maxConcurrency !== null)
+    rows.push(['max concurrency', `${plan.kvCache.maxConcurrency}x`, `${f.maxConcurrency}x`]);
+  if (rows.length === 0) return [];
+  return ['predicted vs actual:', ...rows.map(([what, p, a]) => `  ${what.padEnd(16)} plan ${p.padEnd(12)} vLLM ${a}`)];
+}
+
+export interface LaunchContext {
+  plan: Plan;
+  request: PlanRequest;
+  catalog: Catalog;
+  /** Where status lines go (stdout). */
+  out: (line: string) => void;
+  /** Seconds to wait for /health after the API server starts. */
+  readyTimeoutS?: number;
+  /** Reads /proc/meminfo (under --root) for the watchdog; null when unreadable. */
+  readMeminfo: () => Promise<string | null>;
+  /** The watchdog's floor in bytes (0 turns it off). */
+  memoryFloorBytes: number;
+}
+
+/** Runs the plan natively until the server exits or a signal stops it. Exit code 0, or 1 on failure. */
+export async function runLaunch(ctx: LaunchContext): Promise<number> {
+  const { plan, out } = ctx;
+  const started = performance.now();
+  const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+  let log = initialLogState();
+  let lastStage = log.stage;
+  let isReady = false;
+  let isStopping = false;
+  let hasExited = false;
+  out(`jetson-vllm: running ${plan.command}`);
+  const child = spawnLines(plan.argv[0] ?? 'vllm', plan.argv.slice(1), (line) => {
+    log = parseLogLine(log, line, performance.now() - started);
+    if (log.stage !== lastStage) {
+      lastStage = log.stage;
+      // A native server has no image or container: those stages are docker's.
+      if (log.stage !== 'image-pull' && log.stage !== 'container-start')
+        out(`[${elapsed()}] ${STAGE_TEXT[log.stage] ?? log.stage}`);
+    }
+  });
+  const port = Number(plan.argv[plan.argv.indexOf('--port') + 1] ?? NaN);
+  const url = `http://127.0.0.1:${Number.isInteger(port) && plan.argv.includes('--port') ? port : 8000}`;
+
+  const stop = async (): Promise<void> => {
+    if (isStopping) return;
+    isStopping = true;
+    out(`[${elapsed()}] stopping the server`);
+    await child.stop(10_000);
+  };
+  const onSignal = (): void => void stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  // Readiness: /health 200 and /v1/models listing the model, polled once the API server is starting.
+  const readiness = (async () => {
+    const deadline = Date.now() + (ctx.readyTimeoutS ?? 1800) * 1000;
+    while (!isStopping && !hasExited && log.stage !== 'failed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (log.stage !== 'api-server' && log.stage !== 'ready') continue;
+      try {
+        const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+        await health.body?.cancel();
+        if (health.status !== 200) continue;
+        const models = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1000) });
+        if (!models.ok) continue;
+        await models.body?.cancel();
+        isReady = true;
+        out(`[${elapsed()}] ready: ${url} (/health 200, /v1/models answers)`);
+        for (const line of formatPredictedVsActual(plan, log)) out(line);
+        return;
+      } catch {
+        // not up yet
+      }
+    }
+  })();
+
+  // The watchdog: while vLLM starts, sample available memory (MemAvailable + free swap) 4× a second;
+  // under the floor for more than a moment, stop vLLM before the kernel freezes the board.
+  let watchdog = createWatchdog(ctx.memoryFloorBytes);
+  // Set from the sampler's callback (an object, so the later check is not narrowed away).
+  const fired: { why: string | null } = { why: null };
+  const sampler =
+    ctx.memoryFloorBytes > 0
+      ? setInterval(() => {
+          if (isReady || isStopping || hasExited) return;
+          void ctx.readMeminfo().then((text) => {
+            if (text === null || isStopping) return;
+            const m = parseMeminfo(text);
+            if (m.MemAvailable === undefined) return;
+            watchdog = observeMemory(watchdog, m.MemAvailable + (m.SwapFree ?? 0), performance.now() - started);
+            if (watchdog.hasFired && fired.why === null) {
+              fired.why = describeWatchdogStop(watchdog);
+              out(`[${elapsed()}] watchdog: ${fired.why}`);
+              void stop();
+            }
+          });
+        }, 250)
+      : null;
+
+  const exit = await child.exited;
+  hasExited = true;
+  if (sampler !== null) clearInterval(sampler);
+  await readiness;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  if (fired.why !== null) {
+    // A watchdog stop is an out-of-memory failure caught early: explain it like one.
+    const d = diagnose(
+      { kind: 'oom-killed', line: `watchdog: ${fired.why}`, figures: {} },
+      ctx.request,
+      plan,
+      ctx.catalog,
+    );
+    out(`[${elapsed()}] stopped by the watchdog`);
+    if (d.fix.kind === 'replan')
+      out(
+        `  fix: ${d.fix.changedFlags.join(' ')} → ${d.fix.plan.verdict.toUpperCase()}\n  retry: ${d.fix.plan.command}`,
+      );
+    return 1;
+  }
+  if (isStopping) {
+    out(`[${elapsed()}] stopped`);
+    return 0;
+  }
+  log = markExited(log, exit.exitCode, exit.signal, performance.now() - started);
+  if (log.failure === null) {
+    out(`[${elapsed()}] vLLM exited (code ${exit.exitCode ?? '?'})${isReady ? '' : ' before it was ready'}`);
+    return isReady && exit.exitCode === 0 ? 0 : 1;
+  }
+  const d = diagnose(log.failure, ctx.request, plan, ctx.catalog);
+  out(`[${elapsed()}] vLLM failed: ${d.title}`);
+  out(`  log: ${log.failure.line.trim()}`);
+  out(`  cause: ${d.cause}`);
+  for (const line of formatPredictedVsActual(plan, log)) out(`  ${line}`);
+  switch (d.fix.kind) {
+    case 'replan':
+      out(`  fix: ${d.fix.changedFlags.join(' ')} → ${d.fix.plan.verdict.toUpperCase()}`);
+      out(`  retry: ${d.fix.plan.command}`);
+      break;
+    case 'command':
+      out(`  fix: ${d.fix.explanation}`);
+      out(`  run: ${d.fix.command}`);
+      break;
+    case 'none':
+      out(`  ${d.fix.explanation}`);
+      break;
+    default: {
+      const unreachable: never = d.fix;
+      throw new Error(`unknown fix ${String(unreachable)}`);
+    }
+  }
+  return 1;
+}

@@ -1,0 +1,156 @@
+/**
+ * `jetson-vllm launch --runtime native` with the stand-in `vllm` (test/fixtures/bin/vllm): stages, ready,
+ * predicted vs actual, the diagnosis of a failure, a clean stop on SIGTERM, and HF_TOKEN never printed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/catalog.js';
+import { runCliAsync } from '../helpers/cli.js';
+
+const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
+const SECRET = 'hf_never_print_this_token_123';
+const base = ['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--runtime', 'native'];
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
+  it('follows the stages to ready, shows predicted vs actual, stops the server on SIGTERM, never prints HF_TOKEN', async () => {
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'jv-launch-')), 'pid');
+    const port = 19500 + Math.floor(Math.random() * 400);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...base, '--port', String(port)], {
+      env: {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        HOME: os.tmpdir(),
+        HF_TOKEN: SECRET,
+        VLLM_STANDIN_PIDFILE: pidFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !out.includes('ready: http://127.0.0.1'))
+      await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain(`ready: http://127.0.0.1:${port} (/health 200, /v1/models answers)`);
+    for (const stage of ['engine configured', 'loading weights', 'allocating the KV cache', 'starting the API server'])
+      expect(out).toContain(stage);
+    // The stand-in logs "Model loading took 0.9328 GiB": held against the plan's weights.
+    expect(out).toMatch(/weights +plan 0\.92 GiB +vLLM 0\.93 GiB \(\+1\.\d %\)/);
+    const serverPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(isRunning(serverPid)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopped');
+    expect(isRunning(serverPid)).toBe(false);
+    expect(out).not.toContain(SECRET);
+  });
+
+  it('an OOM kill (exit 137) is explained, with the re-planned fix and the retry command; exit 1', async () => {
+    const r = await runCliAsync([...base, '--port', String(19950 + Math.floor(Math.random() * 40))], {
+      PATH: `${BIN}:${process.env.PATH ?? ''}`,
+      VLLM_STANDIN_EXIT: '137',
+      HF_TOKEN: SECRET,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('vLLM failed: Killed');
+    expect(r.stdout).toMatch(/cause: The kernel killed vLLM/);
+    expect(r.stdout).toMatch(/fix: .*→ (FITS|TIGHT)/);
+    expect(r.stdout).toMatch(/retry: vllm serve Qwen\/Qwen2\.5-0\.5B-Instruct /);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it('the docker runtime is not launched yet: one line, exit 2', async () => {
+    const r = await runCliAsync(['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/launch --runtime docker is not available yet/);
+  });
+
+  it('a plan that would not fit is not launched: exit 3', async () => {
+    const r = await runCliAsync([
+      'launch',
+      '--device',
+      'orin-nx-16gb',
+      '--model',
+      'qwen2-7b-instruct',
+      '--quant',
+      'gguf-q4_k_m',
+      '--vllm-version',
+      '0.6.3',
+      '--vllm-defaults',
+      '--runtime',
+      'native',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('WILL BE KILLED');
+    expect(r.stderr).toMatch(/not launched: this plan would not fit/);
+  });
+});
+
+describe('the start-up watchdog', () => {
+  it('stops vLLM when MemAvailable (from the fake root) drops under the floor while it starts', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'jv-wd-'));
+    mkdirSync(path.join(root, 'proc'));
+    const meminfo = (availableKiB: number): string =>
+      `MemTotal:       16032708 kB\nMemFree:         ${availableKiB} kB\nMemAvailable:   ${availableKiB} kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n`;
+    writeFileSync(path.join(root, 'proc', 'meminfo'), meminfo(12_000_000));
+    const pidFile = path.join(root, 'vllm.pid');
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'jetson-vllm.js'),
+        ...base,
+        '--port',
+        String(19000 + Math.floor(Math.random() * 400)),
+        '--root',
+        root,
+        '--memory-floor',
+        '256',
+      ],
+      {
+        env: {
+          PATH: `${BIN}:${process.env.PATH ?? ''}`,
+          HOME: os.tmpdir(),
+          VLLM_STANDIN_STARTUP_MS: '20000',
+          VLLM_STANDIN_PIDFILE: pidFile,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const until = async (text: string): Promise<void> => {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && !out.includes(text)) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain(text);
+    };
+    await until('loading weights');
+    expect(out).not.toContain('watchdog');
+    // The board's memory runs out while the model loads: 100 MiB available, no swap.
+    writeFileSync(path.join(root, 'proc', 'meminfo'), meminfo(100 * 1024));
+    expect(await exited).toBe(1);
+    expect(out).toMatch(/watchdog: available memory stayed under the 256 MiB floor for 750 ms \(lowest 100 MiB\)/);
+    expect(out).toContain('stopped by the watchdog');
+    expect(out).toMatch(/retry: vllm serve /);
+    expect(isRunning(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+});
