@@ -10,7 +10,13 @@ import { buildPlan, type Plan, type PlanRequest } from './plan.js';
 import type { Catalog, ContainerImage, QuantVariant } from './presets-schema.js';
 import { buildCommandLine } from './flags.js';
 import type { LogFailureKind } from './vllm-log.js';
-import { checkCapability, estimateWeightBytes, resolveScheme, type QuantScheme } from './quantization.js';
+import {
+  checkCapability,
+  estimateWeightBytes,
+  QUANT_SCHEMES,
+  resolveScheme,
+  type QuantScheme,
+} from './quantization.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import { compareVersions, floorTo, formatGiB, GiB, parseVersion, type Version } from './units.js';
 
@@ -714,21 +720,7 @@ function diagnoseSwap(ctx: Ctx): Outcome {
 // ---------------------------------------------------------------------------------------------
 // Capability failures.
 
-const ALL_SCHEMES: readonly QuantScheme[] = [
-  'bf16',
-  'fp16',
-  'awq-int4',
-  'gptq-int4',
-  'gptq-int8',
-  'w4a16',
-  'w8a8-int8',
-  'w8a8-fp8',
-  'w8a16-fp8',
-  'fp8',
-  'bnb-nf4',
-  'nvfp4',
-  'gguf',
-];
+const ALL_SCHEMES: readonly QuantScheme[] = QUANT_SCHEMES;
 
 function diagnoseQuantization(ctx: Ctx): Outcome {
   const { plan, request, catalog, failure } = ctx;

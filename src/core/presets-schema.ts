@@ -3,6 +3,7 @@
  * Pure: data in, validated data or a list of readable problems out.
  */
 import { z } from 'zod';
+import { QUANT_SCHEMES } from './quantization.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'ids are lower-case letters, digits, ".", "_" and "-"');
 const version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 0.6.3 or 36.4');
@@ -48,23 +49,7 @@ export const quantVariantSchema = z.strictObject({
     .enum(['awq', 'gptq', 'compressed-tensors', 'fp8', 'bitsandbytes', 'gguf', 'modelopt', 'modelopt_fp4'])
     .nullable(),
   /** Format detail the weight size and the capability check need. */
-  scheme: z
-    .enum([
-      'bf16',
-      'fp16',
-      'awq-int4',
-      'gptq-int4',
-      'gptq-int8',
-      'w4a16',
-      'w8a8-int8',
-      'w8a8-fp8',
-      'w8a16-fp8',
-      'fp8',
-      'bnb-nf4',
-      'nvfp4',
-      'gguf',
-    ])
-    .optional(),
+  scheme: z.enum(QUANT_SCHEMES).optional(),
   /** The Hugging Face repository id. */
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'an org/name Hugging Face id'),
   /** For GGUF: the file inside the repo. */

@@ -6,7 +6,24 @@ import type { Architecture, QuantVariant } from './presets-schema.js';
 import { computeParams } from './model.js';
 import { isAtLeast, type Version } from './units.js';
 
-export type QuantScheme = NonNullable<QuantVariant['scheme']>;
+/** Every quantization format the planner knows (the presets' `scheme` values). */
+export const QUANT_SCHEMES = [
+  'bf16',
+  'fp16',
+  'awq-int4',
+  'gptq-int4',
+  'gptq-int8',
+  'w4a16',
+  'w8a8-int8',
+  'w8a8-fp8',
+  'w8a16-fp8',
+  'fp8',
+  'bnb-nf4',
+  'nvfp4',
+  'gguf',
+] as const;
+
+export type QuantScheme = (typeof QUANT_SCHEMES)[number];
 
 /**
  * Bits per quantized weight, scales and zeros included (§6): AWQ/GPTQ 4-bit g128 = 4 + 16/128 +
