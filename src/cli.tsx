@@ -94,7 +94,12 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'launch': {
       const { computePlanAndRequest } = await import('./commands/plan.js');
-      const { plan, request } = await computePlanAndRequest(args.plan, catalog, args.root);
+      let options = args.plan;
+      if (args.monitor.recipe !== undefined) {
+        const { readRecipe, recipeToOptions } = await import('./commands/recipe.js');
+        options = recipeToOptions(await readRecipe(args.monitor.recipe), args.plan);
+      }
+      const { plan, request } = await computePlanAndRequest(options, catalog, args.root);
       if (plan.runtime !== 'native') {
         throw new UserError(
           'launch --runtime docker is not available yet: give --runtime native (an installed vllm), or run the command `jetson-vllm plan` prints',

@@ -56,6 +56,7 @@ const planOptionSpec = {
   speed: { type: 'string' },
   record: { type: 'string' },
   'memory-floor': { type: 'string' },
+  recipe: { type: 'string' },
   export: { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -153,6 +154,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       speed: str('speed'),
       record: str('record'),
       memoryFloor: str('memory-floor'),
+      recipe: str('recipe'),
     },
   };
 }

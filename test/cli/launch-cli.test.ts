@@ -154,3 +154,51 @@ describe('the start-up watchdog', () => {
     expect(isRunning(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 });
+
+describe('launch --recipe', () => {
+  it('launches what a saved recipe says (re-planned for the same choices)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { buildRecipe } = await import('../../src/core/recipe.js');
+    const { planFor } = await import('../helpers/catalog.js');
+    const plan = planFor({
+      device: 'orin-nx-16gb',
+      model: 'qwen2.5-0.5b-instruct',
+      runtime: 'native',
+      maxModelLen: '2048',
+    });
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'jv-recipe-')), 'r.json');
+    writeFileSync(
+      file,
+      JSON.stringify(buildRecipe(plan, { maxModelLen: 2048 }, 'planner', '2026-11-25T00:00:00.000Z')),
+    );
+    const port = 18600 + Math.floor(Math.random() * 300);
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--recipe', file, '--port', String(port)],
+      {
+        env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, HOME: os.tmpdir() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !out.includes('ready: http')) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('running vllm serve Qwen/Qwen2.5-0.5B-Instruct --max-model-len 2048');
+    expect(out).toContain(`ready: http://127.0.0.1:${port}`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('a file that is not a recipe → one line, exit 2', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'jv-recipe-')), 'r.json');
+    writeFileSync(file, '{"hello": 1}');
+    const r = await runCliAsync(['launch', '--recipe', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`jetson-vllm: --recipe: ${file} is not a jetson-vllm recipe (version 1)`);
+  });
+});
