@@ -131,6 +131,10 @@ async function run(argv: string[]): Promise<number> {
         readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
         memoryFloorBytes:
           floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
+        appendHistory: async (entry) => {
+          const { appendHistoryEntry } = await import('./commands/history.js');
+          await appendHistoryEntry(entry);
+        },
       });
     }
     case 'monitor': {

@@ -4,6 +4,7 @@
 import { runDoctorChecks, TYPICAL_IMAGE_BYTES, TYPICAL_MODEL_BYTES, type Check } from '../core/doctor.js';
 import { identifyDevice, type Identification } from '../core/identify.js';
 import type { Catalog } from '../core/presets-schema.js';
+import type { PredictionAccuracy } from '../core/history.js';
 import type { Fact, SystemFacts } from '../core/system-facts.js';
 import { detectSystem } from '../probe/detect.js';
 import type { ProbeHost } from '../probe/host.js';
@@ -54,15 +55,18 @@ export function buildDoctorReport(facts: SystemFacts, identification: Identifica
 export async function examineSystem(
   host: ProbeHost,
   catalog: Catalog,
+  accuracyOf: (presetId: string) => Promise<PredictionAccuracy | null> = () => Promise.resolve(null),
 ): Promise<{ facts: SystemFacts; identification: Identification; checks: Check[] }> {
   const facts = await detectSystem(host);
   const identification = identifyDevice(facts, catalog);
+  const accuracy = identification.presetId !== null ? await accuracyOf(identification.presetId) : null;
   const checks = runDoctorChecks({
     facts,
     identification,
     catalog,
     modelBytes: TYPICAL_MODEL_BYTES,
     imageBytes: TYPICAL_IMAGE_BYTES,
+    accuracy,
   });
   return { facts, identification, checks };
 }
@@ -72,7 +76,12 @@ export async function runDoctor(
   host: ProbeHost,
   catalog: Catalog,
 ): Promise<{ report: DoctorReport; identification: Identification; facts: SystemFacts; exitCode: number }> {
-  const { facts, identification, checks } = await examineSystem(host, catalog);
+  // doctor shows how far this board's launches were from their plans (the local history).
+  const { facts, identification, checks } = await examineSystem(host, catalog, async (presetId) => {
+    const { readHistory } = await import('./history.js');
+    const { summarizeAccuracy } = await import('../core/history.js');
+    return summarizeAccuracy(await readHistory(), presetId);
+  });
   return {
     report: buildDoctorReport(facts, identification, checks),
     identification,

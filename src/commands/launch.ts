@@ -8,6 +8,7 @@ import type { Plan, PlanRequest } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { GiB } from '../core/units.js';
 import { initialLogState, markExited, parseLogLine, type LogState } from '../core/vllm-log.js';
+import { buildHistoryEntry, type HistoryEntry } from '../core/history.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import { parseMeminfo } from '../core/system-parsers.js';
 import { createWatchdog, describeWatchdogStop, observeMemory } from '../core/watchdog.js';
@@ -78,6 +79,8 @@ export interface LaunchContext {
   readMeminfo: () => Promise<string | null>;
   /** The watchdog's floor in bytes (0 turns it off). */
   memoryFloorBytes: number;
+  /** Appends a launch to the local history of predicted vs actual (never fails the launch). */
+  appendHistory?: (entry: HistoryEntry) => Promise<void>;
 }
 
 /** Runs the plan natively until the server exits or a signal stops it. Exit code 0, or 1 on failure. */
@@ -129,6 +132,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
         await models.body?.cancel();
         isReady = true;
         out(`[${elapsed()}] ready: ${url} (/health 200, /v1/models answers)`);
+        void ctx
+          .appendHistory?.(buildHistoryEntry(plan, log.figures, 'ready', new Date().toISOString()))
+          .catch(() => undefined);
         for (const line of formatPredictedVsActual(plan, log)) out(line);
         return;
       } catch {
@@ -191,6 +197,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     out(`[${elapsed()}] vLLM exited (code ${exit.exitCode ?? '?'})${isReady ? '' : ' before it was ready'}`);
     return isReady && exit.exitCode === 0 ? 0 : 1;
   }
+  await ctx
+    .appendHistory?.(buildHistoryEntry(plan, log.figures, 'failed', new Date().toISOString()))
+    .catch(() => undefined);
   const d = diagnose(log.failure, ctx.request, plan, ctx.catalog);
   out(`[${elapsed()}] vLLM failed: ${d.title}`);
   out(`  log: ${log.failure.line.trim()}`);

@@ -3,6 +3,7 @@
  * non-pass carries the exact fix and what it gains (reference jetson-platform.md §C, §D). Pure.
  */
 import type { Identification } from './identify.js';
+import type { PredictionAccuracy } from './history.js';
 import { compareL4t } from './jetpack.js';
 import type { Catalog } from './presets-schema.js';
 import { findGpuUsers, NOT_CHECKED, sumDesktopRss, type SystemFacts } from './system-facts.js';
@@ -28,6 +29,8 @@ export interface DoctorInput {
   modelBytes: number;
   /** Bytes of the container image (a typical vLLM image: 5.7 GB). */
   imageBytes: number;
+  /** How far this device's launches were from their plans (the local history); null if unknown. */
+  accuracy?: PredictionAccuracy | null;
 }
 
 /** A typical vLLM image for Jetson (dustynv/vllm:0.8.6-r36.4-cu128-24.04, 5.7 GB). */
@@ -55,7 +58,7 @@ function skipped(id: string, what: string, why: string): Check {
 /** Runs every check. */
 export function runDoctorChecks(input: DoctorInput): Check[] {
   const { facts, identification } = input;
-  const checks: Check[] = [checkDevice(input)];
+  const checks: Check[] = [checkDevice(input), checkPredictions(input)];
   if (!facts.isJetson) {
     const why = identification.kind === 'discrete' ? 'not a Jetson' : 'no Jetson here';
     for (const [id, what] of [
@@ -439,4 +442,26 @@ function checkCacheMedium({ facts }: DoctorInput): Check {
   }
   const medium = { emmc: 'eMMC', nvme: 'NVMe', other: 'a disk', 'sd-card': 'an SD card' }[cache.medium ?? 'other'];
   return check('hf-cache-medium', 'pass', `the Hugging Face cache is on ${medium} (${cache.source})`);
+}
+
+function checkPredictions({ accuracy }: DoctorInput): Check {
+  if (accuracy === undefined || accuracy === null || accuracy.launches === 0) {
+    return skipped(
+      'predictions',
+      'predicted vs actual',
+      'no launch of this device recorded yet (jetson-vllm launch records them)',
+    );
+  }
+  const pct = (e: number | null): string => (e === null ? 'n/a' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)} %`);
+  const summary = `${accuracy.launches} launch(es) recorded: weights ${pct(accuracy.weightsError)}, KV cache tokens ${pct(accuracy.kvTokensError)} against the plans`;
+  if (accuracy.kvTokensError !== null && Math.abs(accuracy.kvTokensError) > 0.2) {
+    return check(
+      'predictions',
+      'warn',
+      `${summary}: plans for this board are off by more than 20 %`,
+      'jetson-vllm plan … and compare its kvCache with vLLM\'s "GPU KV cache size" line; please report the difference',
+      'plans you can trust on this board',
+    );
+  }
+  return check('predictions', 'pass', summary);
 }

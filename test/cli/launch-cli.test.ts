@@ -25,6 +25,7 @@ const isRunning = (pid: number): boolean => {
 describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
   it('follows the stages to ready, shows predicted vs actual, stops the server on SIGTERM, never prints HF_TOKEN', async () => {
     const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'jv-launch-')), 'pid');
+    const dataHome = mkdtempSync(path.join(os.tmpdir(), 'jv-data-'));
     const port = 19500 + Math.floor(Math.random() * 400);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...base, '--port', String(port)], {
       env: {
@@ -32,6 +33,7 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
         HOME: os.tmpdir(),
         HF_TOKEN: SECRET,
         VLLM_STANDIN_PIDFILE: pidFile,
+        XDG_DATA_HOME: dataHome,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -58,6 +60,22 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     expect(out).toContain('stopped');
     expect(isRunning(serverPid)).toBe(false);
     expect(out).not.toContain(SECRET);
+    // The launch is recorded, and doctor reports how far this board's plans were off.
+    const history = readFileSync(path.join(dataHome, 'jetson-vllm', 'history.jsonl'), 'utf8');
+    expect(history).not.toContain(SECRET);
+    expect(history.trim().split('\n')).toHaveLength(1);
+    const doctor = await runCliAsync(
+      ['doctor', '--json', '--root', path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62')],
+      {
+        XDG_DATA_HOME: dataHome,
+      },
+    );
+    const check = (
+      JSON.parse(doctor.stdout) as { checks: { id: string; status: string; summary: string }[] }
+    ).checks.find((c) => c.id === 'predictions');
+    expect(check?.summary).toMatch(
+      /^1 launch\(es\) recorded: weights \+1\.\d %, KV cache tokens \+\d+\.\d % against the plans/,
+    );
   });
 
   it('an OOM kill (exit 137) is explained, with the re-planned fix and the retry command; exit 1', async () => {
