@@ -79,13 +79,13 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     const layerTypes = text.layer_types;
     if (Array.isArray(layerTypes)) {
       slidingWindowLayers = layerTypes.filter((t) => t === 'sliding_attention').length;
-    } else if (typeof text.sliding_window_pattern === 'number' && text.sliding_window_pattern > 0) {
-      // Gemma-3: every Nth layer is global.
-      slidingWindowLayers = layers - Math.floor(layers / text.sliding_window_pattern);
-    } else if (architecture.startsWith('Gemma2')) {
-      slidingWindowLayers = Math.ceil(layers / 2);
     } else {
-      slidingWindowLayers = layers;
+      const pattern = typeof text.sliding_window_pattern === 'number' ? text.sliding_window_pattern : null;
+      slidingWindowLayers = countSlidingWindowLayers(
+        layers,
+        architecture.startsWith('Gemma2') ? 'gemma2' : null,
+        pattern,
+      );
     }
     if (slidingWindowLayers > 0) slidingWindow = window;
   }
@@ -210,4 +210,19 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
         problem: `quantization_config.quant_method "${method}" is not one this tool plans (awq, gptq, compressed-tensors, fp8, bitsandbytes, modelopt)`,
       };
   }
+}
+
+/**
+ * How many layers use the sliding window when the config does not list layer types: every Nth layer is
+ * global with a pattern N (Gemma-3: 6), Gemma-2 alternates, other models window every layer.
+ */
+export function countSlidingWindowLayers(
+  layers: number,
+  family: 'gemma2' | 'gemma3' | null,
+  pattern: number | null,
+): number {
+  const every = pattern !== null && pattern > 0 ? pattern : family === 'gemma3' ? 6 : null;
+  if (every !== null) return layers - Math.floor(layers / every);
+  if (family === 'gemma2') return Math.ceil(layers / 2);
+  return layers;
 }

@@ -7,6 +7,7 @@
  * vllm-memory.md §6 (vllm/model_executor/layers/quantization/gguf.py).
  */
 import type { Architecture, QuantVariant } from './presets-schema.js';
+import { countSlidingWindowLayers } from './hf-config.js';
 import { safetensorsDtypeBytes } from './model-source.js';
 import { formatBytes } from './units.js';
 
@@ -402,9 +403,11 @@ export function describeGgufModel(
   let slidingWindowLayers = 0;
   if (window !== undefined && window > 0) {
     slidingWindow = window;
-    // Same layer split as hf-config.ts: Gemma-2 alternates, Gemma-3 has one global layer in six.
-    slidingWindowLayers =
-      ggufArch === 'gemma2' ? Math.ceil(layers / 2) : ggufArch === 'gemma3' ? layers - Math.floor(layers / 6) : layers;
+    slidingWindowLayers = countSlidingWindowLayers(
+      layers,
+      ggufArch === 'gemma2' || ggufArch === 'gemma3' ? ggufArch : null,
+      null,
+    );
   }
   const architecture =
     ggufArch === 'llama' && moe !== null ? 'MixtralForCausalLM' : (HF_ARCHITECTURES[ggufArch] ?? ggufArch);

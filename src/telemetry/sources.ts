@@ -44,6 +44,34 @@ export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.
   return null;
 }
 
+/**
+ * One long-running child whose every stdout line is parsed into a sample (a line that is not one is
+ * reported as skipped); its end is reported with the program's name.
+ */
+function startLineSource(
+  cmd: string,
+  args: string[],
+  name: string,
+  parse: (line: string) => Sample | null,
+  h: SourceHandlers,
+  env?: NodeJS.ProcessEnv,
+): RunningSource {
+  const child = spawnLines(
+    cmd,
+    args,
+    (line) => {
+      const sample = parse(line);
+      if (sample !== null) h.onSample(sample);
+      else if (line.trim() !== '') h.onSkipped(line);
+    },
+    env !== undefined ? { env } : {},
+  );
+  const done = child.exited.then(({ exitCode, signal }) =>
+    h.onEnd(signal !== null ? `${name} ended (${signal})` : `${name} exited (code ${exitCode ?? '?'})`),
+  );
+  return { stop: () => child.stop(), done };
+}
+
 /** `tegrastats --interval <ms>` as a child; never `--stop` (it would kill other users' loggers). */
 export function startTegrastats(
   cmd: string,
@@ -51,20 +79,11 @@ export function startTegrastats(
   h: SourceHandlers,
   env?: NodeJS.ProcessEnv,
 ): RunningSource {
-  const child = spawnLines(
-    cmd,
-    ['--interval', String(intervalMs)],
-    (line) => {
-      const parsed = parseTegrastatsLine(line);
-      if (parsed.kind === 'stats') h.onSample(parsed.sample);
-      else if (line.trim() !== '') h.onSkipped(line);
-    },
-    env !== undefined ? { env } : {},
-  );
-  const done = child.exited.then(({ exitCode, signal }) =>
-    h.onEnd(signal !== null ? `tegrastats ended (${signal})` : `tegrastats exited (code ${exitCode ?? '?'})`),
-  );
-  return { stop: () => child.stop(), done };
+  const parse = (line: string): Sample | null => {
+    const parsed = parseTegrastatsLine(line);
+    return parsed.kind === 'stats' ? parsed.sample : null;
+  };
+  return startLineSource(cmd, ['--interval', String(intervalMs)], 'tegrastats', parse, h, env);
 }
 
 /** The query the nvidia-smi sampler runs, once a `-lms` period. */
@@ -80,18 +99,8 @@ export function startNvidiaSmi(
   h: SourceHandlers,
   env?: NodeJS.ProcessEnv,
 ): RunningSource {
-  const child = spawnLines(
-    cmd,
-    [...NVIDIA_SMI_SAMPLE_ARGS, '-lms', String(intervalMs)],
-    (line) => {
-      const sample = parseNvidiaSmiSampleLine(line, new Date().toISOString());
-      if (sample !== null) h.onSample(sample);
-      else if (line.trim() !== '') h.onSkipped(line);
-    },
-    env !== undefined ? { env } : {},
-  );
-  const done = child.exited.then(({ exitCode }) => h.onEnd(`nvidia-smi exited (code ${exitCode ?? '?'})`));
-  return { stop: () => child.stop(), done };
+  const parse = (line: string): Sample | null => parseNvidiaSmiSampleLine(line, new Date().toISOString());
+  return startLineSource(cmd, [...NVIDIA_SMI_SAMPLE_ARGS, '-lms', String(intervalMs)], 'nvidia-smi', parse, h, env);
 }
 
 /** Polls /proc/meminfo, /proc/stat and /proc/swaps (no subprocess per tick). */
