@@ -622,3 +622,40 @@ describe('any other model ("m" on the model screen)', () => {
     expect([s.step, s.entry]).toEqual(['model', null]);
   });
 });
+
+describe('the quantization step for a model read from its metadata', () => {
+  it('lists the checkpoint itself and, for an unquantized Hub model the presets know, its published variants', async () => {
+    const { findModel } = await import('../../src/core/wizard-view.js');
+    const preset = catalog.models.find((m) => m.id === 'qwen2.5-0.5b-instruct');
+    if (preset === undefined) throw new Error('preset missing');
+    const s: WizardState = {
+      ...createWizardState({ ...noFlags(), device: 'orin-nx-16gb' }, catalog),
+      custom: {
+        id: preset.repo,
+        name: preset.repo,
+        origin: 'hub',
+        tokenizerRepo: preset.repo,
+        arch: preset.arch,
+        quant: {
+          id: 'bf16',
+          method: null,
+          scheme: 'bf16',
+          repo: preset.repo,
+          sizeBytes: 988_064_768,
+          sizeSource: 'published',
+        },
+        weightSource: 'tensor headers',
+        serveTarget: preset.repo,
+        revision: null,
+        unsupportedTensorTypes: [],
+        notes: [],
+      },
+    };
+    const model = findModel(s, catalog, preset.repo);
+    expect(model?.quants[0]).toMatchObject({ id: 'bf16', sizeBytes: 988_064_768 });
+    expect(model?.quants.map((q) => q.id)).toEqual([
+      'bf16',
+      ...preset.quants.filter((q) => q.id !== 'bf16').map((q) => q.id),
+    ]);
+  });
+});
