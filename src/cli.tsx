@@ -59,9 +59,11 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'wizard': {
-      const { parseKnobs } = await import('./core/request.js');
+      const { parseKnobs, parseLaunchTarget } = await import('./core/request.js');
       const knobs = parseKnobs(args.plan);
       if (!knobs.ok) throw new UserError(knobs.message);
+      const target = parseLaunchTarget(args.plan);
+      if (!target.ok) throw new UserError(target.message);
       if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
         // No terminal: never wait for keys. Print what `plan` would for these flags, and the way on.
         const hint =
@@ -85,8 +87,11 @@ async function run(argv: string[]): Promise<number> {
           ...(args.plan.vllmVersion !== undefined ? { vllmVersion: args.plan.vllmVersion } : {}),
           knobs: knobs.knobs,
           defaults: args.plan.vllmDefaults === true ? 'vllm' : 'planner',
+          ...(target.runtime !== null ? { runtime: target.runtime } : {}),
+          ...(target.port !== null ? { port: target.port } : {}),
         },
         root: args.root,
+        memoryFloor: args.monitor.memoryFloor,
         hfCacheDir: findHfCacheDir(),
         isColor: isColorWanted(args),
         recipeDir: args.recipeDir,
@@ -114,27 +119,13 @@ async function run(argv: string[]): Promise<number> {
         );
       }
       const { runLaunch } = await import('./commands/launch.js');
-      const floorText = args.monitor.memoryFloor;
-      const floorMiB = floorText === undefined ? null : Number(floorText);
-      if (floorMiB !== null && (!Number.isFinite(floorMiB) || floorMiB < 0)) {
-        throw new UserError(`--memory-floor: "${floorText ?? ''}" is not a size in MiB (0 turns the watchdog off)`);
-      }
-      const { defaultWatchdogFloor } = await import('./core/watchdog.js');
-      const { readFile } = await import('node:fs/promises');
-      const pathMod = await import('node:path');
-      const meminfo = pathMod.join(args.root ?? '/', 'proc', 'meminfo');
+      const { launchEnvironment } = await import('./commands/launch-env.js');
       return runLaunch({
         plan,
         request,
         catalog,
         out: (line) => write(line),
-        readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
-        memoryFloorBytes:
-          floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
-        appendHistory: async (entry) => {
-          const { appendHistoryEntry } = await import('./commands/history.js');
-          await appendHistoryEntry(entry);
-        },
+        ...launchEnvironment(plan, args.root, args.monitor.memoryFloor),
       });
     }
     case 'monitor': {

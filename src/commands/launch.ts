@@ -3,7 +3,7 @@
  * through the loading stages, show vLLM's own figures next to the plan's, wait for /health, and on a
  * failure explain it with the re-planned fix. SIGINT, SIGTERM and SIGHUP stop the server cleanly.
  */
-import { diagnose } from '../core/diagnosis.js';
+import { diagnose, type Diagnosis } from '../core/diagnosis.js';
 import type { Plan, PlanRequest } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { GiB } from '../core/units.js';
@@ -81,13 +81,40 @@ export interface LaunchContext {
   memoryFloorBytes: number;
   /** Appends a launch to the local history of predicted vs actual (never fails the launch). */
   appendHistory?: (entry: HistoryEntry) => Promise<void>;
+  /** Structured progress for a screen (the wizard); `out` still gets the text. */
+  onEvent?: (event: LaunchEvent) => void;
+  /** Aborting it stops the server (the wizard's "stop"). */
+  stopSignal?: AbortSignal;
+  /** Stop the server on SIGINT, SIGTERM and SIGHUP (default true). */
+  handleSignals?: boolean;
 }
+
+/** What a launch reports as it goes, for a screen to show. */
+export type LaunchEvent =
+  | { type: 'stage'; stage: string; text: string; elapsedS: number }
+  | { type: 'line'; line: string }
+  | { type: 'ready'; url: string; comparison: string[]; elapsedS: number }
+  | { type: 'watchdog'; why: string }
+  | { type: 'stopping' }
+  | {
+      type: 'ended';
+      outcome: 'stopped' | 'failed' | 'exited' | 'watchdog';
+      code: number | null;
+      /** The failure explained, when the log or the watchdog named one. */
+      diagnosis: Diagnosis | null;
+      /** The log line that named the failure. */
+      logLine: string | null;
+      comparison: string[];
+      message: string;
+    };
 
 /** Runs the plan natively until the server exits or a signal stops it. Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const { plan, out } = ctx;
   const started = performance.now();
-  const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+  const elapsedS = (): number => (performance.now() - started) / 1000;
+  const elapsed = (): string => `${elapsedS().toFixed(1).padStart(6)}s`;
+  const emit = (event: LaunchEvent): void => ctx.onEvent?.(event);
   let log = initialLogState();
   let lastStage = log.stage;
   let isReady = false;
@@ -96,11 +123,15 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   out(`jetson-vllm: running ${plan.command}`);
   const child = spawnLines(plan.argv[0] ?? 'vllm', plan.argv.slice(1), (line) => {
     log = parseLogLine(log, line, performance.now() - started);
+    emit({ type: 'line', line });
     if (log.stage !== lastStage) {
       lastStage = log.stage;
       // A native server has no image or container: those stages are docker's.
-      if (log.stage !== 'image-pull' && log.stage !== 'container-start')
-        out(`[${elapsed()}] ${STAGE_TEXT[log.stage] ?? log.stage}`);
+      if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
+        const text = STAGE_TEXT[log.stage] ?? log.stage;
+        out(`[${elapsed()}] ${text}`);
+        emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
+      }
     }
   });
   const port = Number(plan.argv[plan.argv.indexOf('--port') + 1] ?? NaN);
@@ -110,12 +141,20 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     if (isStopping) return;
     isStopping = true;
     out(`[${elapsed()}] stopping the server`);
+    emit({ type: 'stopping' });
     await child.stop(10_000);
   };
   const onSignal = (): void => void stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const handleSignals = ctx.handleSignals ?? true;
+  if (handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+  }
+  if (ctx.stopSignal !== undefined) {
+    if (ctx.stopSignal.aborted) void stop();
+    else ctx.stopSignal.addEventListener('abort', onSignal, { once: true });
+  }
 
   // Readiness: /health 200 and /v1/models listing the model, polled once the API server is starting.
   const readiness = (async () => {
@@ -135,7 +174,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
         void ctx
           .appendHistory?.(buildHistoryEntry(plan, log.figures, 'ready', new Date().toISOString()))
           .catch(() => undefined);
-        for (const line of formatPredictedVsActual(plan, log)) out(line);
+        const comparison = formatPredictedVsActual(plan, log);
+        for (const line of comparison) out(line);
+        emit({ type: 'ready', url, comparison, elapsedS: elapsedS() });
         return;
       } catch {
         // not up yet
@@ -160,6 +201,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
             if (watchdog.hasFired && fired.why === null) {
               fired.why = describeWatchdogStop(watchdog);
               out(`[${elapsed()}] watchdog: ${fired.why}`);
+              emit({ type: 'watchdog', why: fired.why });
               void stop();
             }
           });
@@ -170,9 +212,29 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   hasExited = true;
   if (sampler !== null) clearInterval(sampler);
   await readiness;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
+  if (handleSignals) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+  ctx.stopSignal?.removeEventListener('abort', onSignal);
+  const ended = (
+    outcome: Extract<LaunchEvent, { type: 'ended' }>['outcome'],
+    code: number,
+    message: string,
+    diagnosis: Diagnosis | null = null,
+  ): number => {
+    emit({
+      type: 'ended',
+      outcome,
+      code: exit.exitCode,
+      diagnosis,
+      logLine: log.failure?.line.trim() ?? null,
+      comparison: formatPredictedVsActual(plan, log),
+      message,
+    });
+    return code;
+  };
   if (fired.why !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const d = diagnose(
@@ -186,16 +248,17 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       out(
         `  fix: ${d.fix.changedFlags.join(' ')} → ${d.fix.plan.verdict.toUpperCase()}\n  retry: ${d.fix.plan.command}`,
       );
-    return 1;
+    return ended('watchdog', 1, `stopped by the watchdog: ${fired.why}`, d);
   }
   if (isStopping) {
     out(`[${elapsed()}] stopped`);
-    return 0;
+    return ended('stopped', 0, 'the server was stopped');
   }
   log = markExited(log, exit.exitCode, exit.signal, performance.now() - started);
   if (log.failure === null) {
-    out(`[${elapsed()}] vLLM exited (code ${exit.exitCode ?? '?'})${isReady ? '' : ' before it was ready'}`);
-    return isReady && exit.exitCode === 0 ? 0 : 1;
+    const message = `vLLM exited (code ${exit.exitCode ?? '?'})${isReady ? '' : ' before it was ready'}`;
+    out(`[${elapsed()}] ${message}`);
+    return ended('exited', isReady && exit.exitCode === 0 ? 0 : 1, message);
   }
   await ctx
     .appendHistory?.(buildHistoryEntry(plan, log.figures, 'failed', new Date().toISOString()))
@@ -222,5 +285,5 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       throw new Error(`unknown fix ${String(unreachable)}`);
     }
   }
-  return 1;
+  return ended('failed', 1, `vLLM failed: ${d.title}`, d);
 }

@@ -31,12 +31,23 @@ export interface MonitorOptions {
   isColor: boolean;
   predictedBytes: number | null;
   bytesPerBlock: number | null;
+  /** A server this process launched (the wizard's): its log feeds the tail, and q asks whether to stop it. */
+  attached?: AttachedServer;
 }
+
+export interface AttachedServer {
+  subscribeLog(listener: (line: string) => void): () => void;
+  isRunning(): boolean;
+  stop(): Promise<void>;
+}
+
+/** The question q asks when the panel watches a server it launched. */
+export const STOP_QUESTION = 'Stop the vLLM server and quit? y stop and quit · n keep watching';
 
 /** Parses monitor's own options (strings from the command line). */
 export function parseMonitorOptions(
   raw: Record<string, string | undefined>,
-): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock'> {
+): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock' | 'attached'> {
   const source = raw.source ?? 'auto';
   if (!['auto', 'tegrastats', 'nvidia-smi', 'proc'].includes(source)) {
     throw new UserError(`--source: "${source}" is not one of auto, tegrastats, nvidia-smi, proc`);
@@ -183,6 +194,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         )
       : null;
 
+  const unsubscribeLog = o.attached?.subscribeLog((line) => dispatch({ type: 'logLineReceived', line })) ?? null;
+  // Signals end the panel; the caller stops a server it launched.
   const onSignal = (): void => finish(0);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -192,9 +205,25 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     process.stdout.write('\u001b[?1049h\u001b[?25l');
     process.stdout.on('resize', redraw);
     process.stdin.setRawMode(true);
+    let isAsking = false;
+    // The question and the answer go on the line under the panel (its last line on a full screen).
+    const askRow = (): number => Math.min(shown.length + 1, process.stdout.rows || 24);
     onKey = (data: Buffer): void => {
       const key = data.toString();
-      if (key === 'q' || key === '\u0003') finish(0);
+      if (isAsking) {
+        if (key === 'y' || key === 'Y') {
+          process.stdout.write(`\u001b[${askRow()};1HStopping the vLLM server…\u001b[K`);
+          void o.attached?.stop().then(() => finish(0));
+        } else if (key === 'n' || key === 'N' || key === '\u001b' || key === 'q') {
+          isAsking = false;
+          redraw();
+        }
+        return;
+      }
+      if ((key === 'q' || key === '\u0003') && o.attached?.isRunning() === true) {
+        isAsking = true;
+        process.stdout.write(`\u001b[${askRow()};1H${STOP_QUESTION}\u001b[K`);
+      } else if (key === 'q' || key === '\u0003') finish(0);
       else if (key === 'p') dispatch({ type: 'pauseToggled' });
       else if (key === 'l') dispatch({ type: 'logToggled' });
     };
@@ -204,6 +233,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   }
 
   const code = await finished;
+  unsubscribeLog?.();
   poller?.stop();
   await source.stop();
   process.off('SIGINT', onSignal);

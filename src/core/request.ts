@@ -98,6 +98,27 @@ export function toResolvedDevice(d: Device, source: ResolvedDevice['source']): R
   return d.soc === undefined ? base : { ...base, soc: d.soc };
 }
 
+/** --runtime and --port, checked. */
+export function parseLaunchTarget(
+  options: Pick<PlanOptions, 'runtime' | 'port'>,
+): { ok: true; runtime: PlanRequest['runtime']; port: number | null } | { ok: false; message: string } {
+  let runtime: PlanRequest['runtime'] = null;
+  if (options.runtime !== undefined) {
+    if (options.runtime !== 'docker' && options.runtime !== 'native') {
+      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
+    }
+    runtime = options.runtime;
+  }
+  let port: number | null = null;
+  if (options.port !== undefined) {
+    const p = parseCount(options.port);
+    if (p === null || p < 1 || p > 65535)
+      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
+    port = p;
+  }
+  return { ok: true, runtime, port };
+}
+
 /** Resolves options into a plan request, or one line of what is wrong. */
 export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: RequestEnv): RequestOutcome {
   // Device
@@ -182,21 +203,9 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   if (!parsedKnobs.ok) return parsedKnobs;
   const knobs = parsedKnobs.knobs;
 
-  // Runtime
-  let runtime: PlanRequest['runtime'] = null;
-  if (options.runtime !== undefined) {
-    if (options.runtime !== 'docker' && options.runtime !== 'native') {
-      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
-    }
-    runtime = options.runtime;
-  }
-  let port: number | null = null;
-  if (options.port !== undefined) {
-    const p = parseCount(options.port);
-    if (p === null || p < 1 || p > 65535)
-      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
-    port = p;
-  }
+  const target = parseLaunchTarget(options);
+  if (!target.ok) return target;
+  const { runtime, port } = target;
   const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
   return {
     ok: true,

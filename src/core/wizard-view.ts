@@ -207,6 +207,17 @@ export function planForState(
   hfCacheDir: string,
   workDir: string,
 ): PlanOutcome | null {
+  const request = requestForState(state, catalog, hfCacheDir, workDir);
+  return request === null ? null : buildPlan(request, catalog);
+}
+
+/** The plan request the wizard's choices make (null before a model and quantization are chosen). */
+export function requestForState(
+  state: WizardState,
+  catalog: Catalog,
+  hfCacheDir: string,
+  workDir: string,
+): PlanRequest | null {
   if (state.step === 'device' || state.step === 'model' || state.step === 'quant') return null;
   const device = resolveChoice(state.device, catalog, detectedDevice(state));
   const model = findModel(state, catalog, state.model);
@@ -215,7 +226,7 @@ export function planForState(
   const d = state.custom;
   // The checkpoint's own variant is served from where it was read; a preset variant from its repository.
   const isOwn = d !== null && d.id === model.id && quant.id === d.quant.id;
-  const request: PlanRequest = {
+  return {
     device,
     model: isOwn
       ? toResolvedModel(d)
@@ -224,13 +235,12 @@ export function planForState(
     vllmVersion: state.vllmVersion,
     knobs: state.knobs,
     defaults: state.defaults,
-    runtime: null,
+    runtime: state.runtime,
     image: null,
-    port: null,
+    port: state.port,
     hfCacheDir,
     workDir,
   };
-  return buildPlan(request, catalog);
 }
 
 export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len';

@@ -7,8 +7,9 @@ import type { Identification } from './identify.js';
 import type { DefaultsMode, Knobs } from './planner.js';
 import type { Catalog } from './presets-schema.js';
 import type { ModelDescription } from './model-source.js';
+import { freshLaunch, isServerRunning, launchViewReducer, type LaunchEvent, type LaunchView } from './wizard-launch.js';
 
-export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review';
+export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review' | 'launch';
 
 export type Detection =
   | { status: 'loading' }
@@ -52,8 +53,19 @@ interface Base {
   isHelpShown: boolean;
   /** A one-line message shown under the screen (saved recipe, launch not available, …). */
   notice: string | null;
-  /** Set when the wizard should end: exit code and text to print after the screen is gone. */
-  exit: { code: number; print: string | null } | null;
+  /** Set when the wizard should end: exit code, text to print after the screen is gone, and whether
+   * the live panel takes over (after a launch is ready). */
+  exit: { code: number; print: string | null; panel?: boolean } | null;
+  /** Counts launch requests: a new value asks the shell to launch the plan the state gives. */
+  launchId: number;
+  /** Counts stop requests for the running launch. */
+  stopId: number;
+  /** Quit once the server has stopped (q or Ctrl-C while it runs). */
+  isQuitting: boolean;
+  /** --runtime from the command line, or null for the plan's default. */
+  runtime: 'docker' | 'native' | null;
+  /** --port from the command line, or null for vLLM's default. */
+  port: number | null;
   /** A request for the shell to carry out (save the recipe); cleared when it reports back. */
   pendingSave: boolean;
   /** A model read from its own metadata (Hugging Face id, folder, .gguf), once the shell described it. */
@@ -75,7 +87,8 @@ export type WizardState =
   | (Base & { step: 'model'; list: ListState; device: DeviceChoice; model: string | null; quant: string | null })
   | (Base & { step: 'quant'; cursor: number; device: DeviceChoice; model: string; quant: string | null })
   | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
-  | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string });
+  | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string })
+  | (Base & { step: 'launch'; device: DeviceChoice; model: string; quant: string; launch: LaunchView });
 
 export type WizardEvent =
   | { type: 'detectionFinished'; detection: Extract<Detection, { status: 'done' }> }
@@ -106,7 +119,17 @@ export type WizardEvent =
       } | null;
     }
   | { type: 'reviewOpened' }
-  | { type: 'actionChosen'; action: ReviewAction; command: string }
+  | {
+      type: 'actionChosen';
+      action: ReviewAction;
+      command: string;
+      /** The plan's verdict: a plan that will not fit is not launched. */
+      verdict?: string;
+    }
+  | LaunchEvent
+  | { type: 'launchStopRequested' }
+  | { type: 'launchRetried' }
+  | { type: 'panelRequested' }
   | { type: 'recipeSaved'; path: string }
   | { type: 'recipeSaveFailed'; reason: string }
   | { type: 'wentBack' }
@@ -127,6 +150,10 @@ export interface WizardFlags {
   vllmVersion?: string;
   knobs: Knobs;
   defaults: DefaultsMode;
+  /** How a launch runs vLLM (default: docker on a Jetson, native elsewhere). */
+  runtime?: 'docker' | 'native';
+  /** The port the server listens on (default vLLM's 8000). */
+  port?: number;
 }
 
 const freshList = (): ListState => ({ cursor: 0, filter: '', isFiltering: false });
@@ -145,6 +172,11 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     custom: null,
     entry: null,
     pendingLookup: null,
+    launchId: 0,
+    stopId: 0,
+    isQuitting: false,
+    runtime: flags.runtime ?? null,
+    port: flags.port ?? null,
   };
   const device: DeviceChoice | null = flags.device !== undefined ? { kind: 'preset', id: flags.device } : null;
   const model = flags.model !== undefined && catalog.models.some((m) => m.id === flags.model) ? flags.model : null;
@@ -247,6 +279,9 @@ function back(state: WizardState): WizardState {
       return { ...state, step: 'quant', cursor: 0, device: state.device, model: state.model, quant: state.quant };
     case 'review':
       return { ...state, step: 'budget', focus: 0, device: state.device, model: state.model, quant: state.quant };
+    case 'launch':
+      if (isServerRunning(state.launch)) return { ...state, notice: 'The server is running: s stops it first.' };
+      return { ...state, step: 'review', cursor: 0, device: state.device, model: state.model, quant: state.quant };
     default: {
       const unreachable: never = state;
       throw new Error(`unknown step ${String(unreachable)}`);
@@ -267,6 +302,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       if (state.step === 'device' || state.step === 'model')
         return { ...state, list: { ...state.list, cursor: wrap(state.list.cursor) } };
       if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor) };
+      if (state.step === 'launch') return state;
       return { ...state, focus: wrap(state.focus) };
     }
     case 'itemHighlighted':
@@ -369,10 +405,20 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       if (state.step !== 'review') return state;
       switch (event.action) {
         case 'launch':
+          if (event.verdict === 'oom' || event.verdict === 'max-len')
+            return {
+              ...state,
+              notice: 'Not launched: this plan would not fit. Go back (Esc) and change the knobs.',
+            };
           return {
             ...state,
-            notice:
-              'Launch is not available yet (a later release): nothing was run. Copy the command or save the recipe.',
+            step: 'launch',
+            device: state.device,
+            model: state.model,
+            quant: state.quant,
+            launch: freshLaunch(event.command, 1),
+            launchId: state.launchId + 1,
+            notice: null,
           };
         case 'copy':
           return { ...state, exit: { code: 0, print: event.command } };
@@ -395,6 +441,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         return { ...state, list: { ...state.list, isFiltering: false, filter: '' } };
       }
       if (state.isHelpShown) return { ...state, isHelpShown: false };
+      if (state.step === 'launch' && isServerRunning(state.launch)) return back(state);
       return { ...back(state), notice: null };
     case 'entryStarted':
       if (state.step !== 'model') return state;
@@ -430,7 +477,50 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'helpToggled':
       return { ...state, isHelpShown: !state.isHelpShown };
     case 'quitRequested':
+      if (state.step === 'launch' && isServerRunning(state.launch)) {
+        if (state.isQuitting) return state;
+        return {
+          ...state,
+          isQuitting: true,
+          stopId: state.stopId + 1,
+          notice: 'Stopping the server, then quitting…',
+        };
+      }
       return { ...state, exit: { code: 0, print: null } };
+    case 'launchStage':
+    case 'launchLine':
+    case 'launchReady':
+    case 'launchWatchdog':
+    case 'launchStopping':
+      if (state.step !== 'launch') return state;
+      return { ...state, launch: launchViewReducer(state.launch, event) };
+    case 'launchEnded': {
+      if (state.step !== 'launch') return state;
+      const launch = launchViewReducer(state.launch, event);
+      if (state.isQuitting)
+        return { ...state, launch, exit: { code: event.outcome === 'failed' ? 1 : 0, print: null } };
+      return { ...state, launch, notice: null };
+    }
+    case 'launchStopRequested':
+      if (state.step !== 'launch' || state.launch.status === 'ended' || state.launch.status === 'stopping')
+        return state;
+      return { ...state, stopId: state.stopId + 1, notice: 'Stopping the server…' };
+    case 'launchRetried': {
+      if (state.step !== 'launch' || state.launch.status !== 'ended') return state;
+      // The re-planned fix when the failure has one; otherwise the same plan again.
+      const retry = state.launch.outcome?.retry ?? null;
+      return {
+        ...state,
+        knobs: retry?.knobs ?? state.knobs,
+        defaults: retry?.defaults ?? state.defaults,
+        launch: freshLaunch(retry?.command ?? state.launch.command, state.launch.attempt + 1),
+        launchId: state.launchId + 1,
+        notice: retry !== null ? `Retrying with ${retry.changedFlags.join(' ')}` : 'Launching again',
+      };
+    }
+    case 'panelRequested':
+      if (state.step !== 'launch' || state.launch.status !== 'ready') return state;
+      return { ...state, exit: { code: 0, print: null, panel: true } };
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${String(unreachable)}`);
@@ -468,6 +558,9 @@ export type KeyIntent =
   | { kind: 'entryType'; text: string }
   | { kind: 'entryErase' }
   | { kind: 'entrySubmit' }
+  | { kind: 'stopServer' }
+  | { kind: 'retry' }
+  | { kind: 'openPanel' }
   | { kind: 'none' };
 
 /**
@@ -501,6 +594,12 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   if (key.input === '?') return { kind: 'help' };
   // While the help is shown, nothing behind it changes.
   if (state.isHelpShown) return { kind: 'none' };
+  if (state.step === 'launch') {
+    if (key.input === 's') return { kind: 'stopServer' };
+    if (key.input === 'r' && state.launch.status === 'ended') return { kind: 'retry' };
+    if (key.return === true && state.launch.status === 'ready') return { kind: 'openPanel' };
+    return { kind: 'none' };
+  }
   if (key.input === '/' && (state.step === 'device' || state.step === 'model')) return { kind: 'filterStart' };
   if (key.input === 'm' && state.step === 'model') return { kind: 'entryStart' };
   if (isList) return { kind: 'none' };

@@ -15,6 +15,7 @@ import {
   listQuants,
   listVersions,
   planForState,
+  requestForState,
   resolveChoice,
 } from '../core/wizard-view.js';
 import {
@@ -28,11 +29,14 @@ import {
 import { ColorContext, Styled } from './components/Styled.js';
 import { Frame } from './components/Frame.js';
 import { useDetection, type Detector } from './hooks/useDetection.js';
+import { useLauncher } from './hooks/useLauncher.js';
+import type { LaunchSupervisor } from './launch-supervisor.js';
 import { useModelLookup, type ModelLookup } from './hooks/useModelLookup.js';
 import { useRecipeSaver, type RecipeWriter } from './hooks/useRecipeSaver.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
 import { BudgetScreen } from './screens/BudgetScreen.js';
 import { DeviceScreen } from './screens/DeviceScreen.js';
+import { LaunchScreen } from './screens/LaunchScreen.js';
 import { ModelScreen } from './screens/ModelScreen.js';
 import { QuantScreen } from './screens/QuantScreen.js';
 import { ReviewScreen } from './screens/ReviewScreen.js';
@@ -49,8 +53,11 @@ export interface AppProps {
   hfCacheDir: string;
   workDir: string;
   isColor: boolean;
-  /** Called once when the wizard ends, with its exit code and text to print afterwards. */
-  onExit: (exit: { code: number; print: string | null }) => void;
+  /** Called once when the wizard ends, with its exit code, text to print afterwards, and whether the
+   * live panel takes over. */
+  onExit: (exit: { code: number; print: string | null; panel?: boolean }) => void;
+  /** Runs the server a launch starts (null: launching is not available, e.g. in a test). */
+  supervisor?: LaunchSupervisor | null;
 }
 
 const NO_LOOKUP: ModelLookup = () => Promise.reject(new Error('reading a model by reference is not available here'));
@@ -61,7 +68,26 @@ const HINTS: Record<WizardState['step'], string> = {
   quant: '↑↓/jk move  Enter choose  Esc back  q quit  ? help',
   budget: '↑↓ knob  ←→ change  Enter review  Esc back  q quit  ? help',
   review: '↑↓ move  Enter choose  Esc back  q quit  ? help',
+  launch: 's stop the server  q stop and quit',
 };
+
+/** The launch screen's keys depend on where the launch is. */
+function launchHints(state: WizardState): string {
+  if (state.step !== 'launch') return HINTS[state.step];
+  switch (state.launch.status) {
+    case 'ready':
+      return 'Enter live panel  s stop the server  q stop and quit';
+    case 'ended':
+      return 'r retry  Esc back to the review  q quit';
+    case 'starting':
+    case 'stopping':
+      return HINTS.launch;
+    default: {
+      const unreachable: never = state.launch.status;
+      throw new Error(`unknown launch status ${String(unreachable)}`);
+    }
+  }
+}
 
 const HELP = [
   'jetson-vllm wizard — keys',
@@ -98,6 +124,17 @@ export function App(props: AppProps): ReactNode {
         }
       : null;
   useRecipeSaver(state.pendingSave, getRecipe, props.writeRecipe, dispatch);
+  // The plan a launch runs is the one on screen when it is asked for (a retry's knobs are in the state).
+  useLauncher(
+    state.launchId,
+    state.stopId,
+    () => {
+      const request = requestForState(state, catalog, props.hfCacheDir, props.workDir);
+      return plan?.ok === true && request !== null ? { plan: plan.plan, request } : null;
+    },
+    props.supervisor ?? null,
+    dispatch,
+  );
 
   useEffect(() => {
     if (state.exit !== null) {
@@ -116,7 +153,7 @@ export function App(props: AppProps): ReactNode {
     [state, catalog],
   );
   const model =
-    state.step === 'quant' || state.step === 'budget' || state.step === 'review'
+    state.step === 'quant' || state.step === 'budget' || state.step === 'review' || state.step === 'launch'
       ? findModel(state, catalog, state.model)
       : undefined;
   const quantModelId = state.step === 'quant' ? state.model : null;
@@ -203,6 +240,15 @@ export function App(props: AppProps): ReactNode {
       case 'choose':
         if (state.step === 'budget') dispatch({ type: 'reviewOpened' });
         return;
+      case 'stopServer':
+        dispatch({ type: 'launchStopRequested' });
+        return;
+      case 'retry':
+        dispatch({ type: 'launchRetried' });
+        return;
+      case 'openPanel':
+        dispatch({ type: 'panelRequested' });
+        return;
       case 'none':
         return;
       default: {
@@ -288,11 +334,16 @@ export function App(props: AppProps): ReactNode {
             <ReviewScreen
               plan={plan.plan}
               notesHeight={Math.max(2, rows - 15 - Math.ceil(plan.plan.command.length / width))}
-              onAction={(action) => dispatch({ type: 'actionChosen', action, command: plan.plan.command })}
+              onAction={(action) =>
+                dispatch({ type: 'actionChosen', action, command: plan.plan.command, verdict: plan.plan.verdict })
+              }
             />
           ) : (
             <Styled tone="red">No plan: {plan?.ok === false ? plan.message : 'nothing chosen'}</Styled>
           );
+        break;
+      case 'launch':
+        body = <LaunchScreen view={state.launch} height={rows - 6} />;
         break;
       default: {
         const unreachable: never = state;
@@ -302,7 +353,7 @@ export function App(props: AppProps): ReactNode {
   }
   return (
     <ColorContext.Provider value={props.isColor}>
-      <Frame step={state.step} hints={HINTS[state.step]} notice={state.notice} width={width}>
+      <Frame step={state.step} hints={launchHints(state)} notice={state.notice} width={width}>
         {body}
       </Frame>
     </ColorContext.Provider>

@@ -13,6 +13,54 @@ import { summarizeDetection } from '../core/wizard-view.js';
 import { examineSystem } from '../commands/doctor.js';
 import { createRealHost } from '../probe/real-host.js';
 import { App } from './App.js';
+import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
+
+/** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
+function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
+  return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
+    if (plan.runtime !== 'native')
+      throw new Error(
+        'launching in docker from the wizard is not available yet: start the wizard with --runtime native, or copy the command',
+      );
+    const { runLaunch } = await import('../commands/launch.js');
+    const { launchEnvironment } = await import('../commands/launch-env.js');
+    return runLaunch({
+      plan,
+      request,
+      catalog: options.catalog,
+      // The screen shows the launch; nothing is printed under it.
+      out: () => undefined,
+      onEvent,
+      stopSignal: stop,
+      handleSignals: false,
+      ...launchEnvironment(plan, options.root, options.memoryFloor),
+    });
+  });
+}
+
+/** After "ready", the live panel on the launched server; q asks whether to stop it. */
+async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: WizardOptions): Promise<number> {
+  const plan = supervisor.current();
+  if (plan === null) return 0;
+  const { runMonitor } = await import('../commands/monitor.js');
+  const port = plan.argv.includes('--port') ? plan.argv[plan.argv.indexOf('--port') + 1] : '8000';
+  const code = await runMonitor({
+    source: 'auto',
+    intervalMs: 1000,
+    url: `http://127.0.0.1:${port ?? '8000'}`,
+    pollMs: 2000,
+    replay: null,
+    speed: 1,
+    record: null,
+    json: false,
+    isColor: options.isColor,
+    predictedBytes: plan.budget.totalBytes,
+    bytesPerBlock: plan.kvCache.bytesPerBlock,
+    attached: supervisor,
+  });
+  await supervisor.stop();
+  return code;
+}
 
 export interface WizardOptions {
   catalog: Catalog;
@@ -22,6 +70,8 @@ export interface WizardOptions {
   isColor: boolean;
   /** Where to save the recipe; default: $XDG_CONFIG_HOME/jetson-vllm/recipes/. */
   recipeDir: string | undefined;
+  /** --memory-floor (MiB) for the launch watchdog; default from the board's memory. */
+  memoryFloor?: string | undefined;
 }
 
 /** The XDG config folder for recipes. */
@@ -50,7 +100,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     return summarizeDetection(facts, identification, checks);
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();
-  let result: { code: number; print: string | null } = { code: 0, print: null };
+  let result: { code: number; print: string | null; panel?: boolean } = { code: 0, print: null };
+  const supervisor = createWizardSupervisor(options);
   // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
   // that gap would arrive cooked ("\n" instead of Enter).
   if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
@@ -68,13 +119,34 @@ export async function runWizard(options: WizardOptions): Promise<number> {
       hfCacheDir={options.hfCacheDir}
       workDir={process.cwd()}
       isColor={options.isColor}
+      supervisor={supervisor}
       onExit={(exit) => {
         result = exit;
       }}
     />,
     { exitOnCtrlC: false },
   );
-  await instance.waitUntilExit();
-  if (result.print !== null) process.stdout.write(`${result.print}\n`);
-  return result.code;
+  // SIGTERM / SIGHUP (and SIGINT from outside the terminal): stop the server and every child, then end.
+  let signalCode: number | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalCode !== null) return;
+    signalCode = signal === 'SIGHUP' ? 129 : signal === 'SIGINT' ? 130 : 143;
+    void supervisor.stop().then(() => instance.unmount());
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    await instance.waitUntilExit();
+    if (signalCode !== null) return signalCode;
+    if (result.panel === true && supervisor.isRunning()) {
+      for (const s of signals) process.off(s, onSignal);
+      return await runPanelAfterLaunch(supervisor, options);
+    }
+    if (result.print !== null) process.stdout.write(`${result.print}\n`);
+    return result.code;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    // Nothing outlives the wizard: a server still running (an unexpected exit) is stopped.
+    await supervisor.stop();
+  }
 }

@@ -21,10 +21,11 @@ import {
   type WizardFlags,
   type WizardState,
 } from '../../src/core/wizard.js';
+import { LAUNCH_TAIL } from '../../src/core/wizard-launch.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
-const STEPS: Step[] = ['device', 'model', 'quant', 'budget', 'review'];
+const STEPS: Step[] = ['device', 'model', 'quant', 'budget', 'review', 'launch'];
 const MODEL = 'qwen2-7b-instruct';
 const QUANT = 'gguf-q4_k_m';
 const VERSIONS = ['0.6.3', '0.8.6', '0.11.2'];
@@ -244,11 +245,11 @@ describe('the review actions', () => {
     expect(at(failed, 'review').step).toBe('review');
   });
 
-  it('launch runs nothing and says so', () => {
+  it('launch opens the launch step and asks the shell to launch (test/core/wizard-launch.test.ts has the rest)', () => {
     const s = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' });
     expect(s.exit).toBeNull();
-    expect(s.step).toBe('review');
-    expect(s.notice).toMatch(/not available/i);
+    expect(s.step).toBe('launch');
+    expect(s.launchId).toBe(1);
   });
 
   it('back returns to the budget', () => {
@@ -299,7 +300,10 @@ describe('going back', () => {
   });
 
   it('clears a notice', () => {
-    const s = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' }, { type: 'wentBack' });
+    const refused = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c', verdict: 'oom' });
+    expect(refused.notice).not.toBeNull();
+    const s = run(refused, { type: 'wentBack' });
+    expect(s.step).toBe('budget');
     expect(s.notice).toBeNull();
   });
 });
@@ -530,6 +534,24 @@ describe('any sequence of events', () => {
     fc.constant<WizardEvent>({ type: 'wentBack' }),
     fc.constant<WizardEvent>({ type: 'helpToggled' }),
     fc.constant<WizardEvent>({ type: 'quitRequested' }),
+    fc.string({ maxLength: 20 }).map((text): WizardEvent => ({ type: 'launchStage', text, elapsedS: 1 })),
+    fc.string({ maxLength: 20 }).map((line): WizardEvent => ({ type: 'launchLine', line })),
+    fc.constant<WizardEvent>({ type: 'launchReady', url: 'http://127.0.0.1:8000', comparison: [], elapsedS: 2 }),
+    fc.constant<WizardEvent>({ type: 'launchWatchdog', why: 'MemAvailable under the floor' }),
+    fc.constant<WizardEvent>({ type: 'launchStopping' }),
+    fc
+      .constantFrom('stopped' as const, 'failed' as const, 'exited' as const, 'watchdog' as const)
+      .map((outcome): WizardEvent => ({
+        type: 'launchEnded',
+        outcome,
+        message: outcome,
+        diagnosis: null,
+        logLine: null,
+        comparison: [],
+      })),
+    fc.constant<WizardEvent>({ type: 'launchStopRequested' }),
+    fc.constant<WizardEvent>({ type: 'launchRetried' }),
+    fc.constant<WizardEvent>({ type: 'panelRequested' }),
   );
 
   it('never throws, never mutates the state, and keeps the state well-formed', () => {
@@ -543,8 +565,13 @@ describe('any sequence of events', () => {
           state = next;
           expect(STEPS).toContain(state.step);
           if (state.step !== 'device') expect(state.device).not.toBeNull();
-          if (state.step === 'quant' || state.step === 'budget' || state.step === 'review') {
+          if (state.step === 'quant' || state.step === 'budget' || state.step === 'review' || state.step === 'launch') {
             expect(typeof state.model).toBe('string');
+          }
+          if (state.step === 'launch') {
+            expect(state.launch.attempt).toBeGreaterThanOrEqual(1);
+            expect(state.launchId).toBeGreaterThanOrEqual(state.launch.attempt);
+            expect(state.launch.tail.length).toBeLessThanOrEqual(LAUNCH_TAIL);
           }
           if (state.step === 'budget' || state.step === 'review') {
             expect(state.device).toMatchObject({ kind: expect.stringMatching(/^(detected|preset)$/) as unknown });
@@ -554,7 +581,9 @@ describe('any sequence of events', () => {
           if (state.step === 'device' || state.step === 'model') {
             expect(state.list.cursor).toBeGreaterThanOrEqual(0);
           }
-          if (state.exit !== null) expect(state.exit.code).toBe(0);
+          // Only quitting after a failed launch ends with 1; the panel opens only on a ready server.
+          if (state.exit !== null) expect([0, 1]).toContain(state.exit.code);
+          if (state.exit?.panel === true) expect(state.step === 'launch' && state.launch.status).toBe('ready');
           const len = state.knobs.maxModelLen;
           if (len !== undefined) expect(len).toBeGreaterThan(0);
         }

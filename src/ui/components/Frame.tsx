@@ -10,6 +10,7 @@ const STEPS: { step: Step; label: string }[] = [
   { step: 'quant', label: 'Quantization' },
   { step: 'budget', label: 'Budget' },
   { step: 'review', label: 'Review' },
+  { step: 'launch', label: 'Launch' },
 ];
 
 export interface FrameProps {
