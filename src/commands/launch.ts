@@ -127,7 +127,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     if (log.stage !== lastStage) {
       lastStage = log.stage;
       // A native server has no image or container: those stages are docker's.
-      if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
+      // A failure is not a stage: the end says what failed.
+      if (log.stage !== 'image-pull' && log.stage !== 'container-start' && log.stage !== 'failed') {
         const text = STAGE_TEXT[log.stage] ?? log.stage;
         out(`[${elapsed()}] ${text}`);
         emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });

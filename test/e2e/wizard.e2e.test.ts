@@ -140,7 +140,7 @@ describe.each([
       expect(back).toContain('Verdict: FITS');
 
       // Review: the exact command and the four actions.
-      const review = await pressAndWait(s, 'enter', 'Launch');
+      const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
       const text = flat(review);
       expect(text).toContain('docker run');
       expect(text).toContain('vllm serve');
@@ -153,10 +153,7 @@ describe.each([
       // Every row of the review fits the terminal: the step bar is still on the first row.
       expect(review.split('\n')[0]).toContain(STEP_BAR);
 
-      const launched = await pressAndWait(s, 'enter', 'Launch is not available yet');
-      expect(flat(launched)).toContain('nothing was run');
-      expect(launched.split('\n')[0]).toContain(STEP_BAR);
-
+      // Launching is test/e2e/wizard-launch.e2e.test.ts's story (with the stand-in vllm).
       s.press('q');
       const exit = await s.exited;
       expect(exit.exitCode).toBe(0);
@@ -283,7 +280,7 @@ describe('colour', () => {
     await toBudget(s);
     await focusKnob(s, 'open knobs');
     await pressAndWaitRow(s, 'right', 'open knobs');
-    await pressAndWait(s, 'enter', 'Launch');
+    await pressAndWait(s, 'enter', /^❯ Launch$/m);
     s.press('q');
     expect((await s.exited).exitCode).toBe(0);
     return s.raw();

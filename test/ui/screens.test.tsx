@@ -616,7 +616,7 @@ describe('Frame', () => {
   it('shows the steps in order on top, then the screen, the notice and the key hints', () => {
     const f = frameWith('Recipe saved to /r.json');
     const top = f.split('\n')[0] ?? '';
-    const at = ['Device', 'Model', 'Quantization', 'Budget', 'Review'].map((s) => top.indexOf(s));
+    const at = ['Device', 'Model', 'Quantization', 'Budget', 'Review', 'Launch'].map((s) => top.indexOf(s));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     const order = ['the screen body', 'Recipe saved to /r.json', '←→ change  q quit'].map((t) => f.indexOf(t));

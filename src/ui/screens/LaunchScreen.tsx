@@ -7,8 +7,9 @@ import { Styled } from '../components/Styled.js';
 
 export interface LaunchScreenProps {
   view: LaunchView;
-  /** Lines the screen may use. */
+  /** Lines and columns the screen may use. */
   height: number;
+  width: number;
 }
 
 function headline(view: LaunchView): ReactNode {
@@ -63,14 +64,21 @@ export function failureLines(view: LaunchView): { text: string; tone?: 'red' | '
   return lines;
 }
 
-export function LaunchScreen({ view, height }: LaunchScreenProps): ReactNode {
+export function LaunchScreen({ view, height, width }: LaunchScreenProps): ReactNode {
   const failure = failureLines(view);
-  const stages = view.stages.slice(-8);
-  const comparison = view.status === 'ready' || view.status === 'ended' ? view.comparison : [];
-  // The log tail gets what is left: headline, command, stages, figures, failure and margins.
-  const used = 3 + stages.length + comparison.length + (failure.length > 0 ? failure.length + 1 : 0);
-  const tailHeight = Math.max(0, height - used - 1);
-  const tail = tailHeight > 0 ? view.tail.slice(-tailHeight) : [];
+  // What must stay on screen comes first: the headline and command, the failure (its cause wraps: it
+  // is the explanation), vLLM's figures; then the latest stages; the log tail gets what is left.
+  const cols = Math.max(20, width - 2);
+  const rowsOf = (text: string): number => Math.max(1, Math.ceil((text.length * 1.15) / cols));
+  const failureRows = failure.length > 0 ? 1 + failure.reduce((n, l) => n + rowsOf(l.text), 0) : 0;
+  let left = height - 2 - failureRows;
+  const allComparison = view.status === 'ready' || view.status === 'ended' ? view.comparison : [];
+  const comparison = allComparison.slice(0, Math.max(0, left - 2));
+  left -= comparison.length + 1;
+  const stages = view.stages.slice(-Math.max(1, Math.min(8, left)));
+  left -= Math.max(1, stages.length);
+  const tail = left > 1 ? view.tail.slice(-(left - 1)) : [];
+  const hasFailed = view.status === 'ended' && view.outcome !== null && view.outcome.kind !== 'stopped';
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">{headline(view)}</Text>
@@ -82,7 +90,7 @@ export function LaunchScreen({ view, height }: LaunchScreenProps): ReactNode {
         {stages.map((s, i) => (
           <Text key={`${s.text}-${i}`} wrap="truncate-end">
             <Styled dim>{`${s.elapsedS.toFixed(1).padStart(6)}s `}</Styled>
-            {i === stages.length - 1 && view.status === 'starting' ? '… ' : '✓ '}
+            {i < stages.length - 1 ? '✓ ' : view.status === 'starting' ? '… ' : hasFailed ? '✗ ' : '✓ '}
             {s.text}
           </Text>
         ))}
@@ -96,7 +104,7 @@ export function LaunchScreen({ view, height }: LaunchScreenProps): ReactNode {
       {failure.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           {failure.map((l) => (
-            <Text key={l.text} wrap="truncate-end">
+            <Text key={l.text} wrap="wrap">
               {l.tone !== undefined ? <Styled tone={l.tone}>{l.text}</Styled> : l.text}
             </Text>
           ))}

@@ -1,0 +1,219 @@
+/**
+ * The wizard's launch in a real pseudo-terminal, on the fake Orin NX 16 GB board, with the stand-in
+ * `vllm` and `tegrastats` (test/fixtures/bin) first on PATH: Review → Launch → stages → ready →
+ * predicted vs actual → the live panel → q asks → y stops the server; a killed start → the diagnosis
+ * → r retries with the fix; SIGINT / SIGTERM / SIGHUP of the wizard leave no child (checked by pid);
+ * a stand-in killed under the wizard is reported, not a crash; the watchdog fires on a fake root
+ * whose MemAvailable drops.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, disposeAll, isBuilt, isRunning, pressAndWait, startCli, type CliSession } from './harness.js';
+
+const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
+const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
+const TEST_TIMEOUT = 40_000;
+const flat = (screen: string): string => screen.replace(/\s+/g, ' ');
+
+let tmp = '';
+beforeAll(() => {
+  if (!isBuilt()) throw new Error('bin/dist is not built: run `npm run build:bundle` (npm test does)');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'jv-wizard-launch-'));
+  return () => rmSync(tmp, { recursive: true, force: true });
+});
+afterEach(disposeAll);
+
+let portSeq = 0;
+/** Starts the wizard at the budget screen for a small model, natively, with the stand-ins on PATH. */
+function startWizard(env: Record<string, string> = {}, root = BOARD_ROOT): { s: CliSession; pidFile: string } {
+  portSeq += 1;
+  const port = 20000 + (process.pid % 500) * 4 + portSeq;
+  const pidFile = path.join(tmp, `vllm-${port}.pid`);
+  const s = startCli(
+    [
+      '--device',
+      'orin-nx-16gb',
+      '--model',
+      'qwen2.5-0.5b-instruct',
+      '--quant',
+      'bf16',
+      '--runtime',
+      'native',
+      '--port',
+      String(port),
+      '--root',
+      root,
+    ],
+    {
+      env: {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        VLLM_STANDIN_PIDFILE: pidFile,
+        XDG_DATA_HOME: path.join(tmp, `data-${port}`),
+        ...env,
+      },
+    },
+  );
+  return { s, pidFile };
+}
+
+/** Budget → Review → Launch. */
+async function launch(s: CliSession): Promise<string> {
+  await s.waitFor('Verdict:');
+  await pressAndWait(s, 'enter', /^❯ Launch$/m);
+  s.press('enter');
+  return s.waitFor(/Starting vLLM|Ready|Failed/);
+}
+
+async function standinPid(pidFile: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
+    if (Date.now() > deadline) throw new Error('the stand-in vllm never wrote its pid');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Number(readFileSync(pidFile, 'utf8'));
+}
+
+async function gone(pid: number, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isRunning(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
+describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
+  it(
+    'stages advance to ready with predicted vs actual; Enter opens the live panel; q asks; y stops the server',
+    async () => {
+      const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '1500' });
+      const starting = await launch(s);
+      expect(starting).toContain('Device › Model › Quantization › Budget › Review › Launch');
+      expect(flat(starting)).toContain('$ vllm serve Qwen/Qwen2.5-0.5B-Instruct');
+      const loading = await s.waitFor(/… (loading weights|profiling memory|allocating the KV cache)/);
+      expect(loading).toMatch(/✓ engine configured/);
+      const ready = await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 15_000);
+      // The stand-in prints V1 figures: 0.9328 GiB of weights, 61,152 KV tokens, 14.93x concurrency.
+      expect(ready).toContain('predicted vs actual:');
+      expect(ready).toMatch(/weights\s+plan [\d.]+ GiB\s+vLLM 0\.93 GiB \([+-][\d.]+ %\)/);
+      expect(ready).toMatch(/KV cache tokens\s+plan \d+\s+vLLM 61152/);
+      expect(ready).toMatch(/max concurrency\s+plan \d+x\s+vLLM 14\.93x/);
+      expect(ready).toMatch(/✓ ready: http:\/\/127\.0\.0\.1:\d+ \(\/health 200/);
+      expect(ready).toContain('Enter live panel');
+      const pid = await standinPid(pidFile);
+      expect(isRunning(pid)).toBe(true);
+
+      s.press('enter');
+      const panel = await s.waitFor(/vLLM ● healthy/, 10_000);
+      expect(panel).toMatch(/^jetson-vllm · tegrastats/m);
+      expect(panel).toMatch(/running 1\s+waiting 0/);
+      expect(panel).toMatch(/▲plan [\d.]+G/);
+      s.press('q');
+      await s.waitFor('Stop the vLLM server and quit?');
+      expect(isRunning(pid)).toBe(true);
+      s.press('n');
+      await s.waitFor((screen) => !screen.includes('Stop the vLLM server and quit?'));
+      s.press('q');
+      await s.waitFor('Stop the vLLM server and quit?');
+      s.press('y');
+      const exit = await s.exited;
+      expect(exit.exitCode).toBe(0);
+      expect(await gone(pid)).toBe(true);
+      // No tegrastats child left either: nothing of this session's runs any more.
+      expect(isRunning(s.pid)).toBe(false);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'a killed start (exit 137) shows the diagnosis and the re-planned fix; r retries (attempt 2); q quits',
+    async () => {
+      const { s, pidFile } = startWizard({ VLLM_STANDIN_EXIT: '137' });
+      await launch(s);
+      const failed = await s.waitFor('r retries with the fix', 15_000);
+      expect(failed).toMatch(/^Failed: Killed: the board ran out of memory$/m);
+      expect(flat(failed)).toMatch(/cause: The kernel killed vLLM \(exit 137/);
+      expect(failed).toContain('log: Killed');
+      const fix = /fix: (.+?) → (FITS|TIGHT)/.exec(flat(failed));
+      expect(fix).not.toBeNull();
+      const first = await standinPid(pidFile);
+      expect(await gone(first)).toBe(true);
+      writeFileSync(pidFile, '');
+
+      s.press('r');
+      const retried = await s.waitFor(/attempt 2/, 15_000);
+      // The retried command carries the fixed flags.
+      for (const flag of (fix?.[1] ?? '').split(/ (?=--)/)) {
+        if (flag.startsWith('--')) expect(flat(retried)).toContain(flag.split(' ')[0]);
+      }
+      const second = await standinPid(pidFile);
+      expect(second).not.toBe(first);
+      await s.waitFor(/Failed \(attempt 2\)/, 15_000);
+      s.press('q');
+      const exit = await s.exited;
+      expect(exit.exitCode).toBe(0);
+      expect(await gone(second)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    it(
+      `${signal} to the wizard while vLLM starts stops the server: no child left`,
+      async () => {
+        const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' });
+        await launch(s);
+        const pid = await standinPid(pidFile);
+        await s.waitFor(/✓ engine configured|… /);
+        expect(isRunning(pid)).toBe(true);
+        s.kill(signal);
+        const exit = await s.exited;
+        expect(exit.exitCode).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal]);
+        expect(await gone(pid)).toBe(true);
+      },
+      TEST_TIMEOUT,
+    );
+  }
+
+  it(
+    'the stand-in killed under the wizard is reported on the launch screen; the wizard stays up and quits cleanly',
+    async () => {
+      const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' });
+      await launch(s);
+      const pid = await standinPid(pidFile);
+      process.kill(pid, 'SIGKILL');
+      const reported = await s.waitFor(/^Failed: Killed/m, 10_000);
+      expect(reported).toContain('r retries with the fix');
+      expect(s.hasExited()).toBe(false);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'the watchdog stops vLLM when the fake board’s MemAvailable drops under the floor',
+    async () => {
+      const root = path.join(tmp, 'board');
+      cpSync(BOARD_ROOT, root, { recursive: true });
+      const meminfo = path.join(root, 'proc', 'meminfo');
+      const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' }, root);
+      await launch(s);
+      const pid = await standinPid(pidFile);
+      await s.waitFor(/✓ engine configured|… /);
+      // 100 MiB available and no swap: under the default floor (the larger of 256 MiB and 2 % of RAM).
+      const text = readFileSync(meminfo, 'utf8')
+        .replace(/^MemAvailable:\s+\d+ kB$/m, 'MemAvailable:     102400 kB')
+        .replace(/^SwapFree:\s+\d+ kB$/m, 'SwapFree:              0 kB');
+      writeFileSync(meminfo, text);
+      const stopped = await s.waitFor(/watchdog: /, 10_000);
+      expect(flat(stopped)).toMatch(/watchdog: .*(MiB|GiB)/);
+      expect(await gone(pid)).toBe(true);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+});
