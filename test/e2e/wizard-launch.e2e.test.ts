@@ -6,7 +6,7 @@
  * a stand-in killed under the wizard is reported, not a crash; the watchdog fires on a fake root
  * whose MemAvailable drops.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,15 @@ async function gone(pid: number, ms = 5000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 25));
   }
   return true;
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
 }
 
 describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
@@ -213,6 +222,44 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       expect(await gone(pid)).toBe(true);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'HF_TOKEN reaches the server through the environment and appears in no output, argv, recipe or history',
+    async () => {
+      const secret = `hf_wizard_secret_${process.pid}_never_shown`;
+      const { s, pidFile } = startWizard({ HF_TOKEN: secret });
+      await s.waitFor('Verdict:');
+      await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      // Save the recipe, then launch.
+      await pressAndWait(s, 'down', /^❯ Copy/m);
+      await pressAndWait(s, 'down', /^❯ Save the recipe/m);
+      s.press('enter');
+      await s.waitFor('Recipe saved to');
+      await pressAndWait(s, 'up', /^❯ Copy/m);
+      await pressAndWait(s, 'up', /^❯ Launch$/m);
+      s.press('enter');
+      await s.waitFor(/^Ready: /m, 15_000);
+      const pid = await standinPid(pidFile);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      expect(env.split('\0')).toContain(`HF_TOKEN=${secret}`); // it does reach vLLM…
+      expect(argv).not.toContain(secret); // …but never on a command line
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+      expect(await gone(pid)).toBe(true);
+      expect(s.raw()).not.toContain(secret);
+      const port = /--port (\d+)/.exec(flat(s.raw()))?.[1] ?? '';
+      const written = [
+        ...filesUnder(s.configHome),
+        ...filesUnder(s.home),
+        ...filesUnder(path.join(tmp, `data-${port}`)),
+      ];
+      expect(written.some((f) => f.endsWith('.json'))).toBe(true); // the recipe
+      expect(written.some((f) => f.endsWith('history.jsonl'))).toBe(true);
+      for (const f of written) expect(readFileSync(f, 'utf8')).not.toContain(secret);
     },
     TEST_TIMEOUT,
   );
