@@ -119,6 +119,13 @@ async function run(argv: string[]): Promise<number> {
       if (floorMiB !== null && (!Number.isFinite(floorMiB) || floorMiB < 0)) {
         throw new UserError(`--memory-floor: "${floorText ?? ''}" is not a size in MiB (0 turns the watchdog off)`);
       }
+      const graceText = args.monitor.stopGrace;
+      const graceS = graceText === undefined ? 10 : Number(graceText);
+      if (graceText !== undefined && (graceText.trim() === '' || !Number.isFinite(graceS) || graceS < 0)) {
+        throw new UserError(
+          `--stop-grace: "${graceText}" is not a number of seconds (how long vLLM has to exit after SIGTERM; default 10)`,
+        );
+      }
       const { defaultWatchdogFloor } = await import('./core/watchdog.js');
       const { readFile } = await import('node:fs/promises');
       const pathMod = await import('node:path');
@@ -131,6 +138,7 @@ async function run(argv: string[]): Promise<number> {
         readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
         memoryFloorBytes:
           floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
+        stopGraceMs: Math.round(graceS * 1000),
         appendHistory: async (entry) => {
           const { appendHistoryEntry } = await import('./commands/history.js');
           await appendHistoryEntry(entry);

@@ -81,7 +81,12 @@ export interface LaunchContext {
   memoryFloorBytes: number;
   /** Appends a launch to the local history of predicted vs actual (never fails the launch). */
   appendHistory?: (entry: HistoryEntry) => Promise<void>;
+  /** How long vLLM has to exit after SIGTERM before it gets SIGKILL (ms; default 10 s). */
+  stopGraceMs?: number;
 }
+
+/** How many of vLLM's last log lines a failure shows (the cause is often in them). */
+const TAIL_LINES = 12;
 
 /** Runs the plan natively until the server exits or a signal stops it. Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
@@ -93,8 +98,15 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   let isReady = false;
   let isStopping = false;
   let hasExited = false;
+  const stopGraceMs = ctx.stopGraceMs ?? 10_000;
+  // vLLM never prints the token, but its log is shown on a failure: make sure.
+  const token = process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN ?? '';
+  const redact = (text: string): string => (token.length >= 4 ? text.replaceAll(token, '<HF_TOKEN>') : text);
+  const tail: string[] = [];
   out(`jetson-vllm: running ${plan.command}`);
   const child = spawnLines(plan.argv[0] ?? 'vllm', plan.argv.slice(1), (line) => {
+    if (line.trim() !== '') tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+    if (tail.length > TAIL_LINES) tail.shift();
     log = parseLogLine(log, line, performance.now() - started);
     if (log.stage !== lastStage) {
       lastStage = log.stage;
@@ -110,7 +122,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     if (isStopping) return;
     isStopping = true;
     out(`[${elapsed()}] stopping the server`);
-    await child.stop(10_000);
+    await child.stop(stopGraceMs);
   };
   const onSignal = (): void => void stop();
   process.on('SIGINT', onSignal);
@@ -189,6 +201,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     return 1;
   }
   if (isStopping) {
+    if (exit.signal === 'SIGKILL')
+      out(`[${elapsed()}] vLLM did not exit within ${stopGraceMs / 1000} s of SIGTERM: killed it (SIGKILL)`);
     out(`[${elapsed()}] stopped`);
     return 0;
   }
@@ -200,9 +214,18 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   await ctx
     .appendHistory?.(buildHistoryEntry(plan, log.figures, 'failed', new Date().toISOString()))
     .catch(() => undefined);
+  const exitText = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? '?'}`;
+  if (isReady && log.failure.kind === 'engine-failed') {
+    // Not a start-up failure: the server ran, then its engine died. Say so, with vLLM's last lines.
+    out(`[${elapsed()}] vLLM died after it was ready (${exitText})`);
+    out(`  log: ${redact(log.failure.line.trim())}`);
+    out(`  last lines of vLLM's log:`);
+    for (const line of tail) out(`    ${redact(line)}`);
+    return 1;
+  }
   const d = diagnose(log.failure, ctx.request, plan, ctx.catalog);
-  out(`[${elapsed()}] vLLM failed: ${d.title}`);
-  out(`  log: ${log.failure.line.trim()}`);
+  out(`[${elapsed()}] vLLM failed${isReady ? ' after it was ready' : ''}: ${d.title}`);
+  out(`  log: ${redact(log.failure.line.trim())}`);
   out(`  cause: ${d.cause}`);
   for (const line of formatPredictedVsActual(plan, log)) out(`  ${line}`);
   switch (d.fix.kind) {
@@ -215,6 +238,10 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       out(`  run: ${d.fix.command}`);
       break;
     case 'none':
+      if (d.kind === 'engine-failed') {
+        out(`  last lines of vLLM's log:`);
+        for (const line of tail) out(`    ${redact(line)}`);
+      }
       out(`  ${d.fix.explanation}`);
       break;
     default: {

@@ -106,9 +106,15 @@ describe('launch: every catalogued failure is diagnosed with the fix for this de
         if (kind === 'bf16-unsupported') expect(flagValue(d.fix.command, '--dtype')).toBe('half');
         if (kind === 'gated-model') expect(d.fix.command).toContain('HF_TOKEN');
         break;
-      case 'none':
+      case 'none': {
         expect(out).toContain(`  ${d.fix.explanation}`);
+        // "the error … is in the lines above": the launcher shows them, the stand-in's last lines.
+        const tailAt = out.indexOf("  last lines of vLLM's log:");
+        expect(tailAt).toBeGreaterThan(0);
+        const lastOwn = alone.lines.at(-1)?.text ?? '';
+        expect(out.slice(tailAt + 1).map((l) => l.trim())).toContain(lastOwn.trim());
         break;
+      }
       default: {
         const unreachable: never = d.fix;
         throw new Error(`unknown fix ${String(unreachable)}`);
