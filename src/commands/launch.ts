@@ -215,7 +215,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     .appendHistory?.(buildHistoryEntry(plan, log.figures, 'failed', new Date().toISOString()))
     .catch(() => undefined);
   const exitText = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? '?'}`;
-  if (isReady && log.failure.kind === 'engine-failed') {
+  // Up by /health, or by its own log ("Application startup complete") when it died before the next poll.
+  const wasUp = isReady || log.stages.some((s) => s.stage === 'ready');
+  if (wasUp && log.failure.kind === 'engine-failed') {
     // Not a start-up failure: the server ran, then its engine died. Say so, with vLLM's last lines.
     out(`[${elapsed()}] vLLM died after it was ready (${exitText})`);
     out(`  log: ${redact(log.failure.line.trim())}`);
