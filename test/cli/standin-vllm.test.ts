@@ -84,11 +84,12 @@ describe('VLLM_STANDIN_CASE: a recorded case, replayed', () => {
     expect(run.lines.slice(1).map((l) => l.text)).toEqual(cases[i]?.log_lines);
     const at = run.lines.slice(1).map((l) => l.atMs);
     const gaps = at.slice(1).map((t, k) => t - (at[k] ?? 0));
+    // Scaled, not real time (1000 and 3000 ms); loose upper bounds for a loaded CI machine.
     expect(gaps[0]).toBeGreaterThanOrEqual(90);
-    expect(gaps[0]).toBeLessThan(250);
+    expect(gaps[0]).toBeLessThan(600);
     expect(gaps[1]).toBeGreaterThanOrEqual(280);
-    expect(gaps[1]).toBeLessThan(500);
-    expect(Math.max(...gaps.slice(2))).toBeLessThan(60);
+    expect(gaps[1]).toBeLessThan(1500);
+    expect(Math.max(...gaps.slice(2))).toBeLessThan(gaps[0] ?? 0);
   });
 
   it('refuses a case that does not exist, listing the ids', async () => {
