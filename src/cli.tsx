@@ -125,7 +125,7 @@ async function run(argv: string[]): Promise<number> {
         request,
         catalog,
         out: (line) => write(line),
-        ...launchEnvironment(plan, args.root, args.monitor.memoryFloor),
+        ...launchEnvironment(plan, args.root, args.monitor.memoryFloor, args.monitor.stopGrace),
       });
     }
     case 'monitor': {

@@ -56,6 +56,7 @@ const planOptionSpec = {
   speed: { type: 'string' },
   record: { type: 'string' },
   'memory-floor': { type: 'string' },
+  'stop-grace': { type: 'string' },
   recipe: { type: 'string' },
   export: { type: 'string' },
   json: { type: 'boolean' },
@@ -154,6 +155,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       speed: str('speed'),
       record: str('record'),
       memoryFloor: str('memory-floor'),
+      stopGrace: str('stop-grace'),
       recipe: str('recipe'),
     },
   };

@@ -29,6 +29,13 @@ Plan options:
   --no-color                    no colour (NO_COLOR is honoured too)
   -h, --help    -v, --version
 
+Launch options (and the plan options):
+  --memory-floor <MiB>          stop vLLM while it starts when available memory stays under this
+                                (default: the larger of 256 MiB and 2 % of RAM; 0 turns the watchdog off)
+  --stop-grace <s>              on SIGINT/SIGTERM/SIGHUP, how long vLLM has to exit after SIGTERM before
+                                it gets SIGKILL (default 10)
+  --recipe <file>               launch what the wizard saved (re-planned for the same choices)
+
 Monitor options:
   --url <http://host:port>      the vLLM server to poll (/health, /metrics)
   --source auto|tegrastats|nvidia-smi|proc    --interval <ms> (default 1000)   --poll-interval <ms> (2000)

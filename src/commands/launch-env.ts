@@ -13,7 +13,14 @@ export function launchEnvironment(
   plan: Plan,
   root: string | undefined,
   memoryFloorMiB: string | undefined,
-): Pick<LaunchContext, 'readMeminfo' | 'memoryFloorBytes' | 'appendHistory'> {
+  stopGraceS?: string,
+): Pick<LaunchContext, 'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs'> {
+  const graceS = stopGraceS === undefined ? 10 : Number(stopGraceS);
+  if (stopGraceS !== undefined && (stopGraceS.trim() === '' || !Number.isFinite(graceS) || graceS < 0)) {
+    throw new UserError(
+      `--stop-grace: "${stopGraceS}" is not a number of seconds (how long vLLM has to exit after SIGTERM; default 10)`,
+    );
+  }
   const floorMiB = memoryFloorMiB === undefined ? null : Number(memoryFloorMiB);
   if (floorMiB !== null && (!Number.isFinite(floorMiB) || floorMiB < 0)) {
     throw new UserError(`--memory-floor: "${memoryFloorMiB ?? ''}" is not a size in MiB (0 turns the watchdog off)`);
@@ -23,6 +30,7 @@ export function launchEnvironment(
     readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
     memoryFloorBytes:
       floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
+    stopGraceMs: Math.round(graceS * 1000),
     appendHistory: async (entry) => {
       const { appendHistoryEntry } = await import('./history.js');
       await appendHistoryEntry(entry);

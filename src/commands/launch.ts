@@ -87,6 +87,8 @@ export interface LaunchContext {
   stopSignal?: AbortSignal;
   /** Stop the server on SIGINT, SIGTERM and SIGHUP (default true). */
   handleSignals?: boolean;
+  /** How long vLLM has to exit after SIGTERM before it gets SIGKILL (ms; default 10 s). */
+  stopGraceMs?: number;
 }
 
 /** What a launch reports as it goes, for a screen to show. */
@@ -108,6 +110,9 @@ export type LaunchEvent =
       message: string;
     };
 
+/** How many of vLLM's last log lines a failure shows (the cause is often in them). */
+const TAIL_LINES = 12;
+
 /** Runs the plan natively until the server exits or a signal stops it. Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const { plan, out } = ctx;
@@ -120,18 +125,25 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   let isReady = false;
   let isStopping = false;
   let hasExited = false;
+  const stopGraceMs = ctx.stopGraceMs ?? 10_000;
+  // vLLM never prints the token, but its log is shown on a failure: make sure.
+  const token = process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN ?? '';
+  const redact = (text: string): string => (token.length >= 4 ? text.replaceAll(token, '<HF_TOKEN>') : text);
+  const tail: string[] = [];
   out(`jetson-vllm: running ${plan.command}`);
   const child = spawnLines(plan.argv[0] ?? 'vllm', plan.argv.slice(1), (line) => {
+    if (line.trim() !== '') tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+    if (tail.length > TAIL_LINES) tail.shift();
     log = parseLogLine(log, line, performance.now() - started);
-    emit({ type: 'line', line });
+    emit({ type: 'line', line: redact(line) });
     if (log.stage !== lastStage) {
       lastStage = log.stage;
       // A native server has no image or container: those stages are docker's.
-      // A failure is not a stage: the end says what failed.
-      if (log.stage !== 'image-pull' && log.stage !== 'container-start' && log.stage !== 'failed') {
+      if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
         const text = STAGE_TEXT[log.stage] ?? log.stage;
         out(`[${elapsed()}] ${text}`);
-        emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
+        // On a screen a failure is not a stage: the end says what failed.
+        if (log.stage !== 'failed') emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
       }
     }
   });
@@ -143,7 +155,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     isStopping = true;
     out(`[${elapsed()}] stopping the server`);
     emit({ type: 'stopping' });
-    await child.stop(10_000);
+    await child.stop(stopGraceMs);
   };
   const onSignal = (): void => void stop();
   const handleSignals = ctx.handleSignals ?? true;
@@ -252,6 +264,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     return ended('watchdog', 1, `stopped by the watchdog: ${fired.why}`, d);
   }
   if (isStopping) {
+    if (exit.signal === 'SIGKILL')
+      out(`[${elapsed()}] vLLM did not exit within ${stopGraceMs / 1000} s of SIGTERM: killed it (SIGKILL)`);
     out(`[${elapsed()}] stopped`);
     return ended('stopped', 0, 'the server was stopped');
   }
@@ -264,9 +278,20 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   await ctx
     .appendHistory?.(buildHistoryEntry(plan, log.figures, 'failed', new Date().toISOString()))
     .catch(() => undefined);
+  const exitText = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? '?'}`;
+  // Up by /health, or by its own log ("Application startup complete") when it died before the next poll.
+  const wasUp = isReady || log.stages.some((s) => s.stage === 'ready');
+  if (wasUp && log.failure.kind === 'engine-failed') {
+    // Not a start-up failure: the server ran, then its engine died. Say so, with vLLM's last lines.
+    out(`[${elapsed()}] vLLM died after it was ready (${exitText})`);
+    out(`  log: ${redact(log.failure.line.trim())}`);
+    out(`  last lines of vLLM's log:`);
+    for (const line of tail) out(`    ${redact(line)}`);
+    return ended('exited', 1, `vLLM died after it was ready (${exitText}): ${redact(log.failure.line.trim())}`);
+  }
   const d = diagnose(log.failure, ctx.request, plan, ctx.catalog);
-  out(`[${elapsed()}] vLLM failed: ${d.title}`);
-  out(`  log: ${log.failure.line.trim()}`);
+  out(`[${elapsed()}] vLLM failed${isReady ? ' after it was ready' : ''}: ${d.title}`);
+  out(`  log: ${redact(log.failure.line.trim())}`);
   out(`  cause: ${d.cause}`);
   for (const line of formatPredictedVsActual(plan, log)) out(`  ${line}`);
   switch (d.fix.kind) {
@@ -279,6 +304,10 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       out(`  run: ${d.fix.command}`);
       break;
     case 'none':
+      if (d.kind === 'engine-failed') {
+        out(`  last lines of vLLM's log:`);
+        for (const line of tail) out(`    ${redact(line)}`);
+      }
       out(`  ${d.fix.explanation}`);
       break;
     default: {
