@@ -10,6 +10,12 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DIAGNOSES, diagnose, type FailureKind } from '../../src/core/diagnosis.js';
+import { buildPlan } from '../../src/core/plan.js';
+import { resolvePlanRequest } from '../../src/core/request.js';
+import { markExited, parseLog } from '../../src/core/vllm-log.js';
+import { loadTestCatalog } from '../helpers/catalog.js';
+import { followStandin } from '../helpers/standin.js';
 import { ROOT, disposeAll, isBuilt, isRunning, pressAndWait, startCli, type CliSession } from './harness.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
@@ -26,10 +32,11 @@ beforeAll(() => {
 afterEach(disposeAll);
 
 let portSeq = 0;
+const portFor = (seq: number): number => 20000 + (process.pid % 500) * 20 + seq;
 /** Starts the wizard at the budget screen for a small model, natively, with the stand-ins on PATH. */
 function startWizard(env: Record<string, string> = {}, root = BOARD_ROOT): { s: CliSession; pidFile: string } {
   portSeq += 1;
-  const port = 20000 + (process.pid % 500) * 4 + portSeq;
+  const port = portFor(portSeq);
   const pidFile = path.join(tmp, `vllm-${port}.pid`);
   const s = startCli(
     [
@@ -263,4 +270,72 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
     },
     TEST_TIMEOUT,
   );
+});
+
+describe('wizard → launch: each catalogued failure → its diagnosis and its retry', () => {
+  const catalog = loadTestCatalog();
+  for (const kind of Object.keys(DIAGNOSES) as FailureKind[]) {
+    it(
+      kind,
+      async () => {
+        // The plan the wizard makes for these flags, and what the stand-in prints for it, diagnosed.
+        const port = portFor(portSeq + 1);
+        const resolved = resolvePlanRequest(
+          {
+            device: 'orin-nx-16gb',
+            model: 'qwen2.5-0.5b-instruct',
+            quant: 'bf16',
+            runtime: 'native',
+            port: String(port),
+          },
+          catalog,
+          { detected: null, described: null, hfCacheDir: '/hf', workDir: ROOT },
+        );
+        if (!resolved.ok) throw new Error(resolved.message);
+        const built = buildPlan(resolved.request, catalog);
+        if (!built.ok) throw new Error(built.message);
+        const alone = followStandin(built.plan.argv.slice(1), { VLLM_STANDIN_FAIL: kind });
+        const ended = await alone.exited;
+        const failure = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0).failure;
+        if (failure === null) throw new Error(`the stand-in did not fail as ${kind}`);
+        const d = diagnose(failure, resolved.request, built.plan, catalog);
+
+        const { s } = startWizard({ VLLM_STANDIN_FAIL: kind });
+        await launch(s);
+        const failed = await s.waitFor(/^Failed: /m, 15_000);
+        expect(flat(failed)).toContain(`Failed: ${d.title}`.slice(0, 70));
+        expect(flat(failed)).toContain(`cause: ${d.cause}`.slice(0, 200));
+        switch (d.fix.kind) {
+          case 'replan': {
+            expect(flat(failed)).toContain(
+              `fix: ${d.fix.changedFlags.join(' ')} → ${d.fix.plan.verdict.toUpperCase()}`,
+            );
+            expect(failed).toContain('r retries with the fix');
+            s.press('r');
+            // The second attempt runs the re-planned command, shown whole.
+            const second = await s.waitFor(/\(attempt 2\)/, 15_000);
+            expect(flat(second)).toContain(`$ ${d.fix.plan.command}`);
+            break;
+          }
+          case 'command':
+            expect(flat(failed)).toContain(`run: ${d.fix.command}`);
+            break;
+          case 'none':
+            expect(flat(failed)).toContain(d.fix.explanation.slice(0, 120));
+            expect(failed).toContain('r launches again');
+            break;
+          default: {
+            const unreachable: never = d.fix;
+            throw new Error(`unknown fix ${String(unreachable)}`);
+          }
+        }
+        expect(s.hasExited()).toBe(false);
+        // The whole screen fits the terminal: the step bar is still on its first row.
+        expect(s.screen().split('\n')[0]).toContain('Review › Launch');
+        s.press('q');
+        expect((await s.exited).exitCode).toBe(0);
+      },
+      TEST_TIMEOUT,
+    );
+  }
 });

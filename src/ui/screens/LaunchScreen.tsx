@@ -71,7 +71,8 @@ export function LaunchScreen({ view, height, width }: LaunchScreenProps): ReactN
   const cols = Math.max(20, width - 2);
   const rowsOf = (text: string): number => Math.max(1, Math.ceil((text.length * 1.15) / cols));
   const failureRows = failure.length > 0 ? 1 + failure.reduce((n, l) => n + rowsOf(l.text), 0) : 0;
-  let left = height - 2 - failureRows;
+  // The exact command, whole (it wraps).
+  let left = height - 1 - rowsOf(`$ ${view.command}`) - failureRows;
   const allComparison = view.status === 'ready' || view.status === 'ended' ? view.comparison : [];
   const comparison = allComparison.slice(0, Math.max(0, left - 2));
   left -= comparison.length + 1;
@@ -82,7 +83,7 @@ export function LaunchScreen({ view, height, width }: LaunchScreenProps): ReactN
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">{headline(view)}</Text>
-      <Text wrap="truncate-end">
+      <Text wrap="wrap">
         <Styled dim>$ </Styled>
         <Styled tone="cyan">{view.command}</Styled>
       </Text>
