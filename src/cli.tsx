@@ -180,9 +180,15 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-// A reader that went away (`jetson-vllm monitor --json | head`) is not an error.
+// A reader that went away (`jetson-vllm monitor --json | head`) is not an error. A command that runs
+// children (launch, monitor) stops them first, as on SIGTERM: nothing is left behind.
+let isPipeClosed = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
+  if (error.code !== 'EPIPE') return;
+  if (process.listenerCount('SIGTERM') === 0) process.exit(0);
+  if (isPipeClosed) return;
+  isPipeClosed = true;
+  process.emit('SIGTERM', 'SIGTERM');
 });
 
 run(process.argv.slice(2)).then(

@@ -3,7 +3,7 @@
  * predicted vs actual, the diagnosis of a failure, a clean stop on SIGTERM, and HF_TOKEN never printed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,38 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     expect(check?.summary).toMatch(
       /^1 launch\(es\) recorded: weights \+1\.\d %, KV cache tokens \+\d+\.\d % against the plans/,
     );
+  });
+
+  it('a reader that goes away (`launch | head -2`) stops the server: exit 0, nothing left behind', async () => {
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'jv-launch-pipe-')), 'pid');
+    const port = 19500 + Math.floor(Math.random() * 400);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...base, '--port', String(port)], {
+      env: {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        HOME: os.tmpdir(),
+        VLLM_STANDIN_PIDFILE: pidFile,
+        VLLM_STANDIN_STARTUP_MS: '4000',
+        XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-data-')),
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Read the first two lines, then close the pipe, as `head -2` does.
+    let got = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.split('\n').length > 2) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !existsSync(pidFile)) await new Promise((r) => setTimeout(r, 25));
+    const serverPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(await exited).toBe(0);
+    expect(isRunning(serverPid)).toBe(false);
   });
 
   it('an OOM kill (exit 137) is explained, with the re-planned fix and the retry command; exit 1', async () => {
