@@ -289,7 +289,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     for (const line of tail) out(`    ${redact(line)}`);
     return ended('exited', 1, `vLLM died after it was ready (${exitText}): ${redact(log.failure.line.trim())}`);
   }
-  const d = diagnose(log.failure, ctx.request, plan, ctx.catalog);
+  const d = diagnose({ ...log.failure, hasHfToken: token !== '' }, ctx.request, plan, ctx.catalog);
   out(`[${elapsed()}] vLLM failed${isReady ? ' after it was ready' : ''}: ${d.title}`);
   out(`  log: ${redact(log.failure.line.trim())}`);
   out(`  cause: ${d.cause}`);

@@ -34,6 +34,8 @@ export interface FailureInput {
    * currentCapability; arguments, version; port; model.
    */
   figures: Record<string, number | string>;
+  /** Whether the server had a Hugging Face token (HF_TOKEN set): the launcher knows, the log does not. */
+  hasHfToken?: boolean;
 }
 
 /** How a failure is fixed: new flags from the planner, a command outside vLLM, or nothing automatic. */
@@ -191,7 +193,7 @@ export const DIAGNOSES: Readonly<Record<FailureKind, DiagnosisEntry>> = {
   'gated-model': {
     title: 'Gated model: licence and token needed',
     cause:
-      "The model's repository is gated: Hugging Face serves it only to an account that accepted its licence, and vLLM had no token (HF_TOKEN) to show.",
+      "The model's repository is gated: Hugging Face serves it only with a token (HF_TOKEN) of an account that accepted its licence.",
     fixKind: 'command',
     remedy:
       "Accept the licence on the model's page, create a read token, and start with HF_TOKEN set (the command passes it to the container by name).",
@@ -1033,11 +1035,22 @@ function diagnoseGated(ctx: Ctx): Outcome {
     /huggingface\.co\/([\w.-]+\/[\w.-]+?)(?:\/resolve|\/|\s|$)/.exec(failure.line)?.[1] ??
     readString(failure.figures, 'model') ??
     plan.quant.repo;
+  const command = `read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && ${plan.command}`;
+  if (failure.hasHfToken === true) {
+    return {
+      detail: `Here ${repo}, and a token was set: its account has not accepted the licence yet (or is still waiting for approval), or the token cannot read this repository.`,
+      fix: {
+        kind: 'command',
+        command,
+        explanation: `accept the licence at https://huggingface.co/${repo} with the account the token belongs to (some repositories approve by hand); a fine-grained token needs "read access to contents of all public gated repos". The command asks for a token without echoing it and passes it to vLLM by name`,
+      },
+    };
+  }
   return {
-    detail: `Here ${repo}.`,
+    detail: `Here ${repo}, and vLLM had no token (HF_TOKEN was not set).`,
     fix: {
       kind: 'command',
-      command: `read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && ${plan.command}`,
+      command,
       explanation: `first accept the licence at https://huggingface.co/${repo} (signed in), and create a read token at https://huggingface.co/settings/tokens; the command asks for it without echoing it and passes it to vLLM by name`,
     },
   };

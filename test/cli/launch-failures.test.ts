@@ -59,7 +59,8 @@ describe('launch: every catalogued failure is diagnosed with the fix for this de
     const failure = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0).failure;
     expect(failure?.kind).toBe(kind);
     if (failure === null) return;
-    const d = diagnose(failure, request, plan, catalog);
+    // The CLI runs with HF_TOKEN set: a gated model is then the account's or the token's access.
+    const d = diagnose({ ...failure, hasHfToken: true }, request, plan, catalog);
     expect(d.title).toBe(DIAGNOSES[kind].title);
 
     const run = followCli(cliArgs(port), { VLLM_STANDIN_FAIL: kind, HF_TOKEN: SECRET });

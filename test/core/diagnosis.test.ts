@@ -536,6 +536,22 @@ describe('command fixes, exact', () => {
       "read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && docker run --rm -it --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve meta-llama/Llama-3.2-1B-Instruct --max-model-len 4096 --max-num-seqs 2 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.52 --swap-space 0 --kv-cache-memory-bytes 268435456 --enforce-eager",
     );
     expect(fix.explanation).toMatch(/https:\/\/huggingface\.co\/meta-llama\/Llama-3\.2-1B-Instruct/);
+    expect(diagnosis.cause).toMatch(/vLLM had no token \(HF_TOKEN was not set\)/);
+  });
+
+  it('gated-model with a token set: the account or the token lacks access, not the token itself', () => {
+    const failure = {
+      kind: 'gated-model' as const,
+      line: 'Access to model meta-llama/Llama-3.2-1B-Instruct is restricted. You must have access to it and be authenticated to access it.',
+      figures: {},
+    };
+    const options = { device: 'orin-nano-8gb', model: 'llama-3.2-1b-instruct' };
+    const withToken = run(options, { ...failure, hasHfToken: true }).diagnosis;
+    expect(withToken.cause).toMatch(/a token was set: its account has not accepted the licence/);
+    expect(withToken.cause).not.toMatch(/had no token/);
+    expect(commandOf(withToken.fix).explanation).toMatch(/fine-grained token/);
+    const without = run(options, failure).diagnosis;
+    expect(without.cause).toMatch(/had no token/);
   });
 
   it('model-not-found for a Hugging Face id: check the id', () => {
