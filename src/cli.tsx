@@ -93,17 +93,25 @@ async function run(argv: string[]): Promise<number> {
       });
     }
     case 'launch': {
+      if (args.monitor.stop !== undefined) {
+        const { runStop } = await import('./commands/servers.js');
+        return runStop(args.monitor.stop, write);
+      }
       const { computePlanAndRequest } = await import('./commands/plan.js');
       let options = args.plan;
       if (args.monitor.recipe !== undefined) {
         const { readRecipe, recipeToOptions } = await import('./commands/recipe.js');
         options = recipeToOptions(await readRecipe(args.monitor.recipe), args.plan);
       }
-      const { plan, request } = await computePlanAndRequest(options, catalog, args.root);
-      if (plan.runtime !== 'native') {
-        throw new UserError(
-          'launch --runtime docker is not available yet: give --runtime native (an installed vllm), or run the command `jetson-vllm plan` prints',
-        );
+      let { plan, request } = await computePlanAndRequest(options, catalog, args.root);
+      if (plan.runtime === 'docker') {
+        // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6).
+        const { preferPresentImage } = await import('./commands/servers.js');
+        const preferred = await preferPresentImage(plan, request, options, catalog);
+        if (preferred.note !== null) {
+          write(preferred.note);
+          ({ plan, request } = await computePlanAndRequest(preferred.options, catalog, args.root));
+        }
       }
       if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
         write(formatPlan(plan, { color: isColorWanted(args) }));
@@ -123,6 +131,8 @@ async function run(argv: string[]): Promise<number> {
       const { readFile } = await import('node:fs/promises');
       const pathMod = await import('node:path');
       const meminfo = pathMod.join(args.root ?? '/', 'proc', 'meminfo');
+      const detached = await import('./launch/detached.js');
+      const { summarizePlan } = await import('./core/servers.js');
       return runLaunch({
         plan,
         request,
@@ -135,6 +145,26 @@ async function run(argv: string[]): Promise<number> {
           const { appendHistoryEntry } = await import('./commands/history.js');
           await appendHistoryEntry(entry);
         },
+        imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
+        ...(args.detach
+          ? {
+              detach: {
+                stateDir: detached.stateDir(),
+                record: (s) =>
+                  detached.recordServer({
+                    name: s.name,
+                    runtime: plan.runtime,
+                    url: s.url,
+                    pid: s.pid,
+                    container: s.container,
+                    logPath: s.logPath,
+                    startedAt: new Date().toISOString(),
+                    plan: summarizePlan(plan),
+                  }),
+                forget: (name) => detached.forgetServers([name]),
+              },
+            }
+          : {}),
       });
     }
     case 'monitor': {
@@ -142,6 +172,16 @@ async function run(argv: string[]): Promise<number> {
       const own = parseMonitorOptions(args.monitor);
       let predictedBytes: number | null = null;
       let bytesPerBlock: number | null = null;
+      // Re-attach: --server NAME, or with no --url the only detached server recorded.
+      const { chooseMonitorServer } = await import('./commands/servers.js');
+      const server = await chooseMonitorServer(args.monitor.server, own.url !== null, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
+      if (server !== null) {
+        own.url = server.url;
+        predictedBytes = server.plan.totalBytes > 0 ? server.plan.totalBytes : null;
+        bytesPerBlock = server.plan.bytesPerBlock > 0 ? server.plan.bytesPerBlock : null;
+      }
       if (args.plan.model !== undefined) {
         // With a model, the panel marks the plan's prediction on the RAM bar.
         const { computePlan } = await import('./commands/plan.js');
@@ -149,7 +189,14 @@ async function run(argv: string[]): Promise<number> {
         predictedBytes = plan.budget.totalBytes;
         bytesPerBlock = plan.kvCache.bytesPerBlock;
       }
-      return runMonitor({ ...own, json: args.json, isColor: isColorWanted(args), predictedBytes, bytesPerBlock });
+      return runMonitor({
+        ...own,
+        json: args.json,
+        isColor: isColorWanted(args),
+        predictedBytes,
+        bytesPerBlock,
+        server: server === null ? null : { name: server.name, record: server },
+      });
     }
     case 'doctor': {
       const { runDoctor } = await import('./commands/doctor.js');

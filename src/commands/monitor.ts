@@ -7,6 +7,8 @@ import { appendFile } from 'node:fs/promises';
 import { createPanelState, panelReducer, renderPanel, type PanelEvent, type PanelState } from '../core/panel.js';
 import type { Sample, SampleSource } from '../core/sample.js';
 import { UserError } from '../cli/errors.js';
+import type { ServerRecord } from '../core/servers.js';
+import { followServerLog } from '../launch/detached.js';
 import {
   findOnPath,
   measureVllmRss,
@@ -31,12 +33,14 @@ export interface MonitorOptions {
   isColor: boolean;
   predictedBytes: number | null;
   bytesPerBlock: number | null;
+  /** A detached server re-attached to (launch --detach): its log feeds the panel's log tail. */
+  server?: { name: string; record: ServerRecord } | null;
 }
 
 /** Parses monitor's own options (strings from the command line). */
 export function parseMonitorOptions(
   raw: Record<string, string | undefined>,
-): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock'> {
+): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock' | 'server'> {
   const source = raw.source ?? 'auto';
   if (!['auto', 'tegrastats', 'nvidia-smi', 'proc'].includes(source)) {
     throw new UserError(`--source: "${source}" is not one of auto, tegrastats, nvidia-smi, proc`);
@@ -183,6 +187,17 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         )
       : null;
 
+  // A re-attached server's log: the panel's tail (l), a JSON line {"log": {server, line}} with --json.
+  const server = o.server ?? null;
+  const logFollower =
+    server !== null
+      ? followServerLog(server.record, (line) => {
+          if (isPanel) dispatch({ type: 'logLineReceived', line });
+          else if (o.json) process.stdout.write(`${JSON.stringify({ log: { server: server.name, line } })}\n`);
+          else process.stdout.write(`log ${server.name}: ${line}\n`);
+        })
+      : null;
+
   const onSignal = (): void => finish(0);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -205,6 +220,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
 
   const code = await finished;
   poller?.stop();
+  await logFollower?.stop();
   await source.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
