@@ -174,7 +174,7 @@ async function run(argv: string[]): Promise<number> {
       let bytesPerBlock: number | null = null;
       // Re-attach: --server NAME, or with no --url the only detached server recorded.
       const { chooseMonitorServer } = await import('./commands/servers.js');
-      const server = await chooseMonitorServer(args.monitor.server, own.url !== null, (line) =>
+      const server = await chooseMonitorServer(args.monitor.server, own.url !== null || own.replay !== null, (line) =>
         process.stderr.write(`${line}\n`),
       );
       if (server !== null) {

@@ -304,10 +304,14 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       // The `docker run` client ends with its container; if it does not, it is stopped too.
       const child = runChild;
       if (child !== null) {
+        let timer: NodeJS.Timeout | undefined;
         const ended = await Promise.race([
           child.exited.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+          new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(false), 5000);
+          }),
         ]);
+        clearTimeout(timer);
         if (!ended) await child.stop(2000);
       }
       await exited;
