@@ -235,7 +235,8 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       pull = spawnLines(docker, ['pull', image], (line, stream) => {
         const before = summarizePull(progress).layersDone;
         progress = parsePullLine(progress, line);
-        if (summarizePull(progress).layersDone !== before) show(false);
+        // Shared layers ("Already exists") come first, before the list is known: a line per pulled layer.
+        if (summarizePull(progress).layersDone !== before && / Pull complete\b/.test(line)) show(false);
         feed(line, stream);
       });
       const pulled = await pull.exited;
@@ -248,7 +249,15 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       show(true);
     }
     if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
-    // 2. The container.
+    // 2. The container. One left with its name: running, it is a detached launch's (not replaced); stopped,
+    // it is a leftover of ours (removed).
+    const existing = await run(docker, ['inspect', '--format', '{{.State.Running}}', name], { timeoutMs: 15_000 });
+    if (existing.exitCode === 0 && existing.stdout.trim() === 'true') {
+      const why = `a container called ${name} is already running (a detached launch?): jetson-vllm launch --stop ${name}, or give another --port`;
+      return { exitCode: 1, signal: null, notStarted: why };
+    }
+    if (existing.exitCode === 0) await run(docker, ['rm', '-f', name], { timeoutMs: 15_000 });
+    if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
     o.onPhase?.('container-start');
     o.out(`jetson-vllm: running ${launchRunCommand(argv)}`);
     const args = argv.slice(1);

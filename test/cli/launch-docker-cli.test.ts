@@ -159,8 +159,11 @@ describe('launch --runtime docker (stand-in docker)', () => {
     const at = order.map((text) => out.indexOf(text));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    // Layers are counted as they complete: 1 (the shared one), then each pulled one.
-    expect(out.match(/ {2}pull: \d\/5 layers/g)?.length).toBeGreaterThanOrEqual(4);
+    // One line per pulled layer as it completes (the shared one counts as done from the start), then the end.
+    expect(out.split('\n').filter((l) => l.startsWith('  pull: '))).toEqual([
+      ...[2, 3, 4, 5].map((n) => `  pull: ${n}/5 layers, ${gb} of ${gb} downloaded`),
+      `  pull: 5/5 layers, ${gb} of ${gb} downloaded, done`,
+    ]);
     expect(out).toMatch(/weights +plan 0\.92 GiB +vLLM 0\.93 GiB \(\+1\.\d %\)/);
     // The argv docker was given: the image, then exactly the plan's serve argv; HF_TOKEN by name only.
     const runCall = box.calls().find((c) => c[0] === 'run') ?? [];
@@ -286,6 +289,13 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     ]);
     // It follows `docker logs -f` until ready, then lets go.
     expect(box.calls()).toContainEqual(['logs', '-f', name]);
+    // A second launch on the same port does not touch it.
+    const twice = await runCliAsync([...base, '--port', String(port)], box.env);
+    expect(twice.code).toBe(1);
+    expect(twice.stdout).toContain(
+      `not started: a container called ${name} is already running (a detached launch?): jetson-vllm launch --stop ${name}, or give another --port`,
+    );
+    expect(box.calls().filter((c) => c[0] === 'run')).toHaveLength(1);
 
     const monitor = start(
       ['monitor', '--server', name, '--json', '--source', 'proc', '--interval', '250', '--poll-interval', '250'],
@@ -368,6 +378,27 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     expect(again.stderr.trim()).toBe(
       `jetson-vllm: --stop: no detached server is called "${name}" (none is recorded (launch --detach records them))`,
     );
+  });
+
+  it('the SSH session dropping (SIGHUP) while it starts lets go of a detached server: it comes up on its own', async () => {
+    const box = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE, VLLM_STANDIN_STARTUP_MS: '3000' });
+    const port = freshPort();
+    const name = nameFor(port);
+    const run = start([...base, '--port', String(port), '--detach'], box.env);
+    await run.until('loading weights');
+    run.child.kill('SIGHUP');
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toContain(
+      `left running (not ready yet): ${name} (a docker container) at http://127.0.0.1:${port}`,
+    );
+    expect(box.calls().some((c) => c[0] === 'stop')).toBe(false);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await health(port)) !== 200) await new Promise((r) => setTimeout(r, 100));
+    expect(await health(port)).toBe(200);
+    const stopped = await runCliAsync(['launch', '--stop', name], box.env);
+    expect(stopped.code).toBe(0);
+    expect(await health(port)).toBeNull();
+    expect(await waitFor(() => processesWith(name).length === 0)).toBe(true);
   });
 
   it('a detached server that dies before ready is diagnosed, removed (no restart loop) and not recorded', async () => {
