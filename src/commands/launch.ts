@@ -107,6 +107,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   let isStopping = false;
   let hasExited = false;
   let isReleased = false;
+  /** Letting go of a detached server: false when nothing had started (a pull in progress was stopped). */
+  let releasing: Promise<boolean> | null = null;
   const detach = ctx.detach;
   const url = `http://127.0.0.1:${servePort(plan.argv)}`;
   const name = serverName(plan.model.id, servePort(plan.argv));
@@ -145,12 +147,15 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     await child.stop(10_000);
   };
   // Detached, a signal (Ctrl-C, the SSH session dropping) lets go of the server and leaves it running.
-  const release = async (): Promise<void> => {
+  const release = (): void => {
     if (isReleased || isStopping) return;
     isReleased = true;
-    await child.release();
+    releasing = child.release();
   };
-  const onSignal = (): void => void (detach !== undefined && fired.why === null ? release() : stop());
+  const onSignal = (): void => {
+    if (detach !== undefined && fired.why === null) release();
+    else void stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
@@ -206,9 +211,14 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   if (detach !== undefined) {
     // Detached: done once ready (or let go); otherwise it is stopped and forgotten (no restart loop).
     const first = await Promise.race([child.exited, readiness.then(() => null)]);
-    if (first === null && !isReady && !isReleased && !isStopping && log.stage !== 'failed') {
-      out(`[${elapsed()}] not ready after ${ctx.readyTimeoutS ?? 1800} s: stopping it`);
-      await stop();
+    if (first === null && !isReady && !isReleased && !isStopping) {
+      if (log.stage === 'failed') {
+        // Its last lines may say more; then it is stopped (a hung vLLM, or a container restarting).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([child.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+      } else out(`[${elapsed()}] not ready after ${ctx.readyTimeoutS ?? 1800} s: stopping it`);
+      await child.stop(10_000);
     }
     exit = first ?? (isReady || isReleased ? { exitCode: null, signal: null } : await child.exited);
     if (isReady || isReleased) {
@@ -216,7 +226,10 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
-      await child.release();
+      if (!(await (releasing ?? child.release()))) {
+        out(`[${elapsed()}] stopped (nothing had been started yet)`);
+        return 0;
+      }
       await recorded;
       const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
       out(`${isReady ? 'left running' : 'left running (not ready yet)'}: ${name} (${how}) at ${url}`);

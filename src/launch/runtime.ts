@@ -45,8 +45,11 @@ export interface ServerHandle {
   exited: Promise<ServerExit>;
   /** Stops the server: docker stop → docker kill (and rm for a detached container); SIGTERM → SIGKILL. */
   stop(graceMs?: number): Promise<void>;
-  /** Detached only: stop following and leave the server running. */
-  release(): Promise<void>;
+  /**
+   * Detached only: stop following and leave the server running. False when nothing had been started yet
+   * (a pull in progress is stopped instead): nothing is left behind.
+   */
+  release(): Promise<boolean>;
 }
 
 /** Where a detached server can be found again (for the record). */
@@ -103,7 +106,7 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       containerName: null,
       exited: child.exited,
       stop: (graceMs = 10_000) => child.stop(graceMs),
-      release: () => Promise.resolve(),
+      release: () => Promise.resolve(false),
     };
   }
   const logPath = path.join(o.stateDir, `${o.name}.log`);
@@ -171,6 +174,7 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       isReleased = true;
       await follower?.stop();
       resolveExit({ exitCode: null, signal: null });
+      return true;
     },
   };
 }
@@ -326,8 +330,14 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       await exited;
     },
     async release() {
+      if (!hasContainer) {
+        // Nothing runs yet (the image is being pulled): stop rather than start a server nobody follows.
+        await this.stop(2000);
+        return false;
+      }
       isReleased = true;
       await follower?.stop(2000);
+      return true;
     },
   };
 }

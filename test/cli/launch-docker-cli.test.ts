@@ -401,6 +401,19 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     expect(await waitFor(() => processesWith(name).length === 0)).toBe(true);
   });
 
+  it('Ctrl-C during the pull of a detached launch stops the pull and starts nothing', async () => {
+    const box = sandbox({ DOCKER_STANDIN_PULL_MS: '6000' });
+    const run = start([...base, '--port', String(freshPort()), '--detach'], box.env);
+    await run.until('pulling the image');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toMatch(/stopped \(nothing had been started yet\)/);
+    expect(box.calls().some((c) => c[0] === 'run')).toBe(false);
+    expect(await waitFor(() => processesWith(`${BIN}/docker pull`).length === 0)).toBe(true);
+    const file = path.join(box.env.XDG_STATE_HOME ?? '', 'jetson-vllm', 'servers.json');
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('a detached server that dies before ready is diagnosed, removed (no restart loop) and not recorded', async () => {
     const box = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE, VLLM_STANDIN_EXIT: '137' });
     const port = freshPort();
