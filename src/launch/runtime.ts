@@ -236,9 +236,12 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
         lastShownAt = now;
         o.out(`  pull: ${formatPullProgress(progress)}`);
       };
+      // The daemon's refusal (`permission denied while trying to connect to the Docker daemon socket…`).
+      let lastError: string | null = null;
       pull = spawnLines(docker, ['pull', image], (line, stream) => {
         const before = summarizePull(progress).layersDone;
         progress = parsePullLine(progress, line);
+        if (stream === 'stderr' && line.trim() !== '') lastError = line.trim();
         // Shared layers ("Already exists") come first, before the list is known: a line per pulled layer.
         if (summarizePull(progress).layersDone !== before && / Pull complete\b/.test(line)) show(false);
         feed(line, stream);
@@ -247,7 +250,8 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       pull = null;
       if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
       if (pulled.exitCode !== 0) {
-        const why = `docker pull ${image} failed${progress.error !== null ? `: ${progress.error}` : ''}`;
+        const said = progress.error ?? lastError;
+        const why = `docker pull ${image} failed${said !== null ? `: ${said}` : ''}`;
         return { exitCode: pulled.exitCode ?? 1, signal: null, notStarted: why };
       }
       show(true);
