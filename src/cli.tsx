@@ -98,17 +98,25 @@ async function run(argv: string[]): Promise<number> {
       });
     }
     case 'launch': {
+      if (args.monitor.stop !== undefined) {
+        const { runStop } = await import('./commands/servers.js');
+        return runStop(args.monitor.stop, write);
+      }
       const { computePlanAndRequest } = await import('./commands/plan.js');
       let options = args.plan;
       if (args.monitor.recipe !== undefined) {
         const { readRecipe, recipeToOptions } = await import('./commands/recipe.js');
         options = recipeToOptions(await readRecipe(args.monitor.recipe), args.plan);
       }
-      const { plan, request } = await computePlanAndRequest(options, catalog, args.root);
-      if (plan.runtime !== 'native') {
-        throw new UserError(
-          'launch --runtime docker is not available yet: give --runtime native (an installed vllm), or run the command `jetson-vllm plan` prints',
-        );
+      let { plan, request } = await computePlanAndRequest(options, catalog, args.root);
+      if (plan.runtime === 'docker') {
+        // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6).
+        const { preferPresentImage } = await import('./commands/servers.js');
+        const preferred = await preferPresentImage(plan, request, options, catalog);
+        if (preferred.note !== null) {
+          write(preferred.note);
+          ({ plan, request } = await computePlanAndRequest(preferred.options, catalog, args.root));
+        }
       }
       if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
         write(formatPlan(plan, { color: isColorWanted(args) }));
@@ -120,12 +128,34 @@ async function run(argv: string[]): Promise<number> {
       }
       const { runLaunch } = await import('./commands/launch.js');
       const { launchEnvironment } = await import('./commands/launch-env.js');
+      const detached = await import('./launch/detached.js');
+      const { summarizePlan } = await import('./core/servers.js');
       return runLaunch({
         plan,
         request,
         catalog,
         out: (line) => write(line),
         ...launchEnvironment(plan, args.root, args.monitor.memoryFloor, args.monitor.stopGrace),
+        imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
+        ...(args.detach
+          ? {
+              detach: {
+                stateDir: detached.stateDir(),
+                record: (s) =>
+                  detached.recordServer({
+                    name: s.name,
+                    runtime: plan.runtime,
+                    url: s.url,
+                    pid: s.pid,
+                    container: s.container,
+                    logPath: s.logPath,
+                    startedAt: new Date().toISOString(),
+                    plan: summarizePlan(plan),
+                  }),
+                forget: (name) => detached.forgetServers([name]),
+              },
+            }
+          : {}),
       });
     }
     case 'monitor': {
@@ -133,6 +163,16 @@ async function run(argv: string[]): Promise<number> {
       const own = parseMonitorOptions(args.monitor);
       let predictedBytes: number | null = null;
       let bytesPerBlock: number | null = null;
+      // Re-attach: --server NAME, or with no --url the only detached server recorded.
+      const { chooseMonitorServer } = await import('./commands/servers.js');
+      const server = await chooseMonitorServer(args.monitor.server, own.url !== null || own.replay !== null, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
+      if (server !== null) {
+        own.url = server.url;
+        predictedBytes = server.plan.totalBytes > 0 ? server.plan.totalBytes : null;
+        bytesPerBlock = server.plan.bytesPerBlock > 0 ? server.plan.bytesPerBlock : null;
+      }
       if (args.plan.model !== undefined) {
         // With a model, the panel marks the plan's prediction on the RAM bar.
         const { computePlan } = await import('./commands/plan.js');
@@ -140,7 +180,14 @@ async function run(argv: string[]): Promise<number> {
         predictedBytes = plan.budget.totalBytes;
         bytesPerBlock = plan.kvCache.bytesPerBlock;
       }
-      return runMonitor({ ...own, json: args.json, isColor: isColorWanted(args), predictedBytes, bytesPerBlock });
+      return runMonitor({
+        ...own,
+        json: args.json,
+        isColor: isColorWanted(args),
+        predictedBytes,
+        bytesPerBlock,
+        server: server === null ? null : { name: server.name, record: server },
+      });
     }
     case 'doctor': {
       const { runDoctor } = await import('./commands/doctor.js');

@@ -21,6 +21,8 @@ export interface ParsedArgs {
   monitor: Record<string, string | undefined>;
   /** plan --export: compose | systemd | script (validated by the command). */
   export: string | undefined;
+  /** launch --detach: the server outlives the launch. */
+  detach: boolean;
 }
 
 const planOptionSpec = {
@@ -59,6 +61,9 @@ const planOptionSpec = {
   'stop-grace': { type: 'string' },
   recipe: { type: 'string' },
   export: { type: 'string' },
+  detach: { type: 'boolean' },
+  stop: { type: 'string' },
+  server: { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -146,6 +151,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     root: str('root'),
     recipeDir: str('recipe-dir'),
     export: str('export'),
+    detach: bool('detach'),
     monitor: {
       source: str('source'),
       interval: str('interval'),
@@ -157,6 +163,8 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       memoryFloor: str('memory-floor'),
       stopGrace: str('stop-grace'),
       recipe: str('recipe'),
+      stop: str('stop'),
+      server: str('server'),
     },
   };
 }

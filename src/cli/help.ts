@@ -3,7 +3,8 @@ export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA 
 
 Usage:
   jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
-  jetson-vllm launch  [options]   plan, then run vllm serve (--runtime native) and follow it to ready
+  jetson-vllm launch  [options]   plan, then start vLLM (docker run, or vllm serve with --runtime native)
+                                  and follow it to ready; --detach leaves it running and returns
   jetson-vllm monitor [options]   live panel: tegrastats (or nvidia-smi, or /proc) + a vLLM server's metrics
   jetson-vllm doctor  [--json]    detect the board and check it for vLLM, with the fix for each problem
   jetson-vllm devices             list device presets
@@ -29,7 +30,13 @@ Plan options:
   --no-color                    no colour (NO_COLOR is honoured too)
   -h, --help    -v, --version
 
-Launch options (and the plan options):
+Launch options (and the plan options above):
+  --runtime docker|native       docker (the default on a Jetson): an image already here is used, else it is
+                                pulled; the container is named jetson-vllm-<model>-<port>
+  --detach                      leave the server running (docker run -d --restart unless-stopped, or a
+                                native vllm in its own session logging to $XDG_STATE_HOME/jetson-vllm/)
+                                and return once it is ready; it is recorded for monitor and --stop
+  --stop <name>                 stop a detached server (docker stop, then kill; or SIGTERM, then SIGKILL)
   --memory-floor <MiB>          stop vLLM while it starts when available memory stays under this
                                 (default: the larger of 256 MiB and 2 % of RAM; 0 turns the watchdog off)
   --stop-grace <s>              on SIGINT/SIGTERM/SIGHUP, how long vLLM has to exit after SIGTERM before
@@ -37,6 +44,8 @@ Launch options (and the plan options):
   --recipe <file>               launch what the wizard saved (re-planned for the same choices)
 
 Monitor options:
+  --server <name>               re-attach to a detached server: its URL and its log (l shows it); without
+                                --url and --server, the only detached server recorded is used
   --url <http://host:port>      the vLLM server to poll (/health, /metrics)
   --source auto|tegrastats|nvidia-smi|proc    --interval <ms> (default 1000)   --poll-interval <ms> (2000)
   --replay <file>               play a tegrastats log file (tegrastats --logfile) back; --speed <x> (0: at once)
@@ -56,6 +65,9 @@ Examples:
   jetson-vllm plan --device agx-orin-64gb --model ./my-model-folder
   jetson-vllm doctor
   jetson-vllm doctor --root ./board-files --json
+  jetson-vllm launch --model qwen2.5-1.5b-instruct --detach
+  jetson-vllm monitor --server jetson-vllm-qwen2.5-1.5b-instruct-8000
+  jetson-vllm launch --stop jetson-vllm-qwen2.5-1.5b-instruct-8000
   jetson-vllm monitor --url http://localhost:8000
   jetson-vllm monitor --replay tegrastats.log --speed 0 --json
 `;

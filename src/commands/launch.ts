@@ -1,7 +1,8 @@
 /**
- * `jetson-vllm launch` (native runtime): start exactly the plan's `vllm serve` argv, follow its log
- * through the loading stages, show vLLM's own figures next to the plan's, wait for /health, and on a
- * failure explain it with the re-planned fix. SIGINT, SIGTERM and SIGHUP stop the server cleanly.
+ * `jetson-vllm launch`: start the plan's server (`vllm serve`, or `docker run` around it: src/launch/runtime.ts),
+ * follow its log through the loading stages, show vLLM's own figures next to the plan's, wait for /health,
+ * and on a failure explain it with the re-planned fix. SIGINT, SIGTERM and SIGHUP stop the server cleanly;
+ * with --detach the server outlives the launch (and a dropped SSH session), which ends once it is ready.
  */
 import { diagnose, type Diagnosis } from '../core/diagnosis.js';
 import type { Plan, PlanRequest } from '../core/plan.js';
@@ -9,7 +10,8 @@ import type { Catalog } from '../core/presets-schema.js';
 import { GiB } from '../core/units.js';
 import { initialLogState, markExited, parseLogLine, type LogState } from '../core/vllm-log.js';
 import { buildHistoryEntry, type HistoryEntry } from '../core/history.js';
-import { spawnLines } from '../process/spawn-lines.js';
+import { servePort, serverName } from '../core/docker.js';
+import { startServer, type DetachedInfo, type ServerExit } from '../launch/runtime.js';
 import { parseMeminfo } from '../core/system-parsers.js';
 import { createWatchdog, describeWatchdogStop, observeMemory } from '../core/watchdog.js';
 
@@ -89,6 +91,17 @@ export interface LaunchContext {
   handleSignals?: boolean;
   /** How long vLLM has to exit after SIGTERM before it gets SIGKILL (ms; default 10 s). */
   stopGraceMs?: number;
+  /** --detach: the server outlives the launch; where its log goes and how it is recorded. */
+  detach?: DetachedLaunch;
+  /** The image's compressed size (the catalog's), shown with a pull. */
+  imageSizeBytes?: number | null;
+}
+
+/** What a detached launch needs: the state folder, and the record of the server (kept or forgotten). */
+export interface DetachedLaunch {
+  stateDir: string;
+  record: (server: DetachedInfo & { name: string; url: string }) => Promise<void>;
+  forget: (name: string) => Promise<void>;
 }
 
 /** What a launch reports as it goes, for a screen to show. */
@@ -130,26 +143,51 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const token = process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN ?? '';
   const redact = (text: string): string => (token.length >= 4 ? text.replaceAll(token, '<HF_TOKEN>') : text);
   const tail: string[] = [];
-  out(`jetson-vllm: running ${plan.command}`);
-  const child = spawnLines(plan.argv[0] ?? 'vllm', plan.argv.slice(1), (line) => {
-    if (line.trim() !== '') tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-    if (tail.length > TAIL_LINES) tail.shift();
-    log = parseLogLine(log, line, performance.now() - started);
-    emit({ type: 'line', line: redact(line) });
-    if (log.stage !== lastStage) {
-      lastStage = log.stage;
-      // A native server has no image or container: those stages are docker's.
-      if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
-        const text = STAGE_TEXT[log.stage] ?? log.stage;
+  let isReleased = false;
+  /** Letting go of a detached server: false when nothing had started (a pull in progress was stopped). */
+  let releasing: Promise<boolean> | null = null;
+  const detach = ctx.detach;
+  const url = `http://127.0.0.1:${servePort(plan.argv)}`;
+  const name = serverName(plan.model.id, servePort(plan.argv));
+  let recorded: Promise<void> = Promise.resolve();
+  const child = startServer(
+    plan,
+    {
+      name,
+      isDetached: detach !== undefined,
+      out,
+      stateDir: detach?.stateDir ?? '',
+      imageSizeBytes: ctx.imageSizeBytes ?? null,
+      // The docker stages are said when they begin (a present image is not pulled: no log line marks it).
+      onPhase: (stage) => {
+        const text = STAGE_TEXT[stage] ?? stage;
         out(`[${elapsed()}] ${text}`);
-        // On a screen a failure is not a stage: the end says what failed.
-        if (log.stage !== 'failed') emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
+        emit({ type: 'stage', stage, text, elapsedS: elapsedS() });
+      },
+      onDetached: (info) => {
+        recorded = detach?.record({ ...info, name, url }).catch(() => undefined) ?? recorded;
+      },
+    },
+    (line) => {
+      if (line.trim() !== '') tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      log = parseLogLine(log, line, performance.now() - started);
+      emit({ type: 'line', line: redact(line) });
+      if (log.stage !== lastStage) {
+        lastStage = log.stage;
+        // The image and container stages are said by the runtime (onPhase) when they begin.
+        if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
+          const text = STAGE_TEXT[log.stage] ?? log.stage;
+          out(`[${elapsed()}] ${text}`);
+          // On a screen a failure is not a stage: the end says what failed.
+          if (log.stage !== 'failed') emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
+        }
       }
-    }
-  });
-  const port = Number(plan.argv[plan.argv.indexOf('--port') + 1] ?? NaN);
-  const url = `http://127.0.0.1:${Number.isInteger(port) && plan.argv.includes('--port') ? port : 8000}`;
+    },
+  );
 
+  // Set from the watchdog sampler's callback (an object, so the later check is not narrowed away).
+  const fired: { why: string | null } = { why: null };
   const stop = async (): Promise<void> => {
     if (isStopping) return;
     isStopping = true;
@@ -157,7 +195,18 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     emit({ type: 'stopping' });
     await child.stop(stopGraceMs);
   };
-  const onSignal = (): void => void stop();
+  // Detached, a signal (Ctrl-C, the SSH session dropping) lets go of the server and leaves it running.
+  const release = (): void => {
+    if (isReleased || isStopping) return;
+    isReleased = true;
+    releasing = child.release();
+  };
+  const onSignal = (): void => {
+    if (detach !== undefined && fired.why === null) release();
+    else void stop();
+  };
+  // The wizard's "stop" always stops.
+  const onStop = (): void => void stop();
   const handleSignals = ctx.handleSignals ?? true;
   if (handleSignals) {
     process.on('SIGINT', onSignal);
@@ -166,13 +215,21 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   }
   if (ctx.stopSignal !== undefined) {
     if (ctx.stopSignal.aborted) void stop();
-    else ctx.stopSignal.addEventListener('abort', onSignal, { once: true });
+    else ctx.stopSignal.addEventListener('abort', onStop, { once: true });
   }
+  const unlisten = (): void => {
+    if (handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+    }
+    ctx.stopSignal?.removeEventListener('abort', onStop);
+  };
 
   // Readiness: /health 200 and /v1/models listing the model, polled once the API server is starting.
   const readiness = (async () => {
     const deadline = Date.now() + (ctx.readyTimeoutS ?? 1800) * 1000;
-    while (!isStopping && !hasExited && log.stage !== 'failed' && Date.now() < deadline) {
+    while (!isStopping && !isReleased && !hasExited && log.stage !== 'failed' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       if (log.stage !== 'api-server' && log.stage !== 'ready') continue;
       try {
@@ -200,8 +257,6 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   // The watchdog: while vLLM starts, sample available memory (MemAvailable + free swap) 4× a second;
   // under the floor for more than a moment, stop vLLM before the kernel freezes the board.
   let watchdog = createWatchdog(ctx.memoryFloorBytes);
-  // Set from the sampler's callback (an object, so the later check is not narrowed away).
-  const fired: { why: string | null } = { why: null };
   const sampler =
     ctx.memoryFloorBytes > 0
       ? setInterval(() => {
@@ -221,16 +276,43 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
         }, 250)
       : null;
 
-  const exit = await child.exited;
+  let exit: ServerExit;
+  if (detach !== undefined) {
+    // Detached: done once ready (or let go); otherwise it is stopped and forgotten (no restart loop).
+    const first = await Promise.race([child.exited, readiness.then(() => null)]);
+    if (first === null && !isReady && !isReleased && !isStopping) {
+      if (log.stage === 'failed') {
+        // Its last lines may say more; then it is stopped (a hung vLLM, or a container restarting).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([child.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+      } else out(`[${elapsed()}] not ready after ${ctx.readyTimeoutS ?? 1800} s: stopping it`);
+      await child.stop(stopGraceMs);
+    }
+    exit = first ?? (isReady || isReleased ? { exitCode: null, signal: null } : await child.exited);
+    if (isReady || isReleased) {
+      if (sampler !== null) clearInterval(sampler);
+      unlisten();
+      if (!(await (releasing ?? child.release()))) {
+        out(`[${elapsed()}] stopped (nothing had been started yet)`);
+        return 0;
+      }
+      await recorded;
+      const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
+      out(`${isReady ? 'left running' : 'left running (not ready yet)'}: ${name} (${how}) at ${url}`);
+      out(`  watch it: jetson-vllm monitor --server ${name}`);
+      out(`  stop it:  jetson-vllm launch --stop ${name}`);
+      return 0;
+    }
+    if (!isStopping) await child.stop(2000);
+    await detach.forget(name).catch(() => undefined);
+  } else {
+    exit = await child.exited;
+  }
   hasExited = true;
   if (sampler !== null) clearInterval(sampler);
   await readiness;
-  if (handleSignals) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-  }
-  ctx.stopSignal?.removeEventListener('abort', onSignal);
+  unlisten();
   const ended = (
     outcome: Extract<LaunchEvent, { type: 'ended' }>['outcome'],
     code: number,
@@ -248,6 +330,10 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     });
     return code;
   };
+  if (exit.notStarted !== undefined) {
+    out(`[${elapsed()}] not started: ${exit.notStarted}`);
+    return ended('exited', 1, `not started: ${exit.notStarted}`);
+  }
   if (fired.why !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const d = diagnose(

@@ -7,6 +7,8 @@ import { appendFile } from 'node:fs/promises';
 import { createPanelState, panelReducer, renderPanel, type PanelEvent, type PanelState } from '../core/panel.js';
 import type { Sample, SampleSource } from '../core/sample.js';
 import { UserError } from '../cli/errors.js';
+import type { ServerRecord } from '../core/servers.js';
+import { followServerLog } from '../launch/detached.js';
 import {
   findOnPath,
   measureVllmRss,
@@ -33,6 +35,8 @@ export interface MonitorOptions {
   bytesPerBlock: number | null;
   /** A server this process launched (the wizard's): its log feeds the tail, and q asks whether to stop it. */
   attached?: AttachedServer;
+  /** A detached server re-attached to (launch --detach): its log feeds the panel's log tail. */
+  server?: { name: string; record: ServerRecord } | null;
 }
 
 export interface AttachedServer {
@@ -47,7 +51,7 @@ export const STOP_QUESTION = 'Stop the vLLM server and quit? y stop and quit · 
 /** Parses monitor's own options (strings from the command line). */
 export function parseMonitorOptions(
   raw: Record<string, string | undefined>,
-): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock' | 'attached'> {
+): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock' | 'attached' | 'server'> {
   const source = raw.source ?? 'auto';
   if (!['auto', 'tegrastats', 'nvidia-smi', 'proc'].includes(source)) {
     throw new UserError(`--source: "${source}" is not one of auto, tegrastats, nvidia-smi, proc`);
@@ -194,6 +198,17 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         )
       : null;
 
+  // A re-attached server's log: the panel's tail (l), a JSON line {"log": {server, line}} with --json.
+  const server = o.server ?? null;
+  const logFollower =
+    server !== null
+      ? followServerLog(server.record, (line) => {
+          if (isPanel) dispatch({ type: 'logLineReceived', line });
+          else if (o.json) process.stdout.write(`${JSON.stringify({ log: { server: server.name, line } })}\n`);
+          else process.stdout.write(`log ${server.name}: ${line}\n`);
+        })
+      : null;
+
   const unsubscribeLog = o.attached?.subscribeLog((line) => dispatch({ type: 'logLineReceived', line })) ?? null;
   // Signals end the panel; the caller stops a server it launched.
   const onSignal = (): void => finish(0);
@@ -235,6 +250,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   const code = await finished;
   unsubscribeLog?.();
   poller?.stop();
+  await logFollower?.stop();
   await source.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -18,10 +18,6 @@ import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervis
 /** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
 function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
   return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
-    if (plan.runtime !== 'native')
-      throw new Error(
-        'launching in docker from the wizard is not available yet: start the wizard with --runtime native, or copy the command',
-      );
     const { runLaunch } = await import('../commands/launch.js');
     const { launchEnvironment } = await import('../commands/launch-env.js');
     return runLaunch({

@@ -124,13 +124,6 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });
 
-  it('the docker runtime is not launched yet: one line, exit 2', async () => {
-    const r = await runCliAsync(['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct']);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/launch --runtime docker is not available yet/);
-  });
-
   it('a plan that would not fit is not launched: exit 3', async () => {
     const r = await runCliAsync([
       'launch',

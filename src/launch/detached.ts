@@ -1,0 +1,134 @@
+/**
+ * Detached servers (`launch --detach`): the record file `$XDG_STATE_HOME/jetson-vllm/servers.json`
+ * (default ~/.local/state), whether a recorded server is still there, following its log again, and
+ * stopping it.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  addServer,
+  parseServerFile,
+  removeServers,
+  serializeServerFile,
+  type ServerFile,
+  type ServerRecord,
+} from '../core/servers.js';
+import { run } from '../process/exec.js';
+import { spawnLines } from '../process/spawn-lines.js';
+import { followFile } from './follow.js';
+
+/** $XDG_STATE_HOME/jetson-vllm (default ~/.local/state/jetson-vllm): detached logs and the record. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
+      ? env.XDG_STATE_HOME
+      : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'jetson-vllm');
+}
+
+export function serversFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(env), 'servers.json');
+}
+
+export async function readServers(file = serversFile()): Promise<ServerFile> {
+  return parseServerFile(await readFile(file, 'utf8').catch(() => null));
+}
+
+/** Read, change, write back (through a temporary file and a rename: never a half-written record). */
+async function updateServers(change: (f: ServerFile) => ServerFile, file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const next = change(await readServers(file));
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, serializeServerFile(next), { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+export function recordServer(record: ServerRecord, file = serversFile()): Promise<void> {
+  return updateServers((f) => addServer(f, record), file);
+}
+
+export function forgetServers(names: string[], file = serversFile()): Promise<void> {
+  return updateServers((f) => removeServers(f, names), file);
+}
+
+/** A live process (a zombie, ended but not yet reaped, does not count). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …" — the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the recorded server still runs: its container is running, or its pid is a live vLLM. */
+export async function isServerAlive(record: ServerRecord, docker = 'docker'): Promise<boolean> {
+  if (record.runtime === 'docker') {
+    const r = await run(docker, ['inspect', '--format', '{{.State.Running}}', record.container ?? record.name], {
+      timeoutMs: 10_000,
+    });
+    return r.exitCode === 0 && r.stdout.trim() === 'true';
+  }
+  if (record.pid === null || !isPidAlive(record.pid)) return false;
+  // A pid can be reused: where /proc tells, it must still be a vLLM.
+  const cmdline = await readFile(`/proc/${record.pid}/cmdline`, 'utf8').catch(() => null);
+  return cmdline === null || cmdline.includes('vllm');
+}
+
+/** Follows a recorded server's log: `docker logs -f` or its log file, from the last `tailLines` lines. */
+export function followServerLog(
+  record: ServerRecord,
+  onLine: (line: string) => void,
+  tailLines = 50,
+  docker = 'docker',
+): { stop: () => Promise<void> } {
+  if (record.runtime === 'docker') {
+    const child = spawnLines(
+      docker,
+      ['logs', '-f', '--tail', String(tailLines), record.container ?? record.name],
+      (l) => onLine(l),
+    );
+    return { stop: () => child.stop(2000) };
+  }
+  if (record.logPath === null) return { stop: () => Promise.resolve() };
+  return followFile(record.logPath, onLine, { tailLines });
+}
+
+/** Stops a recorded server (docker stop → kill → rm; SIGTERM → SIGKILL to its session). */
+export async function stopServer(record: ServerRecord, graceMs = 10_000, docker = 'docker'): Promise<void> {
+  if (record.runtime === 'docker') {
+    const name = record.container ?? record.name;
+    const grace = String(Math.max(1, Math.round(graceMs / 1000)));
+    const stopped = await run(docker, ['stop', '-t', grace, name], { timeoutMs: graceMs + 15_000 });
+    if (stopped.exitCode !== 0 || stopped.isTimedOut) await run(docker, ['kill', name], { timeoutMs: 15_000 });
+    await run(docker, ['rm', '-f', name], { timeoutMs: 15_000 });
+    return;
+  }
+  const pid = record.pid;
+  if (pid === null || !(await isServerAlive(record))) return;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && isPidAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+  if (isPidAlive(pid)) signal('SIGKILL');
+  const after = Date.now() + 2000;
+  while (Date.now() < after && isPidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+}

@@ -1,0 +1,347 @@
+/**
+ * Starting the server a plan describes, natively or in docker, attached or detached, behind one handle:
+ * its output line by line (stdout and stderr: docker's own errors reach the log parser too), its end,
+ * a clean stop, and — for a detached server — letting go of it while it keeps running.
+ *
+ * - docker: the image is pulled first when it is not here (`docker image inspect`), with a compact
+ *   progress line from docker's layer lines; then `docker run` with the known container name, no `-t`,
+ *   HF_TOKEN by name only. Stop: `docker stop -t <grace> <name>`, then `docker kill`.
+ *   Detached: `docker run -d --restart unless-stopped`, followed with `docker logs -f <name>`.
+ * - native: `vllm serve …` as a child. Detached: in its own session (setsid(2)), stdout and stderr into a
+ *   log file under the XDG state folder, followed by reading that file.
+ */
+import { openSync, closeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import {
+  formatPullProgress,
+  initialPullProgress,
+  launchRunArgv,
+  launchRunCommand,
+  parsePullLine,
+  summarizePull,
+} from '../core/docker.js';
+import { buildCommandLine } from '../core/flags.js';
+import type { Plan } from '../core/plan.js';
+import { run } from '../process/exec.js';
+import { spawnLines, type LineStream } from '../process/spawn-lines.js';
+import { isPidAlive } from './detached.js';
+import { followFile, type FileFollower } from './follow.js';
+
+export interface ServerExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** Set when the server was never started (no docker, the pull failed…): why, already said. */
+  notStarted?: string;
+}
+
+export interface ServerHandle {
+  /** The server's pid once known (native: vLLM; docker attached: the `docker run` client). */
+  readonly pid: number | undefined;
+  /** The container's name (docker), else null. */
+  readonly containerName: string | null;
+  /** Resolves when the server has ended (attached) or stopped being followed (detached); never rejects. */
+  exited: Promise<ServerExit>;
+  /** Stops the server: docker stop → docker kill (and rm for a detached container); SIGTERM → SIGKILL. */
+  stop(graceMs?: number): Promise<void>;
+  /**
+   * Detached only: stop following and leave the server running. False when nothing had been started yet
+   * (a pull in progress is stopped instead): nothing is left behind.
+   */
+  release(): Promise<boolean>;
+}
+
+/** Where a detached server can be found again (for the record). */
+export interface DetachedInfo {
+  pid: number | null;
+  container: string | null;
+  logPath: string | null;
+}
+
+export interface StartOptions {
+  /** The known name: the container's, and a detached server's record and log file. */
+  name: string;
+  isDetached: boolean;
+  /** Status lines (stdout). */
+  out: (line: string) => void;
+  /** The docker stages, when they begin (the log parser cannot see a pull that did not happen). */
+  onPhase?: (stage: 'image-pull' | 'container-start') => void;
+  /** A detached server has started: where to find it. */
+  onDetached?: (info: DetachedInfo) => void;
+  /** The folder of detached native logs ($XDG_STATE_HOME/jetson-vllm). */
+  stateDir: string;
+  /** The image's compressed size from the catalog, for the pull line. */
+  imageSizeBytes?: number | null;
+  /** The docker program (default: docker on PATH). */
+  docker?: string;
+}
+
+type OnLine = (line: string, stream: 'stdout' | 'stderr') => void;
+
+const isAlive = (pid: number): boolean => isPidAlive(pid);
+
+/** Docker's own error lines (not vLLM's): shown as they come, since the log parser only knows some. */
+const DOCKER_ERROR_RE = /^(?:docker: |Error response from daemon:|Error: No such|Unable to find image)/;
+
+/** Starts the plan's server; returns at once (a pull runs inside). */
+export function startServer(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle {
+  return plan.runtime === 'docker' ? startDocker(plan, o, onLine) : startNative(plan, o, onLine);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// native
+// ---------------------------------------------------------------------------------------------------------------
+
+function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle {
+  const cmd = plan.argv[0] ?? 'vllm';
+  const args = plan.argv.slice(1);
+  if (!o.isDetached) {
+    o.out(`jetson-vllm: running ${plan.command}`);
+    const child = spawnLines(cmd, args, onLine);
+    return {
+      get pid() {
+        return child.pid;
+      },
+      containerName: null,
+      exited: child.exited,
+      stop: (graceMs = 10_000) => child.stop(graceMs),
+      release: () => Promise.resolve(false),
+    };
+  }
+  const logPath = path.join(o.stateDir, `${o.name}.log`);
+  let pid: number | undefined;
+  let follower: FileFollower | null = null;
+  let isReleased = false;
+  let resolveExit: (e: ServerExit) => void = () => undefined;
+  const exited = new Promise<ServerExit>((resolve) => {
+    resolveExit = resolve;
+  });
+  const started = (async () => {
+    await mkdir(o.stateDir, { recursive: true });
+    // A fresh log per start; the old one is kept as <name>.log.1 by nobody: start clean.
+    // execa's types take a file descriptor only as a number literal; at run time any open one works.
+    const fd = openSync(logPath, 'w', 0o600) as 3;
+    o.out(`jetson-vllm: running ${plan.command} (detached: its own session, log ${logPath})`);
+    const child = execa(cmd, args, {
+      detached: true,
+      stdin: 'ignore',
+      stdout: fd,
+      stderr: fd,
+      reject: false,
+      cleanup: false,
+    });
+    closeSync(fd);
+    child.unref();
+    pid = child.pid;
+    if (pid !== undefined) o.onDetached?.({ pid, container: null, logPath });
+    follower = followFile(logPath, (line) => onLine(line, 'stdout'), { fromStart: true });
+    const result = await child.then(
+      (r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null }),
+      () => ({ exitCode: null, signal: null }),
+    );
+    // Lines written just before the end are read before the end is reported.
+    await follower.stop();
+    if (!isReleased) resolveExit(result);
+  })().catch((error: unknown) => {
+    const why = `could not start vllm: ${error instanceof Error ? error.message : String(error)}`;
+    resolveExit({ exitCode: 127, signal: null, notStarted: why });
+  });
+  return {
+    get pid() {
+      return pid;
+    },
+    containerName: null,
+    exited,
+    async stop(graceMs = 10_000) {
+      await started;
+      if (pid === undefined || !isAlive(pid)) return;
+      // The whole session: vLLM's engine processes too.
+      const signalGroup = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-(pid ?? 0), sig);
+        } catch {
+          // already gone
+        }
+      };
+      signalGroup('SIGTERM');
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+      if (isAlive(pid)) signalGroup('SIGKILL');
+      await exited;
+    },
+    async release() {
+      isReleased = true;
+      await follower?.stop();
+      resolveExit({ exitCode: null, signal: null });
+      return true;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// docker
+// ---------------------------------------------------------------------------------------------------------------
+
+function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle {
+  const docker = o.docker ?? 'docker';
+  const name = o.name;
+  const image = plan.image ?? '';
+  let pull: LineStream | null = null;
+  let runChild: LineStream | null = null;
+  let follower: LineStream | null = null;
+  let hasContainer = false;
+  let isStopping = false;
+  let isReleased = false;
+  let resolveExit: (e: ServerExit) => void = () => undefined;
+  const exited = new Promise<ServerExit>((resolve) => {
+    resolveExit = resolve;
+  });
+  const feed: OnLine = (line, stream) => {
+    if (DOCKER_ERROR_RE.test(line)) o.out(`  ${line.trim()}`);
+    onLine(line, stream);
+  };
+
+  const main = async (): Promise<ServerExit> => {
+    const argv = plan.dockerArgv === null ? null : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached });
+    if (argv === null) {
+      const why = 'the plan has no docker command (no image for this device: give --image)';
+      return { exitCode: 2, signal: null, notStarted: why };
+    }
+    // 1. The image: here already, or pulled with its progress.
+    const inspect = await run(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 });
+    if (inspect.isNotFound) {
+      const why = 'docker is not on PATH: install docker (and nvidia-container-toolkit), or --runtime native';
+      return { exitCode: 127, signal: null, notStarted: why };
+    }
+    if (inspect.exitCode === 0) {
+      o.out(`jetson-vllm: image ${image} is here (no pull)`);
+    } else {
+      o.onPhase?.('image-pull');
+      const size = o.imageSizeBytes ?? null;
+      o.out(
+        `jetson-vllm: running ${buildCommandLine([docker, 'pull', image])}${size !== null ? ` (about ${(size / 1e9).toFixed(1)} GB)` : ''}`,
+      );
+      let progress = initialPullProgress();
+      let shown = '';
+      let lastShownAt = 0;
+      const show = (isFinal: boolean): void => {
+        const s = summarizePull(progress);
+        // One line when a layer completes (or every 5 s while bytes move), not one per docker line.
+        const key = `${s.layersDone}/${s.layersTotal}`;
+        const now = Date.now();
+        if (!isFinal && (s.layersTotal === 0 || (key === shown && now - lastShownAt < 5000))) return;
+        if (!isFinal && key === shown && s.bytesDone === null) return;
+        shown = key;
+        lastShownAt = now;
+        o.out(`  pull: ${formatPullProgress(progress)}`);
+      };
+      // The daemon's refusal (`permission denied while trying to connect to the Docker daemon socket…`).
+      let lastError: string | null = null;
+      pull = spawnLines(docker, ['pull', image], (line, stream) => {
+        const before = summarizePull(progress).layersDone;
+        progress = parsePullLine(progress, line);
+        if (stream === 'stderr' && line.trim() !== '') lastError = line.trim();
+        // Shared layers ("Already exists") come first, before the list is known: a line per pulled layer.
+        if (summarizePull(progress).layersDone !== before && / Pull complete\b/.test(line)) show(false);
+        feed(line, stream);
+      });
+      const pulled = await pull.exited;
+      pull = null;
+      if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
+      if (pulled.exitCode !== 0) {
+        const said = progress.error ?? lastError;
+        const why = `docker pull ${image} failed${said !== null ? `: ${said}` : ''}`;
+        return { exitCode: pulled.exitCode ?? 1, signal: null, notStarted: why };
+      }
+      show(true);
+    }
+    if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
+    // 2. The container. One left with its name: running, it is a detached launch's (not replaced); stopped,
+    // it is a leftover of ours (removed).
+    const existing = await run(docker, ['inspect', '--format', '{{.State.Running}}', name], { timeoutMs: 15_000 });
+    if (existing.exitCode === 0 && existing.stdout.trim() === 'true') {
+      const why = `a container called ${name} is already running (a detached launch?): jetson-vllm launch --stop ${name}, or give another --port`;
+      return { exitCode: 1, signal: null, notStarted: why };
+    }
+    if (existing.exitCode === 0) await run(docker, ['rm', '-f', name], { timeoutMs: 15_000 });
+    if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
+    o.onPhase?.('container-start');
+    o.out(`jetson-vllm: running ${launchRunCommand(argv)}`);
+    const args = argv.slice(1);
+    if (!o.isDetached) {
+      hasContainer = true;
+      runChild = spawnLines(docker, args, feed);
+      return runChild.exited;
+    }
+    const started = await run(docker, args, { timeoutMs: 120_000 });
+    for (const line of `${started.stdout}\n${started.stderr}`.split('\n')) {
+      if (line.trim() !== '') feed(line, 'stderr');
+    }
+    if (started.exitCode !== 0) return { exitCode: started.exitCode, signal: null };
+    hasContainer = true;
+    o.onDetached?.({ pid: null, container: name, logPath: null });
+    if (isStopping) {
+      // A stop that came while the container was being created: it found no container to stop.
+      await stopContainer(10_000);
+      return { exitCode: null, signal: 'SIGTERM' };
+    }
+    follower = spawnLines(docker, ['logs', '-f', name], feed);
+    await follower.exited;
+    if (isReleased || isStopping) return { exitCode: null, signal: null };
+    // The container stopped by itself: its exit code says how (137: the OOM killer).
+    const state = await run(docker, ['inspect', '--format', '{{.State.ExitCode}}', name], { timeoutMs: 10_000 });
+    const code = Number(state.stdout.trim());
+    return { exitCode: state.exitCode === 0 && Number.isInteger(code) ? code : null, signal: null };
+  };
+  const stopContainer = async (graceMs: number): Promise<void> => {
+    const grace = Math.max(1, Math.round(graceMs / 1000));
+    const stopped = await run(docker, ['stop', '-t', String(grace), name], { timeoutMs: graceMs + 15_000 });
+    if (stopped.exitCode !== 0 || stopped.isTimedOut) await run(docker, ['kill', name], { timeoutMs: 15_000 });
+    // A detached container is not removed with --rm (its restart policy forbids it).
+    if (o.isDetached) await run(docker, ['rm', '-f', name], { timeoutMs: 15_000 });
+  };
+  void main().then(resolveExit, (error: unknown) => {
+    o.out(`jetson-vllm: docker failed: ${error instanceof Error ? error.message : String(error)}`);
+    resolveExit({ exitCode: 1, signal: null });
+  });
+
+  return {
+    get pid() {
+      return runChild?.pid;
+    },
+    containerName: name,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (isStopping) return;
+      isStopping = true;
+      await pull?.stop(2000);
+      if (hasContainer) await stopContainer(graceMs);
+      await follower?.stop(2000);
+      // The `docker run` client ends with its container; if it does not, it is stopped too.
+      const child = runChild;
+      if (child !== null) {
+        let timer: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([
+          child.exited.then(() => true),
+          new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(false), 5000);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!ended) await child.stop(2000);
+      }
+      await exited;
+    },
+    async release() {
+      if (!hasContainer) {
+        // Nothing runs yet (the image is being pulled): stop rather than start a server nobody follows.
+        await this.stop(2000);
+        return false;
+      }
+      isReleased = true;
+      await follower?.stop(2000);
+      return true;
+    },
+  };
+}
