@@ -155,7 +155,11 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     {
       name,
       isDetached: detach !== undefined,
-      out,
+      // The runtime's own lines (the command, the pull's progress) are part of the log on a screen.
+      out: (line) => {
+        out(line);
+        emit({ type: 'line', line: redact(line) });
+      },
       stateDir: detach?.stateDir ?? '',
       imageSizeBytes: ctx.imageSizeBytes ?? null,
       // The docker stages are said when they begin (a present image is not pulled: no log line marks it).

@@ -272,6 +272,58 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
   );
 });
 
+describe('wizard → launch in docker (the default on a Jetson; stand-in docker)', () => {
+  it(
+    'pulls the image with progress, starts the named container, gets ready; q stops it with docker stop',
+    async () => {
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const dir = mkdtempSync(path.join(tmp, 'docker-'));
+      const calls = path.join(dir, 'calls.jsonl');
+      const pidFile = path.join(dir, 'vllm.pid');
+      const s = startCli(
+        ['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16', '--port', String(port)],
+        {
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+            DOCKER_STANDIN_CALLS: calls,
+            VLLM_STANDIN_PIDFILE: pidFile,
+            XDG_DATA_HOME: path.join(dir, 'data'),
+            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+          },
+        },
+      );
+      await s.waitFor('Verdict:');
+      const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      expect(flat(review)).toContain('docker run');
+      s.press('enter');
+      // The pull's progress is in the log tail while it runs (the stand-in pulls 5 layers).
+      await s.waitFor(/pull: \d+\/\d+ layers/, 15_000, { settleMs: 0 });
+      const ready = await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 20_000);
+      // Every stage was drawn on its way (the ready screen keeps the latest ones).
+      for (const stage of ['pulling the image', 'starting the container', 'loading weights', 'starting the API server'])
+        expect(s.raw()).toContain(`✓ ${stage}`);
+      expect(ready).toContain('predicted vs actual:');
+      const recorded = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      const run = recorded.find((c) => c[0] === 'run');
+      const name = run?.[run.indexOf('--name') + 1] ?? '';
+      expect(name).toBe(`jetson-vllm-qwen2.5-0.5b-instruct-${port}`);
+      expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
+      const vllm = await standinPid(pidFile);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+      const after = readFileSync(calls, 'utf8');
+      expect(after).toContain(`["stop","-t","10","${name}"]`);
+      expect(await gone(vllm)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
 describe('wizard → launch: each catalogued failure → its diagnosis and its retry', () => {
   const catalog = loadTestCatalog();
   for (const kind of Object.keys(DIAGNOSES) as FailureKind[]) {
