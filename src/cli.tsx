@@ -231,7 +231,8 @@ async function run(argv: string[]): Promise<number> {
 // children (launch, monitor) stops them first, as on SIGTERM: nothing is left behind.
 let isPipeClosed = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') return;
+  // EPIPE: the reader closed the pipe; EIO: the terminal is gone (an SSH session that dropped).
+  if (error.code !== 'EPIPE' && error.code !== 'EIO') return;
   if (process.listenerCount('SIGTERM') === 0) process.exit(0);
   if (isPipeClosed) return;
   isPipeClosed = true;

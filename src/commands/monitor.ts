@@ -216,6 +216,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   let onKey: ((data: Buffer) => void) | null = null;
+  const onGone = (): void => finish(0);
   if (isPanel) {
     process.stdout.write('\u001b[?1049h\u001b[?25l');
     process.stdout.on('resize', redraw);
@@ -243,6 +244,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       else if (key === 'l') dispatch({ type: 'logToggled' });
     };
     process.stdin.on('data', onKey);
+    // The terminal went away (the SSH session dropped without a SIGHUP reaching us): end, like q.
+    process.stdin.once('end', onGone);
+    process.stdin.once('error', onGone);
     process.stdin.resume();
     redraw();
   }
@@ -257,6 +261,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   process.off('SIGHUP', onSignal);
   if (isPanel) {
     if (onKey !== null) process.stdin.off('data', onKey);
+    process.stdin.off('end', onGone);
+    process.stdin.off('error', onGone);
     process.stdin.setRawMode(false);
     process.stdin.pause();
     process.stdout.off('resize', redraw);
