@@ -91,7 +91,11 @@ async function run(argv: string[]): Promise<number> {
           ...(target.port !== null ? { port: target.port } : {}),
         },
         root: args.root,
-        memoryFloor: args.monitor.memoryFloor,
+        launchOptions: {
+          memoryFloor: args.monitor.memoryFloor,
+          stopGrace: args.monitor.stopGrace,
+          stageTimeout: args.monitor.stageTimeout,
+        },
         hfCacheDir: findHfCacheDir(),
         isColor: isColorWanted(args),
         recipeDir: args.recipeDir,
@@ -135,7 +139,11 @@ async function run(argv: string[]): Promise<number> {
         request,
         catalog,
         out: (line) => write(line),
-        ...launchEnvironment(plan, args.root, args.monitor.memoryFloor, args.monitor.stopGrace),
+        ...launchEnvironment(plan, args.root, {
+          memoryFloor: args.monitor.memoryFloor,
+          stopGrace: args.monitor.stopGrace,
+          stageTimeout: args.monitor.stageTimeout,
+        }),
         imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
         ...(args.detach
           ? {

@@ -41,6 +41,8 @@ Launch options (and the plan options above):
                                 (default: the larger of 256 MiB and 2 % of RAM; 0 turns the watchdog off)
   --stop-grace <s>              on SIGINT/SIGTERM/SIGHUP, how long vLLM has to exit after SIGTERM before
                                 it gets SIGKILL (default 10)
+  --stage-timeout <s>           say a start-up stage looks stuck after this long (default: per stage,
+                                generous: e.g. weights 10 min + 3 min per GiB, CUDA graphs 20 min)
   --recipe <file>               launch what the wizard saved (re-planned for the same choices)
 
 Monitor options:

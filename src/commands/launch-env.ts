@@ -1,6 +1,7 @@
 /**
  * What a launch needs from the machine, shared by `jetson-vllm launch` and the wizard: the meminfo
- * reader the watchdog samples (under --root for a fake board), its floor, and the history writer.
+ * reader the watchdog samples (under --root for a fake board), its floor, the stop grace, the
+ * "looks stuck" timeout, and the history writer. The options are the command line's strings.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,28 +10,46 @@ import type { Plan } from '../core/plan.js';
 import { defaultWatchdogFloor } from '../core/watchdog.js';
 import type { LaunchContext } from './launch.js';
 
+export interface LaunchOptionsText {
+  /** --memory-floor <MiB> */
+  memoryFloor?: string | undefined;
+  /** --stop-grace <s> */
+  stopGrace?: string | undefined;
+  /** --stage-timeout <s> */
+  stageTimeout?: string | undefined;
+}
+
+/** A non-negative number of `unit` from an option, or the error saying what it should be. */
+function readAmount(name: string, text: string | undefined, what: string): number | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`--${name}: "${text}" is not ${what}`);
+  return n;
+}
+
 export function launchEnvironment(
   plan: Plan,
   root: string | undefined,
-  memoryFloorMiB: string | undefined,
-  stopGraceS?: string,
-): Pick<LaunchContext, 'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs'> {
-  const graceS = stopGraceS === undefined ? 10 : Number(stopGraceS);
-  if (stopGraceS !== undefined && (stopGraceS.trim() === '' || !Number.isFinite(graceS) || graceS < 0)) {
-    throw new UserError(
-      `--stop-grace: "${stopGraceS}" is not a number of seconds (how long vLLM has to exit after SIGTERM; default 10)`,
-    );
-  }
-  const floorMiB = memoryFloorMiB === undefined ? null : Number(memoryFloorMiB);
-  if (floorMiB !== null && (!Number.isFinite(floorMiB) || floorMiB < 0)) {
-    throw new UserError(`--memory-floor: "${memoryFloorMiB ?? ''}" is not a size in MiB (0 turns the watchdog off)`);
-  }
+  options: LaunchOptionsText,
+): Pick<LaunchContext, 'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs' | 'stageTimeoutS'> {
+  const floorMiB = readAmount('memory-floor', options.memoryFloor, 'a size in MiB (0 turns the watchdog off)');
+  const graceS = readAmount(
+    'stop-grace',
+    options.stopGrace,
+    'a number of seconds (how long vLLM has to exit after SIGTERM; default 10)',
+  );
+  const stageS = readAmount(
+    'stage-timeout',
+    options.stageTimeout,
+    'a number of seconds (after which a start-up stage is said to look stuck)',
+  );
   const meminfo = path.join(root ?? '/', 'proc', 'meminfo');
   return {
     readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
     memoryFloorBytes:
       floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
-    stopGraceMs: Math.round(graceS * 1000),
+    stopGraceMs: Math.round((graceS ?? 10) * 1000),
+    ...(stageS !== null ? { stageTimeoutS: stageS } : {}),
     appendHistory: async (entry) => {
       const { appendHistoryEntry } = await import('./history.js');
       await appendHistoryEntry(entry);

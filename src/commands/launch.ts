@@ -8,7 +8,8 @@ import { diagnose, type Diagnosis } from '../core/diagnosis.js';
 import type { Plan, PlanRequest } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { GiB } from '../core/units.js';
-import { initialLogState, markExited, parseLogLine, type LogState } from '../core/vllm-log.js';
+import { initialLogState, markExited, parseLogLine, type LaunchStage, type LogState } from '../core/vllm-log.js';
+import { describeSlowStage, stageTimeoutS } from '../core/stage-timeouts.js';
 import { buildHistoryEntry, type HistoryEntry } from '../core/history.js';
 import { servePort, serverName } from '../core/docker.js';
 import { startServer, type DetachedInfo, type ServerExit } from '../launch/runtime.js';
@@ -91,6 +92,8 @@ export interface LaunchContext {
   handleSignals?: boolean;
   /** How long vLLM has to exit after SIGTERM before it gets SIGKILL (ms; default 10 s). */
   stopGraceMs?: number;
+  /** Seconds after which any stage is said to look stuck (default: per stage, src/core/stage-timeouts.ts). */
+  stageTimeoutS?: number;
   /** --detach: the server outlives the launch; where its log goes and how it is recorded. */
   detach?: DetachedLaunch;
   /** The image's compressed size (the catalog's), shown with a pull. */
@@ -135,6 +138,11 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const emit = (event: LaunchEvent): void => ctx.onEvent?.(event);
   let log = initialLogState();
   let lastStage = log.stage;
+  // The stage now running and since when, for the "looks stuck" notice (said once per stage).
+  let current: { stage: LaunchStage; text: string; sinceMs: number; isSaid: boolean } | null = null;
+  const enterStage = (stage: LaunchStage, text: string): void => {
+    current = { stage, text, sinceMs: performance.now(), isSaid: false };
+  };
   let isReady = false;
   let isStopping = false;
   let hasExited = false;
@@ -165,6 +173,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       // The docker stages are said when they begin (a present image is not pulled: no log line marks it).
       onPhase: (stage) => {
         const text = STAGE_TEXT[stage] ?? stage;
+        enterStage(stage, text);
         out(`[${elapsed()}] ${text}`);
         emit({ type: 'stage', stage, text, elapsedS: elapsedS() });
       },
@@ -182,6 +191,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
         // The image and container stages are said by the runtime (onPhase) when they begin.
         if (log.stage !== 'image-pull' && log.stage !== 'container-start') {
           const text = STAGE_TEXT[log.stage] ?? log.stage;
+          enterStage(log.stage, text);
           out(`[${elapsed()}] ${text}`);
           // On a screen a failure is not a stage: the end says what failed.
           if (log.stage !== 'failed') emit({ type: 'stage', stage: log.stage, text, elapsedS: elapsedS() });
@@ -261,6 +271,17 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   // The watchdog: while vLLM starts, sample available memory (MemAvailable + free swap) 4× a second;
   // under the floor for more than a moment, stop vLLM before the kernel freezes the board.
   let watchdog = createWatchdog(ctx.memoryFloorBytes);
+  // A stage that lasts far longer than it may here is said to look stuck (once; the launch keeps waiting).
+  const stageTimer = setInterval(() => {
+    if (current === null || current.isSaid || isReady || isStopping || hasExited) return;
+    const limit = ctx.stageTimeoutS ?? stageTimeoutS(current.stage, plan.quant.weightBytes);
+    const elapsedInStage = (performance.now() - current.sinceMs) / 1000;
+    if (limit === null || elapsedInStage < limit) return;
+    current.isSaid = true;
+    const message = describeSlowStage(current.text, elapsedInStage, limit);
+    out(`[${elapsed()}] ${message}`);
+    emit({ type: 'line', line: `jetson-vllm: ${message}` });
+  }, 1000);
   const sampler =
     ctx.memoryFloorBytes > 0
       ? setInterval(() => {
@@ -296,6 +317,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     exit = first ?? (isReady || isReleased ? { exitCode: null, signal: null } : await child.exited);
     if (isReady || isReleased) {
       if (sampler !== null) clearInterval(sampler);
+      clearInterval(stageTimer);
       unlisten();
       if (!(await (releasing ?? child.release()))) {
         out(`[${elapsed()}] stopped (nothing had been started yet)`);
@@ -315,6 +337,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   }
   hasExited = true;
   if (sampler !== null) clearInterval(sampler);
+  clearInterval(stageTimer);
   await readiness;
   unlisten();
   const ended = (

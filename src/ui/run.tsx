@@ -12,6 +12,7 @@ import type { WizardFlags } from '../core/wizard.js';
 import { summarizeDetection } from '../core/wizard-view.js';
 import { examineSystem } from '../commands/doctor.js';
 import { createRealHost } from '../probe/real-host.js';
+import type { LaunchOptionsText } from '../commands/launch-env.js';
 import { App } from './App.js';
 import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
 
@@ -29,7 +30,7 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
       onEvent,
       stopSignal: stop,
       handleSignals: false,
-      ...launchEnvironment(plan, options.root, options.memoryFloor),
+      ...launchEnvironment(plan, options.root, options.launchOptions ?? {}),
     });
   });
 }
@@ -66,8 +67,8 @@ export interface WizardOptions {
   isColor: boolean;
   /** Where to save the recipe; default: $XDG_CONFIG_HOME/jetson-vllm/recipes/. */
   recipeDir: string | undefined;
-  /** --memory-floor (MiB) for the launch watchdog; default from the board's memory. */
-  memoryFloor?: string | undefined;
+  /** --memory-floor, --stop-grace, --stage-timeout for a launch (as `jetson-vllm launch` reads them). */
+  launchOptions?: LaunchOptionsText;
 }
 
 /** The XDG config folder for recipes. */

@@ -110,6 +110,44 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     expect(isRunning(serverPid)).toBe(false);
   });
 
+  it('a stage that lasts past --stage-timeout is said to look stuck, once, and the launch keeps waiting', async () => {
+    const port = 19500 + Math.floor(Math.random() * 400);
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...base, '--port', String(port), '--stage-timeout', '1'],
+      {
+        env: {
+          PATH: `${BIN}:${process.env.PATH ?? ''}`,
+          HOME: os.tmpdir(),
+          // 11 lines over 22 s: each stage lasts about 2 s, past the 1 s timeout.
+          VLLM_STANDIN_STARTUP_MS: '22000',
+          XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-data-')),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !/loading weights has taken/.test(out)) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toMatch(
+      /^\[ *\d+\.\ds\] loading weights has taken \d\.\d s \(more than the 1\.0 s it may take here\): vLLM may be stuck/m,
+    );
+    expect(out.match(/loading weights has taken/g)).toHaveLength(1);
+    expect(out).not.toContain('stopping the server');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('--stage-timeout that is not a number of seconds: one line, exit 2', async () => {
+    const r = await runCliAsync([...base, '--stage-timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'jetson-vllm: --stage-timeout: "soon" is not a number of seconds (after which a start-up stage is said to look stuck)',
+    );
+  });
+
   it('an OOM kill (exit 137) is explained, with the re-planned fix and the retry command; exit 1', async () => {
     const r = await runCliAsync([...base, '--port', String(19950 + Math.floor(Math.random() * 40))], {
       PATH: `${BIN}:${process.env.PATH ?? ''}`,
