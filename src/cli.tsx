@@ -114,13 +114,17 @@ async function run(argv: string[]): Promise<number> {
       }
       let { plan, request } = await computePlanAndRequest(options, catalog, args.root);
       if (plan.runtime === 'docker') {
-        // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6).
+        // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6), if it
+        // suits this board's L4T; and an image this board's driver would refuse is not started.
         const { preferPresentImage } = await import('./commands/servers.js');
-        const preferred = await preferPresentImage(plan, request, options, catalog);
+        const { checkHostImage, readHostL4t } = await import('./commands/launch-env.js');
+        const preferred = await preferPresentImage(plan, request, options, catalog, await readHostL4t(args.root));
         if (preferred.note !== null) {
           write(preferred.note);
           ({ plan, request } = await computePlanAndRequest(preferred.options, catalog, args.root));
         }
+        const refusal = await checkHostImage(plan, request, catalog.vllm.images, args.root);
+        if (refusal !== null) throw new UserError(`not launched: ${refusal}`, undefined, 3);
       }
       if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
         write(formatPlan(plan, { color: isColorWanted(args) }));

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
-import type { Plan } from '../core/plan.js';
+import type { Plan, PlanRequest } from '../core/plan.js';
+import type { ContainerImage } from '../core/presets-schema.js';
 import { defaultWatchdogFloor } from '../core/watchdog.js';
 import type { LaunchContext } from './launch.js';
 
@@ -55,4 +56,23 @@ export function launchEnvironment(
       await appendHistoryEntry(entry);
     },
   };
+}
+
+/** This machine's L4T (from /etc/nv_tegra_release under --root), or null when it is not a Jetson. */
+export async function readHostL4t(root: string | undefined): Promise<string | null> {
+  const { parseNvTegraRelease } = await import('../core/system-parsers.js');
+  const text = await readFile(path.join(root ?? '/', 'etc', 'nv_tegra_release'), 'utf8').catch(() => null);
+  return text === null ? null : (parseNvTegraRelease(text)?.l4t ?? null);
+}
+
+/** Why the plan's image cannot start on this machine (a docker launch only), or null. */
+export async function checkHostImage(
+  plan: Plan,
+  request: PlanRequest,
+  images: ContainerImage[],
+  root: string | undefined,
+): Promise<string | null> {
+  if (plan.runtime !== 'docker') return null;
+  const { imageRefusal } = await import('../core/docker.js');
+  return imageRefusal(plan.image, images, await readHostL4t(root), request.device.soc);
 }

@@ -99,6 +99,7 @@ export async function preferPresentImage(
   request: PlanRequest,
   options: PlanOptions,
   catalog: Catalog,
+  l4t: string | null = null,
 ): Promise<{ options: PlanOptions; note: string | null }> {
   if (plan.runtime !== 'docker' || plan.image === null) return { options, note: null };
   const listed = await run('docker', ['images', '--format', '{{json .}}'], { timeoutMs: 15_000 });
@@ -107,7 +108,7 @@ export async function preferPresentImage(
   const isPinned = options.image !== undefined || options.vllmVersion !== undefined;
   const choice = chooseLaunchImage(
     plan.image,
-    ruleImages(catalog.vllm.images, request.device.soc, null),
+    ruleImages(catalog.vllm.images, request.device.soc, l4t),
     parseImageList(listed.stdout),
     isPinned,
   );

@@ -411,3 +411,36 @@ export function launchRunArgv(dockerArgv: string[], o: { name: string; isDetache
 export function launchRunCommand(argv: string[]): string {
   return buildCommandLine(argv);
 }
+
+/** The oldest L4T any vLLM image runs on: JetPack 6.1 (jetson-platform.md §D.2, §D.4 step 2). */
+export const MIN_VLLM_L4T = '36.4.0';
+
+/**
+ * Why this image will not start on this board (its L4T, from /etc/nv_tegra_release), or null when it
+ * will (or cannot be judged: no L4T known, an image the catalog does not list). §D.4: r36.4 images need
+ * L4T 36.4–36.x (never a JetPack 7 driver), CUDA 13 images need JetPack 7, nothing runs below 36.4.
+ */
+export function imageRefusal(
+  image: string | null,
+  images: ContainerImage[],
+  l4t: string | null,
+  soc: string | undefined,
+): string | null {
+  const host = l4t === null ? null : parseVersion(l4t);
+  if (image === null || host === null) return null;
+  const min = parseVersion(MIN_VLLM_L4T);
+  if (min !== null && compareVersions(host, min) < 0) {
+    return `this board runs L4T ${l4t}, and no vLLM image runs below L4T 36.4 (JetPack 6.1): upgrade JetPack (flash 6.2 or newer)`;
+  }
+  const entry = images.find((i) => i.image === image);
+  if (entry === undefined) return null;
+  const fits = ruleImages([entry], soc, l4t).length > 0;
+  if (fits) return null;
+  const other = ruleImages(images, soc, l4t)[0];
+  const range = `L4T ${entry.l4tMin} up to (not including) ${entry.l4tMax}`;
+  const way =
+    other !== undefined
+      ? `--image ${other.image} (vLLM ${other.vllmVersion}) is built for it`
+      : `no published image is built for it yet (experimental): build one with jetson-containers and give --image`;
+  return `${image} is built for ${range}, and this board runs L4T ${l4t}: its driver would refuse the container at start; ${way}`;
+}

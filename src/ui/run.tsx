@@ -20,7 +20,10 @@ import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervis
 function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
   return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
     const { runLaunch } = await import('../commands/launch.js');
-    const { launchEnvironment } = await import('../commands/launch-env.js');
+    const { checkHostImage, launchEnvironment } = await import('../commands/launch-env.js');
+    // An image this board's driver would refuse is not started (the launch screen says why).
+    const refusal = await checkHostImage(plan, request, options.catalog.vllm.images, options.root);
+    if (refusal !== null) throw new Error(`not launched: ${refusal}`);
     return runLaunch({
       plan,
       request,

@@ -140,6 +140,27 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     expect(await exited).toBe(0);
   });
 
+  it('docker on an AGX Orin with JetPack 7.2 (fake root, L4T 39.2): the r36 image is not started; exit 3, one line', async () => {
+    const r = await runCliAsync(
+      [
+        'launch',
+        '--root',
+        path.join(ROOT, 'test', 'fixtures', 'roots', 'agx-orin-64gb-jp72'),
+        '--model',
+        'qwen2.5-0.5b-instruct',
+      ],
+      {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        DOCKER_STANDIN_STATE: mkdtempSync(path.join(os.tmpdir(), 'jv-docker-')),
+      },
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'jetson-vllm: not launched: ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; no published image is built for it yet (experimental): build one with jetson-containers and give --image',
+    ]);
+    expect(r.stdout).not.toContain('docker run');
+  });
+
   it('--stage-timeout that is not a number of seconds: one line, exit 2', async () => {
     const r = await runCliAsync([...base, '--stage-timeout', 'soon']);
     expect(r.code).toBe(2);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   chooseLaunchImage,
   formatDockerSize,
+  imageRefusal,
   formatPullProgress,
   initialPullProgress,
   launchRunArgv,
@@ -236,5 +237,34 @@ describe('the container and its command', () => {
     expect(servePort(['vllm', 'serve', 'm', '--port', '9001'])).toBe(9001);
     expect(servePort(['vllm', 'serve', 'm'])).toBe(8000);
     expect(servePort(['vllm', 'serve', 'm', '--port', 'x'])).toBe(8000);
+  });
+});
+
+describe('imageRefusal (the board L4T against the image, §D.4)', () => {
+  const images = loadTestCatalog().vllm.images;
+  const orin = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
+  const thor = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-thor';
+
+  it('an r36.4 Orin image on L4T 36.4.3 (JetPack 6.2) starts; so does any image when the L4T is unknown', () => {
+    expect(imageRefusal(orin, images, '36.4.3', 't234')).toBeNull();
+    expect(imageRefusal(orin, images, null, 't234')).toBeNull();
+    expect(imageRefusal('my/own:image', images, '39.2.0', 't234')).toBeNull();
+  });
+
+  it('the Orin image on an AGX Orin with JetPack 7.2 (L4T 39.2): refused, and nothing published fits', () => {
+    expect(imageRefusal(orin, images, '39.2.0', 't234')).toBe(
+      `${orin} is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; no published image is built for it yet (experimental): build one with jetson-containers and give --image`,
+    );
+  });
+
+  it('the Thor image on a Thor (L4T 38.2) starts; below JetPack 6.1 nothing does', () => {
+    expect(imageRefusal(thor, images, '38.2.0', 't264')).toBeNull();
+    expect(imageRefusal(orin, images, '35.3.1', 't234')).toMatch(
+      /^this board runs L4T 35\.3\.1, and no vLLM image runs below L4T 36\.4 \(JetPack 6\.1\): upgrade JetPack/,
+    );
+  });
+
+  it('an r36.4 image on L4T 36.3 names none (no published image below 36.4)', () => {
+    expect(imageRefusal(orin, images, '36.3.0', 't234')).toMatch(/no vLLM image runs below L4T 36\.4/);
   });
 });
