@@ -95,6 +95,7 @@ async function run(argv: string[]): Promise<number> {
           memoryFloor: args.monitor.memoryFloor,
           stopGrace: args.monitor.stopGrace,
           stageTimeout: args.monitor.stageTimeout,
+          detach: args.detach,
         },
         hfCacheDir: findHfCacheDir(),
         isColor: isColorWanted(args),
@@ -136,38 +137,17 @@ async function run(argv: string[]): Promise<number> {
       }
       const { runLaunch } = await import('./commands/launch.js');
       const { launchEnvironment } = await import('./commands/launch-env.js');
-      const detached = await import('./launch/detached.js');
-      const { summarizePlan } = await import('./core/servers.js');
       return runLaunch({
         plan,
         request,
         catalog,
         out: (line) => write(line),
-        ...launchEnvironment(plan, args.root, {
+        ...(await launchEnvironment(plan, catalog, args.root, {
           memoryFloor: args.monitor.memoryFloor,
           stopGrace: args.monitor.stopGrace,
           stageTimeout: args.monitor.stageTimeout,
-        }),
-        imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
-        ...(args.detach
-          ? {
-              detach: {
-                stateDir: detached.stateDir(),
-                record: (s) =>
-                  detached.recordServer({
-                    name: s.name,
-                    runtime: plan.runtime,
-                    url: s.url,
-                    pid: s.pid,
-                    container: s.container,
-                    logPath: s.logPath,
-                    startedAt: new Date().toISOString(),
-                    plan: summarizePlan(plan),
-                  }),
-                forget: (name) => detached.forgetServers([name]),
-              },
-            }
-          : {}),
+          detach: args.detach,
+        })),
       });
     }
     case 'monitor': {

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { Plan, PlanRequest } from '../core/plan.js';
-import type { ContainerImage } from '../core/presets-schema.js';
+import type { Catalog, ContainerImage } from '../core/presets-schema.js';
 import { defaultWatchdogFloor } from '../core/watchdog.js';
-import type { LaunchContext } from './launch.js';
+import type { DetachedLaunch, LaunchContext } from './launch.js';
 
 export interface LaunchOptionsText {
   /** --memory-floor <MiB> */
@@ -18,6 +18,8 @@ export interface LaunchOptionsText {
   stopGrace?: string | undefined;
   /** --stage-timeout <s> */
   stageTimeout?: string | undefined;
+  /** --detach: the server outlives the launch, recorded for monitor and --stop. */
+  detach?: boolean;
 }
 
 /** A non-negative number of `unit` from an option, or the error saying what it should be. */
@@ -28,11 +30,17 @@ function readAmount(name: string, text: string | undefined, what: string): numbe
   return n;
 }
 
-export function launchEnvironment(
+export async function launchEnvironment(
   plan: Plan,
+  catalog: Catalog,
   root: string | undefined,
   options: LaunchOptionsText,
-): Pick<LaunchContext, 'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs' | 'stageTimeoutS'> {
+): Promise<
+  Pick<
+    LaunchContext,
+    'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs' | 'stageTimeoutS' | 'imageSizeBytes' | 'detach'
+  >
+> {
   const floorMiB = readAmount('memory-floor', options.memoryFloor, 'a size in MiB (0 turns the watchdog off)');
   const graceS = readAmount(
     'stop-grace',
@@ -55,6 +63,29 @@ export function launchEnvironment(
       const { appendHistoryEntry } = await import('./history.js');
       await appendHistoryEntry(entry);
     },
+    imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
+    ...(options.detach === true ? { detach: await detachedLaunch(plan) } : {}),
+  };
+}
+
+/** Where a detached server's log goes and how it is recorded (for monitor --server and launch --stop). */
+async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
+  const detached = await import('../launch/detached.js');
+  const { summarizePlan } = await import('../core/servers.js');
+  return {
+    stateDir: detached.stateDir(),
+    record: (s) =>
+      detached.recordServer({
+        name: s.name,
+        runtime: plan.runtime,
+        url: s.url,
+        pid: s.pid,
+        container: s.container,
+        logPath: s.logPath,
+        startedAt: new Date().toISOString(),
+        plan: summarizePlan(plan),
+      }),
+    forget: (name) => detached.forgetServers([name]),
   };
 }
 

@@ -111,7 +111,14 @@ export interface DetachedLaunch {
 export type LaunchEvent =
   | { type: 'stage'; stage: string; text: string; elapsedS: number }
   | { type: 'line'; line: string }
-  | { type: 'ready'; url: string; comparison: string[]; elapsedS: number }
+  | {
+      type: 'ready';
+      url: string;
+      comparison: string[];
+      elapsedS: number;
+      /** --detach: the name the server keeps running under (jetson-vllm launch --stop <name>). */
+      detachedName: string | null;
+    }
   | { type: 'watchdog'; why: string }
   | { type: 'stopping' }
   | {
@@ -260,7 +267,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
           .catch(() => undefined);
         const comparison = formatPredictedVsActual(plan, log);
         for (const line of comparison) out(line);
-        emit({ type: 'ready', url, comparison, elapsedS: elapsedS() });
+        emit({ type: 'ready', url, comparison, elapsedS: elapsedS(), detachedName: detach !== undefined ? name : null });
         return;
       } catch {
         // not up yet

@@ -46,12 +46,14 @@ export interface LaunchView {
   comparison: string[];
   watchdog: string | null;
   outcome: LaunchOutcome | null;
+  /** A detached server's name once it is ready: it outlives the wizard. */
+  detachedName: string | null;
 }
 
 export type LaunchEvent =
   | { type: 'launchStage'; text: string; elapsedS: number }
   | { type: 'launchLine'; line: string }
-  | { type: 'launchReady'; url: string; comparison: string[]; elapsedS: number }
+  | { type: 'launchReady'; url: string; comparison: string[]; elapsedS: number; detachedName?: string | null }
   | { type: 'launchWatchdog'; why: string }
   | { type: 'launchStopping' }
   | {
@@ -74,11 +76,15 @@ export function freshLaunch(command: string, attempt: number): LaunchView {
     comparison: [],
     watchdog: null,
     outcome: null,
+    detachedName: null,
   };
 }
 
 /** Whether a server is (or may still be) running for this view. */
 export const isServerRunning = (view: LaunchView): boolean => view.status !== 'ended';
+
+/** Whether the wizard owns the server (stops it on quit): not once a detached one is ready. */
+export const isServerOwned = (view: LaunchView): boolean => isServerRunning(view) && view.detachedName === null;
 
 /** The outcome of an ended launch, with the diagnosis turned into what the screen offers. */
 export function toOutcome(event: Extract<LaunchEvent, { type: 'launchEnded' }>): LaunchOutcome {
@@ -122,6 +128,7 @@ export function launchViewReducer(view: LaunchView, event: LaunchEvent): LaunchV
         status: view.status === 'stopping' ? 'stopping' : 'ready',
         url: event.url,
         comparison: event.comparison,
+        detachedName: event.detachedName ?? null,
         // The log's own "ready" (the API server says it started) gives way to the checked one.
         stages: [
           ...view.stages.filter((st) => st.text !== 'ready'),

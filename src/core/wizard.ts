@@ -7,7 +7,14 @@ import type { Identification } from './identify.js';
 import type { DefaultsMode, Knobs } from './planner.js';
 import type { Catalog } from './presets-schema.js';
 import type { ModelDescription } from './model-source.js';
-import { freshLaunch, isServerRunning, launchViewReducer, type LaunchEvent, type LaunchView } from './wizard-launch.js';
+import {
+  freshLaunch,
+  isServerOwned,
+  isServerRunning,
+  launchViewReducer,
+  type LaunchEvent,
+  type LaunchView,
+} from './wizard-launch.js';
 
 export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review' | 'launch';
 
@@ -280,7 +287,7 @@ function back(state: WizardState): WizardState {
     case 'review':
       return { ...state, step: 'budget', focus: 0, device: state.device, model: state.model, quant: state.quant };
     case 'launch':
-      if (isServerRunning(state.launch)) return { ...state, notice: 'The server is running: s stops it first.' };
+      if (isServerOwned(state.launch)) return { ...state, notice: 'The server is running: s stops it first.' };
       return { ...state, step: 'review', cursor: 0, device: state.device, model: state.model, quant: state.quant };
     default: {
       const unreachable: never = state;
@@ -441,7 +448,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         return { ...state, list: { ...state.list, isFiltering: false, filter: '' } };
       }
       if (state.isHelpShown) return { ...state, isHelpShown: false };
-      if (state.step === 'launch' && isServerRunning(state.launch)) return back(state);
+      if (state.step === 'launch' && isServerOwned(state.launch)) return back(state);
       return { ...back(state), notice: null };
     case 'entryStarted':
       if (state.step !== 'model') return state;
@@ -477,7 +484,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'helpToggled':
       return { ...state, isHelpShown: !state.isHelpShown };
     case 'quitRequested':
-      if (state.step === 'launch' && isServerRunning(state.launch)) {
+      if (state.step === 'launch' && isServerOwned(state.launch)) {
         if (state.isQuitting) return state;
         return {
           ...state,
@@ -595,7 +602,8 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   // While the help is shown, nothing behind it changes.
   if (state.isHelpShown) return { kind: 'none' };
   if (state.step === 'launch') {
-    if (key.input === 's') return { kind: 'stopServer' };
+    // A detached server that is ready is not the wizard's to stop (jetson-vllm launch --stop <name>).
+    if (key.input === 's') return isServerOwned(state.launch) ? { kind: 'stopServer' } : { kind: 'none' };
     if (key.input === 'r' && state.launch.status === 'ended') return { kind: 'retry' };
     if (key.return === true && state.launch.status === 'ready') return { kind: 'openPanel' };
     return { kind: 'none' };

@@ -76,7 +76,9 @@ function launchHints(state: WizardState): string {
   if (state.step !== 'launch') return HINTS[state.step];
   switch (state.launch.status) {
     case 'ready':
-      return 'Enter live panel  s stop the server  q stop and quit';
+      return state.launch.detachedName !== null
+        ? `Enter live panel  q quit (it keeps running: jetson-vllm launch --stop ${state.launch.detachedName})`
+        : 'Enter live panel  s stop the server  q stop and quit';
     case 'ended':
       return 'r retry  Esc back to the review  q quit';
     case 'starting':

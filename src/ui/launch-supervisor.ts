@@ -24,6 +24,8 @@ export interface LaunchSupervisor {
   subscribeLog(listener: (line: string) => void): () => void;
   /** The plan the current launch runs. */
   current(): Plan | null;
+  /** A --detach server that got ready: it outlives the wizard. */
+  detached(): { name: string; url: string } | null;
 }
 
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
@@ -31,6 +33,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let running: Promise<void> = Promise.resolve();
   let isRunning = false;
   let plan: Plan | null = null;
+  let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
   return {
     start(next, request, onEvent) {
@@ -44,6 +47,8 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
         request,
         (event) => {
           if (event.type === 'line') for (const l of listeners) l(event.line);
+          if (event.type === 'ready' && event.detachedName !== null)
+            detached = { name: event.detachedName, url: event.url };
           onEvent(event);
         },
         own.signal,
@@ -74,5 +79,6 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
       return () => listeners.delete(listener);
     },
     current: () => plan,
+    detached: () => detached,
   };
 }

@@ -32,8 +32,9 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
       out: () => undefined,
       onEvent,
       stopSignal: stop,
-      handleSignals: false,
-      ...launchEnvironment(plan, options.root, options.launchOptions ?? {}),
+      // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
+      handleSignals: options.launchOptions?.detach === true,
+      ...(await launchEnvironment(plan, options.catalog, options.root, options.launchOptions ?? {})),
     });
   });
 }
@@ -44,10 +45,12 @@ async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: Wizard
   if (plan === null) return 0;
   const { runMonitor } = await import('../commands/monitor.js');
   const port = plan.argv.includes('--port') ? plan.argv[plan.argv.indexOf('--port') + 1] : '8000';
+  // A detached server is not the panel's to stop: q just quits.
+  const isOwned = supervisor.isRunning();
   const code = await runMonitor({
     source: 'auto',
     intervalMs: 1000,
-    url: `http://127.0.0.1:${port ?? '8000'}`,
+    url: supervisor.detached()?.url ?? `http://127.0.0.1:${port ?? '8000'}`,
     pollMs: 2000,
     replay: null,
     speed: 1,
@@ -56,10 +59,20 @@ async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: Wizard
     isColor: options.isColor,
     predictedBytes: plan.budget.totalBytes,
     bytesPerBlock: plan.kvCache.bytesPerBlock,
-    attached: supervisor,
+    ...(isOwned ? { attached: supervisor } : {}),
   });
-  await supervisor.stop();
+  if (isOwned) await supervisor.stop();
   return code;
+}
+
+/** What the wizard says on its way out about a --detach server left running. */
+function leftRunning(server: { name: string; url: string } | null): string | null {
+  if (server === null) return null;
+  return [
+    `left running: ${server.name} at ${server.url}`,
+    `  watch it: jetson-vllm monitor --server ${server.name}`,
+    `  stop it:  jetson-vllm launch --stop ${server.name}`,
+  ].join('\n');
 }
 
 export interface WizardOptions {
@@ -128,25 +141,33 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   );
   // SIGTERM / SIGHUP (and SIGINT from outside the terminal): stop the server and every child, then end.
   let signalCode: number | null = null;
+  const isDetached = options.launchOptions?.detach === true;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalCode !== null) return;
     signalCode = signal === 'SIGHUP' ? 129 : signal === 'SIGINT' ? 130 : 143;
-    void supervisor.stop().then(() => instance.unmount());
+    // Detached, the launch itself lets go of the server on the same signal; otherwise it is stopped.
+    void (isDetached ? supervisor.ended() : supervisor.stop()).then(() => instance.unmount());
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
     await instance.waitUntilExit();
     if (signalCode !== null) return signalCode;
-    if (result.panel === true && supervisor.isRunning()) {
+    if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
       for (const s of signals) process.off(s, onSignal);
-      return await runPanelAfterLaunch(supervisor, options);
+      const code = await runPanelAfterLaunch(supervisor, options);
+      const note = leftRunning(supervisor.detached());
+      if (note !== null) process.stdout.write(`${note}\n`);
+      return code;
     }
+    const note = leftRunning(supervisor.detached());
+    if (note !== null) process.stdout.write(`${note}\n`);
     if (result.print !== null) process.stdout.write(`${result.print}\n`);
     return result.code;
   } finally {
     for (const s of signals) process.off(s, onSignal);
-    // Nothing outlives the wizard: a server still running (an unexpected exit) is stopped.
-    await supervisor.stop();
+    // Nothing outlives the wizard but a --detach server: one still running (an unexpected exit) is stopped.
+    if (isDetached) await supervisor.ended();
+    else await supervisor.stop();
   }
 }

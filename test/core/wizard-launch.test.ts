@@ -219,6 +219,25 @@ describe('the wizard’s launch step', () => {
     expect(run(ready, { type: 'panelRequested' }).exit).toEqual({ code: 0, print: null, panel: true });
   });
 
+  it('--detach: once ready the server is not the wizard’s: q quits at once, s means nothing, Esc goes back', () => {
+    const started = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' });
+    // While it starts, it is still the wizard's: q stops it first.
+    expect(run(started, { type: 'quitRequested' }).stopId).toBe(1);
+    const ready = run(started, {
+      type: 'launchReady',
+      url: 'http://127.0.0.1:8123',
+      comparison: [],
+      elapsedS: 3,
+      detachedName: 'jetson-vllm-qwen2-7b-instruct-8123',
+    });
+    expect(launchOf(ready).launch.detachedName).toBe('jetson-vllm-qwen2-7b-instruct-8123');
+    expect(interpretKey(ready, { input: 's' })).toEqual({ kind: 'none' });
+    const quit = run(ready, { type: 'quitRequested' });
+    expect(quit.stopId).toBe(0);
+    expect(quit.exit).toEqual({ code: 0, print: null });
+    expect(run(ready, { type: 'wentBack' }).step).toBe('review');
+  });
+
   it('launch events outside the launch step change nothing', () => {
     const review = reviewState();
     expect(run(review, { type: 'launchLine', line: 'x' }, killedEvent(), { type: 'launchRetried' })).toEqual(review);

@@ -6,6 +6,7 @@
  * a stand-in killed under the wizard is reported, not a crash; the watchdog fires on a fake root
  * whose MemAvailable drops.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -267,6 +268,110 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       expect(written.some((f) => f.endsWith('.json'))).toBe(true); // the recipe
       expect(written.some((f) => f.endsWith('history.jsonl'))).toBe(true);
       for (const f of written) expect(readFileSync(f, 'utf8')).not.toContain(secret);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe('wizard → launch --detach', () => {
+  it(
+    'the server outlives the wizard: q quits at once, says how to watch and stop it; launch --stop ends it',
+    async () => {
+      const state = mkdtempSync(path.join(tmp, 'state-'));
+      const pidFile = path.join(state, 'vllm.pid');
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const w = startCli(
+        [
+          '--device',
+          'orin-nx-16gb',
+          '--model',
+          'qwen2.5-0.5b-instruct',
+          '--quant',
+          'bf16',
+          '--runtime',
+          'native',
+          '--port',
+          String(port),
+          '--detach',
+        ],
+        {
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            VLLM_STANDIN_PIDFILE: pidFile,
+            XDG_STATE_HOME: state,
+            XDG_DATA_HOME: path.join(state, 'data'),
+          },
+        },
+      );
+      await launch(w);
+      const ready = await w.waitFor(/^Ready: /m, 15_000);
+      const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
+      expect(flat(ready)).toContain(`q quit (it keeps running: jetson-vllm launch --stop ${name})`);
+      const pid = await standinPid(pidFile);
+      w.press('q');
+      expect((await w.exited).exitCode).toBe(0);
+      expect(w.lines().join('\n')).toContain(`left running: ${name} at http://127.0.0.1:${port}`);
+      expect(isRunning(pid)).toBe(true);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      const stop = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
+        env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, XDG_STATE_HOME: state, HOME: tmp },
+        encoding: 'utf8',
+      });
+      expect(stop.status).toBe(0);
+      expect(await gone(pid)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe('wizard → launch --detach: the SSH session drops while it starts', () => {
+  it(
+    'SIGHUP lets go of the server: it comes up by itself, and launch --stop ends it',
+    async () => {
+      const state = mkdtempSync(path.join(tmp, 'state-'));
+      const pidFile = path.join(state, 'vllm.pid');
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const env = {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        VLLM_STANDIN_PIDFILE: pidFile,
+        VLLM_STANDIN_STARTUP_MS: '3000',
+        XDG_STATE_HOME: state,
+        XDG_DATA_HOME: path.join(state, 'data'),
+      };
+      const w = startCli(
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--runtime', 'native', '--port', String(port), '--detach'],
+        ],
+        { env },
+      );
+      await launch(w);
+      const pid = await standinPid(pidFile);
+      await w.waitFor(/✓ engine configured|… /);
+      w.kill('SIGHUP');
+      expect((await w.exited).exitCode).toBe(129);
+      expect(isRunning(pid)).toBe(true);
+      // It finishes starting on its own.
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+      const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
+      const stop = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
+        env: { PATH: env.PATH, XDG_STATE_HOME: state, HOME: tmp },
+        encoding: 'utf8',
+      });
+      expect(stop.status).toBe(0);
+      expect(await gone(pid)).toBe(true);
     },
     TEST_TIMEOUT,
   );

@@ -245,6 +245,7 @@ describe('App: Review → Launch', () => {
           url: 'http://127.0.0.1:8000',
           comparison: [`predicted vs actual: ${p.kvCache.gpuBlocks}`],
           elapsedS: 3,
+          detachedName: null,
         },
       ],
     ]);
@@ -273,7 +274,7 @@ describe('App: Review → Launch', () => {
 
   it('Enter on a ready server ends the wizard asking for the live panel; the server keeps running', async () => {
     const { runner, stops } = scriptedRunner([
-      () => [{ type: 'ready', url: 'http://127.0.0.1:8000', comparison: [], elapsedS: 1 }],
+      () => [{ type: 'ready', url: 'http://127.0.0.1:8000', comparison: [], elapsedS: 1, detachedName: null }],
     ]);
     const { app, exits } = start(runner);
     await waitForFrame(app.lastFrame, (f) => f.includes('Verdict:'));

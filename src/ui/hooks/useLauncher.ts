@@ -14,7 +14,13 @@ export function toWizardEvent(event: LaunchEvent): WizardEvent {
     case 'line':
       return { type: 'launchLine', line: event.line };
     case 'ready':
-      return { type: 'launchReady', url: event.url, comparison: event.comparison, elapsedS: event.elapsedS };
+      return {
+        type: 'launchReady',
+        url: event.url,
+        comparison: event.comparison,
+        elapsedS: event.elapsedS,
+        detachedName: event.detachedName,
+      };
     case 'watchdog':
       return { type: 'launchWatchdog', why: event.why };
     case 'stopping':
