@@ -267,7 +267,13 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
           .catch(() => undefined);
         const comparison = formatPredictedVsActual(plan, log);
         for (const line of comparison) out(line);
-        emit({ type: 'ready', url, comparison, elapsedS: elapsedS(), detachedName: detach !== undefined ? name : null });
+        emit({
+          type: 'ready',
+          url,
+          comparison,
+          elapsedS: elapsedS(),
+          detachedName: detach !== undefined ? name : null,
+        });
         return;
       } catch {
         // not up yet

@@ -10,7 +10,6 @@ import type { ModelDescription } from './model-source.js';
 import {
   freshLaunch,
   isServerOwned,
-  isServerRunning,
   launchViewReducer,
   type LaunchEvent,
   type LaunchView,
