@@ -7,13 +7,7 @@ import type { Identification } from './identify.js';
 import type { DefaultsMode, Knobs } from './planner.js';
 import type { Catalog } from './presets-schema.js';
 import type { ModelDescription } from './model-source.js';
-import {
-  freshLaunch,
-  isServerOwned,
-  launchViewReducer,
-  type LaunchEvent,
-  type LaunchView,
-} from './wizard-launch.js';
+import { freshLaunch, isServerOwned, launchViewReducer, type LaunchEvent, type LaunchView } from './wizard-launch.js';
 
 export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review' | 'launch';
 
