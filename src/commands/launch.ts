@@ -4,7 +4,11 @@
  * and on a failure explain it with the re-planned fix. SIGINT, SIGTERM and SIGHUP stop the server cleanly;
  * with --detach the server outlives the launch (and a dropped SSH session), which ends once it is ready.
  */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { diagnose, type Diagnosis } from '../core/diagnosis.js';
+import { hfTokenPath } from '../models/token-path.js';
 import type { Plan, PlanRequest } from '../core/plan.js';
 import type { Catalog } from '../core/presets-schema.js';
 import { GiB } from '../core/units.js';
@@ -132,6 +136,12 @@ export type LaunchEvent =
       comparison: string[];
       message: string;
     };
+
+/** Whether `huggingface-cli login` saved a token vLLM will read (it does when HF_TOKEN is not set). */
+function hasSavedToken(env: NodeJS.ProcessEnv = process.env): boolean {
+  const cacheHome = (env.XDG_CACHE_HOME ?? '').trim() || path.join(os.homedir(), '.cache');
+  return existsSync(hfTokenPath(env, cacheHome));
+}
 
 /** How many of vLLM's last log lines a failure shows (the cause is often in them). */
 const TAIL_LINES = 12;
@@ -415,7 +425,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     for (const line of tail) out(`    ${redact(line)}`);
     return ended('exited', 1, `vLLM died after it was ready (${exitText}): ${redact(log.failure.line.trim())}`);
   }
-  const d = diagnose({ ...log.failure, hasHfToken: token !== '' }, ctx.request, plan, ctx.catalog);
+  const d = diagnose({ ...log.failure, hasHfToken: token !== '' || hasSavedToken() }, ctx.request, plan, ctx.catalog);
   out(`[${elapsed()}] vLLM failed${isReady ? ' after it was ready' : ''}: ${d.title}`);
   out(`  log: ${redact(log.failure.line.trim())}`);
   out(`  cause: ${d.cause}`);

@@ -8,12 +8,14 @@
  * requests for the endpoint's own origin only (never to a CDN it redirects to), and no message or
  * cache file ever contains it.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HubApiError, parseSafetensorsMetadata } from '@huggingface/hub';
 import { gguf, type GGUFMetadata, type GGUFTensorInfo } from '@huggingface/gguf';
 import { UserError } from '../cli/errors.js';
+import { hfTokenPath } from './token-path.js';
 import { parseHfConfig } from '../core/hf-config.js';
 import { safetensorsDtypeBytes, type ModelDescription } from '../core/model-source.js';
 import { describeSafetensors, type SafetensorsTensor } from '../core/weights.js';
@@ -102,12 +104,25 @@ const nonEmpty = (v: string | undefined): string | null => {
   return t === '' ? null : t;
 };
 
+const readTextOrNull = (file: string): string | null => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
 /**
  * The Hub settings from the environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (or
- * HUGGING_FACE_HUB_TOKEN), HF_HUB_OFFLINE ("1"/"true"), and the cache dir <cache home>/jetson-vllm where
- * the cache home is $XDG_CACHE_HOME when set (absolute), else `xdgCacheHome` (normally ~/.cache).
+ * HUGGING_FACE_HUB_TOKEN, else the token `huggingface-cli login` saved: see hfTokenPath), HF_HUB_OFFLINE
+ * ("1"/"true"), and the cache dir <cache home>/jetson-vllm where the cache home is $XDG_CACHE_HOME when
+ * set (absolute), else `xdgCacheHome` (normally ~/.cache).
  */
-export function hubEnvFromProcess(env: NodeJS.ProcessEnv, xdgCacheHome: string): HubEnv {
+export function hubEnvFromProcess(
+  env: NodeJS.ProcessEnv,
+  xdgCacheHome: string,
+  readText: (file: string) => string | null = readTextOrNull,
+): HubEnv {
   const endpointText = nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_HF_ENDPOINT;
   let url: URL;
   try {
@@ -125,7 +140,10 @@ export function hubEnvFromProcess(env: NodeJS.ProcessEnv, xdgCacheHome: string):
     xdg !== null && path.isAbsolute(xdg) ? xdg : xdgCacheHome !== '' ? xdgCacheHome : path.join(os.homedir(), '.cache');
   return {
     endpoint,
-    token: nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN),
+    token:
+      nonEmpty(env.HF_TOKEN) ??
+      nonEmpty(env.HUGGING_FACE_HUB_TOKEN) ??
+      nonEmpty(readText(hfTokenPath(env, cacheHome)) ?? undefined),
     isOffline: isTrue(env.HF_HUB_OFFLINE),
     cacheDir: path.join(cacheHome, 'jetson-vllm'),
   };

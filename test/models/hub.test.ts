@@ -168,7 +168,7 @@ describe('parseModelRef', () => {
 
 describe('hubEnvFromProcess', () => {
   it('defaults to huggingface.co, no token, online, ~/.cache/jetson-vllm', () => {
-    expect(hubEnvFromProcess({}, '/home/u/.cache')).toEqual({
+    expect(hubEnvFromProcess({}, '/home/u/.cache', () => null)).toEqual({
       endpoint: 'https://huggingface.co',
       token: null,
       isOffline: false,
@@ -195,7 +195,29 @@ describe('hubEnvFromProcess', () => {
     expect(hubEnvFromProcess({ HF_TOKEN: 'hf_new', HUGGING_FACE_HUB_TOKEN: 'hf_old' }, '/c').token).toBe('hf_new');
     expect(hubEnvFromProcess({ HF_HUB_OFFLINE: 'true' }, '/c').isOffline).toBe(true);
     expect(hubEnvFromProcess({ HF_HUB_OFFLINE: '0' }, '/c').isOffline).toBe(false);
-    expect(hubEnvFromProcess({ HF_TOKEN: '  ' }, '/c').token).toBeNull();
+    expect(hubEnvFromProcess({ HF_TOKEN: '  ' }, '/c', () => null).token).toBeNull();
+  });
+
+  it('without HF_TOKEN, reads the token huggingface-cli login saved: $HF_TOKEN_PATH, $HF_HOME/token, <cache>/huggingface/token', () => {
+    const reads: string[] = [];
+    const files: Record<string, string> = {
+      '/home/u/.cache/huggingface/token': 'hf_saved\n',
+      '/hf/token': 'hf_home\n',
+      '/t/tok': 'hf_path',
+    };
+    const read = (file: string): string | null => {
+      reads.push(file);
+      return files[file] ?? null;
+    };
+    expect(hubEnvFromProcess({}, '/home/u/.cache', read).token).toBe('hf_saved');
+    expect(hubEnvFromProcess({ HF_HOME: '/hf' }, '/home/u/.cache', read).token).toBe('hf_home');
+    expect(hubEnvFromProcess({ HF_HOME: '/hf', HF_TOKEN_PATH: '/t/tok' }, '/c', read).token).toBe('hf_path');
+    expect(hubEnvFromProcess({ XDG_CACHE_HOME: '/x' }, '/home/u/.cache', read).token).toBeNull();
+    expect(reads.at(-1)).toBe('/x/huggingface/token');
+    // The variable wins and the file is not read.
+    reads.length = 0;
+    expect(hubEnvFromProcess({ HF_TOKEN: 'hf_env' }, '/home/u/.cache', read).token).toBe('hf_env');
+    expect(reads).toEqual([]);
   });
 
   it('refuses an HF_ENDPOINT that is not an http(s) URL or carries a password', () => {
