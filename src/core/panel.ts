@@ -5,7 +5,7 @@
  * (reference perf-baseline.md §3). Pure.
  */
 import type { Sample, SampleSource, VllmMetrics } from './sample.js';
-import { summarizeSample } from './tegrastats.js';
+import { summarizeCpu } from './tegrastats.js';
 
 /** Samples kept for sparklines (60 at 1 Hz = one minute). */
 export const HISTORY = 60;
@@ -84,6 +84,8 @@ function push<T>(list: T[], value: T, max: number): T[] {
   return kept;
 }
 
+const LIVE: SourceStatus = Object.freeze({ kind: 'live' });
+
 /** Applies one event. While paused, data events are dropped (the screen holds still). */
 export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
   switch (event.type) {
@@ -91,7 +93,7 @@ export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
       if (state.isPaused) return state;
       return {
         ...state,
-        sourceStatus: { kind: 'live' },
+        sourceStatus: LIVE,
         latest: event.sample,
         gpuLoad: push(state.gpuLoad, event.sample.gpu?.loadPct ?? null, HISTORY),
       };
@@ -231,7 +233,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
         `SWAP [${buildBar(s.swap.usedMiB, s.swap.totalMiB, barW)}] ${gib(s.swap.usedMiB)}/${gib(s.swap.totalMiB)} GiB${s.swap.cachedMiB !== null ? ` (cached ${s.swap.cachedMiB} MiB)` : ''}`,
       );
     } else lines.push('SWAP none');
-    const sum = summarizeSample(s);
+    const sum = summarizeCpu(s); // CPU figures only: the Temp line lists the sensors itself
     if (s.cpu.length > 0) {
       const cores = s.cpu.map((c) => (c === null ? 'off' : fmt(c.loadPct))).join(' ');
       const freq = s.cpu.find((c) => c?.freqMHz != null)?.freqMHz;

@@ -337,8 +337,8 @@ export function splitLines(buffer: string): { lines: string[]; rest: string } {
   return { lines: parts.map((part) => (part.endsWith('\r') ? part.slice(0, -1) : part)), rest };
 }
 
-/** Derived panel figures: mean CPU load in % over online cores, online/off core counts, hottest sensor in °C. */
-export function summarizeSample(sample: Sample): SampleSummary {
+/** The CPU part of the panel figures: mean load in % over the online cores, online/off core counts. */
+export function summarizeCpu(sample: Sample): Omit<SampleSummary, 'hottest'> {
   let cpuOnline = 0;
   let cpuOff = 0;
   let cpuAvgPct: number | null = null;
@@ -354,7 +354,12 @@ export function summarizeSample(sample: Sample): SampleSummary {
     // A running mean cannot overflow the way a sum of huge values could.
     cpuAvgPct = cpuAvgPct === null ? core.loadPct : cpuAvgPct + (core.loadPct - cpuAvgPct) / loadCount;
   }
+  return { cpuAvgPct, cpuOnline, cpuOff };
+}
 
+/** Derived panel figures: mean CPU load in % over online cores, online/off core counts, hottest sensor in °C. */
+export function summarizeSample(sample: Sample): SampleSummary {
+  const { cpuAvgPct, cpuOnline, cpuOff } = summarizeCpu(sample);
   let hottest: { name: string; tempC: number } | null = null;
   const entries = Object.entries(sample.temps);
   const junction = entries.find(([name]) => name.toLowerCase() === 'tj');
