@@ -139,7 +139,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     });
     // One write per frame, and only the lines that changed (cursor to the row, the line, clear to its end).
     let out = '';
-    for (const [i, line] of lines.entries()) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] ?? '';
       if (isFull || shown[i] !== line) out += `\u001b[${i + 1};1H${line}\u001b[K`;
     }
     if (isFull || lines.length < shown.length) out += `\u001b[${lines.length + 1};1H\u001b[J`;
@@ -152,6 +153,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     draw();
   };
   const emit = (sample: Sample): void => {
+    if (isPanel && o.record === null) return; // the panel has drawn it: nothing to print or record
     const full = { ...sample, vllm: lastVllm };
     if (o.record !== null) void appendFile(o.record, `${JSON.stringify(full)}\n`).catch(() => undefined);
     if (o.json) process.stdout.write(`${JSON.stringify(full)}\n`);

@@ -5,7 +5,7 @@
  * (reference perf-baseline.md §3). Pure.
  */
 import type { Sample, SampleSource, VllmMetrics } from './sample.js';
-import { summarizeSample } from './tegrastats.js';
+import { summarizeCpu } from './tegrastats.js';
 
 /** Samples kept for sparklines (60 at 1 Hz = one minute). */
 export const HISTORY = 60;
@@ -77,7 +77,14 @@ export function createPanelState(init: {
   };
 }
 
-const push = <T>(list: T[], value: T, max: number): T[] => [...list.slice(Math.max(0, list.length - max + 1)), value];
+/** The list with `value` appended, keeping the last `max` (a new array: states are never changed). */
+function push<T>(list: T[], value: T, max: number): T[] {
+  const kept = list.slice(Math.max(0, list.length - max + 1));
+  kept.push(value);
+  return kept;
+}
+
+const LIVE: SourceStatus = Object.freeze({ kind: 'live' });
 
 /** Applies one event. While paused, data events are dropped (the screen holds still). */
 export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
@@ -86,7 +93,7 @@ export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
       if (state.isPaused) return state;
       return {
         ...state,
-        sourceStatus: { kind: 'live' },
+        sourceStatus: LIVE,
         latest: event.sample,
         gpuLoad: push(state.gpuLoad, event.sample.gpu?.loadPct ?? null, HISTORY),
       };
@@ -128,15 +135,29 @@ const SPARKS = '▁▂▃▄▅▆▇█';
 
 /** A sparkline of the values (null → a gap), scaled to `max` (or to the largest value). */
 export function buildSparkline(values: (number | null)[], width: number, max?: number): string {
-  const shown = values.slice(-width);
+  // The last `width` values, read in place (one string built, no arrays): this runs every tick.
+  const start = Number.isInteger(width) && width > 0 ? Math.max(0, values.length - width) : -1;
+  if (start === -1) return buildSparklineFrom(values.slice(-width), max);
+  let top = max;
+  if (top === undefined) {
+    top = 1e-9;
+    for (let i = start; i < values.length; i++) top = Math.max(top, values[i] ?? 0);
+  }
+  let out = '';
+  for (let i = start; i < values.length; i++) out += sparkOf(values[i] ?? null, top);
+  return out;
+}
+
+function sparkOf(v: number | null, top: number): string {
+  if (v === null || !Number.isFinite(v)) return ' ';
+  const i = Math.min(SPARKS.length - 1, Math.max(0, Math.round((v / top) * (SPARKS.length - 1))));
+  return SPARKS[i] ?? ' ';
+}
+
+/** buildSparkline for any other width (0, negative, fractional: what `slice(-width)` keeps). */
+function buildSparklineFrom(shown: (number | null)[], max?: number): string {
   const top = max ?? Math.max(1e-9, ...shown.map((v) => v ?? 0));
-  return shown
-    .map((v) => {
-      if (v === null || !Number.isFinite(v)) return ' ';
-      const i = Math.min(SPARKS.length - 1, Math.max(0, Math.round((v / top) * (SPARKS.length - 1))));
-      return SPARKS[i] ?? ' ';
-    })
-    .join('');
+  return shown.map((v) => sparkOf(v, top)).join('');
 }
 
 export interface RenderOptions {
@@ -155,6 +176,12 @@ function paint(o: RenderOptions, code: number, text: string): string {
 
 /** A bar of `width` cells with `used` of `total` filled, and optional markers (▲ at a position). */
 export function buildBar(used: number, total: number, width: number, marks: { at: number; ch: string }[] = []): string {
+  if (marks.length === 0 && Number.isInteger(width) && width >= 0) {
+    // Two runs of one character each: no array of cells (the panel draws two bars every tick).
+    const share = total > 0 ? Math.round((used / total) * width) : 0;
+    const filled = share > 0 ? Math.min(width, share) : 0; // NaN, negative → none
+    return '█'.repeat(filled) + '·'.repeat(width - filled);
+  }
   const cells: string[] = Array.from({ length: width }, (_, i) =>
     total > 0 && i < Math.round((used / total) * width) ? '█' : '·',
   );
@@ -206,7 +233,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
         `SWAP [${buildBar(s.swap.usedMiB, s.swap.totalMiB, barW)}] ${gib(s.swap.usedMiB)}/${gib(s.swap.totalMiB)} GiB${s.swap.cachedMiB !== null ? ` (cached ${s.swap.cachedMiB} MiB)` : ''}`,
       );
     } else lines.push('SWAP none');
-    const sum = summarizeSample(s);
+    const sum = summarizeCpu(s); // CPU figures only: the Temp line lists the sensors itself
     if (s.cpu.length > 0) {
       const cores = s.cpu.map((c) => (c === null ? 'off' : fmt(c.loadPct))).join(' ');
       const freq = s.cpu.find((c) => c?.freqMHz != null)?.freqMHz;
@@ -272,21 +299,28 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
 
 /** Cuts a line to `width` visible characters, keeping SGR sequences intact. */
 export function truncateVisible(line: string, width: number): string {
+  // No more UTF-16 units than columns: nothing to cut (escape sequences only make a line longer).
+  if (line.length <= width) return line;
+  // The line up to its `width`-th visible character as one slice, then only the SGR sequences after it.
+  let i = 0;
   let visible = 0;
-  let out = '';
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i] ?? '';
-    if (ch === '\u001b') {
+  for (; i < line.length && !(visible >= width); i++) {
+    if (line.charCodeAt(i) === 0x1b) {
       const end = line.indexOf('m', i);
       if (end !== -1) {
-        out += line.slice(i, end + 1);
         i = end;
         continue;
       }
     }
-    if (visible >= width) continue;
-    out += ch;
     visible++;
+  }
+  let out = line.slice(0, i);
+  for (; i < line.length; i++) {
+    if (line.charCodeAt(i) !== 0x1b) continue;
+    const end = line.indexOf('m', i);
+    if (end === -1) continue;
+    out += line.slice(i, end + 1);
+    i = end;
   }
   return out;
 }

@@ -49,6 +49,8 @@ const NUM = String.raw`\d+(?:\.\d+)?`;
 const SIZE_UNIT = '(kB|KB|MB|GB)';
 const MIB_PER_UNIT: Readonly<Record<string, number>> = { kB: 1 / 1024, KB: 1 / 1024, MB: 1, GB: 1024 };
 
+/** Whitespace other than single spaces between words: a tab, a line end, two spaces, a space at either end. */
+const ODD_WHITESPACE_RE = /[^\S ]| {2}|^ | $/;
 /** `04-11-2025 10:36:27 ` at line start (JP5+, local time, no zone); JP4 lines have none. */
 const TIMESTAMP_RE = /^(\d{2})-(\d{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})(?=\s|$)/;
 // The multi-word fields are cut out of the line wherever they are (a field starts after whitespace or at the
@@ -189,7 +191,9 @@ function pickInputPower(power: Record<string, PowerRail>): { mw: number | null; 
 /** Parses one tegrastats line into a sample (MiB, MHz, %, °C, mW); `not-stats` for error text or partial lines. */
 export function parseTegrastatsLine(line: string): TegrastatsParse {
   // Runs of whitespace (tabs, a trailing "\r\n") count as one space, so the multi-word fields match.
-  let rest = String(line).replace(/\s+/g, ' ').trim();
+  // A line that is already so (the usual case) is taken as is: the global replace is a costly call per tick.
+  const text = String(line);
+  let rest = ODD_WHITESPACE_RE.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
   if (rest === '') return { kind: 'not-stats', reason: 'empty line' };
   const sample = emptySample('tegrastats');
   const unknownTokens: string[] = [];
@@ -218,7 +222,7 @@ export function parseTegrastatsLine(line: string): TegrastatsParse {
   sample.ram = { usedMiB: ramUsedMiB, totalMiB: ramTotalMiB };
 
   // SWAP is absent when no swap is configured, and follows CPU on old TX2 lines; `(cached …)` may be missing.
-  const swap = cut(SWAP_RE);
+  const swap = rest.includes('SWAP ') ? cut(SWAP_RE) : null;
   if (swap !== null) {
     const usedMiB = toMiB(swap[1], swap[3]);
     const totalMiB = toMiB(swap[2], swap[3]);
@@ -227,8 +231,9 @@ export function parseTegrastatsLine(line: string): TegrastatsParse {
     else unknownTokens.push(swap[0]);
   }
   // IRAM (Nano/TX1 video memory) and MTS (Denver/Carmel task time) are understood but have no place in a Sample.
-  cut(IRAM_RE);
-  cut(MTS_RE);
+  // (The literal checks only skip regex scans that could not match.)
+  if (rest.includes('IRAM ')) cut(IRAM_RE);
+  if (rest.includes('MTS fg ')) cut(MTS_RE);
 
   const cpu = cut(CPU_RE);
   if (cpu !== null) {
@@ -246,12 +251,14 @@ export function parseTegrastatsLine(line: string): TegrastatsParse {
 
   const railsMaxMW: Record<string, number> = {};
   const invalidTemps: string[] = [];
-  const tokens = rest.split(/\s+/).filter((token) => token !== '');
+  // Whitespace is single spaces by now (cuts may leave two side by side).
+  const tokens = rest.split(' ').filter((token) => token !== '');
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';
     const next = tokens[i + 1];
 
-    const temp = TEMP_RE.exec(token);
+    // TEMP_RE ends in `C`, RAIL_VALUE_RE needs a `/`: the checks only skip regex calls that would fail.
+    const temp = token.endsWith('C') ? TEMP_RE.exec(token) : null;
     if (temp !== null) {
       const name = temp[1] ?? '';
       const tempC = toFinite(temp[2] ?? '');
@@ -262,7 +269,7 @@ export function parseTegrastatsLine(line: string): TegrastatsParse {
     }
 
     if (next !== undefined && RAIL_NAME_RE.test(token)) {
-      const rail = RAIL_VALUE_RE.exec(next);
+      const rail = next.includes('/') ? RAIL_VALUE_RE.exec(next) : null;
       if (rail !== null) {
         const nowMW = toMilliwatts(rail[1], rail[2]);
         const avgMW = toMilliwatts(rail[3], rail[4]);
@@ -305,7 +312,7 @@ export function parseTegrastatsLine(line: string): TegrastatsParse {
  */
 function applyClock(sample: Sample, name: string, clock: ClockValue): boolean {
   // `GR3D_FREQ`/`EMC_FREQ` since L4T 32; L4T 28 (TX1) prints `EMC 1%@408 … GR3D 3%@76`.
-  const baseName = name.replace(/_FREQ$/, '');
+  const baseName = name.endsWith('_FREQ') ? name.slice(0, -5) : name;
   if (baseName === 'GR3D' || baseName === 'EMC') {
     const current = baseName === 'GR3D' ? sample.gpu : sample.emc;
     if (clock.isOff || current !== null) return false;
@@ -330,8 +337,8 @@ export function splitLines(buffer: string): { lines: string[]; rest: string } {
   return { lines: parts.map((part) => (part.endsWith('\r') ? part.slice(0, -1) : part)), rest };
 }
 
-/** Derived panel figures: mean CPU load in % over online cores, online/off core counts, hottest sensor in °C. */
-export function summarizeSample(sample: Sample): SampleSummary {
+/** The CPU part of the panel figures: mean load in % over the online cores, online/off core counts. */
+export function summarizeCpu(sample: Sample): Omit<SampleSummary, 'hottest'> {
   let cpuOnline = 0;
   let cpuOff = 0;
   let cpuAvgPct: number | null = null;
@@ -347,7 +354,12 @@ export function summarizeSample(sample: Sample): SampleSummary {
     // A running mean cannot overflow the way a sum of huge values could.
     cpuAvgPct = cpuAvgPct === null ? core.loadPct : cpuAvgPct + (core.loadPct - cpuAvgPct) / loadCount;
   }
+  return { cpuAvgPct, cpuOnline, cpuOff };
+}
 
+/** Derived panel figures: mean CPU load in % over online cores, online/off core counts, hottest sensor in °C. */
+export function summarizeSample(sample: Sample): SampleSummary {
+  const { cpuAvgPct, cpuOnline, cpuOff } = summarizeCpu(sample);
   let hottest: { name: string; tempC: number } | null = null;
   const entries = Object.entries(sample.temps);
   const junction = entries.find(([name]) => name.toLowerCase() === 'tj');

@@ -14,6 +14,7 @@ import {
   type TegrastatsParse,
   type TegrastatsStats,
 } from '../../src/core/tegrastats.js';
+import { parseTegrastatsLine as parseTegrastatsLineReference } from '../helpers/tegrastats-reference.js';
 
 const RUNS = { numRuns: 10_000 };
 
@@ -561,6 +562,46 @@ describe('round trip: lines printed from structured data parse back to it', () =
           inputPowerLabel,
         };
         expect(parseTegrastatsLine(prefix + fields.map((f) => f.text).join(' '))).toEqual(expected);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
+
+// The parser runs once a second for hours, so it skips work that cannot change the result (a whitespace rewrite
+// of a line that has none to rewrite, regex calls whose literal part is absent). Whatever it is given, it must
+// answer exactly what the plain version (test/helpers/tegrastats-reference.ts) answers.
+describe('the parser gives exactly what the plain reference parser gives', () => {
+  const same = (line: string): void => {
+    expect(parseTegrastatsLine(line)).toStrictEqual(parseTegrastatsLineReference(line));
+  };
+  it('on every recorded line, also with odd whitespace around and inside', () => {
+    for (const line of BASE_LINES) {
+      for (const variant of [
+        line,
+        ` ${line}`,
+        `${line} `,
+        `${line}\r`,
+        line.replaceAll(' ', '  '),
+        line.replaceAll(' ', '\t'),
+      ])
+        same(variant);
+    }
+  });
+  it('on 10 000 random strings', () => {
+    fc.assert(fc.property(anyText, same), RUNS);
+  });
+  it('on 10 000 mutated real lines', () => {
+    fc.assert(fc.property(mutatedLine, same), RUNS);
+  });
+  it('on 5 000 generated lines in any field order', () => {
+    fc.assert(
+      fc.property(lineArb, ({ time, fields }) => {
+        const prefix =
+          time === null
+            ? ''
+            : `${pad2(time.month)}-${pad2(time.day)}-${time.year} ${pad2(time.hour)}:${pad2(time.minute)}:${pad2(time.second)} `;
+        same(prefix + fields.map((f) => f.text).join(' '));
       }),
       { numRuns: 5_000 },
     );
