@@ -224,6 +224,13 @@ async function run(argv: string[]): Promise<number> {
         return planExitCode(plan);
       }
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
+      if (!args.json) {
+        // How far this device's plans have been off, from the launches recorded here (launch → history).
+        const { readHistory } = await import('./commands/history.js');
+        const { describeAccuracy, summarizeAccuracy } = await import('./core/history.js');
+        const past = describeAccuracy(summarizeAccuracy(await readHistory(), plan.device.id));
+        if (past !== null) write(`On this device so far: ${past}.`);
+      }
       return planExitCode(plan);
     }
     case 'help':

@@ -3,7 +3,7 @@
  * non-pass carries the exact fix and what it gains (reference jetson-platform.md §C, §D). Pure.
  */
 import type { Identification } from './identify.js';
-import type { PredictionAccuracy } from './history.js';
+import { describeAccuracy, type PredictionAccuracy } from './history.js';
 import { compareL4t } from './jetpack.js';
 import type { Catalog } from './presets-schema.js';
 import { findGpuUsers, NOT_CHECKED, sumDesktopRss, type SystemFacts } from './system-facts.js';
@@ -445,16 +445,15 @@ function checkCacheMedium({ facts }: DoctorInput): Check {
 }
 
 function checkPredictions({ accuracy }: DoctorInput): Check {
-  if (accuracy === undefined || accuracy === null || accuracy.launches === 0) {
+  const summary = describeAccuracy(accuracy);
+  if (summary === null) {
     return skipped(
       'predictions',
       'predicted vs actual',
       'no launch of this device recorded yet (jetson-vllm launch records them)',
     );
   }
-  const pct = (e: number | null): string => (e === null ? 'n/a' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)} %`);
-  const summary = `${accuracy.launches} launch(es) recorded: weights ${pct(accuracy.weightsError)}, KV cache tokens ${pct(accuracy.kvTokensError)} against the plans`;
-  if (accuracy.kvTokensError !== null && Math.abs(accuracy.kvTokensError) > 0.2) {
+  if (accuracy?.kvTokensError != null && Math.abs(accuracy.kvTokensError) > 0.2) {
     return check(
       'predictions',
       'warn',

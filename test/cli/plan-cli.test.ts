@@ -48,6 +48,36 @@ describe('jetson-vllm plan (built CLI)', () => {
     expect(r.stdout).toContain('docker run --rm -it --runtime nvidia');
   });
 
+  it('says how far this device’s plans have been off, from the launches recorded here', () => {
+    const data = mkdtempSync(path.join(os.tmpdir(), 'jv-history-'));
+    mkdirSync(path.join(data, 'jetson-vllm'));
+    const entry = (device: string, weights: number, kvTokens: number): string =>
+      JSON.stringify({
+        at: '2026-11-25T04:00:00.000Z',
+        device,
+        model: 'qwen2-7b-instruct',
+        quant: 'gguf-q4_k_m',
+        vllmVersion: '0.6.3',
+        outcome: 'ready',
+        predicted: { weightsBytes: 4e9, gpuBlocks: 1000, kvTokens: 16000, totalBytes: 1e10 },
+        actual: { weightsBytes: weights, gpuBlocks: null, kvTokens },
+      });
+    writeFileSync(
+      path.join(data, 'jetson-vllm', 'history.jsonl'),
+      [entry('orin-nx-16gb', 4.2e9, 18000), entry('orin-nx-16gb', 4.0e9, 16000), entry('agx-orin-64gb', 9e9, 1)].join(
+        '\n',
+      ),
+    );
+    const r = runCli(orin, { XDG_DATA_HOME: data });
+    // Weights +5 % and 0 % → +2.5 %; KV tokens +12.5 % and 0 % → +6.3 % (the AGX Orin's launch is another board's).
+    expect(r.stdout).toContain(
+      'On this device so far: 2 launch(es) recorded: weights +2.5 %, KV cache tokens +6.3 % against the plans.',
+    );
+    expect(runCli(orin, { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-empty-')) }).stdout).not.toContain(
+      'On this device so far',
+    );
+  });
+
   it('--json prints the DESIGN §2 object', () => {
     const r = runCli([...orin, '--json']);
     expect(r.code).toBe(0);
