@@ -2,6 +2,8 @@
 export const MAIN_HELP = `jetson-vllm — plan, launch and watch vLLM on NVIDIA Jetson without being OOM-killed
 
 Usage:
+  jetson-vllm         [options]   the wizard: device → model → quantization → budget → review → launch →
+                                  live panel (plan options pre-fill it; launch options apply to its launch)
   jetson-vllm plan    [options]   memory budget, verdict and the exact vLLM command (no side effects)
   jetson-vllm launch  [options]   plan, then start vLLM (docker run, or vllm serve with --runtime native)
                                   and follow it to ready; --detach leaves it running and returns
@@ -14,7 +16,9 @@ Plan options:
   --device <id>                 a device preset (orin-nx-16gb, agx-orin-64gb, rtx-4090, …);
                                 default: the device detected here, with its measured memory
   --device-memory <GiB>         override the total memory CUDA reports
-  --model <id|folder>           a preset id (qwen2.5-7b-instruct) or a folder with config.json
+  --model <ref>                 a preset id (qwen2.5-7b-instruct), a Hugging Face id (org/name[@revision]),
+                                a folder with config.json, or a .gguf file (--gguf <file> picks one in a
+                                repository; --tokenizer <id> the tokenizer a GGUF is served with)
   --quant <id>                  bf16, awq, gptq-int4, w4a16, fp8, gguf-q4_k_m, … (default: the first listed)
   --vllm-version <x.y.z>        the vLLM the plan targets (default: the board's image, or the newest)
   --max-model-len <n>           --max-num-seqs <n>          --max-num-batched-tokens <n>
