@@ -273,40 +273,51 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
   );
 });
 
+/** The wizard with --detach (native, stand-in vllm), its own state folder, pid file and port. */
+function startDetachedWizard(env: Record<string, string> = {}): {
+  w: CliSession;
+  pidFile: string;
+  port: number;
+  name: string;
+  stopWithCli: () => number | null;
+} {
+  const state = mkdtempSync(path.join(tmp, 'state-'));
+  const pidFile = path.join(state, 'vllm.pid');
+  portSeq += 1;
+  const port = portFor(portSeq);
+  const PATH = `${BIN}:${process.env.PATH ?? ''}`;
+  const w = startCli(
+    [
+      ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+      ...['--runtime', 'native', '--port', String(port), '--detach'],
+    ],
+    {
+      env: {
+        PATH,
+        VLLM_STANDIN_PIDFILE: pidFile,
+        XDG_STATE_HOME: state,
+        XDG_DATA_HOME: path.join(state, 'data'),
+        ...env,
+      },
+    },
+  );
+  const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
+  // `jetson-vllm launch --stop <name>` with the same state folder: its exit code.
+  const stopWithCli = (): number | null =>
+    spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
+      env: { PATH, XDG_STATE_HOME: state, HOME: tmp },
+      encoding: 'utf8',
+    }).status;
+  return { w, pidFile, port, name, stopWithCli };
+}
+
 describe('wizard → launch --detach', () => {
   it(
     'the server outlives the wizard: q quits at once, says how to watch and stop it; launch --stop ends it',
     async () => {
-      const state = mkdtempSync(path.join(tmp, 'state-'));
-      const pidFile = path.join(state, 'vllm.pid');
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const w = startCli(
-        [
-          '--device',
-          'orin-nx-16gb',
-          '--model',
-          'qwen2.5-0.5b-instruct',
-          '--quant',
-          'bf16',
-          '--runtime',
-          'native',
-          '--port',
-          String(port),
-          '--detach',
-        ],
-        {
-          env: {
-            PATH: `${BIN}:${process.env.PATH ?? ''}`,
-            VLLM_STANDIN_PIDFILE: pidFile,
-            XDG_STATE_HOME: state,
-            XDG_DATA_HOME: path.join(state, 'data'),
-          },
-        },
-      );
+      const { w, pidFile, port, name, stopWithCli } = startDetachedWizard();
       await launch(w);
       const ready = await w.waitFor(/^Ready: /m, 15_000);
-      const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
       expect(flat(ready)).toContain(`q quit (it keeps running: jetson-vllm launch --stop ${name})`);
       const pid = await standinPid(pidFile);
       w.press('q');
@@ -315,39 +326,16 @@ describe('wizard → launch --detach', () => {
       expect(isRunning(pid)).toBe(true);
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
-      const stop = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
-        env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, XDG_STATE_HOME: state, HOME: tmp },
-        encoding: 'utf8',
-      });
-      expect(stop.status).toBe(0);
+      expect(stopWithCli()).toBe(0);
       expect(await gone(pid)).toBe(true);
     },
     TEST_TIMEOUT,
   );
-});
 
-describe('wizard → launch --detach: the SSH session drops while it starts', () => {
   it(
-    'SIGHUP lets go of the server: it comes up by itself, and launch --stop ends it',
+    'the SSH session drops while it starts: SIGHUP lets go of the server, it comes up by itself, and launch --stop ends it',
     async () => {
-      const state = mkdtempSync(path.join(tmp, 'state-'));
-      const pidFile = path.join(state, 'vllm.pid');
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const env = {
-        PATH: `${BIN}:${process.env.PATH ?? ''}`,
-        VLLM_STANDIN_PIDFILE: pidFile,
-        VLLM_STANDIN_STARTUP_MS: '3000',
-        XDG_STATE_HOME: state,
-        XDG_DATA_HOME: path.join(state, 'data'),
-      };
-      const w = startCli(
-        [
-          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-          ...['--runtime', 'native', '--port', String(port), '--detach'],
-        ],
-        { env },
-      );
+      const { w, pidFile, port, stopWithCli } = startDetachedWizard({ VLLM_STANDIN_STARTUP_MS: '3000' });
       await launch(w);
       const pid = await standinPid(pidFile);
       await w.waitFor(/✓ engine configured|… /);
@@ -365,12 +353,7 @@ describe('wizard → launch --detach: the SSH session drops while it starts', ()
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe(200);
-      const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
-      const stop = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
-        env: { PATH: env.PATH, XDG_STATE_HOME: state, HOME: tmp },
-        encoding: 'utf8',
-      });
-      expect(stop.status).toBe(0);
+      expect(stopWithCli()).toBe(0);
       expect(await gone(pid)).toBe(true);
     },
     TEST_TIMEOUT,
