@@ -62,6 +62,8 @@ interface Base {
   stopId: number;
   /** Quit once the server has stopped (q or Ctrl-C while it runs). */
   isQuitting: boolean;
+  /** Launch was chosen while detection still ran: it goes ahead (or is refused) once detection ends. */
+  pendingLaunch: { command: string; verdict?: string } | null;
   /** --runtime from the command line, or null for the plan's default. */
   runtime: 'docker' | 'native' | null;
   /** --port from the command line, or null for vLLM's default. */
@@ -175,6 +177,7 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     launchId: 0,
     stopId: 0,
     isQuitting: false,
+    pendingLaunch: null,
     runtime: flags.runtime ?? null,
     port: flags.port ?? null,
   };
@@ -289,13 +292,37 @@ function back(state: WizardState): WizardState {
   }
 }
 
+/**
+ * Why a plan is not for this machine (a launch runs here): a device picked from the presets that is not
+ * the one detected. Planning for another board is fine; starting its plan here is not (an AGX Orin's
+ * plan on an Orin Nano is exactly the kill this tool prevents). Null when it is this machine.
+ */
+export function launchElsewhere(device: DeviceChoice, detection: Detection): string | null {
+  if (device.kind === 'detected') return null;
+  if (detection.status === 'loading')
+    return 'Not launched yet: detection has not finished, so this machine is not known.';
+  if (detection.status === 'failed')
+    return `Not launched: this plan is for ${device.id}, and this machine could not be detected (${detection.reason}). Copy the command or save the recipe to run it on that board.`;
+  if (detection.identification.presetId === device.id) return null;
+  return `Not launched: this plan is for ${device.id}, and this machine is ${detection.identification.name}. Copy the command or save the recipe to run it on that board, or choose "This device".`;
+}
+
+/** A launch chosen while detection ran goes ahead now (or is refused), if the review is still open. */
+function resumeLaunch(state: WizardState): WizardState {
+  const pending = state.pendingLaunch;
+  if (pending === null) return state;
+  const cleared = { ...state, pendingLaunch: null };
+  if (cleared.step !== 'review') return cleared;
+  return wizardReducer(cleared, { type: 'actionChosen', action: 'launch', ...pending });
+}
+
 /** The reducer. */
 export function wizardReducer(state: WizardState, event: WizardEvent): WizardState {
   switch (event.type) {
     case 'detectionFinished':
-      return { ...state, detection: event.detection };
+      return resumeLaunch({ ...state, detection: event.detection });
     case 'detectionFailed':
-      return { ...state, detection: { status: 'failed', reason: event.reason } };
+      return resumeLaunch({ ...state, detection: { status: 'failed', reason: event.reason } });
     case 'cursorMoved': {
       if (event.size <= 0) return state;
       const wrap = (c: number): number => (((c + event.delta) % event.size) + event.size) % event.size;
@@ -404,12 +431,23 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'actionChosen':
       if (state.step !== 'review') return state;
       switch (event.action) {
-        case 'launch':
+        case 'launch': {
           if (event.verdict === 'oom' || event.verdict === 'max-len')
             return {
               ...state,
               notice: 'Not launched: this plan would not fit. Go back (Esc) and change the knobs.',
             };
+          if (state.detection.status === 'loading' && state.device.kind === 'preset')
+            return {
+              ...state,
+              pendingLaunch: {
+                command: event.command,
+                ...(event.verdict !== undefined ? { verdict: event.verdict } : {}),
+              },
+              notice: 'Launching once detection has finished (to check this machine is the one planned for)…',
+            };
+          const elsewhere = launchElsewhere(state.device, state.detection);
+          if (elsewhere !== null) return { ...state, notice: elsewhere };
           return {
             ...state,
             step: 'launch',
@@ -420,6 +458,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
             launchId: state.launchId + 1,
             notice: null,
           };
+        }
         case 'copy':
           return { ...state, exit: { code: 0, print: event.command } };
         case 'save':
@@ -442,7 +481,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       }
       if (state.isHelpShown) return { ...state, isHelpShown: false };
       if (state.step === 'launch' && isServerOwned(state.launch)) return back(state);
-      return { ...back(state), notice: null };
+      return { ...back(state), notice: null, pendingLaunch: null };
     case 'entryStarted':
       if (state.step !== 'model') return state;
       return { ...state, entry: '', notice: null };

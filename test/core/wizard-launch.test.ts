@@ -81,7 +81,27 @@ function reviewState(): WizardState {
     },
     catalog,
   );
-  return run(s, { type: 'reviewOpened' });
+  // This machine is the Orin NX the plan is for (a launch runs here).
+  return run(
+    s,
+    {
+      type: 'detectionFinished',
+      detection: {
+        status: 'done',
+        identification: {
+          kind: 'jetson',
+          presetId: 'orin-nx-16gb',
+          name: 'Jetson Orin NX 16GB',
+          source: 'test',
+          isFamilyOnly: false,
+          device: null,
+        },
+        warnings: [],
+        rows: [],
+      },
+    },
+    { type: 'reviewOpened' },
+  );
 }
 
 function launchOf(state: WizardState): Extract<WizardState, { step: 'launch' }> {

@@ -9,6 +9,7 @@ import {
   CONTEXT_STEPS,
   createWizardState,
   interpretKey,
+  launchElsewhere,
   matchesFilter,
   REVIEW_ACTIONS,
   SEQ_STEPS,
@@ -58,6 +59,21 @@ function budgetState(flags: Partial<WizardFlags> = {}): Extract<WizardState, { s
 
 const reviewState = (): Extract<WizardState, { step: 'review' }> =>
   at(run(budgetState(), { type: 'reviewOpened' }), 'review');
+
+/** This machine detected as the Orin NX 16 GB preset. */
+const ORIN_NX_HERE: Extract<Detection, { status: 'done' }> = {
+  status: 'done',
+  identification: {
+    kind: 'jetson',
+    presetId: 'orin-nx-16gb',
+    name: 'Jetson Orin NX 16GB',
+    source: 'test',
+    isFamilyOnly: false,
+    device: null,
+  },
+  warnings: [],
+  rows: [],
+};
 
 const DONE: Extract<Detection, { status: 'done' }> = {
   status: 'done',
@@ -246,10 +262,52 @@ describe('the review actions', () => {
   });
 
   it('launch opens the launch step and asks the shell to launch (test/core/wizard-launch.test.ts has the rest)', () => {
-    const s = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' });
+    const s = run(
+      reviewState(),
+      { type: 'detectionFinished', detection: ORIN_NX_HERE },
+      { type: 'actionChosen', action: 'launch', command: 'c' },
+    );
     expect(s.exit).toBeNull();
     expect(s.step).toBe('launch');
     expect(s.launchId).toBe(1);
+  });
+
+  it('a plan for a preset that is not this machine is not launched here (planning for it stays fine)', () => {
+    const review = reviewState();
+    const elsewhere = run(
+      review,
+      { type: 'detectionFinished', detection: DONE },
+      { type: 'actionChosen', action: 'launch', command: 'c' },
+    );
+    expect(elsewhere.step).toBe('review');
+    expect(elsewhere.launchId).toBe(0);
+    expect(elsewhere.notice).toBe(
+      'Not launched: this plan is for orin-nx-16gb, and this machine is no NVIDIA GPU. Copy the command or save the recipe to run it on that board, or choose "This device".',
+    );
+    expect(launchElsewhere({ kind: 'preset', id: 'orin-nx-16gb' }, { status: 'loading' })).toMatch(
+      /detection has not finished/,
+    );
+    expect(launchElsewhere({ kind: 'preset', id: 'orin-nx-16gb' }, { status: 'failed', reason: 'EACCES' })).toMatch(
+      /could not be detected \(EACCES\)/,
+    );
+    expect(launchElsewhere({ kind: 'preset', id: 'orin-nx-16gb' }, ORIN_NX_HERE)).toBeNull();
+    expect(launchElsewhere({ kind: 'detected' }, DONE)).toBeNull();
+  });
+
+  it('launch chosen while detection runs goes ahead once this machine is known (or is refused, or forgotten on Esc)', () => {
+    const review = reviewState();
+    expect(review.detection.status).toBe('loading');
+    const waiting = run(review, { type: 'actionChosen', action: 'launch', command: 'c' });
+    expect(waiting.step).toBe('review');
+    expect(waiting.notice).toMatch(/once detection has finished/);
+    const here = at(run(waiting, { type: 'detectionFinished', detection: ORIN_NX_HERE }), 'launch');
+    expect(here.launchId).toBe(1);
+    expect(here.pendingLaunch).toBeNull();
+    const other = run(waiting, { type: 'detectionFinished', detection: DONE });
+    expect(other.step).toBe('review');
+    expect(other.notice).toMatch(/this machine is no NVIDIA GPU/);
+    const backed = run(waiting, { type: 'wentBack' }, { type: 'reviewOpened' });
+    expect(run(backed, { type: 'detectionFinished', detection: ORIN_NX_HERE }).step).toBe('review');
   });
 
   it('back returns to the budget', () => {

@@ -289,7 +289,7 @@ function startDetachedWizard(env: Record<string, string> = {}): {
   const w = startCli(
     [
       ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-      ...['--runtime', 'native', '--port', String(port), '--detach'],
+      ...['--runtime', 'native', '--port', String(port), '--detach', '--root', BOARD_ROOT],
     ],
     {
       env: {
@@ -310,6 +310,27 @@ function startDetachedWizard(env: Record<string, string> = {}): {
     }).status;
   return { w, pidFile, port, name, stopWithCli };
 }
+
+describe('wizard → launch on a machine that is not the board planned for', () => {
+  it(
+    'planning for the Orin NX on a plain x86 machine is fine; launching its plan there is refused with why',
+    async () => {
+      const { s, pidFile } = startWizard({}, path.join(ROOT, 'test', 'fixtures', 'roots', 'x86-plain'));
+      await s.waitFor('Verdict:');
+      await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      s.press('enter');
+      const refused = await s.waitFor(/Not launched: this plan is for orin-nx-16gb/);
+      expect(flat(refused)).toMatch(
+        /Not launched: this plan is for orin-nx-16gb, and this machine is .+\. Copy the command or save the recipe to run it on that board, or choose "This device"\./,
+      );
+      expect(refused).toMatch(/^❯ Launch$/m);
+      expect(existsSync(pidFile)).toBe(false);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+});
 
 describe('wizard → launch --detach', () => {
   it(
@@ -370,7 +391,10 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
       const calls = path.join(dir, 'calls.jsonl');
       const pidFile = path.join(dir, 'vllm.pid');
       const s = startCli(
-        ['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16', '--port', String(port)],
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--port', String(port), '--root', BOARD_ROOT],
+        ],
         {
           env: {
             PATH: `${BIN}:${process.env.PATH ?? ''}`,

@@ -207,7 +207,22 @@ describe('App: Review → Launch', () => {
       <App
         catalog={catalog}
         flags={FLAGS_NX}
-        detect={() => Promise.reject(new Error('off-device'))}
+        detect={() =>
+          Promise.resolve({
+            status: 'done' as const,
+            // This machine is the Orin NX the plan is for (a launch runs here).
+            identification: {
+              kind: 'jetson' as const,
+              presetId: 'orin-nx-16gb',
+              name: 'Jetson Orin NX 16GB',
+              source: 'test',
+              isFamilyOnly: false,
+              device: null,
+            },
+            warnings: [],
+            rows: [],
+          })
+        }
         writeRecipe={() => Promise.resolve('/r')}
         now={() => new Date(0)}
         hfCacheDir="/hf"
