@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildPlan, type Plan, type PlanRequest } from '../../src/core/plan.js';
-import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
+import type { Plan, PlanRequest } from '../../src/core/plan.js';
+import type { PlanOptions } from '../../src/core/request.js';
 import {
   DIAGNOSES,
   diagnose,
@@ -16,24 +16,13 @@ import {
   type Fix,
 } from '../../src/core/diagnosis.js';
 import { GiB } from '../../src/core/units.js';
-import { loadTestCatalog, loadVllmLogCases } from '../helpers/catalog.js';
+import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const cases = loadVllmLogCases();
 
 /** The request and plan for CLI-style options, as `plan` builds them (no detection, no network). */
-function setup(options: PlanOptions): { request: PlanRequest; plan: Plan } {
-  const resolved = resolvePlanRequest(options, catalog, {
-    detected: null,
-    described: null,
-    hfCacheDir: '/hf',
-    workDir: '/work',
-  });
-  if (!resolved.ok) throw new Error(resolved.message);
-  const outcome = buildPlan(resolved.request, catalog);
-  if (!outcome.ok) throw new Error(outcome.message);
-  return { request: resolved.request, plan: outcome.plan };
-}
+const setup = requestAndPlanFor;
 
 /** A fixture case's line that matches `re`. */
 function fixtureLine(url: string, re: RegExp): string {

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/core/diagnosis.js';
-import { buildPlan, type Plan, type PlanRequest } from '../../src/core/plan.js';
-import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
+import type { PlanOptions } from '../../src/core/request.js';
 import {
   freshLaunch,
   LAUNCH_TAIL,
@@ -21,22 +20,12 @@ import {
   type WizardEvent,
   type WizardState,
 } from '../../src/core/wizard.js';
-import { loadTestCatalog, loadVllmLogCases } from '../helpers/catalog.js';
+import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 
-function setup(options: PlanOptions): { request: PlanRequest; plan: Plan } {
-  const resolved = resolvePlanRequest(options, catalog, {
-    detected: null,
-    described: null,
-    hfCacheDir: '/hf',
-    workDir: '/work',
-  });
-  if (!resolved.ok) throw new Error(resolved.message);
-  const outcome = buildPlan(resolved.request, catalog);
-  if (!outcome.ok) throw new Error(outcome.message);
-  return { request: resolved.request, plan: outcome.plan };
-}
+/** The request and plan for CLI-style options, as `plan` builds them (no detection, no network). */
+const setup = requestAndPlanFor;
 
 // The #795 case: Orin NX 16 GB, Qwen2-7B Q4_K_M, vLLM 0.6.3 with its own defaults: killed.
 const NX_795: PlanOptions = {

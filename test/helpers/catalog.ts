@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parsePresetFile, type Catalog, type PresetFileName } from '../../src/core/presets-schema.js';
-import { buildPlan, type Plan } from '../../src/core/plan.js';
+import { buildPlan, type Plan, type PlanRequest } from '../../src/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,8 +27,9 @@ export function loadTestCatalog(): Catalog {
   return cached;
 }
 
-/** Plans from CLI-style options against the real catalog; throws on bad input. */
-export function planFor(options: PlanOptions): Plan {
+/** The request and the plan from CLI-style options against the real catalog (no detection, no network,
+ * HF cache /hf, working directory /work); throws on bad input. */
+export function requestAndPlanFor(options: PlanOptions): { request: PlanRequest; plan: Plan } {
   const catalog = loadTestCatalog();
   const resolved = resolvePlanRequest(options, catalog, {
     detected: null,
@@ -39,7 +40,12 @@ export function planFor(options: PlanOptions): Plan {
   if (!resolved.ok) throw new Error(resolved.message);
   const outcome = buildPlan(resolved.request, catalog);
   if (!outcome.ok) throw new Error(outcome.message);
-  return outcome.plan;
+  return { request: resolved.request, plan: outcome.plan };
+}
+
+/** Plans from CLI-style options against the real catalog; throws on bad input. */
+export function planFor(options: PlanOptions): Plan {
+  return requestAndPlanFor(options).plan;
 }
 
 export interface VllmLogCase {

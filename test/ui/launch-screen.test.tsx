@@ -8,15 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LaunchEvent as RunnerEvent } from '../../src/commands/launch.js';
 import { diagnose } from '../../src/core/diagnosis.js';
 import type { Plan, PlanRequest } from '../../src/core/plan.js';
-import { resolvePlanRequest } from '../../src/core/request.js';
-import { buildPlan } from '../../src/core/plan.js';
 import { freshLaunch, launchViewReducer, type LaunchEvent, type LaunchView } from '../../src/core/wizard-launch.js';
 import type { WizardFlags } from '../../src/core/wizard.js';
 import { App } from '../../src/ui/App.js';
 import { ColorContext } from '../../src/ui/components/Styled.js';
 import { createLaunchSupervisor, type LaunchRunner } from '../../src/ui/launch-supervisor.js';
 import { LaunchScreen } from '../../src/ui/screens/LaunchScreen.js';
-import { loadTestCatalog } from '../helpers/catalog.js';
+import { loadTestCatalog, requestAndPlanFor } from '../helpers/catalog.js';
 import { flat, KEY, plain, press, waitForFrame, waitUntil } from '../helpers/ink.js';
 
 const catalog = loadTestCatalog();
@@ -34,24 +32,16 @@ const FLAGS_NX: WizardFlags = {
 };
 
 function setup795(vllmDefaults = true): { request: PlanRequest; plan: Plan } {
-  const resolved = resolvePlanRequest(
-    {
-      device: 'orin-nx-16gb',
-      model: 'qwen2-7b-instruct',
-      quant: 'gguf-q4_k_m',
-      vllmVersion: '0.6.3',
-      maxModelLen: '200',
-      maxNumSeqs: '1',
-      vllmDefaults,
-      runtime: 'native',
-    },
-    catalog,
-    { detected: null, described: null, hfCacheDir: '/hf', workDir: '/work' },
-  );
-  if (!resolved.ok) throw new Error(resolved.message);
-  const outcome = buildPlan(resolved.request, catalog);
-  if (!outcome.ok) throw new Error(outcome.message);
-  return { request: resolved.request, plan: outcome.plan };
+  return requestAndPlanFor({
+    device: 'orin-nx-16gb',
+    model: 'qwen2-7b-instruct',
+    quant: 'gguf-q4_k_m',
+    vllmVersion: '0.6.3',
+    maxModelLen: '200',
+    maxNumSeqs: '1',
+    vllmDefaults,
+    runtime: 'native',
+  });
 }
 
 const view = (...events: LaunchEvent[]): LaunchView =>
