@@ -16,6 +16,7 @@ import { initialLogState, markExited, parseLogLine, type LaunchStage, type LogSt
 import { describeSlowStage, stageTimeoutS } from '../core/stage-timeouts.js';
 import { buildHistoryEntry, type HistoryEntry } from '../core/history.js';
 import { servePort, serverName } from '../core/docker.js';
+import { describeLeftRunning } from '../core/servers.js';
 import { startServer, type DetachedInfo, type ServerExit } from '../launch/runtime.js';
 import { parseMeminfo } from '../core/system-parsers.js';
 import { createWatchdog, describeWatchdogStop, observeMemory } from '../core/watchdog.js';
@@ -348,9 +349,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       }
       await recorded;
       const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
-      out(`${isReady ? 'left running' : 'left running (not ready yet)'}: ${name} (${how}) at ${url}`);
-      out(`  watch it: jetson-vllm monitor --server ${name}`);
-      out(`  stop it:  jetson-vllm launch --stop ${name}`);
+      for (const line of describeLeftRunning(name, url, how, isReady)) out(line);
       return 0;
     }
     if (!isStopping) await child.stop(2000);

@@ -119,3 +119,12 @@ export function removeServers(file: ServerFile, names: readonly string[]): Serve
 export function serializeServerFile(file: ServerFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
+
+/** What is said about a detached server left running: where it is, how to watch it, how to stop it. */
+export function describeLeftRunning(name: string, url: string, detail: string | null = null, isReady = true): string[] {
+  return [
+    `left running${isReady ? '' : ' (not ready yet)'}: ${name}${detail !== null ? ` (${detail})` : ''} at ${url}`,
+    `  watch it: jetson-vllm monitor --server ${name}`,
+    `  stop it:  jetson-vllm launch --stop ${name}`,
+  ];
+}

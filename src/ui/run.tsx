@@ -13,6 +13,8 @@ import { summarizeDetection } from '../core/wizard-view.js';
 import { examineSystem } from '../commands/doctor.js';
 import { createRealHost } from '../probe/real-host.js';
 import type { LaunchOptionsText } from '../commands/launch-env.js';
+import { servePort } from '../core/docker.js';
+import { describeLeftRunning } from '../core/servers.js';
 import { App } from './App.js';
 import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
 
@@ -44,13 +46,12 @@ async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: Wizard
   const plan = supervisor.current();
   if (plan === null) return 0;
   const { runMonitor } = await import('../commands/monitor.js');
-  const port = plan.argv.includes('--port') ? plan.argv[plan.argv.indexOf('--port') + 1] : '8000';
   // A detached server is not the panel's to stop: q just quits.
   const isOwned = supervisor.isRunning();
   const code = await runMonitor({
     source: 'auto',
     intervalMs: 1000,
-    url: supervisor.detached()?.url ?? `http://127.0.0.1:${port ?? '8000'}`,
+    url: supervisor.detached()?.url ?? `http://127.0.0.1:${servePort(plan.argv)}`,
     pollMs: 2000,
     replay: null,
     speed: 1,
@@ -67,12 +68,7 @@ async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: Wizard
 
 /** What the wizard says on its way out about a --detach server left running. */
 function leftRunning(server: { name: string; url: string } | null): string | null {
-  if (server === null) return null;
-  return [
-    `left running: ${server.name} at ${server.url}`,
-    `  watch it: jetson-vllm monitor --server ${server.name}`,
-    `  stop it:  jetson-vllm launch --stop ${server.name}`,
-  ].join('\n');
+  return server === null ? null : describeLeftRunning(server.name, server.url).join('\n');
 }
 
 export interface WizardOptions {
