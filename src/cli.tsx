@@ -5,6 +5,7 @@
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './cli/errors.js';
 import { MAIN_HELP } from './cli/help.js';
+import type { LaunchOptionsText } from './commands/launch-env.js';
 
 declare const JETSON_VLLM_VERSION: string;
 
@@ -29,6 +30,16 @@ async function keepSmallHeapAsIs(): Promise<void> {
   if (major < 11 || major > 13) return;
   const { setFlagsFromString } = await import('node:v8');
   setFlagsFromString('--no-memory-reducer-for-small-heaps');
+}
+
+/** The launch options as typed (checked where they are used), for `launch` and the wizard's launch. */
+function launchOptionsOf(args: ParsedArgs): LaunchOptionsText {
+  return {
+    memoryFloor: args.monitor.memoryFloor,
+    stopGrace: args.monitor.stopGrace,
+    stageTimeout: args.monitor.stageTimeout,
+    detach: args.detach,
+  };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -139,12 +150,7 @@ async function run(argv: string[]): Promise<number> {
           ...(target.port !== null ? { port: target.port } : {}),
         },
         root: args.root,
-        launchOptions: {
-          memoryFloor: args.monitor.memoryFloor,
-          stopGrace: args.monitor.stopGrace,
-          stageTimeout: args.monitor.stageTimeout,
-          detach: args.detach,
-        },
+        launchOptions: launchOptionsOf(args),
         hfCacheDir: findHfCacheDir(),
         isColor: isColorWanted(args),
         recipeDir: args.recipeDir,
@@ -190,12 +196,7 @@ async function run(argv: string[]): Promise<number> {
         request,
         catalog,
         out: (line) => write(line),
-        ...(await launchEnvironment(plan, catalog, args.root, {
-          memoryFloor: args.monitor.memoryFloor,
-          stopGrace: args.monitor.stopGrace,
-          stageTimeout: args.monitor.stageTimeout,
-          detach: args.detach,
-        })),
+        ...(await launchEnvironment(plan, catalog, args.root, launchOptionsOf(args))),
       });
     }
     case 'doctor': {
