@@ -1,6 +1,6 @@
 /**
  * L4T → JetPack, and the CUDA a release ships. Pure.
- * Sources: reference/jetson-platform.md §B.2 and §B.3 item 5; ../shared/fixtures/devices.json `l4t_to_jetpack`.
+ * Sources: reference/jetson-platform.md §B.2 and §B.3 item 5; test/fixtures/recorded/devices.json `l4t_to_jetpack`.
  */
 
 /** An L4T release as numbers, [major, minor, patch]. */
@@ -17,7 +17,7 @@ export interface JetpackRow {
 /**
  * L4T → JetPack, newest first.
  * Source: jtop's NVIDIA_JETPACK table (rbonghi/jetson_stats@f41d5cad, jtop/core/jetson_variables.py), as recorded in
- * ../shared/fixtures/devices.json `l4t_to_jetpack` (every L4T there is here; the fixture's repeated rows — 36.4.7,
+ * test/fixtures/recorded/devices.json `l4t_to_jetpack` (every L4T there is here; the fixture's repeated rows — 36.4.7,
  * 36.4.0, 36.2.0, 35.3.1, 32.7.1, 32.6.1 — are user reports from jetson_stats issues #791, #476, #400, #515, #357
  * and jetson-containers issue #678 that agree with this table), plus 38.1.0 from reference §B.2.
  * Where jtop and jetson-containers disagree (36.5.0: 6.2.2 vs 6.2.1; 36.4.2: "6.1 (rev1)" vs 6.1.1), jtop's label

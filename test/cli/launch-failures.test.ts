@@ -1,6 +1,6 @@
 /**
  * `jetson-vllm launch --runtime native` against the stand-in `vllm` failing in each catalogued way, and
- * replaying each recorded start-up of ../shared/fixtures/vllm-logs.json.
+ * replaying each recorded start-up of test/fixtures/recorded/vllm-logs.json.
  * For a failure: the diagnosis title, the cause and the fix re-planned for the Orin NX 16 GB (the changed
  * flags and the retry command exactly as src/core/diagnosis.ts computes them for what the stand-in printed),
  * exit 1, and HF_TOKEN nowhere. For a case: the stages the log reaches, in order, and every figure vLLM

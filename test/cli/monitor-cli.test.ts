@@ -27,7 +27,7 @@ describe('jetson-vllm monitor (built CLI, no terminal)', () => {
       .map((l) => JSON.parse(l) as JsonSample);
     expect(samples).toHaveLength(8);
     expect(samples.every((s) => s.source === 'replay')).toBe(true);
-    // The first line of ../shared/fixtures/tegrastats.json: AGX Orin 64 GB, JetPack 5.
+    // The first line of test/fixtures/recorded/tegrastats.json: AGX Orin 64 GB, JetPack 5.
     expect(samples[0]).toMatchObject({
       time: '2025-04-11T10:36:27',
       ram: { usedMiB: 4321, totalMiB: 62801 },

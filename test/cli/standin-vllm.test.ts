@@ -1,6 +1,6 @@
 /**
  * The stand-in `vllm` itself (test/fixtures/bin/vllm): it replays each recorded case of
- * ../shared/fixtures/vllm-logs.json line for line with its timing and its real exit, serves only once
+ * test/fixtures/recorded/vllm-logs.json line for line with its timing and its real exit, serves only once
  * ready, fails in each catalogued way so that the log parser reads that very kind, and records signals.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The real start-up cases of ../shared/fixtures/vllm-logs.json, reproduced by the planner.
+ * The real start-up cases of test/fixtures/recorded/vllm-logs.json, reproduced by the planner.
  * Each case states its tolerance and why; the README's table is these figures.
  */
 import { describe, expect, it } from 'vitest';

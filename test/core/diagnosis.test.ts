@@ -1,5 +1,5 @@
 /**
- * The diagnosis catalog on real plans: one failing line per kind (from ../shared/fixtures/vllm-logs.json
+ * The diagnosis catalog on real plans: one failing line per kind (from test/fixtures/recorded/vllm-logs.json
  * where a case has one, else the patterns of vllm-memory.md §7), the plan that ran, and the fix.
  */
 import { describe, expect, it } from 'vitest';

@@ -13,7 +13,7 @@ describe('launch history', () => {
     maxNumSeqs: '1',
     vllmDefaults: true,
   });
-  // The real log of ../shared/fixtures/vllm-logs.json case 1.
+  // The real log of test/fixtures/recorded/vllm-logs.json case 1.
   const figures = parseLog([
     'INFO 01-23 07:32:42 model_runner.py:1071] Loading model weights took 4.3752 GB',
     'INFO 01-23 07:34:26 gpu_executor.py:122] # GPU blocks: 11836, # CPU blocks: 4681',

@@ -1,9 +1,10 @@
 /**
- * The system parsers and the L4T → JetPack table on real output: ../shared/fixtures/devices.json (device-tree
+ * The system parsers and the L4T → JetPack table on real output: test/fixtures/recorded/devices.json (device-tree
  * strings, nv_tegra_release lines, jtop's L4T table, module part numbers, nvidia-smi on Jetson), plus recorded or
  * format-exact odd outputs written inline, each with a note saying where its format comes from.
  */
 import { readFileSync } from 'node:fs';
+import { recordedPath } from '../helpers/recorded.js';
 import { describe, expect, it } from 'vitest';
 import {
   L4T_TO_JETPACK,
@@ -47,7 +48,7 @@ interface DevicesFixture {
 }
 
 const devices = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/devices.json', import.meta.url), 'utf8'),
+  readFileSync(recordedPath('devices.json'), 'utf8'),
 ) as DevicesFixture;
 
 const KiB = 1024;

@@ -4,6 +4,7 @@
  * token; and lines printed from random structured data parse back to exactly that data, in any field order.
  */
 import { readFileSync } from 'node:fs';
+import { recordedPath } from '../helpers/recorded.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptySample, type EngineState, type LoadFreq, type PowerRail, type Sample } from '../../src/core/sample.js';
@@ -19,7 +20,7 @@ import { parseTegrastatsLine as parseTegrastatsLineReference } from '../helpers/
 const RUNS = { numRuns: 10_000 };
 
 const fixtureLines = (
-  JSON.parse(readFileSync(new URL('../../../shared/fixtures/tegrastats.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(recordedPath('tegrastats.json'), 'utf8')) as {
     line: string;
   }[]
 ).map((f) => f.line);

@@ -1,9 +1,10 @@
 /**
- * The tegrastats parser on real lines: every line of ../shared/fixtures/tegrastats.json with exact values, every
+ * The tegrastats parser on real lines: every line of test/fixtures/recorded/tegrastats.json with exact values, every
  * example line of reference/jetson-platform.md §E.3 and every edge case of the §E.5 checklist (items 1–14).
  * Where the reference shortens a line ("CPU [14%@2188,…]"), the test writes it out in full and says so.
  */
 import { readFileSync } from 'node:fs';
+import { recordedPath } from '../helpers/recorded.js';
 import { describe, expect, it } from 'vitest';
 import { emptySample, type EngineState, type LoadFreq, type PowerRail, type Sample } from '../../src/core/sample.js';
 import {
@@ -23,7 +24,7 @@ interface TegrastatsFixture {
 }
 
 const fixtures = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/tegrastats.json', import.meta.url), 'utf8'),
+  readFileSync(recordedPath('tegrastats.json'), 'utf8'),
 ) as TegrastatsFixture[];
 
 /** The stats result of a line; fails the test when the line is not a stats line. */

@@ -5,6 +5,7 @@
  * known, a failure is only replaced by a more specific one, and the input state is never changed.
  */
 import { readFileSync } from 'node:fs';
+import { recordedPath } from '../helpers/recorded.js';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import {
@@ -20,7 +21,7 @@ import {
 const RUNS = { numRuns: 10_000 };
 
 const fixtureLines = (
-  JSON.parse(readFileSync(new URL('../../../shared/fixtures/vllm-logs.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(recordedPath('vllm-logs.json'), 'utf8')) as {
     log_lines: string[];
   }[]
 ).flatMap((f) => f.log_lines);

@@ -1,10 +1,11 @@
 /**
- * The vLLM start-up log reducer on real logs: every case of ../shared/fixtures/vllm-logs.json with exact stages,
+ * The vLLM start-up log reducer on real logs: every case of test/fixtures/recorded/vllm-logs.json with exact stages,
  * figures and failure; one synthetic full start-up per version family of reference/vllm-memory.md §7 (0.6.3 V0,
  * 0.6.4, 0.6.5–0.7, 0.8 V1, 0.9–0.11 V1, newest with the CUDA-graph estimate) walking every stage to 'ready';
  * every figure format and stage marker on its own; every fatal pattern with its kind and figures.
  */
 import { readFileSync } from 'node:fs';
+import { recordedPath } from '../helpers/recorded.js';
 import { describe, expect, it } from 'vitest';
 import {
   LAUNCH_STAGES,
@@ -26,7 +27,7 @@ interface VllmLogFixture {
 }
 
 const fixtures = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/vllm-logs.json', import.meta.url), 'utf8'),
+  readFileSync(recordedPath('vllm-logs.json'), 'utf8'),
 ) as VllmLogFixture[];
 
 /** GiB as printed → bytes (× 2^30, rounded), as the parser stores them. */
@@ -211,7 +212,7 @@ const FIXTURE_EXPECTED: Record<string, Omit<LogState, 'lines'>> = {
   },
 };
 
-describe('the real logs of ../shared/fixtures/vllm-logs.json', () => {
+describe('the real logs of test/fixtures/recorded/vllm-logs.json', () => {
   it('has an expectation for every case and nothing more', () => {
     expect(fixtures).toHaveLength(9);
     expect(fixtures.map((f) => f.source_url).sort()).toEqual(Object.keys(FIXTURE_EXPECTED).sort());

@@ -47,7 +47,7 @@ describe('monitor in a pty (80×24)', () => {
         env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, TEGRASTATS_PIDFILE: pidFile },
       },
     );
-    // The Orin Nano 8 GB JetPack 6 line of ../shared/fixtures/tegrastats.json: RAM 3162/7620MB, 4 of 6 cores on.
+    // The Orin Nano 8 GB JetPack 6 line of test/fixtures/recorded/tegrastats.json: RAM 3162/7620MB, 4 of 6 cores on.
     const screen = await session.waitFor((s) => s.includes('3.1/7.4 GiB') && s.includes('● healthy'), 15_000);
     expect(screen).toContain('jetson-vllm · tegrastats');
     expect(screen).toMatch(/CPU {2}0% avg, 4\/6 on @729 MHz {2}\[1 0 0 0 off off\]/);

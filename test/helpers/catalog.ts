@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { recordedPath } from './recorded.js';
 import { parsePresetFile, type Catalog, type PresetFileName } from '../../src/core/presets-schema.js';
 import { buildPlan, type Plan, type PlanRequest } from '../../src/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SHARED = path.resolve(ROOT, '..', 'shared');
 
 function load(name: PresetFileName): unknown {
   const result = parsePresetFile(name, parse(readFileSync(path.join(ROOT, 'presets', `${name}.yaml`), 'utf8')));
@@ -61,7 +61,7 @@ export interface VllmLogCase {
 
 /** The shared vLLM start-up cases recorded by others. */
 export function loadVllmLogCases(): VllmLogCase[] {
-  return JSON.parse(readFileSync(path.join(SHARED, 'fixtures', 'vllm-logs.json'), 'utf8')) as VllmLogCase[];
+  return JSON.parse(readFileSync(recordedPath('vllm-logs.json'), 'utf8')) as VllmLogCase[];
 }
 
 /** The first number a regex captures in any of the case's log lines. */

@@ -1,5 +1,5 @@
 /**
- * Detection on fake board roots (test/fixtures/roots/, built from ../shared/fixtures/devices.json and
+ * Detection on fake board roots (test/fixtures/roots/, built from test/fixtures/recorded/devices.json and
  * reference/jetson-platform.md): files read under the root, commands answered from recorded output.
  */
 import path from 'node:path';
