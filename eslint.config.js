@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import areaOrder from './eslint-rules/area-order.js';
 
 export default tseslint.config(
   { ignores: ['bin/dist/**', 'node_modules/**', 'coverage/**'] },
@@ -9,7 +10,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'test/bench/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'eslint-rules/*.js', 'test/bench/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -27,7 +28,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**'],
+    // DESIGN.md §4: imports go one way between areas, and core/ imports only core/ and shared/.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    plugins: { jetson: areaOrder },
+    rules: { 'jetson/area-order': 'error' },
+  },
+  {
+    // The pure folders: every area's core/ and shared/.
+    files: ['src/*/core/**', 'src/shared/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -47,9 +55,9 @@ export default tseslint.config(
                 'os',
                 'path',
               ],
-              message: 'src/core is pure: no React, Ink, execa, node built-ins or systeminformation (STYLE.md).',
+              message:
+                'core/ and shared/ are pure: no React, Ink, execa, node built-ins or systeminformation (STYLE.md).',
             },
-            { group: ['../*'], message: 'src/core imports only from src/core.' },
           ],
         },
       ],

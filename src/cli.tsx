@@ -3,9 +3,9 @@
  * React) are loaded with dynamic imports only when shown, so `plan` never loads them.
  */
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
-import { UserError } from './cli/errors.js';
+import { UserError } from './shared/errors.js';
 import { MAIN_HELP } from './cli/help.js';
-import type { LaunchOptionsText } from './commands/launch-env.js';
+import type { LaunchOptionsText } from './launch/prepare.js';
 
 declare const JETSON_VLLM_VERSION: string;
 
@@ -65,12 +65,12 @@ async function run(argv: string[]): Promise<number> {
   // The live panel runs for hours: it loads only what it draws with (the catalog only for --model).
   if (args.command === 'monitor') {
     await keepSmallHeapAsIs();
-    const { parseMonitorOptions, runMonitor } = await import('./commands/monitor.js');
+    const { parseMonitorOptions, runMonitor } = await import('./monitor/monitor-command.js');
     const own = parseMonitorOptions(args.monitor);
     let predictedBytes: number | null = null;
     let bytesPerBlock: number | null = null;
     // Re-attach: --server NAME, or with no --url the only detached server recorded.
-    const { chooseMonitorServer } = await import('./commands/servers.js');
+    const { chooseMonitorServer } = await import('./launch/servers.js');
     const server = await chooseMonitorServer(args.monitor.server, own.url !== null || own.replay !== null, (line) =>
       process.stderr.write(`${line}\n`),
     );
@@ -81,8 +81,8 @@ async function run(argv: string[]): Promise<number> {
     }
     if (args.plan.model !== undefined) {
       // With a model, the panel marks the plan's prediction on the RAM bar.
-      const { loadCatalog } = await import('./presets/load.js');
-      const { computePlan } = await import('./commands/plan.js');
+      const { loadCatalog } = await import('./catalog/load.js');
+      const { computePlan } = await import('./plan/plan-command.js');
       const plan = await computePlan(args.plan, await loadCatalog(), args.root);
       predictedBytes = plan.budget.totalBytes;
       bytesPerBlock = plan.kvCache.bytesPerBlock;
@@ -96,13 +96,13 @@ async function run(argv: string[]): Promise<number> {
       server: server === null ? null : { name: server.name, record: server },
     });
   }
-  const { compilePresets, loadCatalog } = await import('./presets/load.js');
+  const { compilePresets, loadCatalog } = await import('./catalog/load.js');
   if (args.command === 'compile-presets') {
     write(`presets compiled to ${await compilePresets()}`);
     return 0;
   }
   const catalog = await loadCatalog();
-  const { formatCatalogFits, formatDevices, formatModels, formatPlan } = await import('./cli/format.js');
+  const { formatCatalogFits, formatDevices, formatModels, formatPlan } = await import('./plan/core/format.js');
   switch (args.command) {
     case 'devices':
       write(args.json ? JSON.stringify(catalog.devices, null, 2) : formatDevices(catalog));
@@ -112,13 +112,13 @@ async function run(argv: string[]): Promise<number> {
         write(args.json ? JSON.stringify(catalog.models, null, 2) : formatModels(catalog));
         return 0;
       }
-      const { computeCatalogFits } = await import('./commands/models.js');
+      const { computeCatalogFits } = await import('./plan/models-command.js');
       const fits = computeCatalogFits(args.plan, catalog);
       write(args.json ? JSON.stringify(fits, null, 2) : formatCatalogFits(fits, args.plan.device));
       return 0;
     }
     case 'wizard': {
-      const { parseKnobs, parseLaunchTarget } = await import('./core/request.js');
+      const { parseKnobs, parseLaunchTarget } = await import('./plan/core/request.js');
       const knobs = parseKnobs(args.plan);
       if (!knobs.ok) throw new UserError(knobs.message);
       const target = parseLaunchTarget(args.plan);
@@ -128,15 +128,15 @@ async function run(argv: string[]): Promise<number> {
         const hint =
           'jetson-vllm needs a terminal for the wizard; without one use the sub-commands: jetson-vllm plan | doctor | devices | models (--help)';
         if (args.plan.model !== undefined) {
-          const { computePlan } = await import('./commands/plan.js');
+          const { computePlan } = await import('./plan/plan-command.js');
           const plan = await computePlan(args.plan, catalog, args.root);
           write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: false }));
         }
         process.stderr.write(`jetson-vllm: ${hint}\n`);
         return 2;
       }
-      const { runWizard } = await import('./ui/run.js');
-      const { findHfCacheDir } = await import('./commands/plan.js');
+      const { runWizard } = await import('./wizard/ui/run.js');
+      const { findHfCacheDir } = await import('./plan/plan-command.js');
       return runWizard({
         catalog,
         flags: {
@@ -158,21 +158,21 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'launch': {
       if (args.monitor.stop !== undefined) {
-        const { runStop } = await import('./commands/servers.js');
+        const { runStop } = await import('./launch/servers.js');
         return runStop(args.monitor.stop, write);
       }
-      const { computePlanAndRequest } = await import('./commands/plan.js');
+      const { computePlanAndRequest } = await import('./plan/plan-command.js');
       let options = args.plan;
       if (args.monitor.recipe !== undefined) {
-        const { readRecipe, recipeToOptions } = await import('./commands/recipe.js');
+        const { readRecipe, recipeToOptions } = await import('./plan/recipe-file.js');
         options = recipeToOptions(await readRecipe(args.monitor.recipe), args.plan);
       }
       let { plan, request } = await computePlanAndRequest(options, catalog, args.root);
       if (plan.runtime === 'docker') {
         // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6), if it
         // suits this board's L4T; and an image this board's driver would refuse is not started.
-        const { preferPresentImage } = await import('./commands/servers.js');
-        const { checkHostImage, readHostL4t } = await import('./commands/launch-env.js');
+        const { preferPresentImage } = await import('./launch/servers.js');
+        const { checkHostImage, readHostL4t } = await import('./launch/prepare.js');
         const preferred = await preferPresentImage(plan, request, options, catalog, await readHostL4t(args.root));
         if (preferred.note !== null) {
           write(preferred.note);
@@ -189,8 +189,8 @@ async function run(argv: string[]): Promise<number> {
           3,
         );
       }
-      const { runLaunch } = await import('./commands/launch.js');
-      const { launchEnvironment } = await import('./commands/launch-env.js');
+      const { runLaunch } = await import('./launch/launch-command.js');
+      const { launchEnvironment } = await import('./launch/prepare.js');
       return runLaunch({
         plan,
         request,
@@ -200,9 +200,9 @@ async function run(argv: string[]): Promise<number> {
       });
     }
     case 'doctor': {
-      const { runDoctor } = await import('./commands/doctor.js');
-      const { createRealHost } = await import('./probe/real-host.js');
-      const { formatDoctor } = await import('./cli/format.js');
+      const { runDoctor } = await import('./doctor/doctor-command.js');
+      const { createRealHost } = await import('./device/real-host.js');
+      const { formatDoctor } = await import('./doctor/core/report.js');
       const result = await runDoctor(createRealHost(args.root), catalog);
       write(
         args.json
@@ -212,13 +212,13 @@ async function run(argv: string[]): Promise<number> {
       return result.exitCode;
     }
     case 'plan': {
-      const { computePlan, planExitCode } = await import('./commands/plan.js');
+      const { computePlan, planExitCode } = await import('./plan/plan-command.js');
       const format = args.export;
       if (format !== undefined && format !== 'compose' && format !== 'systemd' && format !== 'script')
         throw new UserError(`--export: "${format}" is not one of compose, systemd, script`);
       const plan = await computePlan(args.plan, catalog, args.root);
       if (format !== undefined) {
-        const { buildExport } = await import('./core/export.js');
+        const { buildExport } = await import('./plan/core/export.js');
         const exported = buildExport(plan, format, { containerName: 'jetson-vllm' });
         if (!exported.ok) throw new UserError(`--export ${format}: ${exported.message}`);
         write(exported.text);
@@ -227,8 +227,8 @@ async function run(argv: string[]): Promise<number> {
       write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
       if (!args.json) {
         // How far this device's plans have been off, from the launches recorded here (launch → history).
-        const { readHistory } = await import('./commands/history.js');
-        const { describeAccuracy, summarizeAccuracy } = await import('./core/history.js');
+        const { readHistory } = await import('./launch/history-file.js');
+        const { describeAccuracy, summarizeAccuracy } = await import('./launch/core/history.js');
         const past = describeAccuracy(summarizeAccuracy(await readHistory(), plan.device.id));
         if (past !== null) write(`On this device so far: ${past}.`);
       }

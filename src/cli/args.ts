@@ -2,8 +2,8 @@
  * Command-line parsing: the sub-command and its options (DESIGN.md §1). Errors are UserErrors.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { PlanOptions } from '../core/request.js';
-import { UserError } from './errors.js';
+import type { PlanOptions } from '../plan/core/request.js';
+import { UserError } from '../shared/errors.js';
 
 export type Command =
   'wizard' | 'plan' | 'launch' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';

@@ -14,7 +14,7 @@ import {
   serializeServerFile,
   type ServerFile,
   type ServerRecord,
-} from '../core/servers.js';
+} from './core/servers.js';
 import { run } from '../process/exec.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import { followFile } from './follow.js';

@@ -21,9 +21,9 @@ import {
   launchRunCommand,
   parsePullLine,
   summarizePull,
-} from '../core/docker.js';
-import { buildCommandLine } from '../core/flags.js';
-import type { Plan } from '../core/plan.js';
+} from './core/docker.js';
+import { buildCommandLine } from '../plan/core/flags.js';
+import type { Plan } from '../plan/core/plan.js';
 import { run } from '../process/exec.js';
 import { spawnLines, type LineStream } from '../process/spawn-lines.js';
 import { isPidAlive } from './detached.js';

@@ -9,8 +9,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWatchdogFloor } from '../../src/core/watchdog.js';
-import { MiB } from '../../src/core/units.js';
+import { defaultWatchdogFloor } from '../../src/launch/core/watchdog.js';
+import { MiB } from '../../src/shared/units.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN, findFreePort, followCli, waitUntil } from '../helpers/standin.js';
 import { disposeAll, isBuilt, isRunning, ROOT, startCli, type CliSession } from './harness.js';

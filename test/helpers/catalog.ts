@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { recordedPath } from './recorded.js';
-import { parsePresetFile, type Catalog, type PresetFileName } from '../../src/core/presets-schema.js';
-import { buildPlan, type Plan, type PlanRequest } from '../../src/core/plan.js';
-import { resolvePlanRequest, type PlanOptions } from '../../src/core/request.js';
+import { parsePresetFile, type Catalog, type PresetFileName } from '../../src/catalog/core/presets-schema.js';
+import { buildPlan, type Plan, type PlanRequest } from '../../src/plan/core/plan.js';
+import { resolvePlanRequest, type PlanOptions } from '../../src/plan/core/request.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

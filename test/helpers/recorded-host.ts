@@ -4,7 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { createFileHost, type ProbeHost } from '../../src/probe/host.js';
+import { createFileHost, type ProbeHost } from '../../src/device/host.js';
 import type { CommandResult } from '../../src/process/exec.js';
 import { ROOT } from './catalog.js';
 

@@ -9,7 +9,13 @@
  * looked for wherever it sits in the line, and whatever is not understood is kept verbatim in `unknownTokens`.
  * Format: reference/jetson-platform.md §E (E.2 grammar, E.3 examples, E.4 algorithm, E.5 edge cases).
  */
-import { emptySample, type EngineState, type LoadFreq, type PowerRail, type Sample } from '../../src/core/sample.js';
+import {
+  emptySample,
+  type EngineState,
+  type LoadFreq,
+  type PowerRail,
+  type Sample,
+} from '../../src/monitor/core/sample.js';
 
 /** What one tegrastats line holds: a sample plus what did not fit in it, or why the line is not a stats line. */
 export type TegrastatsParse = TegrastatsStats | { kind: 'not-stats'; reason: string };

@@ -1,0 +1,212 @@
+/**
+ * Schemas of the preset files in presets/ (devices, models, vLLM versions and images).
+ * Pure: data in, validated data or a list of readable problems out.
+ */
+import { z } from 'zod';
+import { QUANT_SCHEMES } from './quant-schemes.js';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'ids are lower-case letters, digits, ".", "_" and "-"');
+const version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 0.6.3 or 36.4');
+const computeCapability = z.string().regex(/^\d+\.\d+$/, 'a compute capability like 8.7');
+const positiveInt = z.number().int().positive();
+const bytes = z.number().int().nonnegative();
+
+/** A device the plan can target: a Jetson module or a discrete GPU. */
+export const deviceSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  kind: z.enum(['jetson', 'discrete']),
+  /** GPU architecture family: maxwell, pascal, volta, turing, ampere, ada, hopper, blackwell. */
+  arch: z.enum(['maxwell', 'pascal', 'volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell']),
+  /** Jetson SoC (t210, t186, t194, t234, t264); absent for discrete GPUs. */
+  soc: z.string().optional(),
+  /** Jetson module part numbers (p3767-0000, …); absent for discrete GPUs. */
+  partNumbers: z.array(z.string().regex(/^p\d{4}-\d{4}$/)).default([]),
+  computeCapability,
+  gpuCores: positiveInt,
+  /** The marketing size in GB (16 for "Orin NX 16GB"). */
+  nominalMemoryGB: z.number().positive(),
+  /** Total memory as Linux (MemTotal) and CUDA report it, in bytes. */
+  memTotalBytes: bytes,
+  /** Where memTotalBytes comes from; "derived" when no real report was found. */
+  memTotalSource: z.string().min(1),
+  isMemTotalDerived: z.boolean().default(false),
+  /** Whether any vLLM build runs on this device, and why not. */
+  vllm: z.strictObject({
+    isSupported: z.boolean(),
+    reason: z.string().min(1),
+  }),
+  notes: z.string().optional(),
+});
+export type Device = z.infer<typeof deviceSchema>;
+
+/** One published quantized (or unquantized) variant of a model. */
+export const quantVariantSchema = z.strictObject({
+  /** bf16, fp16, awq, gptq-int4, gptq-int8, w4a16, w8a8, fp8, bnb-4bit, gguf-q4_k_m, … */
+  id,
+  /** vLLM's --quantization method this variant runs with (null: unquantized). */
+  method: z
+    .enum(['awq', 'gptq', 'compressed-tensors', 'fp8', 'bitsandbytes', 'gguf', 'modelopt', 'modelopt_fp4'])
+    .nullable(),
+  /** Format detail the weight size and the capability check need. */
+  scheme: z.enum(QUANT_SCHEMES).optional(),
+  /** The Hugging Face repository id. */
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'an org/name Hugging Face id'),
+  /** For GGUF: the file inside the repo. */
+  file: z.string().optional(),
+  /** Weight bytes on disk (the GGUF file, or the sum of safetensors files). */
+  sizeBytes: bytes.optional(),
+  /** "published" (read from the repository listing) or "computed" (from parameters × bits). */
+  sizeSource: z.enum(['published', 'computed']).optional(),
+  /** Quantization group size, where the format has one. */
+  groupSize: positiveInt.optional(),
+});
+export type QuantVariant = z.infer<typeof quantVariantSchema>;
+
+/** Architecture facts from a model's config.json. */
+export const architectureSchema = z.strictObject({
+  /** The HF "architectures"[0], e.g. Qwen2ForCausalLM. */
+  architecture: z.string().min(1),
+  layers: positiveInt,
+  hiddenSize: positiveInt,
+  intermediateSize: positiveInt,
+  attentionHeads: positiveInt,
+  kvHeads: positiveInt,
+  headDim: positiveInt,
+  vocabSize: positiveInt,
+  tieWordEmbeddings: z.boolean(),
+  maxPositionEmbeddings: positiveInt,
+  /** Native dtype of the checkpoint (torch_dtype). */
+  torchDtype: z.enum(['bfloat16', 'float16', 'float32']),
+  /** Sliding-window size where some or all layers use one. */
+  slidingWindow: positiveInt.nullable().default(null),
+  /** How many of the layers use the sliding window (the rest are full attention). */
+  slidingWindowLayers: z.number().int().nonnegative().default(0),
+  /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
+  moe: z
+    .strictObject({
+      experts: positiveInt,
+      expertsPerToken: positiveInt,
+      expertIntermediateSize: positiveInt,
+      sharedExperts: z.number().int().nonnegative().default(0),
+    })
+    .nullable()
+    .default(null),
+  /** Multi-head latent attention (DeepSeek-V2/V3): the latent width cached per token. */
+  mla: z.strictObject({ kvLoraRank: positiveInt, qkRopeHeadDim: positiveInt }).nullable().default(null),
+  /** Total parameters as published (used to cross-check the computed count). */
+  publishedParams: z.number().positive().optional(),
+});
+export type Architecture = z.infer<typeof architectureSchema>;
+
+export const modelSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  /** The original (unquantized) Hugging Face repository. */
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
+  family: z.string().min(1),
+  arch: architectureSchema,
+  quants: z.array(quantVariantSchema).min(1),
+  notes: z.string().optional(),
+});
+export type ModelPreset = z.infer<typeof modelSchema>;
+
+/** A vLLM flag and the versions that have it (since inclusive, until exclusive). */
+export const flagSchema = z.strictObject({
+  name: z.string().regex(/^--[a-z0-9-]+$/),
+  since: version,
+  until: version.optional(),
+  note: z.string().optional(),
+});
+
+export const vllmReleaseSchema = z.strictObject({
+  version,
+  date: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/),
+  notes: z.string().optional(),
+});
+
+export const containerImageSchema = z.strictObject({
+  image: z.string().min(1),
+  vllmVersion: version,
+  /** L4T range the image runs on: [min, max) by (major, minor, patch). */
+  l4tMin: version,
+  l4tMax: version,
+  cuda: version,
+  /** Devices families the image carries kernels for. */
+  socs: z.array(z.string()).min(1),
+  sizeBytes: bytes.optional(),
+  isPreferred: z.boolean().default(false),
+  notes: z.string().optional(),
+});
+export type ContainerImage = z.infer<typeof containerImageSchema>;
+
+export const devicesFileSchema = z.strictObject({ devices: z.array(deviceSchema).min(1) });
+export const modelsFileSchema = z.strictObject({ models: z.array(modelSchema).min(1) });
+export const vllmFileSchema = z.strictObject({
+  releases: z.array(vllmReleaseSchema).min(1),
+  flags: z.array(flagSchema).min(1),
+  images: z.array(containerImageSchema).min(1),
+});
+export type VllmData = z.infer<typeof vllmFileSchema>;
+
+/** The whole validated catalog the planner works from. */
+export interface Catalog {
+  devices: Device[];
+  models: ModelPreset[];
+  vllm: VllmData;
+}
+
+export type PresetFileName = 'devices' | 'models' | 'vllm';
+
+const fileSchemas = {
+  devices: devicesFileSchema,
+  models: modelsFileSchema,
+  vllm: vllmFileSchema,
+} as const;
+
+/** Result of validating one preset file: the data, or one readable problem ("path: reason"). */
+export type PresetResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Validates the parsed content of one preset file; returns the first problem as "path: reason". */
+export function parsePresetFile<K extends PresetFileName>(
+  name: K,
+  content: unknown,
+): PresetResult<z.infer<(typeof fileSchemas)[K]>> {
+  const result = fileSchemas[name].safeParse(content);
+  if (result.success) {
+    const duplicate = findDuplicateId(result.data);
+    if (duplicate !== null) return { ok: false, problem: duplicate };
+    return { ok: true, value: result.data as z.infer<(typeof fileSchemas)[K]> };
+  }
+  const issue = result.error.issues[0];
+  if (issue === undefined) return { ok: false, problem: 'invalid content' };
+  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  return { ok: false, problem: `${path}: ${issue.message}` };
+}
+
+function findDuplicateId(data: unknown): string | null {
+  const lists: [string, { id: string }[]][] = [];
+  if (typeof data === 'object' && data !== null) {
+    for (const [key, value] of Object.entries(data)) {
+      if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && 'id' in v)) {
+        lists.push([key, value as { id: string }[]]);
+      }
+    }
+  }
+  for (const [key, list] of lists) {
+    const seen = new Set<string>();
+    for (const [index, item] of list.entries()) {
+      if (seen.has(item.id)) return `${key}.${index}.id: duplicate id "${item.id}"`;
+      seen.add(item.id);
+      if (key === 'models') {
+        const quantIds = new Set<string>();
+        const quants = (item as unknown as ModelPreset).quants;
+        for (const [qi, q] of quants.entries()) {
+          if (quantIds.has(q.id)) return `${key}.${index}.quants.${qi}.id: duplicate quant id "${q.id}"`;
+          quantIds.add(q.id);
+        }
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,228 @@
+/**
+ * Reads a Hugging Face config.json (already parsed) into the architecture and quantization the
+ * planner needs. Pure: the shell reads the file.
+ */
+import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
+
+export type HfConfigResult =
+  { ok: true; arch: Architecture; quant: Omit<QuantVariant, 'repo'>; name: string } | { ok: false; problem: string };
+
+type Json = Record<string, unknown>;
+
+/** The config.json key behind each architecture field, for error messages. */
+const CONFIG_KEYS = {
+  layers: 'num_hidden_layers',
+  hiddenSize: 'hidden_size',
+  intermediateSize: 'intermediate_size',
+  attentionHeads: 'num_attention_heads',
+  kvHeads: 'num_key_value_heads',
+  headDim: 'head_dim',
+  vocabSize: 'vocab_size',
+  maxPositionEmbeddings: 'max_position_embeddings',
+} as const;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function num(config: Json, ...keys: string[]): number | undefined {
+  for (const key of keys) {
+    const v = config[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+/** Parses config.json content into an architecture and the checkpoint's quantization. */
+export function parseHfConfig(content: unknown, name: string): HfConfigResult {
+  if (!isObject(content)) return { ok: false, problem: 'config.json is not a JSON object' };
+  // Multimodal checkpoints (Gemma-3, Qwen2.5-VL, …) keep the language model under text_config.
+  const text = isObject(content.text_config) ? { ...content, ...content.text_config } : content;
+  const architectures = content.architectures;
+  const architecture =
+    Array.isArray(architectures) && typeof architectures[0] === 'string'
+      ? architectures[0]
+      : typeof text.model_type === 'string'
+        ? text.model_type
+        : 'unknown';
+  const layers = num(text, 'num_hidden_layers', 'n_layer', 'num_layers');
+  const hidden = num(text, 'hidden_size', 'n_embd', 'd_model');
+  const heads = num(text, 'num_attention_heads', 'n_head');
+  const vocab = num(text, 'vocab_size');
+  const missing = [
+    ['num_hidden_layers', layers],
+    ['hidden_size', hidden],
+    ['num_attention_heads', heads],
+    ['vocab_size', vocab],
+  ]
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+  if (
+    missing.length > 0 ||
+    layers === undefined ||
+    hidden === undefined ||
+    heads === undefined ||
+    vocab === undefined
+  ) {
+    return { ok: false, problem: `config.json has no ${missing.join(', ')}` };
+  }
+  const kvHeads = num(text, 'num_key_value_heads', 'multi_query_group_num') ?? heads;
+  const headDim = num(text, 'head_dim') ?? Math.floor(hidden / heads);
+  const intermediate = num(text, 'intermediate_size', 'ffn_hidden_size', 'n_inner') ?? 4 * hidden;
+  const maxPositions = num(text, 'max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length') ?? 2048;
+  const dtypeText =
+    typeof text.torch_dtype === 'string' ? text.torch_dtype : typeof text.dtype === 'string' ? text.dtype : 'bfloat16';
+  const torchDtype = dtypeText === 'float16' ? 'float16' : dtypeText === 'float32' ? 'float32' : 'bfloat16';
+
+  let slidingWindow: number | null = null;
+  let slidingWindowLayers = 0;
+  const window = num(text, 'sliding_window');
+  if (window !== undefined && text.use_sliding_window !== false) {
+    const layerTypes = text.layer_types;
+    if (Array.isArray(layerTypes)) {
+      slidingWindowLayers = layerTypes.filter((t) => t === 'sliding_attention').length;
+    } else {
+      const pattern = typeof text.sliding_window_pattern === 'number' ? text.sliding_window_pattern : null;
+      slidingWindowLayers = countSlidingWindowLayers(
+        layers,
+        architecture.startsWith('Gemma2') ? 'gemma2' : null,
+        pattern,
+      );
+    }
+    if (slidingWindowLayers > 0) slidingWindow = window;
+  }
+
+  const experts = num(text, 'num_experts', 'num_local_experts', 'n_routed_experts');
+  const moe =
+    experts !== undefined && experts > 1
+      ? {
+          experts,
+          expertsPerToken: num(text, 'num_experts_per_tok', 'moe_top_k') ?? 2,
+          expertIntermediateSize: num(text, 'moe_intermediate_size') ?? intermediate,
+          sharedExperts: num(text, 'n_shared_experts') ?? 0,
+        }
+      : null;
+  const kvLoraRank = num(text, 'kv_lora_rank');
+  const rope = num(text, 'qk_rope_head_dim');
+  const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
+
+  const arch: Architecture = {
+    architecture,
+    layers,
+    hiddenSize: hidden,
+    intermediateSize: intermediate,
+    attentionHeads: heads,
+    kvHeads,
+    headDim,
+    vocabSize: vocab,
+    tieWordEmbeddings: text.tie_word_embeddings === true,
+    maxPositionEmbeddings: maxPositions,
+    torchDtype,
+    slidingWindow,
+    slidingWindowLayers,
+    moe,
+    mla,
+  };
+  const bad = (Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[]).find((field) => {
+    const v = arch[field as keyof Architecture];
+    return typeof v !== 'number' || !Number.isInteger(v) || v <= 0;
+  });
+  if (bad !== undefined) {
+    return {
+      ok: false,
+      problem: `config.json: ${CONFIG_KEYS[bad]} is out of range (${JSON.stringify(arch[bad as keyof Architecture])}; a positive whole number is needed)`,
+    };
+  }
+  if (
+    moe !== null &&
+    [moe.experts, moe.expertsPerToken, moe.expertIntermediateSize].some((v) => !Number.isInteger(v) || v <= 0)
+  ) {
+    return {
+      ok: false,
+      problem:
+        'config.json: the MoE sizes (num_experts, num_experts_per_tok, moe_intermediate_size) must be positive whole numbers',
+    };
+  }
+  if (moe !== null && (!Number.isInteger(moe.sharedExperts) || moe.sharedExperts < 0)) {
+    return { ok: false, problem: 'config.json: n_shared_experts must be a whole number ≥ 0' };
+  }
+  if (mla !== null && [mla.kvLoraRank, mla.qkRopeHeadDim].some((v) => !Number.isInteger(v) || v <= 0)) {
+    return { ok: false, problem: 'config.json: kv_lora_rank and qk_rope_head_dim must be positive whole numbers' };
+  }
+  if (slidingWindow !== null && (!Number.isInteger(slidingWindow) || slidingWindow <= 0)) {
+    return { ok: false, problem: 'config.json: sliding_window must be a positive whole number' };
+  }
+  const quant = parseQuantizationConfig(content.quantization_config, torchDtype);
+  if (!quant.ok) return { ok: false, problem: quant.problem };
+  return { ok: true, arch, quant: quant.value, name };
+}
+
+type QuantParse = { ok: true; value: Omit<QuantVariant, 'repo'> } | { ok: false; problem: string };
+
+/** Maps `quantization_config` (AWQ, GPTQ, compressed-tensors, FP8, bitsandbytes, modelopt) to a variant. */
+export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['torchDtype']): QuantParse {
+  if (qc === undefined || qc === null) {
+    const id = torchDtype === 'bfloat16' ? 'bf16' : 'fp16';
+    return { ok: true, value: { id, method: null, scheme: id } };
+  }
+  if (!isObject(qc)) return { ok: false, problem: 'quantization_config is not an object' };
+  const method = typeof qc.quant_method === 'string' ? qc.quant_method.toLowerCase() : '';
+  const bits = num(qc, 'bits', 'w_bit');
+  const groupSize = num(qc, 'group_size', 'q_group_size');
+  const group = groupSize !== undefined && groupSize > 0 ? { groupSize } : {};
+  switch (method) {
+    case 'awq':
+      return { ok: true, value: { id: 'awq', method: 'awq', scheme: 'awq-int4', ...group } };
+    case 'gptq':
+      return bits === 8
+        ? { ok: true, value: { id: 'gptq-int8', method: 'gptq', scheme: 'gptq-int8', ...group } }
+        : { ok: true, value: { id: 'gptq-int4', method: 'gptq', scheme: 'gptq-int4', ...group } };
+    case 'fp8':
+      return { ok: true, value: { id: 'fp8', method: 'fp8', scheme: 'fp8' } };
+    case 'bitsandbytes':
+      return { ok: true, value: { id: 'bnb-4bit', method: 'bitsandbytes', scheme: 'bnb-nf4' } };
+    case 'modelopt': {
+      const nested = isObject(qc.quantization) ? qc.quantization.quant_algo : undefined;
+      const rawAlgo = typeof qc.quant_algo === 'string' ? qc.quant_algo : nested;
+      const algo = typeof rawAlgo === 'string' ? rawAlgo.toUpperCase() : '';
+      return algo.includes('FP4')
+        ? { ok: true, value: { id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' } }
+        : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };
+    }
+    case 'compressed-tensors': {
+      const groups = isObject(qc.config_groups) ? Object.values(qc.config_groups) : [];
+      const first = groups.find(isObject);
+      const weights = first !== undefined && isObject(first.weights) ? first.weights : {};
+      const wBits = num(weights, 'num_bits') ?? 4;
+      const isFloat = weights.type === 'float';
+      const hasActivations = first !== undefined && isObject(first.input_activations);
+      if (isFloat) {
+        return {
+          ok: true,
+          value: { id: 'fp8', method: 'compressed-tensors', scheme: hasActivations ? 'w8a8-fp8' : 'w8a16-fp8' },
+        };
+      }
+      if (wBits >= 8 && hasActivations)
+        return { ok: true, value: { id: 'w8a8', method: 'compressed-tensors', scheme: 'w8a8-int8' } };
+      return { ok: true, value: { id: 'w4a16', method: 'compressed-tensors', scheme: 'w4a16', ...group } };
+    }
+    default:
+      return {
+        ok: false,
+        problem: `quantization_config.quant_method "${method}" is not one this tool plans (awq, gptq, compressed-tensors, fp8, bitsandbytes, modelopt)`,
+      };
+  }
+}
+
+/**
+ * How many layers use the sliding window when the config does not list layer types: every Nth layer is
+ * global with a pattern N (Gemma-3: 6), Gemma-2 alternates, other models window every layer.
+ */
+export function countSlidingWindowLayers(
+  layers: number,
+  family: 'gemma2' | 'gemma3' | null,
+  pattern: number | null,
+): number {
+  const every = pattern !== null && pattern > 0 ? pattern : family === 'gemma3' ? 6 : null;
+  if (every !== null) return layers - Math.floor(layers / every);
+  if (family === 'gemma2') return Math.ceil(layers / 2);
+  return layers;
+}

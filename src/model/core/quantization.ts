@@ -1,0 +1,189 @@
+/**
+ * Quantization: weight bytes per format and vLLM's minimum compute capability (reference
+ * vllm-memory.md §6, vllm/model_executor/layers/quantization/*.py `get_min_capability`). Pure.
+ */
+import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
+import { computeParams } from './architecture.js';
+import { isAtLeast, type Version } from '../../shared/units.js';
+
+import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
+
+/**
+ * Bits per quantized weight, scales and zeros included (§6): AWQ/GPTQ 4-bit g128 = 4 + 16/128 +
+ * 4/128; GPTQ 8-bit g128 = 8 + 16/128 + 8/128; compressed-tensors W4A16 (symmetric) = 4 + 16/128;
+ * bitsandbytes NF4 = 4 + fp32 absmax per 64; NVFP4 = 4 + fp8 scale per 16.
+ */
+const BITS_PER_WEIGHT: Record<Exclude<QuantScheme, 'gguf'>, number> = {
+  bf16: 16,
+  fp16: 16,
+  'awq-int4': 4 + 16 / 128 + 4 / 128,
+  'gptq-int4': 4 + 16 / 128 + 4 / 128,
+  'gptq-int8': 8 + 16 / 128 + 8 / 128,
+  w4a16: 4 + 16 / 128,
+  'w8a8-int8': 8,
+  'w8a8-fp8': 8,
+  'w8a16-fp8': 8,
+  fp8: 8,
+  'bnb-nf4': 4.5,
+  nvfp4: 4.5,
+};
+
+/**
+ * Average bits per weight of GGUF mixes (ggml block sizes; K-quant mixes keep some tensors at a
+ * higher type, §6). Used only when a GGUF file's size is not known.
+ */
+const GGUF_BITS: Record<string, number> = {
+  q2_k: 2.96,
+  q3_k_s: 3.5,
+  q3_k_m: 3.91,
+  q3_k_l: 4.27,
+  q4_0: 4.55,
+  q4_1: 5.0,
+  q4_k_s: 4.58,
+  q4_k_m: 4.85,
+  q5_0: 5.54,
+  q5_k_s: 5.54,
+  q5_k_m: 5.69,
+  q6_k: 6.56,
+  q8_0: 8.5,
+  iq4_xs: 4.25,
+  iq4_nl: 4.5,
+  f16: 16,
+  bf16: 16,
+};
+
+/** The scheme of a variant (explicit, or inferred from its id). */
+export function resolveScheme(quant: QuantVariant): QuantScheme {
+  if (quant.scheme !== undefined) return quant.scheme;
+  if (quant.method === 'gguf' || quant.id.startsWith('gguf-')) return 'gguf';
+  const byId: Record<string, QuantScheme> = {
+    awq: 'awq-int4',
+    'gptq-int4': 'gptq-int4',
+    'gptq-int8': 'gptq-int8',
+    w4a16: 'w4a16',
+    w8a8: 'w8a8-int8',
+    fp8: 'fp8',
+    'bnb-4bit': 'bnb-nf4',
+    nvfp4: 'nvfp4',
+    fp16: 'fp16',
+  };
+  return byId[quant.id] ?? 'bf16';
+}
+
+export interface WeightEstimate {
+  weightBytes: number;
+  /** "published": the checkpoint's own size; "computed": parameters × bits. */
+  source: 'published' | 'computed';
+  why: string;
+}
+
+/**
+ * Weight bytes of a model in a quantization. GGUF keeps its blocks on the GPU, so the file size is
+ * the weight size (§6); other formats keep embeddings and lm_head in 16 bits.
+ */
+export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): WeightEstimate {
+  const scheme = resolveScheme(quant);
+  const params = computeParams(arch);
+  if (scheme === 'gguf') {
+    if (quant.sizeBytes !== undefined) {
+      return {
+        weightBytes: quant.sizeBytes,
+        source: quant.sizeSource === 'computed' ? 'computed' : 'published',
+        why: `GGUF blocks stay quantized on the GPU: the ${quant.file ?? 'file'} size`,
+      };
+    }
+    const type = quant.id.replace(/^gguf-/, '');
+    const bits = GGUF_BITS[type] ?? 16;
+    return {
+      weightBytes: Math.round((params.total * bits) / 8),
+      source: 'computed',
+      why: `${(params.total / 1e9).toFixed(2)} B parameters × ${bits} bits (GGUF ${type.toUpperCase()} average)`,
+    };
+  }
+  if (quant.sizeBytes !== undefined && quant.sizeSource === 'published') {
+    return { weightBytes: quant.sizeBytes, source: 'published', why: 'the checkpoint files' };
+  }
+  const bits = BITS_PER_WEIGHT[scheme];
+  const sixteen = 2 * (params.embedding + params.lmHead + params.other);
+  const weightBytes = Math.round((params.linear * bits) / 8 + sixteen);
+  const isFull = bits === 16;
+  return {
+    weightBytes,
+    source: 'computed',
+    why: isFull
+      ? `${(params.total / 1e9).toFixed(2)} B parameters × 2 bytes`
+      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits`,
+  };
+}
+
+/** Compute capability as vLLM writes it (8.7 → 87). */
+export function toCapabilityNumber(cc: string): number {
+  const [major, minor] = cc.split('.');
+  return Number(major) * 10 + Number(minor ?? 0);
+}
+
+export type CapabilityCheck = { ok: true; note?: string } | { ok: false; reason: string; minimum: number };
+
+/**
+ * Checks the scheme against the GPU's compute capability with vLLM's own minimums for the version
+ * (§6 table). Orin (8.7) runs FP8 checkpoints weight-only through FP8-Marlin.
+ */
+export function checkCapability(scheme: QuantScheme, cc: string, version: Version): CapabilityCheck {
+  const current = toCapabilityNumber(cc);
+  const newest = isAtLeast(version, '0.12.0');
+  let minimum: number;
+  let note: string | undefined;
+  switch (scheme) {
+    case 'bf16':
+      minimum = 80; // vllm/worker/worker.py _check_if_gpu_supports_dtype
+      break;
+    case 'fp16':
+    case 'gguf':
+    case 'gptq-int4':
+    case 'gptq-int8':
+      minimum = 60; // gguf.py, gptq.py get_min_capability
+      break;
+    case 'bnb-nf4':
+      minimum = 70; // bitsandbytes.py
+      break;
+    case 'awq-int4':
+    case 'w8a8-int8':
+      minimum = 75; // awq.py; compressed_tensors_w8a8_int8
+      break;
+    case 'w4a16':
+    case 'w8a16-fp8':
+      minimum = newest ? 75 : 80; // Marlin kernels (compressed_tensors_wNa16)
+      break;
+    case 'w8a8-fp8':
+    case 'fp8':
+      minimum = newest ? 75 : 80;
+      if (current < 89 && current >= minimum) note = 'FP8 runs weight-only (FP8-Marlin) below compute capability 8.9';
+      break;
+    case 'nvfp4':
+      if (!isAtLeast(version, '0.8.0')) {
+        return { ok: false, minimum: 100, reason: 'NVFP4 (modelopt_fp4) needs vLLM ≥ 0.8.0' };
+      }
+      minimum = isAtLeast(version, '0.10.0') ? (newest ? 75 : 80) : 100;
+      if (current < 100 && current >= minimum)
+        note = 'NVFP4 is emulated weight-only (Marlin) below compute capability 10.0';
+      break;
+    default: {
+      const unreachable: never = scheme;
+      throw new Error(`unknown scheme ${String(unreachable)}`);
+    }
+  }
+  if (current < minimum) {
+    const fmt = (n: number): string => `${Math.floor(n / 10)}.${n % 10}`;
+    return {
+      ok: false,
+      minimum,
+      reason: `not supported on this GPU: ${scheme} needs compute capability ≥ ${fmt(minimum)}, this is ${cc}`,
+    };
+  }
+  return note === undefined ? { ok: true } : { ok: true, note };
+}
+
+/** Bytes of one KV element for a --kv-cache-dtype (auto = the model's activation dtype, 2 bytes). */
+export function kvDtypeBytes(kvCacheDtype: string): number {
+  return kvCacheDtype.startsWith('fp8') ? 1 : 2;
+}

@@ -1,0 +1,267 @@
+/**
+ * Telemetry sources: one tegrastats child, one nvidia-smi child, or a /proc poller; a replay of a
+ * tegrastats log file; and the vLLM poller. Each reports through callbacks and stops cleanly.
+ */
+import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import {
+  computeVllmMetrics,
+  extractVllmMetrics,
+  parseNvidiaSmiSampleLine,
+  parsePrometheusText,
+  type VllmCounters,
+} from './core/metrics.js';
+import { buildProcSample } from './core/proc-sampler.js';
+import type { Sample, VllmMetrics } from './core/sample.js';
+import { parseTegrastatsLine } from './core/tegrastats.js';
+import { spawnLines } from '../process/spawn-lines.js';
+
+export interface SourceHandlers {
+  onSample: (sample: Sample) => void;
+  onSkipped: (line: string) => void;
+  onEnd: (why: string) => void;
+}
+
+export interface RunningSource {
+  stop: () => Promise<void>;
+  /** Resolves when the source has ended by itself or been stopped. */
+  done: Promise<void>;
+}
+
+/** The first executable called `name` on PATH, or null. */
+export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const file = path.join(dir, name);
+    try {
+      await access(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * One long-running child whose every stdout line is parsed into a sample (a line that is not one is
+ * reported as skipped); its end is reported with the program's name.
+ */
+function startLineSource(
+  cmd: string,
+  args: string[],
+  name: string,
+  parse: (line: string) => Sample | null,
+  h: SourceHandlers,
+  env?: NodeJS.ProcessEnv,
+): RunningSource {
+  const child = spawnLines(
+    cmd,
+    args,
+    (line) => {
+      const sample = parse(line);
+      if (sample !== null) h.onSample(sample);
+      else if (line.trim() !== '') h.onSkipped(line);
+    },
+    env !== undefined ? { env } : {},
+  );
+  const done = child.exited.then(({ exitCode, signal }) =>
+    h.onEnd(signal !== null ? `${name} ended (${signal})` : `${name} exited (code ${exitCode ?? '?'})`),
+  );
+  return { stop: () => child.stop(), done };
+}
+
+/** `tegrastats --interval <ms>` as a child; never `--stop` (it would kill other users' loggers). */
+export function startTegrastats(
+  cmd: string,
+  intervalMs: number,
+  h: SourceHandlers,
+  env?: NodeJS.ProcessEnv,
+): RunningSource {
+  const parse = (line: string): Sample | null => {
+    const parsed = parseTegrastatsLine(line);
+    return parsed.kind === 'stats' ? parsed.sample : null;
+  };
+  return startLineSource(cmd, ['--interval', String(intervalMs)], 'tegrastats', parse, h, env);
+}
+
+/** The query the nvidia-smi sampler runs, once a `-lms` period. */
+export const NVIDIA_SMI_SAMPLE_ARGS = [
+  '--query-gpu=utilization.gpu,clocks.sm,memory.used,memory.total,temperature.gpu,power.draw',
+  '--format=csv,noheader,nounits',
+];
+
+/** `nvidia-smi --query-gpu=… -lms <ms>` as one child. */
+export function startNvidiaSmi(
+  cmd: string,
+  intervalMs: number,
+  h: SourceHandlers,
+  env?: NodeJS.ProcessEnv,
+): RunningSource {
+  const parse = (line: string): Sample | null => parseNvidiaSmiSampleLine(line, new Date().toISOString());
+  return startLineSource(cmd, [...NVIDIA_SMI_SAMPLE_ARGS, '-lms', String(intervalMs)], 'nvidia-smi', parse, h, env);
+}
+
+/** Polls /proc/meminfo, /proc/stat and /proc/swaps (no subprocess per tick). */
+export function startProc(intervalMs: number, h: SourceHandlers, root = '/'): RunningSource {
+  let prevStat: string | null = null;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const read = (p: string): Promise<string | null> => readFile(path.join(root, p), 'utf8').catch(() => null);
+  const tick = async (): Promise<void> => {
+    const [meminfo, stat, swaps] = await Promise.all([read('/proc/meminfo'), read('/proc/stat'), read('/proc/swaps')]);
+    if (meminfo === null || stat === null) {
+      h.onSkipped('/proc/meminfo or /proc/stat unreadable');
+      return;
+    }
+    h.onSample(buildProcSample(meminfo, swaps, prevStat, stat, new Date().toISOString()));
+    prevStat = stat;
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      finish();
+      return Promise.resolve();
+    },
+    done,
+  };
+}
+
+/** Seconds between two tegrastats timestamps ("2026-10-08T04:38:21"), or null. */
+function secondsBetween(a: string | null, b: string | null): number | null {
+  if (a === null || b === null) return null;
+  const d = (Date.parse(`${b}Z`) - Date.parse(`${a}Z`)) / 1000;
+  return Number.isFinite(d) && d >= 0 && d < 3600 ? d : null;
+}
+
+/**
+ * Plays a tegrastats log file (`tegrastats --logfile`) back at its own pace (from its timestamps, or
+ * `intervalMs` between lines without them), `speed` times faster; speed 0 = as fast as possible.
+ */
+export function startReplay(file: string, speed: number, intervalMs: number, h: SourceHandlers): RunningSource {
+  let isStopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let wake: () => void = () => undefined;
+  const done = (async () => {
+    const text = await readFile(file, 'utf8');
+    let prevTime: string | null = null;
+    let first = true;
+    for (const line of text.split(/\r?\n/)) {
+      if (isStopped) return;
+      const parsed = parseTegrastatsLine(line);
+      if (parsed.kind !== 'stats') {
+        if (line.trim() !== '') h.onSkipped(line);
+        continue;
+      }
+      if (!first && speed > 0) {
+        const gap = secondsBetween(prevTime, parsed.sample.time);
+        const waitMs = (gap !== null ? gap * 1000 : intervalMs) / speed;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, waitMs);
+        });
+        if (isStopped) return;
+      }
+      first = false;
+      prevTime = parsed.sample.time;
+      h.onSample({ ...parsed.sample, source: 'replay' });
+    }
+    h.onEnd('end of the replayed file');
+  })().catch((error: unknown) =>
+    h.onEnd(`cannot replay ${file}: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  return {
+    stop: () => {
+      isStopped = true;
+      if (timer !== null) clearTimeout(timer);
+      wake();
+      return done;
+    },
+    done,
+  };
+}
+
+export interface VllmPoller {
+  stop: () => void;
+}
+
+/** Polls a vLLM server's /health and /metrics every `intervalMs`; tokens/s from counter deltas. */
+export function startVllmPoller(
+  url: string,
+  intervalMs: number,
+  bytesPerBlock: number | null,
+  onMetrics: (m: VllmMetrics) => void,
+  onDown: (why: string) => void,
+): VllmPoller {
+  const base = url.replace(/\/+$/, '');
+  let prev: { counters: VllmCounters; atMs: number } | null = null;
+  let isBusy = false;
+  const poll = async (): Promise<void> => {
+    if (isBusy) return;
+    isBusy = true;
+    try {
+      const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1500) });
+      const isHealthy = health.status === 200;
+      await health.body?.cancel();
+      const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(1500) });
+      const text = res.ok ? await res.text() : '';
+      const next = { counters: extractVllmMetrics(parsePrometheusText(text)), atMs: performance.now() };
+      onMetrics(computeVllmMetrics(prev, next, isHealthy, bytesPerBlock));
+      prev = next;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      onDown(
+        cause === 'ECONNREFUSED'
+          ? 'connection refused'
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? 'no answer in 1.5 s'
+            : error instanceof Error
+              ? error.message
+              : String(error),
+      );
+      prev = null;
+    } finally {
+      isBusy = false;
+    }
+  };
+  void poll();
+  const timer = setInterval(() => void poll(), intervalMs);
+  return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * Resident memory of the vLLM processes on this machine (`vllm serve`, `python -m
+ * vllm.entrypoints…`, the V1 engine core): the sum of their VmRSS from /proc, or null when none runs.
+ * On a Jetson the GPU's allocations (NvMap) are not in RSS: this is the processes' CPU-side share.
+ */
+export async function measureVllmRss(root = '/'): Promise<number | null> {
+  const { readdir } = await import('node:fs/promises');
+  let pids: string[];
+  try {
+    pids = (await readdir(path.join(root, 'proc'))).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return null;
+  }
+  let total = 0;
+  let found = false;
+  await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await readFile(path.join(root, 'proc', pid, 'cmdline'), 'utf8').catch(() => '');
+      const args = cmdline.split('\0').join(' ');
+      const comm = (await readFile(path.join(root, 'proc', pid, 'comm'), 'utf8').catch(() => '')).trim();
+      const isVllm = /(^|[\s/])vllm\s+serve\b|vllm\.entrypoints/.test(args) || comm.startsWith('VLLM::');
+      if (!isVllm) return;
+      const status = await readFile(path.join(root, 'proc', pid, 'status'), 'utf8').catch(() => '');
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+      if (kb === undefined) return;
+      found = true;
+      total += Number(kb) * 1024;
+    }),
+  );
+  return found ? total : null;
+}

@@ -1,0 +1,173 @@
+/**
+ * The flag builder: turns effective settings into the `vllm serve` argv for the targeted version —
+ * never a flag that version lacks — and the docker command around it. Pure.
+ */
+import type { Settings } from './budget.js';
+import type { ContainerImage, VllmData } from '../../catalog/core/presets-schema.js';
+import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
+
+export interface ServeTarget {
+  /** What `vllm serve` is given: a Hugging Face id, a folder, or a .gguf path. */
+  model: string;
+  /** --tokenizer, for GGUF files (vLLM needs the base model's tokenizer). */
+  tokenizer: string | null;
+  /** --dtype half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
+  dtype: 'half' | null;
+  port: number | null;
+  /** --revision (a pinned Hugging Face revision). */
+  revision: string | null;
+}
+
+export interface BuiltFlags {
+  argv: string[];
+  /** One line per emitted non-default flag: "--flag value: reason". */
+  notes: string[];
+}
+
+/**
+ * Builds `vllm serve …`. A setting is emitted when it differs from vLLM's default for the version
+ * or was given by the user; its reason (from the planner or "you set it") goes into notes.
+ */
+export function buildServeArgv(
+  target: ServeTarget,
+  settings: Settings,
+  info: VllmVersionInfo,
+  data: VllmData,
+  memTotalBytes: number,
+  reasons: Partial<Record<keyof Settings, string>>,
+  userGiven: ReadonlySet<keyof Settings>,
+): BuiltFlags {
+  const argv = ['vllm', 'serve', target.model];
+  const notes: string[] = [];
+  const emit = (flag: string, value: string | null, key: keyof Settings | null, fallbackReason: string): void => {
+    if (!hasFlag(data, info.version, flag)) {
+      notes.push(`${flag} left out: vLLM ${info.label} does not have it`);
+      return;
+    }
+    argv.push(flag);
+    if (value !== null) argv.push(value);
+    const reason =
+      key !== null && userGiven.has(key)
+        ? 'as you set it'
+        : key !== null
+          ? (reasons[key] ?? fallbackReason)
+          : fallbackReason;
+    notes.push(`${flag}${value === null ? '' : ` ${value}`}: ${reason}`);
+  };
+  const s = settings;
+  if (target.tokenizer !== null)
+    emit(
+      '--tokenizer',
+      target.tokenizer,
+      null,
+      "GGUF files need the base model's tokenizer (converting the embedded one is slow)",
+    );
+  if (target.revision !== null) emit('--revision', target.revision, null, 'the Hugging Face revision this plan read');
+  if (target.dtype !== null)
+    emit(
+      '--dtype',
+      target.dtype,
+      null,
+      'the checkpoint is bfloat16 and this GPU has no bfloat16 (compute capability < 8.0)',
+    );
+  emit('--max-model-len', String(s.maxModelLen), 'maxModelLen', 'the context this plan is sized for');
+  if (s.maxNumSeqs !== defaultMaxNumSeqs(info, memTotalBytes) || userGiven.has('maxNumSeqs')) {
+    emit('--max-num-seqs', String(s.maxNumSeqs), 'maxNumSeqs', 'concurrent requests this plan is sized for');
+  }
+  if (
+    s.maxNumBatchedTokens !== defaultMaxNumBatchedTokens(info, memTotalBytes, s.maxModelLen, s.maxNumSeqs) ||
+    userGiven.has('maxNumBatchedTokens')
+  ) {
+    emit('--max-num-batched-tokens', String(s.maxNumBatchedTokens), 'maxNumBatchedTokens', 'tokens per forward pass');
+  }
+  if (s.gpuMemoryUtilization !== info.defaultGpuMemoryUtilization || userGiven.has('gpuMemoryUtilization')) {
+    emit(
+      '--gpu-memory-utilization',
+      String(s.gpuMemoryUtilization),
+      'gpuMemoryUtilization',
+      "vLLM's share of the memory",
+    );
+  }
+  if (s.swapSpaceGiB !== null && (s.swapSpaceGiB !== 4 || userGiven.has('swapSpaceGiB'))) {
+    emit('--swap-space', String(s.swapSpaceGiB), 'swapSpaceGiB', 'pinned CPU swap for KV blocks');
+  }
+  if (s.kvCacheDtype !== 'auto') emit('--kv-cache-dtype', s.kvCacheDtype, 'kvCacheDtype', 'KV cache element type');
+  if (s.kvCacheMemoryBytes !== null)
+    emit('--kv-cache-memory-bytes', String(s.kvCacheMemoryBytes), 'kvCacheMemoryBytes', 'KV cache size');
+  if (s.numGpuBlocksOverride !== null)
+    emit('--num-gpu-blocks-override', String(s.numGpuBlocksOverride), 'numGpuBlocksOverride', 'KV cache blocks');
+  if (s.enforceEager) emit('--enforce-eager', null, 'enforceEager', 'no CUDA graphs');
+  if (s.blockSize !== 16) emit('--block-size', String(s.blockSize), 'blockSize', 'tokens per KV block');
+  if (target.port !== null) emit('--port', String(target.port), null, 'the port you chose');
+  return { argv, notes };
+}
+
+/** Where the Hugging Face cache lives inside each image family. */
+function containerCachePath(image: string): string {
+  return image.startsWith('dustynv/') ? '/data/models/huggingface' : '/root/.cache/huggingface';
+}
+
+/**
+ * `docker run` around the serve argv, as jetson-containers runs it (reference jetson-platform.md
+ * §D.3–D.4): NVIDIA runtime, host network, a large /dev/shm, the host's Hugging Face cache mounted,
+ * HF_TOKEN passed by name only (its value is never written into the command).
+ */
+export function buildDockerArgv(
+  image: string,
+  serveArgv: string[],
+  hfCacheDir: string,
+  mount: { host: string; container: string } | null,
+): string[] {
+  const cache = containerCachePath(image);
+  const argv = [
+    'docker',
+    'run',
+    '--rm',
+    '-it',
+    '--runtime',
+    'nvidia',
+    '--network',
+    'host',
+    '--shm-size',
+    '8g',
+    '-v',
+    `${hfCacheDir}:${cache}`,
+    '-e',
+    `HF_HOME=${cache}`,
+    '-e',
+    'HF_TOKEN',
+  ];
+  if (mount !== null) argv.push('-v', `${mount.host}:${mount.container}:ro`);
+  argv.push(image, ...serveArgv);
+  return argv;
+}
+
+/** Chooses the image for a vLLM version and SoC: a preferred one first. */
+export function chooseImage(
+  images: ContainerImage[],
+  vllmLabel: string,
+  soc: string | undefined,
+): ContainerImage | null {
+  const matches = images.filter(
+    (i) =>
+      normalizeVersion(i.vllmVersion) === normalizeVersion(vllmLabel) && (soc === undefined || i.socs.includes(soc)),
+  );
+  return matches.find((i) => i.isPreferred) ?? matches[0] ?? null;
+}
+
+function normalizeVersion(v: string): string {
+  const parts = v.split('.');
+  while (parts.length < 3) parts.push('0');
+  return parts.join('.');
+}
+
+/** Quotes one argument for a POSIX shell when it needs it. */
+export function quoteShellArg(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Joins an argv into one copy-pasteable shell line. */
+export function buildCommandLine(argv: string[]): string {
+  return argv.map(quoteShellArg).join(' ');
+}

@@ -1,0 +1,134 @@
+/**
+ * Text output for plans and preset lists. Pure string building; colour only when asked.
+ */
+import type { Plan } from './plan.js';
+import type { Catalog } from '../../catalog/core/presets-schema.js';
+import { computeParams } from '../../model/core/architecture.js';
+import { estimateWeightBytes } from '../../model/core/quantization.js';
+import { formatGiB, GiB } from '../../shared/units.js';
+import { paint, type Style } from '../../shared/style.js';
+
+const gib = formatGiB;
+
+/** The verdict in words a user acts on. */
+export function describeVerdict(verdict: Plan['verdict'], isUnified: boolean): string {
+  switch (verdict) {
+    case 'fits':
+      return 'FITS';
+    case 'tight':
+      return 'TIGHT (fits, with little headroom)';
+    case 'oom':
+      return isUnified ? 'WILL BE KILLED (out of memory)' : 'OUT OF MEMORY';
+    case 'max-len':
+      return 'vLLM WILL REFUSE TO START';
+    default: {
+      const unreachable: never = verdict;
+      return String(unreachable);
+    }
+  }
+}
+
+const BAR_WIDTH = 24;
+
+/** The plan as a readable report: budget table with bars, verdict, what fits, command, notes. */
+export function formatPlan(plan: Plan, style: Style): string {
+  const lines: string[] = [];
+  const limit = plan.budget.limitBytes;
+  lines.push(paint(style, 'bold', `${plan.model.name} (${plan.quant.id}) on ${plan.device.name}`));
+  lines.push(
+    `vLLM ${plan.vllm.version} (${plan.vllm.engine.toUpperCase()} engine), ${plan.runtime}${plan.image !== null ? ` ${plan.image}` : ''}; memory ${gib(limit)} (${plan.device.source})`,
+  );
+  lines.push('');
+  lines.push(`  ${'item'.padEnd(30)} ${'size'.padStart(10)}  of ${gib(limit)}`);
+  let used = 0;
+  for (const item of plan.budget.items) {
+    if (!plan.device.isUnified && item.key === 'swapSpace') continue;
+    const start = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
+    used += item.bytes;
+    const end = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
+    const bar = ' '.repeat(start) + '█'.repeat(Math.max(item.bytes > 0 ? 1 : 0, end - start));
+    const over = used > limit ? '▶' : '';
+    const label = `${item.isEstimate ? '~' : ' '}${item.label}`;
+    lines.push(
+      `  ${label.padEnd(30)} ${gib(item.bytes).padStart(10)}  ${paint(style, used > limit ? 'red' : 'cyan', (bar + over).padEnd(BAR_WIDTH))}`,
+    );
+  }
+  lines.push(`  ${'─'.repeat(30)} ${'─'.repeat(10)}`);
+  const head = plan.budget.headroomBytes;
+  lines.push(
+    `  ${' Total'.padEnd(30)} ${gib(plan.budget.totalBytes).padStart(10)}  ${head >= 0 ? `${gib(head)} left` : paint(style, 'red', `${gib(-head)} over`)}`,
+  );
+  lines.push(`  ~ marks an estimate; the rest is vLLM's own arithmetic.`);
+  lines.push('');
+  const verdictColor = plan.verdict === 'fits' ? 'green' : plan.verdict === 'tight' ? 'yellow' : 'red';
+  lines.push(`Verdict: ${paint(style, verdictColor, describeVerdict(plan.verdict, plan.device.isUnified))}`);
+  if (plan.refusal !== null) lines.push(`  vLLM would say: ${plan.refusal.message}`);
+  const kv = plan.kvCache;
+  lines.push(
+    `KV cache: ${kv.gpuBlocks} GPU blocks = ${kv.tokens} tokens (${gib(kv.gpuBlocks * kv.bytesPerBlock)})${kv.cpuBlocks > 0 ? `, ${kv.cpuBlocks} CPU blocks` : ''}; max concurrency ${kv.maxConcurrency}x at ${plan.settings.maxModelLen} tokens`,
+  );
+  const fitsLen = plan.fits.maxModelLen === null ? 'nothing' : `${plan.fits.maxModelLen} tokens`;
+  const fitsSeqs = plan.fits.maxNumSeqs === null ? 'none' : String(plan.fits.maxNumSeqs);
+  lines.push(
+    `Fits: up to ${fitsLen} with ${plan.settings.maxNumSeqs} sequence(s); up to ${fitsSeqs} sequence(s) at ${plan.settings.maxModelLen} tokens`,
+  );
+  lines.push('');
+  lines.push('Command:');
+  lines.push(`  ${plan.command}`);
+  if (plan.notes.length > 0) {
+    lines.push('');
+    lines.push('Notes:');
+    for (const note of plan.notes) lines.push(`  - ${note}`);
+  }
+  return lines.join('\n');
+}
+
+/** `jetson-vllm devices`. */
+export function formatDevices(catalog: Catalog): string {
+  const rows = catalog.devices.map(
+    (d) =>
+      `${d.id.padEnd(18)} ${d.name.slice(0, 34).padEnd(34)} ${gib(d.memTotalBytes).padStart(10)}${d.isMemTotalDerived ? '*' : ' '} cc ${d.computeCapability.padEnd(4)} ${d.vllm.isSupported ? 'vLLM' : 'no vLLM'}`,
+  );
+  return [
+    `${'id'.padEnd(18)} ${'name'.padEnd(34)} ${'memory'.padStart(10)}  compute`,
+    ...rows,
+    '* derived from the same family (no report seen)',
+  ].join('\n');
+}
+
+/** `jetson-vllm models`. */
+export function formatModels(catalog: Catalog): string {
+  const rows = catalog.models.map((m) => {
+    const params = computeParams(m.arch).total / 1e9;
+    const sizes = m.quants
+      .map((q) => `${q.id} ${(estimateWeightBytes(m.arch, q).weightBytes / GiB).toFixed(1)}G`)
+      .join(', ');
+    return `${m.id.padEnd(30)} ${params.toFixed(1).padStart(5)}B ctx ${String(m.arch.maxPositionEmbeddings).padStart(6)}  ${sizes}`;
+  });
+  return [`${'id'.padEnd(30)} params ${'context'.padStart(10)}  quantizations (weights)`, ...rows].join('\n');
+}
+
+/** One preset variant planned on a device (`jetson-vllm models --device <id>`). */
+export interface VariantFit {
+  model: string;
+  quant: string;
+  weightBytes: number;
+  verdict: string;
+  maxModelLen: number | null;
+  reason: string | null;
+}
+
+/** `jetson-vllm models --device <id>`: every variant with its verdict and the longest context that fits. */
+export function formatCatalogFits(rows: VariantFit[], deviceId: string): string {
+  const lines = [
+    `on ${deviceId} (planner's choices; the verdict is for the planned context):`,
+    `${'model'.padEnd(30)} ${'quant'.padEnd(14)} ${'weights'.padStart(9)}  ${'verdict'.padEnd(11)} longest context`,
+  ];
+  for (const r of rows) {
+    const ctx = r.maxModelLen === null ? '-' : String(r.maxModelLen);
+    lines.push(
+      `${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`,
+    );
+  }
+  return lines.join('\n');
+}

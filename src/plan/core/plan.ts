@@ -1,0 +1,401 @@
+/**
+ * A whole plan (the `plan --json` contract of DESIGN.md §2) from a resolved request. Pure.
+ */
+import type { Budget, BudgetItem, KvCacheFigures, Refusal, Settings, Verdict } from './budget.js';
+import { buildCommandLine, buildDockerArgv, buildServeArgv, chooseImage } from './flags.js';
+import { computeParams } from '../../model/core/architecture.js';
+import {
+  ASSUMED_OS_BYTES,
+  chooseShape,
+  evaluate,
+  solveMaxModelLen,
+  solveMaxNumSeqs,
+  type DefaultsMode,
+  type Knobs,
+  type PlanContext,
+} from './planner.js';
+import type { Architecture, Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
+import type { ModelDescription, ModelOrigin } from '../../model/core/model-source.js';
+import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
+import { formatGiB, GiB } from '../../shared/units.js';
+import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
+import type { ResolvedDevice } from '../../device/core/resolved-device.js';
+
+export interface ResolvedModel {
+  id: string;
+  name: string;
+  /** Hugging Face repo of the base model (tokenizer for GGUF). */
+  repo: string;
+  arch: Architecture;
+  source: ModelOrigin;
+  /** What `vllm serve` is given for a model read from its files (folder, .gguf path, HF id). */
+  path?: string;
+  /** --tokenizer for a GGUF file (the base model's repository). */
+  tokenizerRepo?: string | null;
+  /** --revision for a pinned Hugging Face revision. */
+  revision?: string | null;
+  /** What reading the model's metadata noticed. */
+  notes?: string[];
+}
+
+export interface PlanRequest {
+  device: ResolvedDevice;
+  model: ResolvedModel;
+  quant: QuantVariant;
+  /** The vLLM version targeted; null: the default for the device. */
+  vllmVersion: string | null;
+  knobs: Knobs;
+  defaults: DefaultsMode;
+  runtime: 'docker' | 'native' | null;
+  image: string | null;
+  port: number | null;
+  /** The host's Hugging Face cache, mounted into the container. */
+  hfCacheDir: string;
+  /** The folder a GGUF file is downloaded to (mounted at /models in the container). */
+  workDir: string;
+}
+
+/** The plan object (`plan --json`). */
+export interface Plan {
+  verdict: Verdict;
+  refusal: Refusal | null;
+  device: {
+    id: string;
+    name: string;
+    memTotalBytes: number;
+    source: ResolvedDevice['source'];
+    isUnified: boolean;
+    computeCapability: string;
+  };
+  model: {
+    id: string;
+    name: string;
+    repo: string;
+    params: number;
+    layers: number;
+    kvHeads: number;
+    headDim: number;
+    hiddenSize: number;
+    vocabSize: number;
+    maxPositionEmbeddings: number;
+    source: ResolvedModel['source'];
+  };
+  quant: {
+    id: string;
+    scheme: string;
+    repo: string;
+    file: string | null;
+    weightBytes: number;
+    weightSource: 'published' | 'computed';
+  };
+  vllm: { version: string; engine: 'v0' | 'v1'; algorithm: string; isKnownRelease: boolean };
+  runtime: 'docker' | 'native';
+  image: string | null;
+  settings: Settings;
+  budget: { limitBytes: number; totalBytes: number; headroomBytes: number; marginBytes: number; items: BudgetItem[] };
+  kvCache: KvCacheFigures;
+  argv: string[];
+  dockerArgv: string[] | null;
+  command: string;
+  fits: { maxModelLen: number | null; maxNumSeqs: number | null };
+  notes: string[];
+}
+
+export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; message: string };
+
+/** The planner's model for one read from its own metadata (folder, .gguf, Hugging Face id). */
+export function toResolvedModel(d: ModelDescription): ResolvedModel {
+  const unsupported =
+    d.unsupportedTensorTypes.length > 0
+      ? [`GGUF tensor types vLLM cannot run: ${d.unsupportedTensorTypes.join(', ')}`]
+      : [];
+  return {
+    id: d.id,
+    name: d.name,
+    repo: d.tokenizerRepo ?? d.serveTarget,
+    arch: d.arch,
+    source: d.origin,
+    path: d.serveTarget,
+    tokenizerRepo: d.tokenizerRepo,
+    revision: d.revision,
+    notes: [...d.notes, ...unsupported],
+  };
+}
+
+/** The device as the budget sees it: measured OS use when detection measured it, else the assumption. */
+export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {
+  return {
+    memTotalBytes: device.memTotalBytes,
+    isUnified: device.isUnified,
+    osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
+    osSource: device.osUsedBytes !== undefined ? 'measured' : 'assumed',
+  };
+}
+
+/** The vLLM version a device runs by default: its preferred image's, else the newest release. */
+export function chooseDefaultVllmVersion(catalog: Catalog, device: ResolvedDevice): string {
+  if (device.isUnified && device.soc !== undefined) {
+    const soc = device.soc;
+    const image = catalog.vllm.images.find((i) => i.isPreferred && i.socs.includes(soc));
+    if (image !== undefined) return image.vllmVersion;
+  }
+  const newest = catalog.vllm.releases.at(-1);
+  return newest?.version ?? '0.11.0';
+}
+
+/** Builds the plan; bad input (a knob this version lacks, an unrunnable quantization) is a message. */
+export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
+  const { device, model, quant } = request;
+  const versionText = request.vllmVersion ?? chooseDefaultVllmVersion(catalog, device);
+  const info = resolveVllmVersion(versionText, catalog.vllm);
+  if (info === null)
+    return { ok: false, message: `--vllm-version: "${versionText}" is not a version (e.g. 0.6.3, 0.11.2)` };
+
+  const knobFlags: [keyof Knobs, string][] = [
+    ['swapSpaceGiB', '--swap-space'],
+    ['kvCacheMemoryBytes', '--kv-cache-memory-bytes'],
+    ['numGpuBlocksOverride', '--num-gpu-blocks-override'],
+  ];
+  for (const [key, flag] of knobFlags) {
+    if (request.knobs[key] !== undefined && !hasFlag(catalog.vllm, info.version, flag)) {
+      return {
+        ok: false,
+        message: `${flag}: vLLM ${info.label} has no such flag (it ${describeFlagRange(catalog.vllm, flag)})`,
+      };
+    }
+  }
+  if (request.knobs.maxModelLen !== undefined && request.knobs.maxModelLen > model.arch.maxPositionEmbeddings) {
+    return {
+      ok: false,
+      message: `--max-model-len: ${request.knobs.maxModelLen} is more than ${model.id} allows (${model.arch.maxPositionEmbeddings})`,
+    };
+  }
+
+  const scheme = resolveScheme(quant);
+  const capability = checkCapability(scheme, device.computeCapability, info.version);
+  const notes: string[] = [];
+  if (!capability.ok) {
+    const alternatives = findRunnableQuants(catalog, model, device.computeCapability, info.version, quant.id);
+    return {
+      ok: false,
+      message: `--quant ${quant.id}: ${capability.reason}${alternatives.length > 0 ? `; try --quant ${alternatives.join(' or ')}` : ''}`,
+    };
+  }
+  if (capability.note !== undefined) notes.push(capability.note);
+  if (!device.isVllmSupported)
+    notes.push(`vLLM does not run on ${device.name}: ${device.vllmReason}. This plan is for reference.`);
+
+  const weight = estimateWeightBytes(model.arch, quant);
+  const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
+  const ctx: PlanContext = {
+    arch: model.arch,
+    weightBytes: weight.weightBytes,
+    info,
+    vllm: catalog.vllm,
+    device: toBudgetDevice(device),
+    runtime,
+    knobs: request.knobs,
+    defaults: request.defaults,
+  };
+
+  const modelMax = model.arch.maxPositionEmbeddings;
+  const shape = chooseShape(ctx, modelMax);
+  const { choice, budget } = evaluate(ctx, shape.maxModelLen, shape.maxNumSeqs);
+  const reasons = { ...choice.reasons, ...shape.reasons };
+  const userGiven = new Set(Object.keys(request.knobs) as (keyof Settings)[]);
+
+  const isGguf = scheme === 'gguf';
+  const file = quant.file ?? null;
+  const inDocker = runtime === 'docker';
+  // What vLLM is given, and what the container must mount to see it.
+  let serveModel = quant.repo;
+  let mount: { host: string; container: string } | null = null;
+  const baseName = (p: string): string =>
+    p
+      .split('/')
+      .filter((x) => x !== '')
+      .at(-1) ?? p;
+  const dirName = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) || '/' : '.');
+  if ((model.source === 'folder' || model.source === 'gguf') && model.path !== undefined) {
+    serveModel = model.path;
+    if (inDocker) {
+      const isFile = model.source === 'gguf';
+      mount = {
+        host: isFile ? dirName(model.path) : model.path,
+        container: isFile ? '/models' : `/models/${baseName(model.path)}`,
+      };
+      serveModel = isFile ? `/models/${baseName(model.path)}` : mount.container;
+    }
+  } else if (model.source === 'hub' && model.path !== undefined) {
+    serveModel = model.path;
+  } else if (isGguf && file !== null) {
+    serveModel = inDocker ? `/models/${file}` : `./${file}`;
+    if (inDocker) mount = { host: request.workDir, container: '/models' };
+  }
+  const tokenizer = isGguf ? (model.tokenizerRepo !== undefined ? model.tokenizerRepo : model.repo) : null;
+  if (isGguf && tokenizer === null)
+    notes.push(
+      "vLLM needs the base model's tokenizer for a GGUF file: add --tokenizer <org/name> (the file does not name its base model)",
+    );
+  if (model.revision !== undefined && model.revision !== null)
+    notes.push(`pinned revision ${model.revision}: vLLM is given --revision`);
+  if (model.notes !== undefined) notes.push(...model.notes);
+  const needsHalf =
+    model.arch.torchDtype === 'bfloat16' &&
+    Number(device.computeCapability) < 8 &&
+    (scheme === 'bf16' || scheme === 'gguf');
+  const flags = buildServeArgv(
+    {
+      model: serveModel,
+      tokenizer,
+      dtype: needsHalf ? 'half' : null,
+      port: request.port,
+      revision: model.revision ?? null,
+    },
+    choice.settings,
+    info,
+    catalog.vllm,
+    device.memTotalBytes,
+    reasons,
+    userGiven,
+  );
+
+  let image: string | null = null;
+  let dockerArgv: string[] | null = null;
+  if (inDocker) {
+    image = request.image ?? chooseImage(catalog.vllm.images, info.label, device.soc)?.image ?? null;
+    if (image === null) {
+      notes.push(
+        `no published container image carries vLLM ${info.label} for this device: give --image, or --runtime native`,
+      );
+    } else {
+      dockerArgv = buildDockerArgv(image, flags.argv, request.hfCacheDir, mount);
+    }
+  }
+  if (isGguf && file !== null && (model.source === 'preset' || model.source === 'hub-gguf')) {
+    notes.push(`download the GGUF first: huggingface-cli download ${quant.repo} ${file} --local-dir .`);
+  }
+
+  notes.push(...flags.notes);
+  notes.push(...explainBudget(budget, ctx));
+  if (!info.isKnownRelease)
+    notes.push(
+      `vLLM ${info.label} is not a release this tool lists; its rules were taken from the nearest known versions`,
+    );
+  if (weight.source === 'computed') notes.push(`weights are an estimate: ${weight.why}`);
+
+  // What could fit: the user's knobs kept, the others chosen by the planner (even with --vllm-defaults).
+  const solverCtx: PlanContext = { ...ctx, defaults: 'planner' };
+  const fitsLen = solveMaxModelLen(solverCtx, choice.settings.maxNumSeqs, modelMax);
+  const fitsSeqs = solveMaxNumSeqs(solverCtx, choice.settings.maxModelLen);
+  const params = computeParams(model.arch);
+
+  return {
+    ok: true,
+    plan: {
+      verdict: budget.verdict,
+      refusal: budget.refusal,
+      device: {
+        id: device.id,
+        name: device.name,
+        memTotalBytes: device.memTotalBytes,
+        source: device.source,
+        isUnified: device.isUnified,
+        computeCapability: device.computeCapability,
+      },
+      model: {
+        id: model.id,
+        name: model.name,
+        repo: model.repo,
+        params: params.total,
+        layers: model.arch.layers,
+        kvHeads: model.arch.kvHeads,
+        headDim: model.arch.headDim,
+        hiddenSize: model.arch.hiddenSize,
+        vocabSize: model.arch.vocabSize,
+        maxPositionEmbeddings: modelMax,
+        source: model.source,
+      },
+      quant: {
+        id: quant.id,
+        scheme,
+        repo: quant.repo,
+        file,
+        weightBytes: weight.weightBytes,
+        weightSource: weight.source,
+      },
+      vllm: {
+        version: info.label,
+        engine: info.engine,
+        algorithm: info.algorithm,
+        isKnownRelease: info.isKnownRelease,
+      },
+      runtime,
+      image,
+      settings: choice.settings,
+      budget: {
+        limitBytes: budget.limitBytes,
+        totalBytes: budget.totalBytes,
+        headroomBytes: budget.headroomBytes,
+        marginBytes: budget.marginBytes,
+        items: budget.items,
+      },
+      kvCache: budget.kvCache,
+      argv: flags.argv,
+      dockerArgv,
+      command: buildCommandLine(dockerArgv ?? flags.argv),
+      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs },
+      notes,
+    },
+  };
+}
+
+/** The model's other variants that this GPU can run. */
+export function findRunnableQuants(
+  catalog: Catalog,
+  model: ResolvedModel,
+  cc: string,
+  version: readonly [number, number, number],
+  except: string,
+): string[] {
+  const preset = catalog.models.find((m) => m.id === model.id);
+  if (preset === undefined) return [];
+  return preset.quants
+    .filter((q) => q.id !== except && checkCapability(resolveScheme(q), cc, version).ok)
+    .map((q) => q.id)
+    .slice(0, 3);
+}
+
+/** Plain-language lines on why the verdict is what it is. */
+function explainBudget(budget: Budget, ctx: PlanContext): string[] {
+  const lines: string[] = [];
+  if (budget.refusal !== null) lines.push(`vLLM would refuse to start: ${budget.refusal.message}`);
+  if (budget.verdict === 'oom') {
+    const over = budget.totalBytes - budget.limitBytes;
+    const biggest = [...budget.items]
+      .filter((i) => i.key !== 'weights' && i.key !== 'os')
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 2);
+    lines.push(
+      `${formatGiB(budget.totalBytes)} needed, ${formatGiB(budget.limitBytes)} there: ${formatGiB(over)} over${ctx.device.isUnified ? '; the kernel OOM killer ends vLLM (exit 137, "Killed")' : '; CUDA out of memory'}. Largest items besides the weights: ${biggest.map((i) => `${i.label} ${formatGiB(i.bytes)}`).join(', ')}`,
+    );
+  }
+  if (budget.verdict === 'tight')
+    lines.push(
+      `only ${formatGiB(budget.headroomBytes)} left, under the ${formatGiB(budget.marginBytes)} margin: page cache and a second process may push it over`,
+    );
+  if (ctx.device.isUnified && ctx.device.osSource === 'assumed')
+    lines.push(
+      `OS and other processes assumed at ${formatGiB(ctx.device.osUsedBytes)}; on the board the measured figure is used`,
+    );
+  if (ctx.device.isUnified && ctx.info.algorithm === 'v0-free-delta')
+    lines.push(
+      'vLLM 0.6.3 sizes the KV cache from a free-memory delta that the page cache distorts on Jetson: its own figure may be larger than predicted',
+    );
+  if (ctx.device.isUnified && ctx.info.hasStartupFreeCheck && !ctx.info.isFreeMemAvailable)
+    lines.push(
+      "before v0.21 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",
+    );
+  if (budget.limitBytes < 4 * GiB) lines.push('under 4 GiB of memory: only the smallest models have room');
+  return lines;
+}

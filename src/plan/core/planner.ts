@@ -1,0 +1,318 @@
+/**
+ * The planner: chooses the vLLM settings a user left open so the whole system fits, keeps and judges
+ * the ones the user gave, and solves for the largest context and concurrency that fit. Pure.
+ */
+import {
+  computeBudget,
+  computeMargin,
+  CUDA_CONTEXT_BYTES,
+  CONTAINER_BYTES,
+  PYTHON_HEAP_BYTES,
+  type Budget,
+  type BudgetInput,
+  type Settings,
+} from './budget.js';
+import { computeLayerBlocksForSequence } from '../../model/core/architecture.js';
+import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
+import { GiB, MiB } from '../../shared/units.js';
+import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
+
+/** The vLLM knobs a user may give; absent ones are chosen. */
+export type Knobs = Partial<Settings>;
+
+/** Who chooses the knobs the user left out: this planner, or vLLM's own defaults. */
+export type DefaultsMode = 'planner' | 'vllm';
+
+export interface PlanContext {
+  arch: Architecture;
+  weightBytes: number;
+  info: VllmVersionInfo;
+  vllm: VllmData;
+  device: BudgetInput['device'];
+  runtime: BudgetInput['runtime'];
+  knobs: Knobs;
+  defaults: DefaultsMode;
+}
+
+export interface SettingsChoice {
+  settings: Settings;
+  /** Why each knob the planner chose has its value (keyed by setting name). */
+  reasons: Partial<Record<keyof Settings, string>>;
+}
+
+/** Typical memory an L4T system holds with no desktop (used when nothing was measured). */
+export const ASSUMED_OS_BYTES = 1.2 * GiB;
+
+const round2Up = (x: number): number => Math.ceil(x * 100 - 1e-9) / 100;
+const round2Down = (x: number): number => Math.floor(x * 100 + 1e-9) / 100;
+
+/** Sequences the planner serves by default: a few on a small board, more on a big one. */
+export function chooseDefaultMaxNumSeqs(memTotalBytes: number): number {
+  if (memTotalBytes <= 9 * GiB) return 2;
+  if (memTotalBytes <= 17 * GiB) return 4;
+  if (memTotalBytes <= 34 * GiB) return 8;
+  if (memTotalBytes <= 70 * GiB) return 16;
+  return 32;
+}
+
+/** The context the planner aims for before shrinking it to what fits. */
+export function chooseTargetMaxModelLen(memTotalBytes: number, modelMax: number): number {
+  let target = 32768;
+  if (memTotalBytes <= 9 * GiB) target = 4096;
+  else if (memTotalBytes <= 17 * GiB) target = 8192;
+  else if (memTotalBytes <= 34 * GiB) target = 16384;
+  return Math.min(target, modelMax);
+}
+
+/** Memory free at vLLM's start-up check: total − OS − the vLLM processes − its CUDA context. */
+export function computeFreeAtStart(ctx: PlanContext): number {
+  const d = ctx.device;
+  if (!d.isUnified) return d.memTotalBytes - CUDA_CONTEXT_BYTES;
+  const container = ctx.runtime === 'docker' ? CONTAINER_BYTES : 0;
+  return d.memTotalBytes - d.osUsedBytes - PYTHON_HEAP_BYTES[ctx.info.engine] - container - CUDA_CONTEXT_BYTES;
+}
+
+/**
+ * Resolves every setting for a context length: the user's knobs as given, the rest chosen by the
+ * planner (or vLLM's defaults in "vllm" mode).
+ */
+export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs: number): SettingsChoice {
+  const { knobs, info, device, vllm } = ctx;
+  const total = device.memTotalBytes;
+  const unified = device.isUnified;
+  const reasons: SettingsChoice['reasons'] = {};
+  const hasSwapFlag = hasFlag(vllm, info.version, '--swap-space');
+  const hasKvBytesFlag = hasFlag(vllm, info.version, '--kv-cache-memory-bytes');
+  const hasOverrideFlag = hasFlag(vllm, info.version, '--num-gpu-blocks-override');
+
+  if (ctx.defaults === 'vllm') {
+    const settings: Settings = {
+      maxModelLen,
+      maxNumSeqs,
+      maxNumBatchedTokens:
+        knobs.maxNumBatchedTokens ?? defaultMaxNumBatchedTokens(info, total, maxModelLen, maxNumSeqs),
+      gpuMemoryUtilization: knobs.gpuMemoryUtilization ?? info.defaultGpuMemoryUtilization,
+      swapSpaceGiB: hasSwapFlag ? (knobs.swapSpaceGiB ?? 4) : null,
+      kvCacheDtype: knobs.kvCacheDtype ?? 'auto',
+      kvCacheMemoryBytes: knobs.kvCacheMemoryBytes ?? null,
+      enforceEager: knobs.enforceEager ?? false,
+      blockSize: knobs.blockSize ?? 16,
+      numGpuBlocksOverride: knobs.numGpuBlocksOverride ?? null,
+    };
+    return { settings, reasons };
+  }
+
+  const smallBoard = unified && total <= 17 * GiB;
+  const enforceEager = knobs.enforceEager ?? smallBoard;
+  if (knobs.enforceEager === undefined && enforceEager) {
+    reasons.enforceEager = 'no CUDA graphs: saves their memory and minutes of capture on a small board';
+  }
+  let maxNumBatchedTokens = knobs.maxNumBatchedTokens;
+  if (maxNumBatchedTokens === undefined) {
+    if (info.engine === 'v0') {
+      // V0 without chunked prefill needs max_num_batched_tokens ≥ max_model_len (SchedulerConfig).
+      maxNumBatchedTokens = maxModelLen > 32768 ? 512 : Math.max(maxModelLen, maxNumSeqs);
+      if (maxNumBatchedTokens < Math.max(maxModelLen, 2048) && maxModelLen <= 32768) {
+        reasons.maxNumBatchedTokens =
+          "as small as V0 allows (≥ max-model-len): the profile run's activations shrink with it";
+      }
+    } else {
+      const vllmDefault = defaultMaxNumBatchedTokens(info, total, maxModelLen, maxNumSeqs);
+      maxNumBatchedTokens = smallBoard ? Math.min(1024, vllmDefault) : vllmDefault;
+      maxNumBatchedTokens = Math.max(maxNumBatchedTokens, Math.min(maxNumSeqs, 1024));
+      if (maxNumBatchedTokens !== vllmDefault) {
+        reasons.maxNumBatchedTokens = 'smaller prefill chunks: less activation memory, same results';
+      }
+    }
+  }
+  const swapSpaceGiB = hasSwapFlag ? (knobs.swapSpaceGiB ?? (unified ? 0 : 4)) : null;
+  if (hasSwapFlag && knobs.swapSpaceGiB === undefined && unified) {
+    reasons.swapSpaceGiB = info.allocatesSwapSpace
+      ? 'V0 pins 4 GiB of RAM for swapped KV blocks by default; on a Jetson that is the same RAM the GPU uses'
+      : 'ignored by the V1 engine, set to 0 so the V0 fallback cannot pin RAM';
+  }
+  const base: Settings = {
+    maxModelLen,
+    maxNumSeqs,
+    maxNumBatchedTokens,
+    gpuMemoryUtilization: knobs.gpuMemoryUtilization ?? info.defaultGpuMemoryUtilization,
+    swapSpaceGiB,
+    kvCacheDtype: knobs.kvCacheDtype ?? 'auto',
+    kvCacheMemoryBytes: knobs.kvCacheMemoryBytes ?? null,
+    enforceEager,
+    blockSize: knobs.blockSize ?? 16,
+    numGpuBlocksOverride: knobs.numGpuBlocksOverride ?? null,
+  };
+  if (!unified) return { settings: base, reasons };
+
+  // Size the KV cache for exactly maxNumSeqs requests of maxModelLen tokens.
+  const layerBlocks = computeLayerBlocksForSequence(
+    ctx.arch,
+    info.engine,
+    maxModelLen,
+    base.blockSize,
+    maxNumBatchedTokens,
+  );
+  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / ctx.arch.layers);
+  const probe = computeBudget({
+    ...budgetInput(ctx),
+    settings: { ...base, gpuMemoryUtilization: 1, kvCacheMemoryBytes: null, numGpuBlocksOverride: null },
+  });
+  const bytesPerBlock = probe.kvCache.bytesPerBlock;
+  const targetKvBytes = blocksNeeded * bytesPerBlock;
+  const nonKv = probe.requestedBytes - probe.kvCache.availableBytes;
+  const free = computeFreeAtStart(ctx);
+  const kvText = `${maxNumSeqs} × ${maxModelLen} tokens`;
+
+  if (hasKvBytesFlag && knobs.kvCacheMemoryBytes === undefined && knobs.numGpuBlocksOverride === undefined) {
+    base.kvCacheMemoryBytes = targetKvBytes;
+    reasons.kvCacheMemoryBytes = `a KV cache of exactly ${kvText}, instead of a share of all memory`;
+    if (knobs.gpuMemoryUtilization === undefined) {
+      // The start-up check still compares util × total with free memory (V1 Worker.init_device).
+      const util = Math.max(0.05, Math.min(info.defaultGpuMemoryUtilization, round2Down((free - 256 * MiB) / total)));
+      base.gpuMemoryUtilization = util;
+      reasons.gpuMemoryUtilization = "low enough to pass vLLM's free-memory check at start-up, which counts the OS";
+    }
+  } else if (knobs.gpuMemoryUtilization === undefined && knobs.kvCacheMemoryBytes === undefined) {
+    const util = Math.max(0.05, Math.min(0.99, round2Up((targetKvBytes + nonKv) / total)));
+    base.gpuMemoryUtilization = util;
+    reasons.gpuMemoryUtilization = `vLLM's share sized to the weights, activations and a KV cache of ${kvText}, not ${info.defaultGpuMemoryUtilization} of all memory`;
+    if (info.engine === 'v0' && hasOverrideFlag && knobs.numGpuBlocksOverride === undefined) {
+      base.numGpuBlocksOverride = blocksNeeded;
+      reasons.numGpuBlocksOverride = `exactly ${blocksNeeded} KV blocks: V0's profiling misreads free memory on unified memory (page cache)`;
+    }
+  }
+  return { settings: base, reasons };
+}
+
+function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
+  return { device: ctx.device, arch: ctx.arch, weightBytes: ctx.weightBytes, info: ctx.info, runtime: ctx.runtime };
+}
+
+/** Budget for a context length and sequence count, with settings chosen as the context says. */
+export function evaluate(
+  ctx: PlanContext,
+  maxModelLen: number,
+  maxNumSeqs: number,
+): { choice: SettingsChoice; budget: Budget } {
+  const choice = chooseSettings(ctx, maxModelLen, maxNumSeqs);
+  return { choice, budget: computeBudget({ ...budgetInput(ctx), settings: choice.settings }) };
+}
+
+const isRunnable = (b: Budget): boolean => b.verdict === 'fits' || b.verdict === 'tight';
+
+/**
+ * Largest value in [lo, hi] (multiples of `step` from lo) for which `ok` holds, assuming ok is
+ * monotone (true up to some point, false after); null when ok(lo) is false.
+ */
+export function findLargest(lo: number, hi: number, step: number, ok: (v: number) => boolean): number | null {
+  if (hi < lo || !ok(lo)) return null;
+  let good = 0;
+  let bad = Math.floor((hi - lo) / step) + 1;
+  if (ok(lo + (bad - 1) * step)) return lo + (bad - 1) * step;
+  bad -= 1;
+  while (bad - good > 1) {
+    const mid = Math.floor((good + bad) / 2);
+    if (ok(lo + mid * step)) good = mid;
+    else bad = mid;
+  }
+  return lo + good * step;
+}
+
+/** The most sequences the solver tries. */
+export const MAX_SEQS_SEARCHED = 1024;
+
+/**
+ * Context ranges in which memory grows with the context. V0 switches chunked prefill on above 32768
+ * tokens (max-num-batched-tokens drops to 512), so its memory is monotone only on each side of it.
+ */
+export function contextSegments(ctx: PlanContext, lo: number, hi: number): [number, number][] {
+  const step = ctx.knobs.blockSize ?? 16;
+  const split = 32768;
+  if (ctx.info.engine === 'v1' || ctx.knobs.maxNumBatchedTokens !== undefined || hi <= split || lo > split)
+    return [[lo, hi]];
+  return [
+    [lo, split],
+    [Math.ceil((split + 1) / step) * step, hi],
+  ];
+}
+
+/** Largest value over the monotone segments for which `ok` holds. */
+function findLargestInSegments(segments: [number, number][], step: number, ok: (v: number) => boolean): number | null {
+  let best: number | null = null;
+  for (const [lo, hi] of segments) {
+    const found = findLargest(lo, hi, step, ok);
+    if (found !== null && (best === null || found > best)) best = found;
+  }
+  return best;
+}
+
+/** Largest max-model-len that runs for `seqs` sequences, in steps of the block size. */
+export function solveMaxModelLen(ctx: PlanContext, seqs: number, modelMax: number): number | null {
+  const step = ctx.knobs.blockSize ?? 16;
+  return findLargestInSegments(contextSegments(ctx, step, modelMax), step, (len) =>
+    isRunnable(evaluate(ctx, len, seqs).budget),
+  );
+}
+
+/** Largest max-num-seqs that runs at context `len`. */
+export function solveMaxNumSeqs(ctx: PlanContext, len: number): number | null {
+  return findLargest(1, MAX_SEQS_SEARCHED, 1, (seqs) => isRunnable(evaluate(ctx, len, seqs).budget));
+}
+
+export interface ChosenShape {
+  maxModelLen: number;
+  maxNumSeqs: number;
+  reasons: { maxModelLen?: string; maxNumSeqs?: string };
+}
+
+/**
+ * Picks max-model-len and max-num-seqs when the user left them open: a sensible target for the
+ * device, shrunk to what fits with a margin (verdict "fits"), and rounded to 256 tokens.
+ */
+export function chooseShape(ctx: PlanContext, modelMax: number): ChosenShape {
+  const { knobs, device, info } = ctx;
+  const reasons: ChosenShape['reasons'] = {};
+  if (ctx.defaults === 'vllm') {
+    return {
+      maxModelLen: knobs.maxModelLen ?? modelMax,
+      maxNumSeqs: knobs.maxNumSeqs ?? defaultMaxNumSeqs(info, device.memTotalBytes),
+      reasons,
+    };
+  }
+  const unified = device.isUnified;
+  let seqs =
+    knobs.maxNumSeqs ??
+    (unified ? chooseDefaultMaxNumSeqs(device.memTotalBytes) : defaultMaxNumSeqs(info, device.memTotalBytes));
+  if (knobs.maxNumSeqs === undefined && unified)
+    reasons.maxNumSeqs = `${seqs} concurrent requests: enough for a board, far below vLLM's ${defaultMaxNumSeqs(info, device.memTotalBytes)}`;
+  if (knobs.maxModelLen !== undefined) return { maxModelLen: knobs.maxModelLen, maxNumSeqs: seqs, reasons };
+
+  const target = unified ? chooseTargetMaxModelLen(device.memTotalBytes, modelMax) : modelMax;
+  const fitsWell = (len: number, n: number): boolean => evaluate(ctx, len, n).budget.verdict === 'fits';
+  const pick = (n: number): number | null => {
+    if (fitsWell(target, n)) return target;
+    const step = ctx.knobs.blockSize ?? 16;
+    const best = findLargestInSegments(contextSegments(ctx, step, target), step, (len) => fitsWell(len, n));
+    if (best === null) return null;
+    return best >= 256 ? Math.floor(best / 256) * 256 : best;
+  };
+  let len = pick(seqs);
+  if (len === null && knobs.maxNumSeqs === undefined && seqs > 1) {
+    seqs = 1;
+    reasons.maxNumSeqs = 'one request at a time: nothing more fits';
+    len = pick(seqs);
+  }
+  if (len === null) {
+    reasons.maxModelLen = 'nothing fits with a margin; showing the model at a short context';
+    return { maxModelLen: Math.min(target, 2048), maxNumSeqs: seqs, reasons };
+  }
+  reasons.maxModelLen =
+    len === modelMax
+      ? "the model's full context fits"
+      : `${len} tokens: ${len === target ? 'a practical context for this device' : 'the largest that fits with a margin'} (the model allows ${modelMax})`;
+  return { maxModelLen: len, maxNumSeqs: seqs, reasons };
+}
+
+/** Margin re-exported for the text output. */
+export { computeMargin };

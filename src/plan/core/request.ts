@@ -1,0 +1,285 @@
+/**
+ * Turns command-line option strings into a plan request, checking every value against the catalog.
+ * Bad input becomes one line naming the value and what is accepted. Pure.
+ */
+import type { Knobs, DefaultsMode } from './planner.js';
+import { toResolvedModel, type PlanRequest, type ResolvedModel } from './plan.js';
+import { toResolvedDevice, type ResolvedDevice } from '../../device/core/resolved-device.js';
+import type { Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
+import type { ModelDescription } from '../../model/core/model-source.js';
+import { GiB, parseByteSize } from '../../shared/units.js';
+
+/** The planning options as the command line gives them (strings, unparsed). */
+export interface PlanOptions {
+  device?: string;
+  deviceMemory?: string;
+  model?: string;
+  quant?: string;
+  vllmVersion?: string;
+  maxModelLen?: string;
+  maxNumSeqs?: string;
+  maxNumBatchedTokens?: string;
+  gpuMemoryUtilization?: string;
+  swapSpace?: string;
+  kvCacheDtype?: string;
+  kvCacheMemoryBytes?: string;
+  enforceEager?: boolean;
+  noEnforceEager?: boolean;
+  blockSize?: string;
+  numGpuBlocksOverride?: string;
+  runtime?: string;
+  image?: string;
+  port?: string;
+  vllmDefaults?: boolean;
+  /** A GGUF file inside the Hugging Face repository named by --model. */
+  gguf?: string;
+  /** The tokenizer repository for a GGUF file. */
+  tokenizer?: string;
+}
+
+export interface RequestEnv {
+  /** The device detected on this machine, if any. */
+  detected: ResolvedDevice | null;
+  /** A model read from its own metadata (folder, .gguf, Hugging Face id); null for a preset id. */
+  described: ModelDescription | null;
+  hfCacheDir: string;
+  /** The current folder (where a GGUF file is downloaded to). */
+  workDir: string;
+}
+
+export type RequestOutcome = { ok: true; request: PlanRequest } | { ok: false; message: string };
+
+const KV_DTYPES = ['auto', 'fp8', 'fp8_e4m3', 'fp8_e5m2'];
+const BLOCK_SIZES = [8, 16, 32, 64, 128];
+
+/** Parses a whole number, accepting vLLM's "32k" form; null when invalid. */
+export function parseCount(text: string): number | null {
+  const match = /^(\d+)([kK])?$/.exec(text.trim());
+  if (match === null) return null;
+  const value = Number(match[1]) * (match[2] !== undefined ? 1024 : 1);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The known ids closest to a mistyped one. */
+export function suggestIds(wrong: string, ids: string[], count = 3): string[] {
+  return [...ids]
+    .map((id) => ({ id, d: id.includes(wrong) || wrong.includes(id) ? 0 : distance(wrong, id) }))
+    .sort((a, b) => a.d - b.d || a.id.localeCompare(b.id))
+    .slice(0, count)
+    .map((x) => x.id);
+}
+
+/** --runtime and --port, checked. */
+export function parseLaunchTarget(
+  options: Pick<PlanOptions, 'runtime' | 'port'>,
+): { ok: true; runtime: PlanRequest['runtime']; port: number | null } | { ok: false; message: string } {
+  let runtime: PlanRequest['runtime'] = null;
+  if (options.runtime !== undefined) {
+    if (options.runtime !== 'docker' && options.runtime !== 'native') {
+      return { ok: false, message: `--runtime: "${options.runtime}" is not one of docker, native` };
+    }
+    runtime = options.runtime;
+  }
+  let port: number | null = null;
+  if (options.port !== undefined) {
+    const p = parseCount(options.port);
+    if (p === null || p < 1 || p > 65535)
+      return { ok: false, message: `--port: "${options.port}" is not a port from 1 to 65535` };
+    port = p;
+  }
+  return { ok: true, runtime, port };
+}
+
+/** Resolves options into a plan request, or one line of what is wrong. */
+export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: RequestEnv): RequestOutcome {
+  // Device
+  let device: ResolvedDevice;
+  if (options.device !== undefined) {
+    const preset = catalog.devices.find((d) => d.id === options.device);
+    if (preset === undefined) {
+      return {
+        ok: false,
+        message: `--device: "${options.device}" is not a device id; did you mean ${suggestIds(
+          options.device,
+          catalog.devices.map((d) => d.id),
+        ).join(', ')}? (jetson-vllm devices lists all)`,
+      };
+    }
+    device = toResolvedDevice(preset, 'preset');
+  } else if (env.detected !== null) {
+    device = env.detected;
+  } else {
+    return {
+      ok: false,
+      message: `--device is needed: no device was detected here; give one of ${catalog.devices
+        .filter((d) => d.vllm.isSupported)
+        .map((d) => d.id)
+        .join(', ')} (jetson-vllm devices lists all)`,
+    };
+  }
+  if (options.deviceMemory !== undefined) {
+    const gib = Number(options.deviceMemory);
+    if (!Number.isFinite(gib) || gib <= 0 || gib > 4096) {
+      return { ok: false, message: `--device-memory: "${options.deviceMemory}" is not a size in GiB (e.g. 15.3)` };
+    }
+    device = { ...device, memTotalBytes: Math.round(gib * GiB), source: 'override' };
+  }
+
+  // Model and quantization
+  if (options.model === undefined) {
+    return {
+      ok: false,
+      message: `--model is needed: a preset id (e.g. ${catalog.models
+        .slice(0, 3)
+        .map((m) => m.id)
+        .join(', ')}; jetson-vllm models lists all) or a local model folder`,
+    };
+  }
+  let model: ResolvedModel;
+  let quant: QuantVariant;
+  if (env.described !== null) {
+    const d = env.described;
+    model = toResolvedModel(d);
+    quant = d.quant;
+    if (options.quant !== undefined && options.quant !== quant.id) {
+      return {
+        ok: false,
+        message: `--quant: "${options.quant}" does not match ${d.id}'s own quantization (${quant.id}); leave --quant out for a model read from its files`,
+      };
+    }
+  } else {
+    const preset = catalog.models.find((m) => m.id === options.model);
+    if (preset === undefined) {
+      return {
+        ok: false,
+        message: `--model: "${options.model}" is not a model id or a folder; did you mean ${suggestIds(
+          options.model,
+          catalog.models.map((m) => m.id),
+        ).join(', ')}? (jetson-vllm models lists all)`,
+      };
+    }
+    model = { id: preset.id, name: preset.name, repo: preset.repo, arch: preset.arch, source: 'preset' };
+    const quantId = options.quant ?? preset.quants[0]?.id;
+    const found = preset.quants.find((q) => q.id === quantId);
+    if (found === undefined) {
+      return {
+        ok: false,
+        message: `--quant: "${options.quant ?? ''}" is not a quantization of ${preset.id}; it has ${preset.quants.map((q) => q.id).join(', ')}`,
+      };
+    }
+    quant = found;
+  }
+
+  const parsedKnobs = parseKnobs(options);
+  if (!parsedKnobs.ok) return parsedKnobs;
+  const knobs = parsedKnobs.knobs;
+
+  const target = parseLaunchTarget(options);
+  if (!target.ok) return target;
+  const { runtime, port } = target;
+  const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
+  return {
+    ok: true,
+    request: {
+      device,
+      model,
+      quant,
+      vllmVersion: options.vllmVersion ?? null,
+      knobs,
+      defaults,
+      runtime,
+      image: options.image ?? null,
+      port,
+      hfCacheDir: env.hfCacheDir,
+      workDir: env.workDir,
+    },
+  };
+}
+
+/** Parses vLLM's knobs from their option strings; one line naming the bad value when one is wrong. */
+export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | { ok: false; message: string } {
+  const knobs: Knobs = {};
+  const counts: [keyof PlanOptions, keyof Knobs, string, number, number][] = [
+    ['maxModelLen', 'maxModelLen', '--max-model-len', 16, 10_000_000],
+    ['maxNumSeqs', 'maxNumSeqs', '--max-num-seqs', 1, 65536],
+    ['maxNumBatchedTokens', 'maxNumBatchedTokens', '--max-num-batched-tokens', 1, 10_000_000],
+    ['numGpuBlocksOverride', 'numGpuBlocksOverride', '--num-gpu-blocks-override', 1, 100_000_000],
+  ];
+  for (const [opt, key, flag, min, max] of counts) {
+    const raw = options[opt];
+    if (typeof raw !== 'string') continue;
+    const value = parseCount(raw);
+    if (value === null || value < min || value > max) {
+      return { ok: false, message: `${flag}: "${raw}" is not a whole number from ${min} to ${max} (e.g. 4096 or 4k)` };
+    }
+    (knobs as Record<string, number>)[key] = value;
+  }
+  if (options.gpuMemoryUtilization !== undefined) {
+    const u = Number(options.gpuMemoryUtilization);
+    if (options.gpuMemoryUtilization.trim() === '' || !Number.isFinite(u) || u <= 0 || u > 1) {
+      return {
+        ok: false,
+        message: `--gpu-memory-utilization: "${options.gpuMemoryUtilization}" is not a fraction between 0 and 1 (e.g. 0.5)`,
+      };
+    }
+    knobs.gpuMemoryUtilization = u;
+  }
+  if (options.swapSpace !== undefined) {
+    const g = Number(options.swapSpace);
+    if (options.swapSpace.trim() === '' || !Number.isFinite(g) || g < 0 || g > 1024) {
+      return {
+        ok: false,
+        message: `--swap-space: "${options.swapSpace}" is not a size in GiB from 0 to 1024 (e.g. 0)`,
+      };
+    }
+    knobs.swapSpaceGiB = g;
+  }
+  if (options.kvCacheDtype !== undefined) {
+    if (!KV_DTYPES.includes(options.kvCacheDtype)) {
+      return {
+        ok: false,
+        message: `--kv-cache-dtype: "${options.kvCacheDtype}" is not one of ${KV_DTYPES.join(', ')}`,
+      };
+    }
+    knobs.kvCacheDtype = options.kvCacheDtype;
+  }
+  if (options.kvCacheMemoryBytes !== undefined) {
+    const b = parseByteSize(options.kvCacheMemoryBytes);
+    if (b === null || b <= 0) {
+      return {
+        ok: false,
+        message: `--kv-cache-memory-bytes: "${options.kvCacheMemoryBytes}" is not a byte size (e.g. 2G = 2 GiB, 512M, or 2147483648)`,
+      };
+    }
+    knobs.kvCacheMemoryBytes = b;
+  }
+  if (options.blockSize !== undefined) {
+    const b = parseCount(options.blockSize);
+    if (b === null || !BLOCK_SIZES.includes(b)) {
+      return { ok: false, message: `--block-size: "${options.blockSize}" is not one of ${BLOCK_SIZES.join(', ')}` };
+    }
+    knobs.blockSize = b;
+  }
+  if (options.enforceEager === true && options.noEnforceEager === true) {
+    return { ok: false, message: '--enforce-eager and --no-enforce-eager: give one of them' };
+  }
+  if (options.enforceEager === true) knobs.enforceEager = true;
+  if (options.noEnforceEager === true) knobs.enforceEager = false;
+
+  return { ok: true, knobs };
+}

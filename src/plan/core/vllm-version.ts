@@ -1,0 +1,146 @@
+/**
+ * What a vLLM version does with memory: its engine, the algorithm that sizes the KV cache, its
+ * defaults and its flags. Every rule cites reference/vllm-memory.md (§ numbers) and vLLM's code.
+ */
+import type { VllmData } from '../../catalog/core/presets-schema.js';
+import { GiB, compareVersions, formatVersion, isAtLeast, parseVersion, type Version } from '../../shared/units.js';
+
+/**
+ * How vLLM decides the KV cache size.
+ * - v0-free-delta: ≤ 0.6.3 — vllm/worker/worker.py `determine_num_available_blocks`:
+ *   peak = free(at init) − free(after profile); KV = util × total − peak (§1.1.3).
+ * - v0-device-peak: 0.6.4 — torch peak + device-wide non-torch bytes (other processes count) (§0).
+ * - v0-profiled: 0.6.5–0.7.x — `memory_profiling` (PR #10511): KV = util × total − (weights +
+ *   activation peak + vLLM's own non-torch increase) (§0).
+ * - v1-device-peak: 0.8.0–0.9.0 — vllm/v1/worker/gpu_worker.py `determine_available_memory`, same rule
+ *   as 0.6.4 (§2.1.3).
+ * - v1-profiled: 0.9.1–0.20 — PR #19312: requested = util × total, fail fast when free < requested,
+ *   KV = requested − non-KV (§2.1.1, §2.1.3).
+ * - v1-profiled-graphs: ≥ 0.21 — PR #38284: the CUDA-graph estimate is inside the budget (§2.1.3).
+ */
+export type MemoryAlgorithm =
+  'v0-free-delta' | 'v0-device-peak' | 'v0-profiled' | 'v1-device-peak' | 'v1-profiled' | 'v1-profiled-graphs';
+
+export interface VllmVersionInfo {
+  version: Version;
+  /** The version as given ("0.6.3"). */
+  label: string;
+  engine: 'v0' | 'v1';
+  algorithm: MemoryAlgorithm;
+  /** Default --gpu-memory-utilization: 0.90, 0.92 from v0.21 (PR #38284). */
+  defaultGpuMemoryUtilization: number;
+  /** Whether V0's pinned CPU swap space is allocated (V0 engine only, §4). */
+  allocatesSwapSpace: boolean;
+  /** Whether vLLM refuses to start when free memory < util × total (V1 ≥ 0.9.1, PR #19312). */
+  hasStartupFreeCheck: boolean;
+  /** Whether "free" on an integrated GPU is MemAvailable (PR #35356) rather than cudaMemGetInfo free. */
+  isFreeMemAvailable: boolean;
+  /** Whether the vLLM release is one the presets list (otherwise rules were extrapolated). */
+  isKnownRelease: boolean;
+}
+
+/** Resolves a version string into its memory behaviour; null when the text is not a version. */
+export function resolveVllmVersion(text: string, data: VllmData): VllmVersionInfo | null {
+  const version = parseVersion(text);
+  if (version === null) return null;
+  const engine = isAtLeast(version, '0.8.0') ? 'v1' : 'v0';
+  let algorithm: MemoryAlgorithm;
+  if (!isAtLeast(version, '0.6.4')) algorithm = 'v0-free-delta';
+  else if (!isAtLeast(version, '0.6.5')) algorithm = 'v0-device-peak';
+  else if (!isAtLeast(version, '0.8.0')) algorithm = 'v0-profiled';
+  else if (!isAtLeast(version, '0.9.1')) algorithm = 'v1-device-peak';
+  else if (!isAtLeast(version, '0.21.0')) algorithm = 'v1-profiled';
+  else algorithm = 'v1-profiled-graphs';
+  const isKnownRelease = data.releases.some((r) => {
+    const rv = parseVersion(r.version);
+    return rv !== null && compareVersions(rv, version) === 0;
+  });
+  return {
+    version,
+    label: formatVersion(version),
+    engine,
+    algorithm,
+    defaultGpuMemoryUtilization: isAtLeast(version, '0.21.0') ? 0.92 : 0.9,
+    allocatesSwapSpace: engine === 'v0',
+    hasStartupFreeCheck: isAtLeast(version, '0.9.1'),
+    isFreeMemAvailable: isAtLeast(version, '0.21.0'),
+    isKnownRelease,
+  };
+}
+
+/** True when the targeted version has the CLI flag (per presets/vllm.yaml since/until). */
+export function hasFlag(data: VllmData, version: Version, flag: string): boolean {
+  const entry = data.flags.find((f) => f.name === flag);
+  if (entry === undefined) return false;
+  if (!isAtLeast(version, entry.since)) return false;
+  return entry.until === undefined || !isAtLeast(version, entry.until);
+}
+
+/** The flag's availability as words ("needs vLLM ≥ 0.11.0", "removed in vLLM 0.18.0"). */
+export function describeFlagRange(data: VllmData, flag: string): string {
+  const entry = data.flags.find((f) => f.name === flag);
+  if (entry === undefined) return 'not a flag this tool knows';
+  if (entry.until !== undefined) return `exists from vLLM ${entry.since} until before ${entry.until}`;
+  return `exists from vLLM ${entry.since}`;
+}
+
+/**
+ * Default --max-num-seqs (§3): V0 256; V1 0.8.0–0.8.3 1024; from PR #16158 (≈0.8.4) 256 on devices
+ * under 70 GiB, else 1024 (vllm/engine/arg_utils.py `get_batch_defaults`).
+ */
+export function defaultMaxNumSeqs(info: VllmVersionInfo, memTotalBytes: number): number {
+  if (info.engine === 'v0') return 256;
+  if (!isAtLeast(info.version, '0.8.4')) return 1024;
+  return memTotalBytes >= 70 * GiB ? 1024 : 256;
+}
+
+/**
+ * Default --max-num-batched-tokens (§3). V0 (vllm/config.py `SchedulerConfig`): chunked prefill is
+ * auto-enabled above 32768 tokens of context and then uses 512; otherwise max(max_model_len, 2048).
+ * V1 (always chunked) OpenAI server: 2048 below 70 GiB, 8192 above; newest (≥ 0.21) caps it at
+ * max_num_seqs × max_model_len.
+ */
+export function defaultMaxNumBatchedTokens(
+  info: VllmVersionInfo,
+  memTotalBytes: number,
+  maxModelLen: number,
+  maxNumSeqs: number,
+): number {
+  if (info.engine === 'v0') return maxModelLen > 32768 ? 512 : Math.max(maxModelLen, 2048);
+  const base = memTotalBytes >= 70 * GiB ? 8192 : 2048;
+  if (isAtLeast(info.version, '0.21.0')) return Math.min(base, maxNumSeqs * maxModelLen);
+  return base;
+}
+
+/** Whether V0 turns chunked prefill on by itself for this context (max_model_len > 32768). */
+export function isChunkedPrefill(info: VllmVersionInfo, maxModelLen: number): boolean {
+  return info.engine === 'v1' || maxModelLen > 32768;
+}
+
+/**
+ * The batch sizes vLLM captures CUDA graphs for (§1.1.7, §2.4).
+ * V0: [1, 2, 4, 8, 16, …] up to max_num_seqs padded to the next entry (model_runner.py
+ * `_get_max_graph_batch_size`). V1 0.8–0.9: [1, 2, 4] + 8…512 by 8, ≤ max_num_batched_tokens
+ * (vllm/config.py `_set_cudagraph_sizes`). 0.10 (PR #20628): up to min(2 × max_num_seqs, 512).
+ * ≥ 0.11.1 (PR #26016): [1, 2, 4] + 8…248 by 8 + 256… by 16 up to min(2 × max_num_seqs, 512).
+ */
+export function computeCudaGraphSizes(
+  info: VllmVersionInfo,
+  maxNumSeqs: number,
+  maxNumBatchedTokens: number,
+): number[] {
+  const ladder = (limit: number, coarseFrom = Infinity): number[] => {
+    const sizes = [1, 2, 4].filter((s) => s <= limit);
+    for (let s = 8; s <= limit; s += s >= coarseFrom ? 16 : 8) sizes.push(s);
+    return sizes;
+  };
+  if (info.engine === 'v0') {
+    const all = ladder(8192);
+    const padded = all.find((s) => s >= maxNumSeqs) ?? 8192;
+    return all.filter((s) => s <= padded);
+  }
+  if (!isAtLeast(info.version, '0.10.0')) return ladder(Math.min(512, maxNumBatchedTokens));
+  const limit = Math.max(1, Math.min(maxNumSeqs * 2, 512, maxNumBatchedTokens));
+  if (!isAtLeast(info.version, '0.11.1')) return ladder(limit);
+  return ladder(limit, 256);
+}

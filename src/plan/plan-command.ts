@@ -1,0 +1,74 @@
+/**
+ * `jetson-vllm plan`: reads the catalog (and a local model folder), builds the plan, prints it.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { buildPlan, type Plan, type PlanRequest } from './core/plan.js';
+import type { ResolvedDevice } from '../device/core/resolved-device.js';
+import type { Catalog } from '../catalog/core/presets-schema.js';
+import { resolvePlanRequest, type PlanOptions } from './core/request.js';
+import { describeModelRef } from '../model/resolve.js';
+import { UserError } from '../shared/errors.js';
+
+/** Where the host keeps the Hugging Face cache. */
+export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE !== undefined && env.HF_HUB_CACHE !== '') return path.dirname(env.HF_HUB_CACHE);
+  if (env.HF_HOME !== undefined && env.HF_HOME !== '') return env.HF_HOME;
+  return path.join(os.homedir(), '.cache', 'huggingface');
+}
+
+/** Builds a plan from options; bad input throws a UserError. */
+export async function computePlan(options: PlanOptions, catalog: Catalog, root?: string): Promise<Plan> {
+  return (await computePlanAndRequest(options, catalog, root)).plan;
+}
+
+/** The plan and the request it was built from (the launcher re-plans fixes from the request). */
+export async function computePlanAndRequest(
+  options: PlanOptions,
+  catalog: Catalog,
+  root?: string,
+): Promise<{ plan: Plan; request: PlanRequest }> {
+  const described =
+    options.model !== undefined
+      ? await describeModelRef(
+          options.model,
+          {
+            ...(options.gguf !== undefined ? { gguf: options.gguf } : {}),
+            ...(options.tokenizer !== undefined ? { tokenizer: options.tokenizer } : {}),
+          },
+          catalog,
+        )
+      : null;
+  let detected: ResolvedDevice | null = null;
+  if (options.device === undefined) {
+    // No --device: plan for this machine, with its measured memory (device detection).
+    const { detectSystem } = await import('../device/detect.js');
+    const { createRealHost } = await import('../device/real-host.js');
+    const { identifyDevice } = await import('../device/core/identify.js');
+    const identification = identifyDevice(await detectSystem(createRealHost(root)), catalog);
+    if (identification.device === null) {
+      const ids = catalog.devices.filter((d) => d.vllm.isSupported && d.kind === 'jetson').map((d) => d.id);
+      const what =
+        identification.kind === 'none' ? 'no NVIDIA GPU here' : `${identification.name} (${identification.source})`;
+      throw new UserError(
+        `--device is needed: ${what}; plan for a device with --device ${ids.slice(0, 4).join('|')}|… (jetson-vllm devices lists all)`,
+      );
+    }
+    detected = identification.device;
+  }
+  const resolved = resolvePlanRequest(options, catalog, {
+    detected,
+    described,
+    hfCacheDir: findHfCacheDir(),
+    workDir: process.cwd(),
+  });
+  if (!resolved.ok) throw new UserError(resolved.message);
+  const outcome = buildPlan(resolved.request, catalog);
+  if (!outcome.ok) throw new UserError(outcome.message);
+  return { plan: outcome.plan, request: resolved.request };
+}
+
+/** Exit code of a plan (DESIGN.md §1): 0 fits or tight, 3 would not fit or be refused. */
+export function planExitCode(plan: Plan): number {
+  return plan.verdict === 'fits' || plan.verdict === 'tight' ? 0 : 3;
+}

@@ -1,0 +1,169 @@
+/**
+ * Starts the wizard on a terminal: builds the real detector and recipe writer, renders the App, and
+ * returns the exit code once it ends (printing the copied command after the screen is gone).
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { render } from 'ink';
+import type { Catalog } from '../../catalog/core/presets-schema.js';
+import type { Recipe } from '../../plan/core/recipe.js';
+import type { WizardFlags } from '../core/wizard.js';
+import { summarizeDetection } from '../core/wizard-view.js';
+import { examineSystem } from '../../doctor/doctor-command.js';
+import { createRealHost } from '../../device/real-host.js';
+import type { LaunchOptionsText } from '../../launch/prepare.js';
+import { servePort } from '../../launch/core/docker.js';
+import { describeLeftRunning } from '../../launch/core/servers.js';
+import { App } from './App.js';
+import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
+
+/** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
+function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
+  return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
+    const { runLaunch } = await import('../../launch/launch-command.js');
+    const { checkHostImage, launchEnvironment } = await import('../../launch/prepare.js');
+    // An image this board's driver would refuse is not started (the launch screen says why).
+    const refusal = await checkHostImage(plan, request, options.catalog.vllm.images, options.root);
+    if (refusal !== null) throw new Error(`not launched: ${refusal}`);
+    return runLaunch({
+      plan,
+      request,
+      catalog: options.catalog,
+      // The screen shows the launch; nothing is printed under it.
+      out: () => undefined,
+      onEvent,
+      stopSignal: stop,
+      // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
+      handleSignals: options.launchOptions?.detach === true,
+      ...(await launchEnvironment(plan, options.catalog, options.root, options.launchOptions ?? {})),
+    });
+  });
+}
+
+/** After "ready", the live panel on the launched server; q asks whether to stop it. */
+async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: WizardOptions): Promise<number> {
+  const plan = supervisor.current();
+  if (plan === null) return 0;
+  const { runMonitor } = await import('../../monitor/monitor-command.js');
+  // A detached server is not the panel's to stop: q just quits.
+  const isOwned = supervisor.isRunning();
+  const code = await runMonitor({
+    source: 'auto',
+    intervalMs: 1000,
+    url: supervisor.detached()?.url ?? `http://127.0.0.1:${servePort(plan.argv)}`,
+    pollMs: 2000,
+    replay: null,
+    speed: 1,
+    record: null,
+    json: false,
+    isColor: options.isColor,
+    predictedBytes: plan.budget.totalBytes,
+    bytesPerBlock: plan.kvCache.bytesPerBlock,
+    ...(isOwned ? { attached: supervisor } : {}),
+  });
+  if (isOwned) await supervisor.stop();
+  return code;
+}
+
+/** What the wizard says on its way out about a --detach server left running. */
+function leftRunning(server: { name: string; url: string } | null): string | null {
+  return server === null ? null : describeLeftRunning(server.name, server.url).join('\n');
+}
+
+export interface WizardOptions {
+  catalog: Catalog;
+  flags: WizardFlags;
+  root: string | undefined;
+  hfCacheDir: string;
+  isColor: boolean;
+  /** Where to save the recipe; default: $XDG_CONFIG_HOME/jetson-vllm/recipes/. */
+  recipeDir: string | undefined;
+  /** --memory-floor, --stop-grace, --stage-timeout for a launch (as `jetson-vllm launch` reads them). */
+  launchOptions?: LaunchOptionsText;
+}
+
+/** The XDG config folder for recipes. */
+export function defaultRecipeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
+      ? env.XDG_CONFIG_HOME
+      : path.join(os.homedir(), '.config');
+  return path.join(base, 'jetson-vllm', 'recipes');
+}
+
+/** Writes the recipe atomically (a temporary file renamed over the target). */
+export async function writeRecipeFile(dir: string, recipe: Recipe, fileName: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, fileName);
+  const temp = `${target}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(recipe, null, 2)}\n`, { mode: 0o644 });
+  await rename(temp, target);
+  return target;
+}
+
+export async function runWizard(options: WizardOptions): Promise<number> {
+  const { catalog } = options;
+  const detect = async (): Promise<ReturnType<typeof summarizeDetection>> => {
+    const { facts, identification, checks } = await examineSystem(createRealHost(options.root), catalog);
+    return summarizeDetection(facts, identification, checks);
+  };
+  const recipeDir = options.recipeDir ?? defaultRecipeDir();
+  let result: { code: number; print: string | null; panel?: boolean } = { code: 0, print: null };
+  const supervisor = createWizardSupervisor(options);
+  // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
+  // that gap would arrive cooked ("\n" instead of Enter).
+  if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
+  const instance = render(
+    <App
+      catalog={catalog}
+      flags={options.flags}
+      detect={detect}
+      lookupModel={async (ref) => {
+        const { describeModelRef } = await import('../../model/resolve.js');
+        return describeModelRef(ref, {}, catalog);
+      }}
+      writeRecipe={(recipe, fileName) => writeRecipeFile(recipeDir, recipe, fileName)}
+      now={() => new Date()}
+      hfCacheDir={options.hfCacheDir}
+      workDir={process.cwd()}
+      isColor={options.isColor}
+      supervisor={supervisor}
+      onExit={(exit) => {
+        result = exit;
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
+  // SIGTERM / SIGHUP (and SIGINT from outside the terminal): stop the server and every child, then end.
+  let signalCode: number | null = null;
+  const isDetached = options.launchOptions?.detach === true;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalCode !== null) return;
+    signalCode = signal === 'SIGHUP' ? 129 : signal === 'SIGINT' ? 130 : 143;
+    // Detached, the launch itself lets go of the server on the same signal; otherwise it is stopped.
+    void (isDetached ? supervisor.ended() : supervisor.stop()).then(() => instance.unmount());
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    await instance.waitUntilExit();
+    if (signalCode !== null) return signalCode;
+    if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
+      for (const s of signals) process.off(s, onSignal);
+      const code = await runPanelAfterLaunch(supervisor, options);
+      const note = leftRunning(supervisor.detached());
+      if (note !== null) process.stdout.write(`${note}\n`);
+      return code;
+    }
+    const note = leftRunning(supervisor.detached());
+    if (note !== null) process.stdout.write(`${note}\n`);
+    if (result.print !== null) process.stdout.write(`${result.print}\n`);
+    return result.code;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    // Nothing outlives the wizard but a --detach server: one still running (an unexpected exit) is stopped.
+    if (isDetached) await supervisor.ended();
+    else await supervisor.stop();
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import {
+  computeBudget,
+  estimateActivationBytes,
+  type BudgetInput,
+  type Settings,
+} from '../../../src/plan/core/budget.js';
+import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { GiB, MiB } from '../../../src/shared/units.js';
+import { loadTestCatalog } from '../../helpers/catalog.js';
+
+const catalog = loadTestCatalog();
+const qwen2 = catalog.models.find((m) => m.id === 'qwen2-7b-instruct');
+if (qwen2 === undefined) throw new Error('qwen2-7b-instruct preset missing');
+const version = (v: string) => {
+  const i = resolveVllmVersion(v, catalog.vllm);
+  if (i === null) throw new Error(v);
+  return i;
+};
+const settings = (over: Partial<Settings> = {}): Settings => ({
+  maxModelLen: 4096,
+  maxNumSeqs: 1,
+  maxNumBatchedTokens: 4096,
+  gpuMemoryUtilization: 0.5,
+  swapSpaceGiB: 0,
+  kvCacheDtype: 'auto',
+  kvCacheMemoryBytes: null,
+  enforceEager: true,
+  blockSize: 16,
+  numGpuBlocksOverride: null,
+  ...over,
+});
+const input = (over: Partial<Settings>, v = '0.6.3', memTotalBytes = 15.29 * GiB): BudgetInput => ({
+  device: { memTotalBytes, isUnified: true, osUsedBytes: 1.2 * GiB, osSource: 'assumed' },
+  arch: qwen2.arch,
+  weightBytes: 4.3752 * GiB,
+  info: version(v),
+  settings: settings(over),
+  runtime: 'docker',
+});
+
+describe('KV cache block arithmetic (vllm/worker/cache_engine.py)', () => {
+  it('Qwen2-7B: 56 KiB per token, 917,504 B per 16-token block; fp8 halves it', () => {
+    const b = computeBudget(input({}));
+    expect(b.kvCache.bytesPerToken).toBe(57_344);
+    expect(b.kvCache.bytesPerBlock).toBe(917_504);
+    expect(computeBudget(input({ kvCacheDtype: 'fp8' })).kvCache.bytesPerBlock).toBe(458_752);
+  });
+  it('V0 --swap-space 4 pins floor(4 GiB / block) CPU blocks; V1 pins nothing', () => {
+    expect(computeBudget(input({ swapSpaceGiB: 4 })).kvCache.cpuBlocks).toBe(4681);
+    expect(computeBudget(input({ swapSpaceGiB: 4 }, '0.8.6')).kvCache.cpuBlocks).toBe(0);
+  });
+  it('--num-gpu-blocks-override and --kv-cache-memory-bytes size the cache exactly', () => {
+    expect(computeBudget(input({ numGpuBlocksOverride: 13, maxModelLen: 200 })).kvCache.gpuBlocks).toBe(13);
+    const b = computeBudget(input({ kvCacheMemoryBytes: 256 * MiB }, '0.11.2'));
+    expect(b.kvCache.gpuBlocks).toBe(Math.floor((256 * MiB) / 917_504));
+  });
+  it('V0 concurrency is tokens / max-model-len, as vLLM logs it', () => {
+    const b = computeBudget(input({ numGpuBlocksOverride: 11836, maxModelLen: 200 }));
+    expect(b.kvCache.maxConcurrency).toBe(946.88);
+  });
+});
+
+describe('activations (calibrated on vLLM PR #10511)', () => {
+  it('Qwen2-7B, 2048 tokens, 1 sequence: 2048 × (4 × 18944 + 2 × 3584) × 2 B + 1 × 152064 × 8 B', () => {
+    expect(estimateActivationBytes(qwen2.arch, 2048, 1)).toBe(2048 * (4 * 18944 + 2 * 3584) * 2 + 152064 * 8);
+  });
+});
+
+describe('verdicts and refusals', () => {
+  it('a cache of 13 blocks cannot hold 4096 tokens: V0 refuses (max-len)', () => {
+    const b = computeBudget(input({ numGpuBlocksOverride: 13 }));
+    expect(b.verdict).toBe('max-len');
+    expect(b.refusal?.message).toBe(
+      "The model's max seq len (4096) is larger than the maximum number of tokens that can be stored in KV cache (208).",
+    );
+  });
+  it('a utilization that leaves nothing for the cache: no cache blocks', () => {
+    const b = computeBudget(input({ gpuMemoryUtilization: 0.2 }));
+    expect(b.kvCache.gpuBlocks).toBe(0);
+    expect(b.refusal?.reason).toBe('no-cache-blocks');
+    expect(b.verdict).toBe('max-len');
+  });
+  it('V1 ≥ 0.9.1 refuses at start when util × total exceeds what the OS leaves free', () => {
+    const b = computeBudget(input({ gpuMemoryUtilization: 0.9 }, '0.11.2'));
+    expect(b.refusal?.reason).toBe('startup-free-memory');
+    expect(b.refusal?.message).toMatch(
+      /^Free memory on device \(12\.03\/15\.29 GiB\) on startup is less than desired GPU memory utilization \(0\.9, 13\.76 GiB\)\.$/,
+    );
+  });
+  it('V0 0.6.4 counts the OS in its budget, 0.6.5 does not (reference §0)', () => {
+    const a = computeBudget(input({}, '0.6.4'));
+    const b = computeBudget(input({}, '0.6.5'));
+    expect(b.kvCache.availableBytes - a.kvCache.availableBytes).toBe(1.2 * GiB + 1 * GiB + 64 * MiB);
+  });
+  it('v0.21 puts the CUDA graph estimate inside the budget', () => {
+    const graphs = computeBudget(input({ enforceEager: false, gpuMemoryUtilization: 0.6 }, '0.21.0'));
+    const before = computeBudget(input({ enforceEager: false, gpuMemoryUtilization: 0.6 }, '0.20.0'));
+    const g = graphs.items.find((i) => i.key === 'cudaGraphs')?.bytes ?? 0;
+    expect(g).toBeGreaterThan(0);
+    expect(before.kvCache.availableBytes - graphs.kvCache.availableBytes).toBe(g);
+  });
+  it('a total over the physical memory is oom; under the margin, tight; else fits', () => {
+    expect(computeBudget(input({ gpuMemoryUtilization: 0.95 })).verdict).toBe('oom');
+    expect(computeBudget(input({ gpuMemoryUtilization: 0.5 })).verdict).toBe('fits');
+    const tight = computeBudget(input({ gpuMemoryUtilization: 0.81 }));
+    expect(tight.headroomBytes).toBeLessThan(tight.marginBytes);
+    expect(tight.headroomBytes).toBeGreaterThan(0);
+    expect(tight.verdict).toBe('tight');
+  });
+  it('the items add up to the total', () => {
+    const b = computeBudget(input({ swapSpaceGiB: 4, enforceEager: false }));
+    expect(b.items.reduce((s, i) => s + i.bytes, 0)).toBe(b.totalBytes);
+    expect(b.headroomBytes).toBe(b.limitBytes - b.totalBytes);
+  });
+});

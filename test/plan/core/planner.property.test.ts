@@ -1,0 +1,449 @@
+/**
+ * Property tests for the planner against the real presets: memory grows with context and
+ * concurrency, the solvers return the edge of what runs, the argv only holds flags the targeted
+ * vLLM has, and verdicts agree with the figures.
+ */
+import { planFor } from '../../helpers/catalog.js';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Budget } from '../../../src/plan/core/budget.js';
+import { buildPlan, type Plan, type PlanRequest } from '../../../src/plan/core/plan.js';
+import {
+  ASSUMED_OS_BYTES,
+  evaluate,
+  MAX_SEQS_SEARCHED,
+  solveMaxModelLen,
+  solveMaxNumSeqs,
+  type DefaultsMode,
+  type PlanContext,
+} from '../../../src/plan/core/planner.js';
+import { parsePresetFile, type Catalog, type PresetFileName } from '../../../src/catalog/core/presets-schema.js';
+import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
+import { parseCount, resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
+import { isAtLeast } from '../../../src/shared/units.js';
+import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+
+const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
+const VERSIONS = ['0.6.3', '0.7.0', '0.8.6', '0.9.2', '0.11.2', '0.21.0'] as const;
+const ENV = { detected: null, described: null, hfCacheDir: '/hf', workDir: '/work' };
+
+let catalog: Catalog;
+
+function loadPreset(name: PresetFileName): unknown {
+  const text = readFileSync(new URL(`../../../presets/${name}.yaml`, import.meta.url), 'utf8');
+  const result = parsePresetFile(name, parse(text));
+  if (!result.ok) throw new Error(`presets/${name}.yaml: ${result.problem}`);
+  return result.value;
+}
+
+beforeAll(() => {
+  catalog = {
+    devices: (loadPreset('devices') as { devices: Catalog['devices'] }).devices,
+    models: (loadPreset('models') as { models: Catalog['models'] }).models,
+    vllm: loadPreset('vllm') as Catalog['vllm'],
+  };
+});
+
+/** One planning scenario: a device, model, quantization, version and the user's knobs. */
+interface Scenario {
+  device: string;
+  modelIndex: number;
+  quantIndex: number;
+  version: string;
+  defaults: DefaultsMode;
+  knobs: KnobOptions;
+}
+
+/** The knobs a user may give (command-line strings); context and concurrency are kept apart. */
+interface KnobOptions {
+  kvCacheDtype?: string;
+  enforceEager?: boolean;
+  noEnforceEager?: boolean;
+  blockSize?: string;
+  gpuMemoryUtilization?: string;
+  swapSpace?: string;
+  kvCacheMemoryBytes?: string;
+  numGpuBlocksOverride?: string;
+  maxNumBatchedTokens?: string;
+}
+
+const knobOptions: fc.Arbitrary<KnobOptions> = fc.record(
+  {
+    kvCacheDtype: fc.constantFrom('auto', 'fp8'),
+    enforceEager: fc.constant(true),
+    noEnforceEager: fc.constant(true),
+    blockSize: fc.constantFrom('16', '32'),
+    gpuMemoryUtilization: fc.constantFrom('0.5', '0.7', '0.85', '0.9'),
+    swapSpace: fc.constantFrom('0', '1', '4'),
+    kvCacheMemoryBytes: fc.constantFrom('512M', '1G', '3G'),
+    numGpuBlocksOverride: fc.constantFrom('64', '512', '4096'),
+    maxNumBatchedTokens: fc.constantFrom('512', '2048', '8192'),
+  },
+  { requiredKeys: [] },
+);
+
+/** Scenarios with few knobs most of the time: the planner's own choices are what is tested. */
+const scenario = (options: { versions?: readonly string[]; knobs?: boolean } = {}): fc.Arbitrary<Scenario> =>
+  fc.record({
+    device: fc.constantFrom(...DEVICES),
+    modelIndex: fc.nat(),
+    quantIndex: fc.nat(),
+    version: fc.constantFrom(...(options.versions ?? VERSIONS)),
+    defaults: fc.constantFrom<DefaultsMode>('planner', 'vllm'),
+    knobs:
+      options.knobs === false
+        ? fc.constant({})
+        : fc.oneof({ weight: 1, arbitrary: fc.constant({}) }, { weight: 2, arbitrary: knobOptions }),
+  });
+
+/** Drops the knobs the targeted version has no flag for, and keeps one of the eager switches. */
+function usableKnobs(s: Scenario): KnobOptions {
+  const version = resolveVllmVersion(s.version, catalog.vllm);
+  if (version === null) throw new Error(`bad version ${s.version}`);
+  const knobs: KnobOptions = { ...s.knobs };
+  if (!hasFlag(catalog.vllm, version.version, '--swap-space')) delete knobs.swapSpace;
+  if (!hasFlag(catalog.vllm, version.version, '--kv-cache-memory-bytes')) delete knobs.kvCacheMemoryBytes;
+  if (!hasFlag(catalog.vllm, version.version, '--num-gpu-blocks-override')) delete knobs.numGpuBlocksOverride;
+  if (knobs.enforceEager === true) delete knobs.noEnforceEager;
+  return knobs;
+}
+
+function options(s: Scenario, extra: PlanOptions = {}): PlanOptions {
+  const model = catalog.models[s.modelIndex % catalog.models.length];
+  if (model === undefined) throw new Error('no models');
+  const quant = model.quants[s.quantIndex % model.quants.length];
+  if (quant === undefined) throw new Error(`no quants for ${model.id}`);
+  return {
+    device: s.device,
+    model: model.id,
+    quant: quant.id,
+    vllmVersion: s.version,
+    vllmDefaults: s.defaults === 'vllm',
+    ...usableKnobs(s),
+    ...extra,
+  };
+}
+
+function request(s: Scenario, extra: PlanOptions = {}): PlanRequest {
+  const resolved = resolvePlanRequest(options(s, extra), catalog, ENV);
+  if (!resolved.ok) throw new Error(resolved.message);
+  return resolved.request;
+}
+
+/** The plan for a scenario; null when the quantization cannot run on that GPU (a message, by design). */
+function plan(s: Scenario, extra: PlanOptions = {}): Plan | null {
+  const outcome = buildPlan(request(s, extra), catalog);
+  if (outcome.ok) return outcome.plan;
+  if (/not supported on this GPU|needs vLLM/.test(outcome.message)) return null;
+  throw new Error(outcome.message);
+}
+
+/** The planner's context for a scenario, built the way buildPlan builds it. */
+function context(s: Scenario, defaults: DefaultsMode = s.defaults): { ctx: PlanContext; modelMax: number } {
+  const r = request(s);
+  const info = resolveVllmVersion(s.version, catalog.vllm);
+  if (info === null) throw new Error(`bad version ${s.version}`);
+  const ctx: PlanContext = {
+    arch: r.model.arch,
+    weightBytes: estimateWeightBytes(r.model.arch, r.quant).weightBytes,
+    info,
+    vllm: catalog.vllm,
+    device: {
+      memTotalBytes: r.device.memTotalBytes,
+      isUnified: r.device.isUnified,
+      osUsedBytes: ASSUMED_OS_BYTES,
+      osSource: 'assumed',
+    },
+    runtime: r.device.isUnified ? 'docker' : 'native',
+    knobs: r.knobs,
+    defaults,
+  };
+  return { ctx, modelMax: r.model.arch.maxPositionEmbeddings };
+}
+
+const isRunnable = (b: Budget): boolean => b.verdict === 'fits' || b.verdict === 'tight';
+
+/**
+ * Slack allowed when a larger shape is compared with a smaller one. When vLLM sizes the KV cache
+ * itself (no --kv-cache-memory-bytes, no --num-gpu-blocks-override) it takes whole blocks out of a
+ * fixed util × total budget: growing the activations can drop one block (the part of a block left
+ * over moves), so the total may shrink by less than one block. Any larger drop is a real regression.
+ */
+function roundingSlack(a: ReturnType<typeof evaluate>, b: ReturnType<typeof evaluate>): number {
+  const fillsBudget = (e: ReturnType<typeof evaluate>): boolean =>
+    e.choice.settings.kvCacheMemoryBytes === null && e.choice.settings.numGpuBlocksOverride === null;
+  return fillsBudget(a) || fillsBudget(b)
+    ? Math.max(a.budget.kvCache.bytesPerBlock, b.budget.kvCache.bytesPerBlock)
+    : 0;
+}
+
+const RUNS = { numRuns: 50 };
+/** evaluate() alone costs microseconds: the monotonicity properties afford more runs. */
+const MANY_RUNS = { numRuns: 100 };
+
+/** A point in [0, 1], cubed by toLength so that short contexts (where most plans fit) come up often. */
+const contextFraction = fc.double({ min: 0, max: 1, noNaN: true });
+/** A context length from a fraction of `max`, a multiple of the block size, at least one block. */
+const toLength = (f: number, max: number, step: number): number =>
+  Math.max(step, Math.floor((f ** 3 * max) / step) * step);
+
+describe('memory grows with the shape', () => {
+  it('more context never needs less memory (planner and --vllm-defaults)', () => {
+    fc.assert(
+      fc.property(scenario(), fc.integer({ min: 1, max: 16 }), contextFraction, contextFraction, (s, seqs, f1, f2) => {
+        const { ctx, modelMax } = context(s);
+        const step = ctx.knobs.blockSize ?? 16;
+        const [l1, l2] = [toLength(f1, modelMax, step), toLength(f2, modelMax, step)].sort((a, b) => a - b) as [
+          number,
+          number,
+        ];
+        fc.pre(l1 < l2);
+        // V0 turns chunked prefill on above 32768 tokens (max-num-batched-tokens drops to 512):
+        // crossing that line legitimately shrinks the activations, so compare on one side of it.
+        if (ctx.info.engine === 'v0' && ctx.knobs.maxNumBatchedTokens === undefined) fc.pre(l2 <= 32768 || l1 > 32768);
+        const a = evaluate(ctx, l1, seqs);
+        const b = evaluate(ctx, l2, seqs);
+        expect(b.budget.totalBytes).toBeGreaterThanOrEqual(a.budget.totalBytes - roundingSlack(a, b));
+      }),
+      MANY_RUNS,
+    );
+  });
+
+  it('more sequences never need less memory (planner and --vllm-defaults)', () => {
+    fc.assert(
+      fc.property(
+        scenario(),
+        fc.integer({ min: 1, max: 48 }),
+        fc.integer({ min: 1, max: 48 }),
+        contextFraction,
+        (s, s1, delta, f) => {
+          const s2 = s1 + delta;
+          const { ctx, modelMax } = context(s);
+          const len = toLength(f, Math.min(modelMax, 32768), ctx.knobs.blockSize ?? 16);
+          const a = evaluate(ctx, len, s1);
+          const b = evaluate(ctx, len, s2);
+          expect(b.budget.totalBytes).toBeGreaterThanOrEqual(a.budget.totalBytes - roundingSlack(a, b));
+        },
+      ),
+      MANY_RUNS,
+    );
+  });
+});
+
+describe('the solvers', () => {
+  it('solveMaxModelLen returns the last runnable context: n runs, n + block size does not', () => {
+    let edges = 0;
+    fc.assert(
+      fc.property(scenario(), fc.integer({ min: 1, max: 32 }), (s, seqs) => {
+        const { ctx, modelMax } = context(s, 'planner');
+        const step = ctx.knobs.blockSize ?? 16;
+        const n = solveMaxModelLen(ctx, seqs, modelMax);
+        if (n === null) {
+          expect(isRunnable(evaluate(ctx, step, seqs).budget)).toBe(false);
+          return;
+        }
+        expect(n % step).toBe(0);
+        expect(n).toBeLessThanOrEqual(modelMax);
+        expect(['fits', 'tight']).toContain(evaluate(ctx, n, seqs).budget.verdict);
+        if (n < modelMax) {
+          edges++;
+          expect(['fits', 'tight']).not.toContain(evaluate(ctx, n + step, seqs).budget.verdict);
+        }
+      }),
+      RUNS,
+    );
+    expect(edges).toBeGreaterThan(0);
+  });
+
+  it('solveMaxNumSeqs returns the last runnable concurrency: n runs, n + 1 does not', () => {
+    let edges = 0;
+    fc.assert(
+      fc.property(scenario(), fc.double({ min: 0, max: 1, noNaN: true }), (s, f) => {
+        const { ctx, modelMax } = context(s, 'planner');
+        const step = ctx.knobs.blockSize ?? 16;
+        const len = toLength(f, modelMax, step);
+        const n = solveMaxNumSeqs(ctx, len);
+        if (n === null) {
+          expect(isRunnable(evaluate(ctx, len, 1).budget)).toBe(false);
+          return;
+        }
+        expect(Number.isInteger(n) && n >= 1 && n <= MAX_SEQS_SEARCHED).toBe(true);
+        expect(['fits', 'tight']).toContain(evaluate(ctx, len, n).budget.verdict);
+        if (n < MAX_SEQS_SEARCHED) {
+          edges++;
+          expect(['fits', 'tight']).not.toContain(evaluate(ctx, len, n + 1).budget.verdict);
+        }
+      }),
+      RUNS,
+    );
+    expect(edges).toBeGreaterThan(0);
+  });
+
+  // The solvers bisect, so they assume "runs" is monotone. Whole KV blocks taken out of a budget
+  // rounded to 0.01 × total can make 'tight'/'oom' flicker right at the edge, but nothing above the
+  // answer may fit with the full margin.
+  it('no context above solveMaxModelLen’s answer fits with a margin (V0 across 32768 tokens too)', () => {
+    fc.assert(
+      fc.property(
+        scenario(),
+        fc.integer({ min: 1, max: 32 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (s, seqs, f) => {
+          const { ctx, modelMax } = context(s, 'planner');
+          const step = ctx.knobs.blockSize ?? 16;
+          const n = solveMaxModelLen(ctx, seqs, modelMax) ?? 0;
+          fc.pre(n < modelMax);
+          const above = Math.min(modelMax, n + step + Math.floor((f * (modelMax - n - step)) / step) * step);
+          expect(evaluate(ctx, above, seqs).budget.verdict).not.toBe('fits');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('no concurrency above solveMaxNumSeqs’s answer fits with a margin', () => {
+    fc.assert(
+      fc.property(
+        scenario(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: MAX_SEQS_SEARCHED }),
+        (s, f, k) => {
+          const { ctx, modelMax } = context(s, 'planner');
+          const step = ctx.knobs.blockSize ?? 16;
+          const len = toLength(f, modelMax, step);
+          const n = solveMaxNumSeqs(ctx, len) ?? 0;
+          fc.pre(n < MAX_SEQS_SEARCHED);
+          const above = n + 1 + ((k - 1) % (MAX_SEQS_SEARCHED - n));
+          expect(evaluate(ctx, len, above).budget.verdict).not.toBe('fits');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('V0 contexts past 32768 (chunked prefill switches on) are still found by the solver', () => {
+    // Regression: orin-nano-8gb, qwen3-0.6b gguf-q8_0, vLLM 0.6.3, 1 sequence used to stop at 30560
+    // although 32784 fits, because V0's memory is not monotone across 32768 tokens.
+    const plan = planFor({
+      device: 'orin-nano-8gb',
+      model: 'qwen3-0.6b',
+      quant: 'gguf-q8_0',
+      vllmVersion: '0.6.3',
+      maxNumSeqs: '1',
+    });
+    expect(plan.fits.maxModelLen).not.toBeNull();
+    expect(plan.fits.maxModelLen ?? 0).toBeGreaterThan(32768);
+  });
+});
+
+describe('the plan', () => {
+  /** A context and concurrency the user may give, to reach 'tight' and 'oom' plans too. */
+  const shape = fc.record(
+    {
+      maxModelLen: fc.constantFrom('256', '2048', '8k', '32k'),
+      maxNumSeqs: fc.constantFrom('1', '4', '64', '256'),
+    },
+    { requiredKeys: [] },
+  );
+  /** The shape options that the model allows (buildPlan refuses a context over the model's maximum). */
+  const fitShape = (s: Scenario, given: { maxModelLen?: string; maxNumSeqs?: string }): PlanOptions => {
+    const model = catalog.models[s.modelIndex % catalog.models.length];
+    const len = given.maxModelLen === undefined ? null : parseCount(given.maxModelLen);
+    if (model !== undefined && len !== null && len > model.arch.maxPositionEmbeddings) {
+      return given.maxNumSeqs === undefined ? {} : { maxNumSeqs: given.maxNumSeqs };
+    }
+    return given;
+  };
+
+  it('has only flags the targeted vLLM version has', () => {
+    fc.assert(
+      fc.property(scenario(), shape, (s, given) => {
+        const p = plan(s, fitShape(s, given));
+        fc.pre(p !== null);
+        if (p === null) return;
+        const info = resolveVllmVersion(s.version, catalog.vllm);
+        if (info === null) throw new Error('bad version');
+        expect(p.argv.slice(0, 2)).toEqual(['vllm', 'serve']);
+        for (const arg of p.argv.filter((a) => a.startsWith('--'))) {
+          expect({ flag: arg, has: hasFlag(catalog.vllm, info.version, arg) }).toEqual({ flag: arg, has: true });
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("'fits' keeps at least the margin free; 'oom' needs more than there is", () => {
+    fc.assert(
+      fc.property(scenario(), shape, (s, given) => {
+        const p = plan(s, fitShape(s, given));
+        fc.pre(p !== null);
+        if (p === null) return;
+        const b = p.budget;
+        expect(b.headroomBytes).toBe(b.limitBytes - b.totalBytes);
+        if (p.verdict === 'fits') expect(b.headroomBytes).toBeGreaterThanOrEqual(b.marginBytes);
+        if (p.verdict === 'tight') {
+          expect(b.headroomBytes).toBeLessThan(b.marginBytes);
+          expect(b.headroomBytes).toBeGreaterThanOrEqual(0);
+        }
+        if (p.verdict === 'oom') expect(b.totalBytes).toBeGreaterThan(b.limitBytes);
+      }),
+      RUNS,
+    );
+  });
+
+  it('the scenarios above reach every verdict (so the verdict property is not vacuous)', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(scenario(), shape, (s, given) => {
+        const p = plan(s, fitShape(s, given));
+        if (p !== null) seen.add(p.verdict);
+      }),
+      { numRuns: 150, seed: 42 },
+    );
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['fits', 'oom', 'tight']));
+  });
+
+  it('on a Jetson, versions before 0.18 get "--swap-space 0"; from 0.18 --swap-space never appears', () => {
+    const versions = [...VERSIONS, '0.17.0', '0.18.0'];
+    fc.assert(
+      fc.property(scenario({ versions }), shape, (s, given) => {
+        const p = plan(s, fitShape(s, given));
+        fc.pre(p !== null);
+        if (p === null) return;
+        const info = resolveVllmVersion(s.version, catalog.vllm);
+        if (info === null) throw new Error('bad version');
+        const at = p.argv.indexOf('--swap-space');
+        if (isAtLeast(info.version, '0.18.0')) {
+          expect(at).toBe(-1);
+          return;
+        }
+        const userSwap = usableKnobs(s).swapSpace;
+        if (p.device.isUnified && s.defaults === 'planner' && userSwap === undefined) {
+          expect(at).toBeGreaterThan(-1);
+          expect(p.argv[at + 1]).toBe('0');
+        }
+        if (userSwap !== undefined) {
+          expect(at).toBeGreaterThan(-1);
+          expect(p.argv[at + 1]).toBe(userSwap);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('fits.maxModelLen and fits.maxNumSeqs come from the solvers with the user’s knobs kept', () => {
+    fc.assert(
+      fc.property(scenario(), (s) => {
+        const p = plan(s);
+        fc.pre(p !== null);
+        if (p === null) return;
+        const { ctx, modelMax } = context(s, 'planner');
+        expect(p.fits.maxModelLen).toBe(solveMaxModelLen(ctx, p.settings.maxNumSeqs, modelMax));
+        expect(p.fits.maxNumSeqs).toBe(solveMaxNumSeqs(ctx, p.settings.maxModelLen));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
