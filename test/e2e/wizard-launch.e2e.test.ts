@@ -123,7 +123,8 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       expect(isRunning(pid)).toBe(true);
 
       s.press('enter');
-      const panel = await s.waitFor(/vLLM ● healthy/, 10_000);
+      // The server's metrics and tegrastats' first sample arrive independently: wait for both.
+      const panel = await s.waitFor((screen) => /vLLM ● healthy/.test(screen) && /▲plan [\d.]+G/.test(screen), 10_000);
       expect(panel).toMatch(/^jetson-vllm · tegrastats/m);
       expect(panel).toMatch(/running 1\s+waiting 0/);
       expect(panel).toMatch(/▲plan [\d.]+G/);

@@ -46,7 +46,8 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && !out.includes('ready: http://127.0.0.1'))
+    // The ready line and the predicted-vs-actual rows after it are separate writes: wait for the last row.
+    while (Date.now() < deadline && !/ready: http:\/\/127\.0\.0\.1[^]*max concurrency .*\n/.test(out))
       await new Promise((r) => setTimeout(r, 50));
     expect(out).toContain(`ready: http://127.0.0.1:${port} (/health 200, /v1/models answers)`);
     for (const stage of ['engine configured', 'loading weights', 'allocating the KV cache', 'starting the API server'])
