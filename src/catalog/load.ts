@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The presets folder shipped beside bin/ (or JETSON_VLLM_PRESETS for tests and packagers). */
 export function findPresetsDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.JETSON_VLLM_PRESETS !== undefined && env.JETSON_VLLM_PRESETS !== '') return env.JETSON_VLLM_PRESETS;
-  // The bundle lives in bin/dist/, the sources in src/presets/: both are two levels below the root.
+  // The bundle lives in bin/dist/, the sources in src/catalog/: both are two levels below the root.
   return path.resolve(here, '..', '..', 'presets');
 }
 

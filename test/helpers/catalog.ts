@@ -1,4 +1,4 @@
-/** Loads the real preset files for tests (tests may read files; src/core may not). */
+/** Loads the real preset files for tests (tests may read files; a core/ may not). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

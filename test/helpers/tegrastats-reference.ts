@@ -1,7 +1,7 @@
 /**
- * The tegrastats parser as it was before the per-tick speed-ups (src/core/tegrastats.ts of commit 2320382, kept
+ * The tegrastats parser as it was before the per-tick speed-ups (src/core/tegrastats.ts, now src/monitor/core/tegrastats.ts, of commit 2320382, kept
  * verbatim below this comment apart from the import path): the reference the fast parser must agree with, line
- * for line (test/core/tegrastats.differential.test.ts).
+ * for line (test/monitor/core/tegrastats.property.test.ts).
  */
 /**
  * Parser for `tegrastats` lines (every Jetson from TX1 / JetPack 3 to Thor / JetPack 7) into a telemetry Sample.

@@ -4,7 +4,7 @@
  * general.alignment (default 32), then the tensor data section. The data is left sparse: the file
  * is created with the header and ftruncate'd to its full size, so a 4.7 GB file costs no disk.
  *
- * Block sizes are written out here on purpose (not imported from src/core/weights.ts), so the
+ * Block sizes are written out here on purpose (not imported from src/model/core/weights.ts), so the
  * tests check the code against an independent table.
  */
 import { open } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * describeHubModel / describeHubGguf against a loopback stand-in for the Hub (test/models/hub-server.ts)
+ * describeHubModel / describeHubGguf against a loopback stand-in for the Hub (test/model/hub-server.ts)
  * serving the repositories recorded in test/fixtures/hub. No request leaves 127.0.0.1.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * What detection found on a machine. Every value carries where it came from, or why it is unknown.
- * Pure types and small helpers; the probes in src/probe fill them in.
+ * Pure types and small helpers; the probes in src/device/ fill them in.
  */
 
 /** A detected value: `value` null means unknown, and `source` then says why. */

@@ -1,6 +1,6 @@
 /**
  * Weight bytes and architecture read from a checkpoint's own tensor metadata: GGUF tensor infos and
- * key/values, safetensors headers. Pure: the shell (src/models/local.ts) reads the files.
+ * key/values, safetensors headers. Pure: the shell (src/model/local.ts) reads the files.
  *
  * GGML block sizes: ggml/src/ggml.c `type_traits` (blck_size, type_size) and gguf-py
  * `GGML_QUANT_SIZES`; file types: llama.h `enum llama_ftype`; vLLM's GGUF types: reference

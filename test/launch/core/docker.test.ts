@@ -1,5 +1,5 @@
 /**
- * src/core/docker.ts: docker pull's layer lines, the local image list against the §D.4 rule, the
+ * src/launch/core/docker.ts: docker pull's layer lines, the local image list against the §D.4 rule, the
  * container name and the exact run argv of a launch.
  */
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-/** src/core/servers.ts: the record of detached servers survives a round trip; broken input reads as none. */
+/** src/launch/core/servers.ts: the record of detached servers survives a round trip; broken input reads as none. */
 import { describe, expect, it } from 'vitest';
 import {
   addServer,

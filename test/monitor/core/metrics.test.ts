@@ -1,5 +1,5 @@
 /**
- * The telemetry parsers of src/core/metrics.ts: the Prometheus text format line by line, vLLM's /metrics as served
+ * The telemetry parsers of src/monitor/core/metrics.ts: the Prometheus text format line by line, vLLM's /metrics as served
  * by 0.6.3 (V0), 0.10.x (both KV-usage names, two engines) and the newest V1, the rates computed from two scrapes,
  * and lines of the streaming nvidia-smi query.
  */
