@@ -18,14 +18,11 @@ import {
 import { run } from '../process/exec.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import { followFile } from './follow.js';
+import { resolveJetsonVllmDir } from '../shared/xdg.js';
 
 /** $XDG_STATE_HOME/jetson-vllm (default ~/.local/state/jetson-vllm): detached logs and the record. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
-      ? env.XDG_STATE_HOME
-      : path.join(os.homedir(), '.local', 'state');
-  return path.join(base, 'jetson-vllm');
+  return path.normalize(resolveJetsonVllmDir('state', env, os.homedir()));
 }
 
 export function serversFile(env: NodeJS.ProcessEnv = process.env): string {

@@ -3,13 +3,10 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseHistory, type HistoryEntry } from './core/history.js';
+import { resolveJetsonVllmDir } from '../shared/xdg.js';
 
 export function historyFile(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== ''
-      ? env.XDG_DATA_HOME
-      : path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'jetson-vllm', 'history.jsonl');
+  return path.join(resolveJetsonVllmDir('data', env, os.homedir()), 'history.jsonl');
 }
 
 export async function appendHistoryEntry(entry: HistoryEntry, file = historyFile()): Promise<void> {

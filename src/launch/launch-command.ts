@@ -6,12 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { diagnose, type Diagnosis } from './core/diagnosis.js';
 import { hfTokenPath } from '../model/token-path.js';
 import type { Plan, PlanRequest } from '../plan/core/plan.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { GiB } from '../shared/units.js';
+import { resolveXdgDir } from '../shared/xdg.js';
 import { initialLogState, markExited, parseLogLine, type LaunchStage, type LogState } from './core/vllm-log.js';
 import { describeSlowStage, stageTimeoutS } from './core/stage-timeouts.js';
 import { buildHistoryEntry, type HistoryEntry } from './core/history.js';
@@ -140,7 +140,7 @@ export type LaunchEvent =
 
 /** Whether `huggingface-cli login` saved a token vLLM will read (it does when HF_TOKEN is not set). */
 function hasSavedToken(env: NodeJS.ProcessEnv = process.env): boolean {
-  const cacheHome = (env.XDG_CACHE_HOME ?? '').trim() || path.join(os.homedir(), '.cache');
+  const cacheHome = resolveXdgDir('cache', env, os.homedir());
   return existsSync(hfTokenPath(env, cacheHome));
 }
 

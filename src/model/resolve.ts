@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { ModelDescription } from './core/model-source.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { describeGgufModel } from './core/weights.js';
+import { parseModelRef } from './core/hub-ref.js';
 import { UserError } from '../shared/errors.js';
+import { resolveXdgDir } from '../shared/xdg.js';
 
 /** True when the --model value names a path rather than a preset id or a Hugging Face id. */
 export function looksLikePath(ref: string): boolean {
@@ -65,14 +67,11 @@ export async function describeModelRef(
       return describeLocalFolder(ref);
     }
   }
-  const { describeHubGguf, describeHubModel, hubEnvFromProcess, parseModelRef } = await import('./hub.js');
   const hubRef = parseModelRef(ref);
   if (hubRef === null) return null;
-  const xdgCache =
-    env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== ''
-      ? env.XDG_CACHE_HOME
-      : path.join(os.homedir(), '.cache');
-  const hubEnv = hubEnvFromProcess(env, xdgCache);
+  const { describeHubGguf, describeHubModel } = await import('./hub/metadata.js');
+  const { hubEnvFromProcess } = await import('./hub/env.js');
+  const hubEnv = hubEnvFromProcess(env, resolveXdgDir('cache', env, os.homedir()));
   if (options.gguf === undefined) return describeHubModel(hubRef, hubEnv);
   const header = await describeHubGguf(hubRef, options.gguf, hubEnv);
   const described = describeGgufModel(header.metadata, header.tensorInfos, options.gguf, options.tokenizer ?? null);

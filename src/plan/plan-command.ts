@@ -9,12 +9,15 @@ import type { Catalog } from '../catalog/core/presets-schema.js';
 import { resolvePlanRequest, type PlanOptions } from './core/request.js';
 import { describeModelRef } from '../model/resolve.js';
 import { UserError } from '../shared/errors.js';
+import { buildDefaultXdgDir } from '../shared/xdg.js';
 
 /** Where the host keeps the Hugging Face cache. */
 export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE !== undefined && env.HF_HUB_CACHE !== '') return path.dirname(env.HF_HUB_CACHE);
   if (env.HF_HOME !== undefined && env.HF_HOME !== '') return env.HF_HOME;
-  return path.join(os.homedir(), '.cache', 'huggingface');
+  // ~/.cache/huggingface whatever XDG_CACHE_HOME says, like the doctor's findHostHfCache
+  // (huggingface_hub itself defaults HF_HOME to $XDG_CACHE_HOME/huggingface).
+  return path.join(buildDefaultXdgDir('cache', os.homedir()), 'huggingface');
 }
 
 /** Builds a plan from options; bad input throws a UserError. */

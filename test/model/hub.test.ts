@@ -8,14 +8,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/shared/errors.js';
 import type { Architecture } from '../../src/catalog/core/presets-schema.js';
-import {
-  describeHubGguf,
-  describeHubModel,
-  hubEnvFromProcess,
-  parseModelRef,
-  type HubEnv,
-  type HubRef,
-} from '../../src/model/hub.js';
+import { parseModelRef, type HubRef } from '../../src/model/core/hub-ref.js';
+import { hubEnvFromProcess, type HubEnv } from '../../src/model/hub/env.js';
+import { describeHubGguf, describeHubModel } from '../../src/model/hub/metadata.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import {
   buildGguf,

@@ -6,6 +6,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink';
+import { resolveJetsonVllmDir } from '../../shared/xdg.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import type { Recipe } from '../../plan/core/recipe.js';
 import type { WizardFlags } from '../core/wizard.js';
@@ -85,11 +86,7 @@ export interface WizardOptions {
 
 /** The XDG config folder for recipes. */
 export function defaultRecipeDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
-      ? env.XDG_CONFIG_HOME
-      : path.join(os.homedir(), '.config');
-  return path.join(base, 'jetson-vllm', 'recipes');
+  return path.join(resolveJetsonVllmDir('config', env, os.homedir()), 'recipes');
 }
 
 /** Writes the recipe atomically (a temporary file renamed over the target). */
