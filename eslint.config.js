@@ -34,6 +34,32 @@ export default tseslint.config(
     rules: { 'jetson/area-order': 'error' },
   },
   {
+    // DESIGN.md §4: src/process/ is the only door to child processes (timeouts, process groups, cleanup
+    // on exit are decided there once). core/ forbids these too, in its own list below.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/process/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['execa', 'node:child_process', 'child_process'],
+              message: 'child processes go through src/process/ (exec.ts, spawn-lines.ts, spawn-detached.ts).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(execa|(node:)?child_process)$/]',
+          message: 'child processes go through src/process/ (exec.ts, spawn-lines.ts, spawn-detached.ts).',
+        },
+      ],
+    },
+  },
+  {
     // The pure folders: every area's core/ and shared/.
     files: ['src/*/core/**', 'src/shared/**'],
     rules: {

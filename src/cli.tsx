@@ -70,7 +70,7 @@ async function run(argv: string[]): Promise<number> {
     let predictedBytes: number | null = null;
     let bytesPerBlock: number | null = null;
     // Re-attach: --server NAME, or with no --url the only detached server recorded.
-    const { chooseMonitorServer } = await import('./launch/servers.js');
+    const { chooseMonitorServer } = await import('./monitor/choose-server.js');
     const server = await chooseMonitorServer(args.monitor.server, own.url !== null || own.replay !== null, (line) =>
       process.stderr.write(`${line}\n`),
     );
@@ -158,7 +158,7 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'launch': {
       if (args.monitor.stop !== undefined) {
-        const { runStop } = await import('./launch/servers.js');
+        const { runStop } = await import('./launch/stop-command.js');
         return runStop(args.monitor.stop, write);
       }
       const { computePlanAndRequest } = await import('./plan/plan-command.js');
@@ -167,36 +167,21 @@ async function run(argv: string[]): Promise<number> {
         const { readRecipe, recipeToOptions } = await import('./plan/recipe-file.js');
         options = recipeToOptions(await readRecipe(args.monitor.recipe), args.plan);
       }
-      let { plan, request } = await computePlanAndRequest(options, catalog, args.root);
-      if (plan.runtime === 'docker') {
-        // An image already here is preferred to a multi-GB pull (jetson-platform.md §D.4 step 6), if it
-        // suits this board's L4T; and an image this board's driver would refuse is not started.
-        const { preferPresentImage } = await import('./launch/servers.js');
-        const { checkHostImage, readHostL4t } = await import('./launch/prepare.js');
-        const preferred = await preferPresentImage(plan, request, options, catalog, await readHostL4t(args.root));
-        if (preferred.note !== null) {
-          write(preferred.note);
-          ({ plan, request } = await computePlanAndRequest(preferred.options, catalog, args.root));
-        }
-        const refusal = await checkHostImage(plan, request, catalog.vllm.images, args.root);
-        if (refusal !== null) throw new UserError(`not launched: ${refusal}`, undefined, 3);
-      }
-      if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
-        write(formatPlan(plan, { color: isColorWanted(args) }));
-        throw new UserError(
-          'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
-          undefined,
-          3,
-        );
+      const { plan, request } = await computePlanAndRequest(options, catalog, args.root);
+      const { prepareLaunch } = await import('./launch/prepare.js');
+      const prepared = await prepareLaunch({ plan, request, catalog, root: args.root, options: launchOptionsOf(args) });
+      for (const note of prepared.notes) write(note);
+      if (!prepared.ok) {
+        // A plan that would not fit is shown first: its verdict is the reason.
+        if (prepared.reason === 'verdict') write(formatPlan(prepared.plan, { color: isColorWanted(args) }));
+        throw new UserError(prepared.message, undefined, prepared.exitCode);
       }
       const { runLaunch } = await import('./launch/launch-command.js');
-      const { launchEnvironment } = await import('./launch/prepare.js');
       return runLaunch({
-        plan,
-        request,
-        catalog,
+        plan: prepared.plan,
+        request: prepared.request,
         out: (line) => write(line),
-        ...(await launchEnvironment(plan, catalog, args.root, launchOptionsOf(args))),
+        ...prepared.context,
       });
     }
     case 'doctor': {

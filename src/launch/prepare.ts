@@ -1,13 +1,18 @@
 /**
- * What a launch needs from the machine, shared by `jetson-vllm launch` and the wizard: the meminfo
- * reader the watchdog samples (under --root for a fake board), its floor, the stop grace, the
- * "looks stuck" timeout, and the history writer. The options are the command line's strings.
+ * Preparing a launch, one way for `jetson-vllm launch` and the wizard (prepareLaunch): a docker launch
+ * takes an image already here rather than pulling one (re-planned for its vLLM), an image this board's
+ * driver would refuse is not started, a plan that would not fit is not launched; then what the launch
+ * needs from the machine: the meminfo reader the watchdog samples (under --root for a fake board), its
+ * floor, the stop grace, the "looks stuck" timeout, and the history writer. The options are the command
+ * line's strings.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../shared/errors.js';
-import type { Plan, PlanRequest } from '../plan/core/plan.js';
-import type { Catalog, ContainerImage } from '../catalog/core/presets-schema.js';
+import { buildPlan, type Plan, type PlanRequest } from '../plan/core/plan.js';
+import type { Catalog } from '../catalog/core/presets-schema.js';
+import { run } from '../process/exec.js';
+import { choosePresentImage, imageRefusal, parseImageList, type LocalImage } from './core/docker.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
@@ -30,17 +35,91 @@ function readAmount(name: string, text: string | undefined, what: string): numbe
   return n;
 }
 
-export async function launchEnvironment(
+/** What runLaunch needs besides the plan, its request and where its output goes (out, onEvent, stopSignal). */
+export type PreparedContext = Pick<
+  LaunchContext,
+  | 'catalog'
+  | 'readMeminfo'
+  | 'memoryFloorBytes'
+  | 'appendHistory'
+  | 'stopGraceMs'
+  | 'stageTimeoutS'
+  | 'imageSizeBytes'
+  | 'detach'
+>;
+
+/**
+ * A launch ready to run, or why it is not launched (exit 3; the plan it was refused for). The notes (an
+ * image already here taken instead of a pull) are said either way.
+ */
+export type PreparedLaunch =
+  | { ok: true; plan: Plan; request: PlanRequest; notes: string[]; context: PreparedContext }
+  | { ok: false; reason: 'image' | 'verdict'; message: string; exitCode: 3; plan: Plan; notes: string[] };
+
+/**
+ * Prepares the launch of a plan, for `jetson-vllm launch` and the wizard alike. A docker launch prefers
+ * an image already here to a multi-GB pull (jetson-platform.md §D.4 step 6) when it suits this board's
+ * L4T, re-planned for its vLLM (the note says so); an image this board's driver would refuse is not
+ * started, nor a plan whose verdict is oom or max-len. Bad option text throws a UserError.
+ */
+export async function prepareLaunch(input: {
+  plan: Plan;
+  request: PlanRequest;
+  catalog: Catalog;
+  root: string | undefined;
+  options: LaunchOptionsText;
+}): Promise<PreparedLaunch> {
+  const { catalog, root } = input;
+  let { plan, request } = input;
+  const notes: string[] = [];
+  if (plan.runtime === 'docker') {
+    const l4t = await readHostL4t(root);
+    const present = plan.image === null ? [] : await listLocalImages();
+    const change = choosePresentImage(plan, request, catalog.vllm.images, present, l4t);
+    if (change !== null) {
+      notes.push(change.note);
+      request = { ...request, image: change.image, vllmVersion: change.vllmVersion };
+      const outcome = buildPlan(request, catalog);
+      // As computePlanAndRequest says a plan that cannot be built: bad input.
+      if (!outcome.ok) throw new UserError(outcome.message);
+      plan = outcome.plan;
+    }
+    const refusal = imageRefusal(plan.image, catalog.vllm.images, l4t, request.device.soc);
+    if (refusal !== null)
+      return { ok: false, reason: 'image', message: `not launched: ${refusal}`, exitCode: 3, plan, notes };
+  }
+  if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
+    return {
+      ok: false,
+      reason: 'verdict',
+      message:
+        'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
+      exitCode: 3,
+      plan,
+      notes,
+    };
+  }
+  return {
+    ok: true,
+    plan,
+    request,
+    notes,
+    context: { catalog, ...(await launchEnvironment(plan, catalog, root, input.options)) },
+  };
+}
+
+/** The images here (`docker images`); none when docker or its daemon is missing (the launch says so later). */
+async function listLocalImages(): Promise<LocalImage[]> {
+  const listed = await run('docker', ['images', '--format', '{{json .}}'], { timeoutMs: 15_000 });
+  return listed.exitCode === 0 ? parseImageList(listed.stdout) : [];
+}
+
+async function launchEnvironment(
   plan: Plan,
   catalog: Catalog,
   root: string | undefined,
   options: LaunchOptionsText,
-): Promise<
-  Pick<
-    LaunchContext,
-    'readMeminfo' | 'memoryFloorBytes' | 'appendHistory' | 'stopGraceMs' | 'stageTimeoutS' | 'imageSizeBytes' | 'detach'
-  >
-> {
+): Promise<Omit<PreparedContext, 'catalog'>> {
   const floorMiB = readAmount('memory-floor', options.memoryFloor, 'a size in MiB (0 turns the watchdog off)');
   const graceS = readAmount(
     'stop-grace',
@@ -90,20 +169,8 @@ async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
 }
 
 /** This machine's L4T (from /etc/nv_tegra_release under --root), or null when it is not a Jetson. */
-export async function readHostL4t(root: string | undefined): Promise<string | null> {
+async function readHostL4t(root: string | undefined): Promise<string | null> {
   const { parseNvTegraRelease } = await import('../device/core/system-parsers.js');
   const text = await readFile(path.join(root ?? '/', 'etc', 'nv_tegra_release'), 'utf8').catch(() => null);
   return text === null ? null : (parseNvTegraRelease(text)?.l4t ?? null);
-}
-
-/** Why the plan's image cannot start on this machine (a docker launch only), or null. */
-export async function checkHostImage(
-  plan: Plan,
-  request: PlanRequest,
-  images: ContainerImage[],
-  root: string | undefined,
-): Promise<string | null> {
-  if (plan.runtime !== 'docker') return null;
-  const { imageRefusal } = await import('./core/docker.js');
-  return imageRefusal(plan.image, images, await readHostL4t(root), request.device.soc);
 }

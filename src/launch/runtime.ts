@@ -13,7 +13,6 @@
 import { openSync, closeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import {
   formatPullProgress,
   initialPullProgress,
@@ -26,6 +25,7 @@ import { buildCommandLine } from '../plan/core/flags.js';
 import type { Plan } from '../plan/core/plan.js';
 import { run } from '../process/exec.js';
 import { spawnLines, type LineStream } from '../process/spawn-lines.js';
+import { spawnDetached } from '../process/spawn-detached.js';
 import { isPidAlive } from './detached.js';
 import { followFile, type FileFollower } from './follow.js';
 
@@ -120,26 +120,14 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   const started = (async () => {
     await mkdir(o.stateDir, { recursive: true });
     // A fresh log per start; the old one is kept as <name>.log.1 by nobody: start clean.
-    // execa's types take a file descriptor only as a number literal; at run time any open one works.
-    const fd = openSync(logPath, 'w', 0o600) as 3;
+    const fd = openSync(logPath, 'w', 0o600);
     o.out(`jetson-vllm: running ${plan.command} (detached: its own session, log ${logPath})`);
-    const child = execa(cmd, args, {
-      detached: true,
-      stdin: 'ignore',
-      stdout: fd,
-      stderr: fd,
-      reject: false,
-      cleanup: false,
-    });
+    const child = spawnDetached(cmd, args, { outputFd: fd });
     closeSync(fd);
-    child.unref();
     pid = child.pid;
     if (pid !== undefined) o.onDetached?.({ pid, container: null, logPath });
     follower = followFile(logPath, (line) => onLine(line, 'stdout'), { fromStart: true });
-    const result = await child.then(
-      (r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null }),
-      () => ({ exitCode: null, signal: null }),
-    );
+    const result = await child.exited;
     // Lines written just before the end are read before the end is reported.
     await follower.stop();
     if (!isReleased) resolveExit(result);

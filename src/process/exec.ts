@@ -1,6 +1,6 @@
 /**
- * The wrapper around execa (with spawn-lines.ts): run a command to completion (never throws on a
- * non-zero exit or a missing program). Argv arrays only, never a shell string.
+ * The wrapper around execa (with spawn-lines.ts and spawn-detached.ts): run a command to completion
+ * (never throws on a non-zero exit or a missing program). Argv arrays only, never a shell string.
  */
 
 export interface CommandResult {

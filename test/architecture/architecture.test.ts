@@ -122,6 +122,17 @@ describe('the lint rules of eslint.config.js catch a planted violation', () => {
     ]);
   });
 
+  it('a child process started outside src/process/: execa or node:child_process, static or dynamic', async () => {
+    const code =
+      "import { execa } from 'execa';\nexport const x = execa;\nexport const y = async (): Promise<unknown> => import('node:child_process');\n";
+    const messages = await lint('src/launch/planted.ts', code);
+    expect(messages).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*child processes go through src\/process\//),
+      expect.stringMatching(/^no-restricted-syntax: child processes go through src\/process\//),
+    ]);
+    expect(await lint('src/process/planted.ts', code)).toEqual([]);
+  });
+
   it('the same imports in the right places pass', async () => {
     expect(
       await lint('src/plan/core/planted.ts', "import { GiB } from '../../shared/units.js';\nexport const x = GiB;\n"),

@@ -437,6 +437,65 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
   );
 });
 
+describe('wizard → launch in docker with an image already here (stand-in docker)', () => {
+  it(
+    'takes the present image of the rule instead of pulling the plan’s, says so in the log tail, re-planned for its vLLM',
+    async () => {
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const dir = mkdtempSync(path.join(tmp, 'docker-present-'));
+      const calls = path.join(dir, 'calls.jsonl');
+      const pidFile = path.join(dir, 'vllm.pid');
+      const planned = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
+      const other = 'dustynv/vllm:0.8.6-r36.4-cu128-24.04';
+      const s = startCli(
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--port', String(port), '--root', BOARD_ROOT],
+        ],
+        {
+          // Wide enough for the note's start on its row of the log tail (the row is cut at the screen's width).
+          cols: 120,
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+            DOCKER_STANDIN_CALLS: calls,
+            DOCKER_STANDIN_IMAGES: `${other},vllm/vllm-openai:latest`,
+            VLLM_STANDIN_VERSION: '0.8.6',
+            VLLM_STANDIN_PIDFILE: pidFile,
+            XDG_DATA_HOME: path.join(dir, 'data'),
+            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+          },
+        },
+      );
+      await s.waitFor('Verdict:');
+      const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      expect(flat(review)).toContain(planned);
+      s.press('enter');
+      await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 20_000);
+      // The same note `jetson-vllm launch` prints, drawn in the launch's log tail.
+      expect(s.raw()).toContain(`jetson-vllm: ${other} is here already: using it instead of pulling`);
+      expect(s.raw()).toContain(`jetson-vllm: image ${other} is here (no pull)`);
+      const recorded = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      expect(recorded).toContainEqual(['images', '--format', '{{json .}}']);
+      expect(recorded.some((c) => c[0] === 'pull')).toBe(false);
+      const run = recorded.find((c) => c[0] === 'run') ?? [];
+      expect(run).toContain(other);
+      expect(run).not.toContain(planned);
+      // 0.8.6 has no --kv-cache-memory-bytes: the plan was made again for that version.
+      expect(run).not.toContain('--kv-cache-memory-bytes');
+      const vllm = await standinPid(pidFile);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+      expect(await gone(vllm)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
 describe('wizard → launch: each catalogued failure → its diagnosis and its retry', () => {
   const catalog = loadTestCatalog();
   for (const kind of Object.keys(DIAGNOSES) as FailureKind[]) {

@@ -6,6 +6,7 @@
  */
 import { buildCommandLine } from '../../plan/core/flags.js';
 import type { ContainerImage } from '../../catalog/core/presets-schema.js';
+import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { compareVersions, parseVersion } from '../../shared/units.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -293,6 +294,38 @@ export function chooseLaunchImage(
     if (other !== undefined) return { kind: 'present-other', image: other.image, vllmVersion: other.vllmVersion };
   }
   return { kind: 'pull', image: planImage };
+}
+
+/** The image a docker launch switches to: one already here, instead of pulling the plan's. */
+export interface PresentImageSwitch {
+  image: string;
+  vllmVersion: string;
+  /** The line that says so (printed by `launch`, in the wizard's log tail). */
+  note: string;
+}
+
+/**
+ * The present image a docker launch takes instead of pulling the plan's (jetson-platform.md §D.4 step 6),
+ * with the line saying so; null to keep the plan's image (native, no image, the plan's image is here, the
+ * user pinned --image or --vllm-version, or nothing here satisfies the rule for this SoC and L4T).
+ */
+export function choosePresentImage(
+  plan: Pick<Plan, 'runtime' | 'image'>,
+  request: Pick<PlanRequest, 'image' | 'vllmVersion' | 'device'>,
+  images: ContainerImage[],
+  present: LocalImage[],
+  l4t: string | null,
+): PresentImageSwitch | null {
+  if (plan.runtime !== 'docker' || plan.image === null) return null;
+  // The request carries --image and --vllm-version as given (null when not): either pins the image.
+  const isPinned = request.image !== null || request.vllmVersion !== null;
+  const choice = chooseLaunchImage(plan.image, ruleImages(images, request.device.soc, l4t), present, isPinned);
+  if (choice.kind !== 'present-other') return null;
+  return {
+    image: choice.image,
+    vllmVersion: choice.vllmVersion,
+    note: `jetson-vllm: ${choice.image} is here already: using it instead of pulling ${plan.image} (re-planned for vLLM ${choice.vllmVersion}; --image ${plan.image} pulls that one)`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

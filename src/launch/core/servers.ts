@@ -128,3 +128,8 @@ export function describeLeftRunning(name: string, url: string, detail: string | 
     `  stop it:  jetson-vllm launch --stop ${name}`,
   ];
 }
+
+/** Where a recorded server runs, for a line about it: "container <name>" (docker) or "pid <pid>" (native). */
+export function describeServerPlace(r: ServerRecord): string {
+  return r.runtime === 'docker' ? `container ${r.container ?? r.name}` : `pid ${r.pid ?? '?'}`;
+}

@@ -23,21 +23,28 @@ import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervis
 function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
   return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
     const { runLaunch } = await import('../../launch/launch-command.js');
-    const { checkHostImage, launchEnvironment } = await import('../../launch/prepare.js');
-    // An image this board's driver would refuse is not started (the launch screen says why).
-    const refusal = await checkHostImage(plan, request, options.catalog.vllm.images, options.root);
-    if (refusal !== null) throw new Error(`not launched: ${refusal}`);
-    return runLaunch({
+    const { prepareLaunch } = await import('../../launch/prepare.js');
+    const prepared = await prepareLaunch({
       plan,
       request,
       catalog: options.catalog,
+      root: options.root,
+      options: options.launchOptions ?? {},
+    });
+    // An image already here taken instead of a pull: said in the launch's log tail.
+    for (const note of prepared.notes) onEvent({ type: 'line', line: note });
+    // An image this board's driver would refuse is not started (the launch screen says why).
+    if (!prepared.ok) throw new Error(prepared.message);
+    return runLaunch({
+      plan: prepared.plan,
+      request: prepared.request,
       // The screen shows the launch; nothing is printed under it.
       out: () => undefined,
       onEvent,
       stopSignal: stop,
       // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
       handleSignals: options.launchOptions?.detach === true,
-      ...(await launchEnvironment(plan, options.catalog, options.root, options.launchOptions ?? {})),
+      ...prepared.context,
     });
   });
 }

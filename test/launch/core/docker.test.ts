@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chooseLaunchImage,
+  choosePresentImage,
   formatDockerSize,
   imageRefusal,
   formatPullProgress,
@@ -22,7 +23,7 @@ import {
   summarizePull,
   type PullProgress,
 } from '../../../src/launch/core/docker.js';
-import { loadTestCatalog, planFor } from '../../helpers/catalog.js';
+import { loadTestCatalog, planFor, requestAndPlanFor } from '../../helpers/catalog.js';
 
 const feed = (lines: string[]): PullProgress => lines.reduce(parsePullLine, initialPullProgress());
 
@@ -182,6 +183,50 @@ describe('images here and the rule', () => {
     // "Any local image called vllm" does not satisfy the rule (vllm/vllm-openai is CUDA 13, not for JetPack 6).
     const onlyUpstream = parseImageList('{"Repository":"vllm/vllm-openai","Tag":"latest"}');
     expect(chooseLaunchImage(planned, rule, onlyUpstream, false)).toEqual({ kind: 'pull', image: planned });
+  });
+});
+
+describe('choosePresentImage (a docker launch takes an image already here, §D.4 step 6)', () => {
+  const catalog = loadTestCatalog();
+  const planned = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
+  const dusty = 'dustynv/vllm:0.8.6-r36.4-cu128-24.04';
+  const here = (...refs: string[]): ReturnType<typeof parseImageList> =>
+    refs.map((ref) => ({ ref: normalizeImageRef(ref), id: null, createdAt: null }));
+  const orin = { device: 'orin-nx-16gb', model: 'qwen2.5-0.5b-instruct' };
+  const note = (image: string, version: string): string =>
+    `jetson-vllm: ${image} is here already: using it instead of pulling ${planned} (re-planned for vLLM ${version}; --image ${planned} pulls that one)`;
+
+  it.each([
+    ['no local image', here(), '36.4.3', null],
+    ['only unrelated images', here('ubuntu:24.04', 'vllm/vllm-openai:latest'), '36.4.3', null],
+    ["the plan's own image", here(planned, dusty), '36.4.3', null],
+    ['an r36.4 image on L4T 36.3 (below its l4tMin)', here(dusty), '36.3.0', null],
+    ['an r36.4 image on L4T 37.0.0 (its l4tMax, excluded)', here(dusty), '37.0.0', null],
+    ['an r36.4 image on JetPack 7 (L4T 39.2)', here(dusty), '39.2.0', null],
+    ['a Thor image on an Orin', here('ghcr.io/nvidia-ai-iot/vllm:latest-jetson-thor'), '36.4.3', null],
+    ['an r36.4 image on L4T 36.4.0 (its l4tMin, included)', here(dusty), '36.4.0', dusty],
+    ['an r36.4 image on L4T 36.4.3 (JetPack 6.2)', here(dusty), '36.4.3', dusty],
+    ['an r36.4 image, the L4T unknown', here(`docker.io/${dusty}`), null, dusty],
+    ['two that suit: the newest vLLM', here('dustynv/vllm:0.8.5-r36.4.0-cu128-24.04', dusty), '36.4.3', dusty],
+  ])('%s → %s', (_what, present, l4t, expected) => {
+    const { plan, request } = requestAndPlanFor(orin);
+    expect(plan.image).toBe(planned);
+    const change = choosePresentImage(plan, request, catalog.vllm.images, present, l4t);
+    if (expected === null) expect(change).toBeNull();
+    else expect(change).toEqual({ image: expected, vllmVersion: '0.8.6', note: note(expected, '0.8.6') });
+  });
+
+  it.each([
+    ['--image', { image: planned }],
+    ['--vllm-version', { vllmVersion: '0.11.2' }],
+  ])('pinned with %s: the plan keeps its image (pulled)', (_flag, pin) => {
+    const { plan, request } = requestAndPlanFor({ ...orin, ...pin });
+    expect(choosePresentImage(plan, request, catalog.vllm.images, here(dusty), '36.4.3')).toBeNull();
+  });
+
+  it('a native launch has no image to choose', () => {
+    const { plan, request } = requestAndPlanFor({ ...orin, runtime: 'native' });
+    expect(choosePresentImage(plan, request, catalog.vllm.images, here(dusty), '36.4.3')).toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addServer,
+  describeServerPlace,
   emptyServerFile,
   parseServerFile,
   removeServers,
@@ -53,5 +54,20 @@ describe('the record of detached servers', () => {
       servers: [docker, { ...native, pid: null }, { ...docker, container: null }, { name: 'x' }, 3],
     });
     expect(parseServerFile(mixed).servers).toEqual([docker]);
+  });
+});
+
+describe('describeServerPlace', () => {
+  it.each([
+    ['a docker server: its container', docker, 'container jetson-vllm-qwen2.5-0.5b-instruct-8123'],
+    [
+      'a docker server with no container recorded: its name',
+      { ...docker, container: null },
+      `container ${docker.name}`,
+    ],
+    ['a native server: its pid', native, 'pid 4242'],
+    ['a native server with no pid recorded', { ...native, pid: null }, 'pid ?'],
+  ])('%s', (_what, record, expected) => {
+    expect(describeServerPlace(record)).toBe(expected);
   });
 });
