@@ -11,7 +11,8 @@ import { DIAGNOSES, diagnose, type FailureKind } from '../../src/launch/core/dia
 import { buildPlan, type Plan, type PlanRequest } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/plan/core/request.js';
 import { GiB } from '../../src/shared/units.js';
-import { markExited, parseLog, type LaunchStage } from '../../src/launch/core/vllm-log.js';
+import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
+import type { LaunchStage } from '../../src/launch/core/log/state.js';
 import { loadTestCatalog, loadVllmLogCases } from '../helpers/catalog.js';
 import { findFreePort, followCli, followStandin } from '../helpers/standin.js';
 

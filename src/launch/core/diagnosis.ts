@@ -9,7 +9,7 @@ import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 import { buildPlan, type Plan, type PlanRequest } from '../../plan/core/plan.js';
 import type { Catalog, ContainerImage, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { buildCommandLine } from '../../plan/core/flags.js';
-import type { LogFailureKind } from './vllm-log.js';
+import type { LogFailureKind } from './log/state.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
 import { QUANT_SCHEMES, type QuantScheme } from '../../catalog/core/quant-schemes.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from '../../plan/core/vllm-version.js';
