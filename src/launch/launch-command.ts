@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { diagnose, type Diagnosis } from './core/diagnosis.js';
+import { diagnose } from './core/diagnosis/diagnose.js';
+import type { Diagnosis } from './core/diagnosis/types.js';
 import { hfTokenPath } from '../model/token-path.js';
 import type { Plan, PlanRequest } from '../plan/core/plan.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';

@@ -7,7 +7,9 @@
  * printed next to the plan's.
  */
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSES, diagnose, type FailureKind } from '../../src/launch/core/diagnosis.js';
+import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
+import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan, type Plan, type PlanRequest } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/plan/core/request.js';
 import { GiB } from '../../src/shared/units.js';
