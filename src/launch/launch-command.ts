@@ -6,13 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { diagnose, type Diagnosis } from './core/diagnosis.js';
+import { diagnose } from './core/diagnosis/diagnose.js';
+import type { Diagnosis } from './core/diagnosis/types.js';
 import { hfTokenPath } from '../model/token-path.js';
 import type { Plan, PlanRequest } from '../plan/core/plan.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { GiB } from '../shared/units.js';
 import { resolveXdgDir } from '../shared/xdg.js';
-import { initialLogState, markExited, parseLogLine, type LaunchStage, type LogState } from './core/vllm-log.js';
+import { markExited, parseLogLine } from './core/log/reducer.js';
+import { initialLogState, type LaunchStage, type LogState } from './core/log/state.js';
 import { describeSlowStage, stageTimeoutS } from './core/stage-timeouts.js';
 import { buildHistoryEntry, type HistoryEntry } from './core/history.js';
 import { servePort, serverName } from './core/docker.js';

@@ -11,10 +11,12 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DIAGNOSES, diagnose, type FailureKind } from '../../src/launch/core/diagnosis.js';
+import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
+import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest } from '../../src/plan/core/request.js';
-import { markExited, parseLog } from '../../src/launch/core/vllm-log.js';
+import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import { followStandin } from '../helpers/standin.js';
 import { ROOT, disposeAll, isBuilt, isRunning, pressAndWait, startCli, type CliSession } from './harness.js';

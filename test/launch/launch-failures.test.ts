@@ -7,11 +7,14 @@
  * printed next to the plan's.
  */
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSES, diagnose, type FailureKind } from '../../src/launch/core/diagnosis.js';
+import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
+import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan, type Plan, type PlanRequest } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/plan/core/request.js';
 import { GiB } from '../../src/shared/units.js';
-import { markExited, parseLog, type LaunchStage } from '../../src/launch/core/vllm-log.js';
+import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
+import type { LaunchStage } from '../../src/launch/core/log/state.js';
 import { loadTestCatalog, loadVllmLogCases } from '../helpers/catalog.js';
 import { findFreePort, followCli, followStandin } from '../helpers/standin.js';
 

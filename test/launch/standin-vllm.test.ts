@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSES, type FailureKind } from '../../src/launch/core/diagnosis.js';
-import { markExited, parseLog } from '../../src/launch/core/vllm-log.js';
+import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
+import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
+import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
 import { loadVllmLogCases, planFor } from '../helpers/catalog.js';
 import { findFreePort, followStandin, isRunning, STANDIN_BANNER, waitUntil } from '../helpers/standin.js';
 

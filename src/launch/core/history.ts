@@ -3,7 +3,7 @@
  * `doctor`) can say how far off this board's predictions have been. Pure: the shell reads and appends.
  */
 import type { Plan } from '../../plan/core/plan.js';
-import type { LogFigures } from './vllm-log.js';
+import type { LogFigures } from './log/state.js';
 
 export interface HistoryEntry {
   /** ISO-8601 time of the launch (given by the shell). */

@@ -3,7 +3,7 @@
  * figures next to the plan's), and what a failure offers (its cause, the re-planned fix, a one-key
  * retry). Pure: the shell runs the launch and reports it as these events.
  */
-import type { Diagnosis } from './diagnosis.js';
+import type { Diagnosis } from './diagnosis/types.js';
 import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 
 /** Log lines the launch screen keeps. */

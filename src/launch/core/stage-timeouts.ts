@@ -4,7 +4,7 @@
  * hung. The launch only says so (and keeps waiting); the user decides to stop. Pure.
  */
 import { GiB } from '../../shared/units.js';
-import type { LaunchStage } from './vllm-log.js';
+import type { LaunchStage } from './log/state.js';
 
 /** Seconds a stage may last before it is called possibly stuck (null: never, e.g. ready or failed). */
 export function stageTimeoutS(stage: LaunchStage, weightBytes: number): number | null {

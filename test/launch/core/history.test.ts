@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildHistoryEntry, parseHistory, summarizeAccuracy } from '../../../src/launch/core/history.js';
-import { parseLog } from '../../../src/launch/core/vllm-log.js';
+import { parseLog } from '../../../src/launch/core/log/reducer.js';
 import { planFor } from '../../helpers/catalog.js';
 
 describe('launch history', () => {

@@ -4,7 +4,7 @@
  * with the re-planned fix (a real diagnosis of the #795 Orin NX case), and the panel after ready.
  */
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../../src/launch/core/diagnosis.js';
+import { diagnose } from '../../../src/launch/core/diagnosis/diagnose.js';
 import type { PlanOptions } from '../../../src/plan/core/request.js';
 import {
   freshLaunch,

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeSlowStage, stageTimeoutS } from '../../../src/launch/core/stage-timeouts.js';
 import { GiB } from '../../../src/shared/units.js';
-import { LAUNCH_STAGES } from '../../../src/launch/core/vllm-log.js';
+import { LAUNCH_STAGES } from '../../../src/launch/core/log/state.js';
 
 describe('stageTimeoutS', () => {
   it('every stage but ready and failed has a timeout of at least three minutes', () => {

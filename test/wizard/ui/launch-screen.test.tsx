@@ -6,7 +6,7 @@
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LaunchEvent as RunnerEvent } from '../../../src/launch/launch-command.js';
-import { diagnose } from '../../../src/launch/core/diagnosis.js';
+import { diagnose } from '../../../src/launch/core/diagnosis/diagnose.js';
 import type { Plan, PlanRequest } from '../../../src/plan/core/plan.js';
 import { freshLaunch, launchViewReducer, type LaunchEvent, type LaunchView } from '../../../src/launch/core/session.js';
 import type { WizardFlags } from '../../../src/wizard/core/wizard.js';

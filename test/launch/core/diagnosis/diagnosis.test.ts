@@ -4,19 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Plan, PlanRequest } from '../../../src/plan/core/plan.js';
-import type { PlanOptions } from '../../../src/plan/core/request.js';
-import {
-  DIAGNOSES,
-  diagnose,
-  listChangedFlags,
-  type Diagnosis,
-  type FailureInput,
-  type FailureKind,
-  type Fix,
-} from '../../../src/launch/core/diagnosis.js';
-import { GiB } from '../../../src/shared/units.js';
-import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../../helpers/catalog.js';
+import type { Plan, PlanRequest } from '../../../../src/plan/core/plan.js';
+import type { PlanOptions } from '../../../../src/plan/core/request.js';
+import { DIAGNOSES } from '../../../../src/launch/core/diagnosis/catalog.js';
+import { diagnose } from '../../../../src/launch/core/diagnosis/diagnose.js';
+import { listChangedFlags } from '../../../../src/launch/core/diagnosis/replan.js';
+import type { Diagnosis, FailureInput, FailureKind, Fix } from '../../../../src/launch/core/diagnosis/types.js';
+import { GiB } from '../../../../src/shared/units.js';
+import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const cases = loadVllmLogCases();

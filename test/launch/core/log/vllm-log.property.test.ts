@@ -5,18 +5,16 @@
  * known, a failure is only replaced by a more specific one, and the input state is never changed.
  */
 import { readFileSync } from 'node:fs';
-import { recordedPath } from '../../helpers/recorded.js';
+import { recordedPath } from '../../../helpers/recorded.js';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import { markExited, parseLog, parseLogLine } from '../../../../src/launch/core/log/reducer.js';
 import {
   LAUNCH_STAGES,
   initialLogState,
-  markExited,
-  parseLog,
-  parseLogLine,
   type LogFailureKind,
   type LogState,
-} from '../../../src/launch/core/vllm-log.js';
+} from '../../../../src/launch/core/log/state.js';
 
 const RUNS = { numRuns: 10_000 };
 

@@ -5,19 +5,17 @@
  * every figure format and stage marker on its own; every fatal pattern with its kind and figures.
  */
 import { readFileSync } from 'node:fs';
-import { recordedPath } from '../../helpers/recorded.js';
+import { recordedPath } from '../../../helpers/recorded.js';
 import { describe, expect, it } from 'vitest';
+import { markExited, parseLog, parseLogLine } from '../../../../src/launch/core/log/reducer.js';
 import {
   LAUNCH_STAGES,
   initialLogState,
-  markExited,
-  parseLog,
-  parseLogLine,
   type LaunchStage,
   type LogFailureKind,
   type LogFigures,
   type LogState,
-} from '../../../src/launch/core/vllm-log.js';
+} from '../../../../src/launch/core/log/state.js';
 
 interface VllmLogFixture {
   source_url: string;

@@ -1,0 +1,64 @@
+/**
+ * The shapes the diagnosis passes around: a failure as the log reducer reports it, the fix for it, the diagnosis
+ * for one plan, and what a diagnoser reads (the failure, the request and plan that ran, the catalog).
+ */
+import type { DefaultsMode, Knobs } from '../../../plan/core/planner.js';
+import type { Plan, PlanRequest } from '../../../plan/core/plan.js';
+import type { Catalog } from '../../../catalog/core/presets-schema.js';
+import type { LogFailureKind } from '../log/state.js';
+
+/** The failures the vLLM log parser recognises. */
+export type FailureKind = LogFailureKind;
+
+/** One recognised failure: its kind, the line it was read from and the figures the line gave. */
+export interface FailureInput {
+  kind: FailureKind;
+  line: string;
+  /**
+   * What the line said, as log/failures.ts reports it (sizes in bytes: neededKvBytes, availableKvBytes,
+   * freeBytes, totalBytes) or in GiB (neededGiB, availableGiB, freeGiB, totalGiB). Read when present:
+   * during; maxModelLen, kvTokens, estimatedMaxModelLen; gpuMemoryUtilization; method, minCapability,
+   * currentCapability; arguments, version; port; model.
+   */
+  figures: Record<string, number | string>;
+  /** Whether the server had a Hugging Face token (HF_TOKEN set): the launcher knows, the log does not. */
+  hasHfToken?: boolean;
+}
+
+/** What fixes a failure: a new plan (and the flags that changed), a command, or advice only. */
+export type Fix =
+  | {
+      kind: 'replan';
+      /** The knobs of the fixed request (what the user set, minus what caused the failure). */
+      knobs: Knobs;
+      defaults: DefaultsMode;
+      /** "--flag value" for each flag added or changed, "without --flag" for each one dropped. */
+      changedFlags: string[];
+      plan: Plan;
+      explanation: string;
+    }
+  | { kind: 'command'; command: string; explanation: string }
+  | { kind: 'none'; explanation: string };
+
+/** A failure explained for one plan: its title, its cause here, and the fix. */
+export interface Diagnosis {
+  kind: FailureKind;
+  title: string;
+  cause: string;
+  fix: Fix;
+}
+
+/** What a diagnoser reads: the failure, the request and the plan that ran, and the catalog to re-plan with. */
+export interface DiagnosisContext {
+  failure: FailureInput;
+  request: PlanRequest;
+  plan: Plan;
+  catalog: Catalog;
+}
+
+/** What a diagnoser returns: what this plan adds to the catalog's cause, and the fix. */
+export interface DiagnosisOutcome {
+  /** What this plan adds to the catalog's cause ("" when nothing). */
+  detail: string;
+  fix: Fix;
+}
