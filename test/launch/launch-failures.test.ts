@@ -2,7 +2,7 @@
  * `jetson-vllm launch --runtime native` against the stand-in `vllm` failing in each catalogued way, and
  * replaying each recorded start-up of test/fixtures/recorded/vllm-logs.json.
  * For a failure: the diagnosis title, the cause and the fix re-planned for the Orin NX 16 GB (the changed
- * flags and the retry command exactly as src/core/diagnosis.ts computes them for what the stand-in printed),
+ * flags and the retry command exactly as src/launch/core/diagnosis/ computes them for what the stand-in printed),
  * exit 1, and HF_TOKEN nowhere. For a case: the stages the log reaches, in order, and every figure vLLM
  * printed next to the plan's.
  */
@@ -146,7 +146,7 @@ const UVICORN_UP = [
   'INFO:     Application startup complete.',
 ];
 
-/** The first number a regex captures in the case's lines (independent of src/core/vllm-log.ts). */
+/** The first number a regex captures in the case's lines (independent of src/launch/core/log/). */
 function firstNumber(lines: string[], re: RegExp): number | null {
   for (const line of lines) {
     const m = re.exec(line);
