@@ -182,9 +182,11 @@ function integerLabel(labels: Record<string, string>, key: string): number | nul
 
 /** The vLLM gauges, counters and cache geometry in one scrape, summed over engines (label `engine`) and models. */
 export function extractVllmMetrics(series: PromSeries[]): VllmCounters {
-  // vLLM ≥ 0.10 exposes vllm:kv_cache_usage_perc (PR #18354); 0.10.x also keeps the deprecated
-  // vllm:gpu_cache_usage_perc, which ≤ 0.9 has alone and ≥ 0.12 has dropped (PR #29330). Both are 0–1 fractions
-  // despite the name. A fraction is averaged, not summed, over data-parallel engines.
+  // vLLM ≥ 0.9.2 exposes vllm:kv_cache_usage_perc (PR #18354; vllm/v1/metrics/loggers.py: "Deprecated in 0.9.2 -
+  // Renamed as vllm:kv_cache_usage_perc"); 0.9.2–0.10.x also keep the deprecated vllm:gpu_cache_usage_perc, which
+  // ≤ 0.9.1 has alone, 0.11.x shows only with --show-hidden-metrics-for-version=0.10 and ≥ 0.12 has dropped
+  // (PR #29330). Both are 0–1 fractions despite the name. A fraction is averaged, not summed, over data-parallel
+  // engines.
   const kvCacheUsage =
     meanSeries(series, 'vllm:kv_cache_usage_perc') ?? meanSeries(series, 'vllm:gpu_cache_usage_perc');
 

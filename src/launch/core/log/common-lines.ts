@@ -34,8 +34,12 @@ export const COMMON_FIGURE_RULES: readonly FigureRule[] = [
   { re: /Using max model len (\d+)/, keys: ['maxModelLen'] },
 ];
 
-/** V0 `Initializing an LLM engine (v0.6.3.post1) with config: …`, V1 `Initializing a V1 LLM engine (v0.8.0) with …`. */
-export const ENGINE_CONFIG_RE = /Initializing an? (V1 )?LLM engine \(v([^)\s]+)\)/;
+/**
+ * The engine config line; group 1 is `V0` / `V1` when printed, group 2 the version. V0 up to 0.7.0 `Initializing an
+ * LLM engine (v0.6.3.post1) with config: …`; V0 0.7.1–0.10 `Initializing a V0 LLM engine (v0.7.3) with config: …`
+ * (vllm/engine/llm_engine.py `LLMEngine.__init__`, PR #12496); V1 `Initializing a V1 LLM engine (v0.8.0) with …`.
+ */
+export const ENGINE_CONFIG_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)\s]+)\)/;
 /** `vLLM API server version 0.6.3.post1`: group 1 is the version. */
 export const SERVER_VERSION_RE = /vLLM API server version (\S+)/;
 /**

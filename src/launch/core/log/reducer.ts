@@ -69,7 +69,8 @@ function readFigures(text: string, figures: LogFigures): LogFigures {
   }
   const config = ENGINE_CONFIG_RE.exec(text);
   if (config !== null) {
-    put('engine', config[1] === undefined ? 'v0' : 'v1');
+    // No tag (V0 up to 0.7.0) and `V0` (0.7.1–0.10) are the V0 engine; `V1` the V1 engine.
+    put('engine', config[1] === 'V1' ? 'v1' : 'v0');
     put('vllmVersion', config[2] ?? null);
   } else if (next.engine === null) {
     if (V1_ONLY_RE.test(text)) put('engine', 'v1');

@@ -48,11 +48,11 @@ export const STAGE_RANK: Readonly<Record<LaunchStage, number>> = {
 export interface LogFigures {
   /** `vLLM API server version 0.6.3.post1`, or the `(v0.8.0)` of the engine config line. */
   vllmVersion: string | null;
-  /** From `Initializing an LLM engine` (v0) / `Initializing a V1 LLM engine` (v1), else from engine-only lines. */
+  /** From `Initializing an LLM engine` / `a V0 LLM engine` (v0), `a V1 LLM engine` (v1), else engine-only lines. */
   engine: 'v0' | 'v1' | null;
   /** Torch bytes of the loaded weights (`Loading model weights took 4.3752 GB`, `Model loading took …`). */
   weightsBytes: number | null;
-  /** Seconds to load the model (`Model loading took 2.5521 GiB and 6.006044 seconds`, else the loader's time). */
+  /** Seconds to load the model (`Model loading took 2.5521 GiB [memory] and 6.006044 seconds`, else the loader's). */
   weightsSeconds: number | null;
   /** The device total the budget is a fraction of (`total_gpu_memory=15.29GiB`); on Jetson, the SoC RAM. */
   totalGpuMemoryBytes: number | null;
