@@ -246,14 +246,16 @@ async function run(argv: string[]): Promise<number> {
 
 // A reader that went away (`jetson-vllm monitor --json | head`) is not an error. A command that runs
 // children (launch, monitor) stops them first, as on SIGTERM: nothing is left behind.
+// (Imports are hoisted: this one sits with the block that uses it.)
+import { hasTerminationHandlers, raiseTermination } from './process/signals.js';
 let isPipeClosed = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // EPIPE: the reader closed the pipe; EIO: the terminal is gone (an SSH session that dropped).
   if (error.code !== 'EPIPE' && error.code !== 'EIO') return;
-  if (process.listenerCount('SIGTERM') === 0) process.exit(0);
+  if (!hasTerminationHandlers()) process.exit(0);
   if (isPipeClosed) return;
   isPipeClosed = true;
-  process.emit('SIGTERM', 'SIGTERM');
+  raiseTermination();
 });
 
 run(process.argv.slice(2)).then(
