@@ -7,6 +7,7 @@
 /** The signals a command stops its children on. */
 export const TERMINATION_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** One of them. */
 export type TerminationSignal = (typeof TERMINATION_SIGNALS)[number];
 
 /** Calls `handler` on SIGINT, SIGTERM and SIGHUP (instead of the default exit); returns the unsubscribe. */

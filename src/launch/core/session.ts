@@ -7,9 +7,9 @@
  * the same state. Pure.
  */
 import type { Catalog } from '../../catalog/core/presets-schema.js';
-import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { diagnose, type Diagnosis } from './diagnosis.js';
+import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
 import { initialLogState, markExited, parseLogLine, type LaunchStage, type LogState } from './vllm-log.js';
@@ -34,6 +34,9 @@ const STAGE_TEXT: Record<LaunchStage, string> = {
   ready: 'ready',
   failed: 'failed',
 };
+
+/** The outcome's types, with the session's (session-outcome.ts builds them). */
+export type { LaunchEnding, LaunchOutcome, LaunchRetry } from './session-outcome.js';
 
 /** What one launch knows before it starts: the plan and what a diagnosis needs, the limits, where it serves. */
 export interface LaunchSetup {
@@ -89,38 +92,7 @@ export type LaunchSessionEvent =
       elapsedMs: number;
     };
 
-export interface LaunchRetry {
-  knobs: Knobs;
-  defaults: DefaultsMode;
-  /** "--flag value" for each changed flag. */
-  changedFlags: string[];
-  /** The fixed plan's verdict (fits, tight…). */
-  verdict: string;
-  command: string;
-}
-
-/** How a launch ended, as the status lines tell it (the screen's `kind` is coarser). */
-export type LaunchEnding = 'not-started' | 'watchdog' | 'stopped' | 'exited' | 'died-after-ready' | 'failed';
-
-export interface LaunchOutcome {
-  kind: 'stopped' | 'failed' | 'exited' | 'watchdog';
-  ending: LaunchEnding;
-  /** The launch's exit code: 0, or 1 on a failure. */
-  code: number;
-  message: string;
-  /** The failure explained, when the log or the watchdog named one. */
-  diagnosis: Diagnosis | null;
-  /** The diagnosis title, cause and the log line that named the failure. */
-  title: string | null;
-  cause: string | null;
-  logLine: string | null;
-  /** What fixes it when it is not a re-plan: a command to run, or advice. */
-  advice: string | null;
-  command: string | null;
-  /** The re-planned fix, retried with one key. */
-  retry: LaunchRetry | null;
-}
-
+/** Where a launch stands: what the CLI's status lines are derived from and the wizard's screen shows. */
 export interface LaunchSession {
   /** 1 for the first launch, +1 for each retry. */
   attempt: number;
@@ -213,40 +185,6 @@ function pushBounded(list: string[], item: string, bound: number): string[] {
   const next = list.length >= bound ? list.slice(list.length - bound + 1) : list.slice();
   next.push(item);
   return next;
-}
-
-/** Returns the outcome of an ended launch, with the diagnosis turned into what the screen offers. */
-export function buildOutcome(
-  kind: LaunchOutcome['kind'],
-  ending: LaunchEnding,
-  code: number,
-  message: string,
-  diagnosis: Diagnosis | null,
-  logLine: string | null,
-): LaunchOutcome {
-  const fix = diagnosis?.fix;
-  return {
-    kind,
-    ending,
-    code,
-    message,
-    diagnosis,
-    title: diagnosis?.title ?? null,
-    cause: diagnosis?.cause ?? null,
-    logLine,
-    advice: fix === undefined || fix.kind === 'replan' ? null : fix.explanation,
-    command: fix?.kind === 'command' ? fix.command : null,
-    retry:
-      fix?.kind === 'replan'
-        ? {
-            knobs: fix.knobs,
-            defaults: fix.defaults,
-            changedFlags: fix.changedFlags,
-            verdict: fix.plan.verdict,
-            command: fix.plan.command,
-          }
-        : null,
-  };
 }
 
 /** Returns the session ended without a server (launching was not possible: `message` says why). */
