@@ -113,6 +113,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const started = performance.now();
   const now = (): number => performance.now() - started;
   let session = createLaunchSession(plan.command, 1);
+  // Each event: the new session, its status lines printed, a screen told. Returns the session before it
+  // (what changed decides what the shell does next: stop the server once, let go of it once).
   const dispatch = (event: LaunchSessionEvent): LaunchSession => {
     const before = session;
     session = reduceLaunchSession(before, event, setup);
