@@ -6,6 +6,7 @@ import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './shared/errors.js';
 import { MAIN_HELP } from './cli/help.js';
 import type { LaunchOptionsText } from './launch/prepare.js';
+import { hasTerminationHandlers, raiseTermination } from './process/signals.js';
 
 declare const JETSON_VLLM_VERSION: string;
 
@@ -231,14 +232,15 @@ async function run(argv: string[]): Promise<number> {
 
 // A reader that went away (`jetson-vllm monitor --json | head`) is not an error. A command that runs
 // children (launch, monitor) stops them first, as on SIGTERM: nothing is left behind.
+// (Imports are hoisted: this one sits with the block that uses it.)
 let isPipeClosed = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // EPIPE: the reader closed the pipe; EIO: the terminal is gone (an SSH session that dropped).
   if (error.code !== 'EPIPE' && error.code !== 'EIO') return;
-  if (process.listenerCount('SIGTERM') === 0) process.exit(0);
+  if (!hasTerminationHandlers()) process.exit(0);
   if (isPipeClosed) return;
   isPipeClosed = true;
-  process.emit('SIGTERM', 'SIGTERM');
+  raiseTermination();
 });
 
 run(process.argv.slice(2)).then(

@@ -6,9 +6,22 @@
 import { appendFile } from 'node:fs/promises';
 import { createPanelState, panelReducer, renderPanel, type PanelEvent, type PanelState } from './core/panel.js';
 import type { Sample, SampleSource } from './core/sample.js';
+import type { MonitorSettings } from './core/monitor-options.js';
+import {
+  computeAskRow,
+  decideMonitorKey,
+  ENTER_PANEL_SCREEN,
+  formatFrameUpdate,
+  formatRowText,
+  formatSampleText,
+  isLocalUrl,
+  LEAVE_PANEL_SCREEN,
+  STOP_QUESTION,
+} from './core/terminal.js';
 import { UserError } from '../shared/errors.js';
 import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
+import { onTerminationSignals } from '../process/signals.js';
 import {
   findOnPath,
   measureVllmRss,
@@ -21,14 +34,10 @@ import {
   type SourceHandlers,
 } from './sources.js';
 
-export interface MonitorOptions {
-  source: 'auto' | 'tegrastats' | 'nvidia-smi' | 'proc';
-  intervalMs: number;
-  url: string | null;
-  pollMs: number;
-  replay: string | null;
-  speed: number;
-  record: string | null;
+// The command line's side of the options is pure (core/monitor-options.ts); cli.tsx reads it from here.
+export { parseMonitorOptions } from './core/monitor-options.js';
+
+export interface MonitorOptions extends MonitorSettings {
   json: boolean;
   isColor: boolean;
   predictedBytes: number | null;
@@ -43,41 +52,6 @@ export interface AttachedServer {
   subscribeLog(listener: (line: string) => void): () => void;
   isRunning(): boolean;
   stop(): Promise<void>;
-}
-
-/** The question q asks when the panel watches a server it launched. */
-export const STOP_QUESTION = 'Stop the vLLM server and quit? y stop and quit · n keep watching';
-
-/** Parses monitor's own options (strings from the command line). */
-export function parseMonitorOptions(
-  raw: Record<string, string | undefined>,
-): Omit<MonitorOptions, 'json' | 'isColor' | 'predictedBytes' | 'bytesPerBlock' | 'attached' | 'server'> {
-  const source = raw.source ?? 'auto';
-  if (!['auto', 'tegrastats', 'nvidia-smi', 'proc'].includes(source)) {
-    throw new UserError(`--source: "${source}" is not one of auto, tegrastats, nvidia-smi, proc`);
-  }
-  const int = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new UserError(`--${name}: "${value}" is not a whole number of milliseconds from ${min} to ${max}`);
-    return n;
-  };
-  const speed = raw.speed === undefined ? 1 : Number(raw.speed);
-  if (!Number.isFinite(speed) || speed < 0 || speed > 1000)
-    throw new UserError(`--speed: "${raw.speed ?? ''}" is not a number from 0 (as fast as possible) to 1000`);
-  const url = raw.url ?? null;
-  if (url !== null && !/^https?:\/\/[^\s/]+/.test(url))
-    throw new UserError(`--url: "${url}" is not an http(s) URL (e.g. http://localhost:8000)`);
-  return {
-    source: source as MonitorOptions['source'],
-    intervalMs: int('interval', raw.interval, 1000, 100, 60_000),
-    url,
-    pollMs: int('poll-interval', raw.pollInterval, 2000, 250, 60_000),
-    replay: raw.replay ?? null,
-    speed,
-    record: raw.record ?? null,
-  };
 }
 
 async function chooseSource(o: MonitorOptions): Promise<{ kind: SampleSource; cmd: string | null; label: string }> {
@@ -112,6 +86,28 @@ function startSource(kind: SampleSource, cmd: string | null, o: MonitorOptions, 
   }
 }
 
+/** Takes the terminal for the panel (the alternate screen, raw keys, resizes); returns its release. */
+function takeTerminal(onKey: (key: string) => void, onResize: () => void, onGone: () => void): () => void {
+  const onData = (data: Buffer): void => onKey(data.toString());
+  process.stdout.write(ENTER_PANEL_SCREEN);
+  process.stdout.on('resize', onResize);
+  process.stdin.setRawMode(true);
+  process.stdin.on('data', onData);
+  // The terminal went away (the SSH session dropped without a SIGHUP reaching us): end, like q.
+  process.stdin.once('end', onGone);
+  process.stdin.once('error', onGone);
+  process.stdin.resume();
+  return () => {
+    process.stdin.off('data', onData);
+    process.stdin.off('end', onGone);
+    process.stdin.off('error', onGone);
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+    process.stdout.off('resize', onResize);
+    process.stdout.write(LEAVE_PANEL_SCREEN);
+  };
+}
+
 /** Runs the monitor until q / a signal (or the end of a replay with --json). Returns the exit code. */
 export async function runMonitor(o: MonitorOptions): Promise<number> {
   const chosen = await chooseSource(o);
@@ -137,13 +133,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       rows: process.stdout.rows || 24,
       isColor: o.isColor,
     });
-    // One write per frame, and only the lines that changed (cursor to the row, the line, clear to its end).
-    let out = '';
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i] ?? '';
-      if (isFull || shown[i] !== line) out += `\u001b[${i + 1};1H${line}\u001b[K`;
-    }
-    if (isFull || lines.length < shown.length) out += `\u001b[${lines.length + 1};1H\u001b[J`;
+    const out = formatFrameUpdate(lines, shown, isFull);
     shown = lines;
     if (out !== '') process.stdout.write(out);
   };
@@ -157,13 +147,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     const full = { ...sample, vllm: lastVllm };
     if (o.record !== null) void appendFile(o.record, `${JSON.stringify(full)}\n`).catch(() => undefined);
     if (o.json) process.stdout.write(`${JSON.stringify(full)}\n`);
-    else if (!isPanel) {
-      const ram = full.ram !== null ? `RAM ${full.ram.usedMiB}/${full.ram.totalMiB} MiB` : 'RAM N/A';
-      const gpu = full.gpu !== null ? `GPU ${full.gpu.loadPct ?? 'N/A'}%@${full.gpu.freqMHz ?? 'N/A'}MHz` : 'GPU N/A';
-      process.stdout.write(
-        `${full.time ?? ''} ${full.source} ${ram} ${gpu}${lastVllm !== null ? ` vLLM running ${lastVllm.running ?? 'N/A'}` : ''}\n`,
-      );
-    }
+    else if (!isPanel) process.stdout.write(`${formatSampleText(full)}\n`);
   };
 
   const source = startSource(chosen.kind, chosen.cmd, o, {
@@ -179,6 +163,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       if (!isPanel && chosen.kind === 'replay') finish(0);
     },
   });
+  // The vLLM processes' share of RAM, for the bar (a server on this machine only).
+  const isRssMeasured = isPanel && o.url !== null && isLocalUrl(o.url);
   const poller =
     o.url !== null
       ? startVllmPoller(
@@ -188,10 +174,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
           (metrics) => {
             lastVllm = metrics;
             dispatch({ type: 'serverPolled', metrics });
-            // The vLLM processes' share of RAM, for the bar (a server on this machine only).
-            if (isPanel && /^https?:\/\/(localhost|127\.|\[::1\])/.test(o.url ?? '')) {
-              void measureVllmRss().then((bytes) => dispatch({ type: 'vllmRssMeasured', bytes }));
-            }
+            if (isRssMeasured) void measureVllmRss().then((bytes) => dispatch({ type: 'vllmRssMeasured', bytes }));
           },
           (why) => {
             lastVllm = null;
@@ -213,62 +196,48 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
 
   const unsubscribeLog = o.attached?.subscribeLog((line) => dispatch({ type: 'logLineReceived', line })) ?? null;
   // Signals end the panel; the caller stops a server it launched.
-  const onSignal = (): void => finish(0);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  let onKey: ((data: Buffer) => void) | null = null;
-  const onGone = (): void => finish(0);
-  if (isPanel) {
-    process.stdout.write('\u001b[?1049h\u001b[?25l');
-    process.stdout.on('resize', redraw);
-    process.stdin.setRawMode(true);
-    let isAsking = false;
-    // The question and the answer go on the line under the panel (its last line on a full screen).
-    const askRow = (): number => Math.min(shown.length + 1, process.stdout.rows || 24);
-    onKey = (data: Buffer): void => {
-      const key = data.toString();
-      if (isAsking) {
-        if (key === 'y' || key === 'Y') {
-          process.stdout.write(`\u001b[${askRow()};1HStopping the vLLM server…\u001b[K`);
-          void o.attached?.stop().then(() => finish(0));
-        } else if (key === 'n' || key === 'N' || key === '\u001b' || key === 'q') {
-          isAsking = false;
-          redraw();
-        }
-        return;
-      }
-      if ((key === 'q' || key === '\u0003') && o.attached?.isRunning() === true) {
+  const unsubscribeSignals = onTerminationSignals(() => finish(0));
+  // Keys on the panel; q asks first when the panel watches a server this process launched.
+  let isAsking = false;
+  // The question and the answer go on the line under the panel (its last line on a full screen).
+  const writeUnder = (text: string): void => {
+    process.stdout.write(formatRowText(computeAskRow(shown.length, process.stdout.rows || 24), text));
+  };
+  const onKey = (key: string): void => {
+    const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true);
+    switch (action) {
+      case 'ask':
         isAsking = true;
-        process.stdout.write(`\u001b[${askRow()};1H${STOP_QUESTION}\u001b[K`);
-      } else if (key === 'q' || key === '\u0003') finish(0);
-      else if (key === 'p') dispatch({ type: 'pauseToggled' });
-      else if (key === 'l') dispatch({ type: 'logToggled' });
-    };
-    process.stdin.on('data', onKey);
-    // The terminal went away (the SSH session dropped without a SIGHUP reaching us): end, like q.
-    process.stdin.once('end', onGone);
-    process.stdin.once('error', onGone);
-    process.stdin.resume();
-    redraw();
-  }
+        return writeUnder(STOP_QUESTION);
+      case 'stopAndQuit':
+        writeUnder('Stopping the vLLM server…');
+        return void o.attached?.stop().then(() => finish(0));
+      case 'keepWatching':
+        isAsking = false;
+        return redraw();
+      case 'quit':
+        return finish(0);
+      case 'pause':
+        return dispatch({ type: 'pauseToggled' });
+      case 'toggleLog':
+        return dispatch({ type: 'logToggled' });
+      case 'none':
+        return;
+      default: {
+        const unreachable: never = action;
+        throw new Error(`unknown key action ${String(unreachable)}`);
+      }
+    }
+  };
+  const releaseTerminal = isPanel ? takeTerminal(onKey, redraw, () => finish(0)) : null;
+  if (isPanel) redraw();
 
   const code = await finished;
   unsubscribeLog?.();
   poller?.stop();
   await logFollower?.stop();
   await source.stop();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
-  if (isPanel) {
-    if (onKey !== null) process.stdin.off('data', onKey);
-    process.stdin.off('end', onGone);
-    process.stdin.off('error', onGone);
-    process.stdin.setRawMode(false);
-    process.stdin.pause();
-    process.stdout.off('resize', redraw);
-    process.stdout.write('\u001b[?25h\u001b[?1049l');
-  }
+  unsubscribeSignals();
+  releaseTerminal?.();
   return code;
 }

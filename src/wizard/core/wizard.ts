@@ -7,13 +7,7 @@ import type { Identification } from '../../device/core/identify.js';
 import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
-import {
-  freshLaunch,
-  isServerOwned,
-  launchViewReducer,
-  type LaunchEvent,
-  type LaunchView,
-} from '../../launch/core/session.js';
+import { createLaunchSession, isServerOwned, type LaunchSession } from '../../launch/core/session.js';
 
 export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review' | 'launch';
 
@@ -96,7 +90,7 @@ export type WizardState =
   | (Base & { step: 'quant'; cursor: number; device: DeviceChoice; model: string; quant: string | null })
   | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string })
-  | (Base & { step: 'launch'; device: DeviceChoice; model: string; quant: string; launch: LaunchView });
+  | (Base & { step: 'launch'; device: DeviceChoice; model: string; quant: string; launch: LaunchSession });
 
 export type WizardEvent =
   | { type: 'detectionFinished'; detection: Extract<Detection, { status: 'done' }> }
@@ -134,7 +128,8 @@ export type WizardEvent =
       /** The plan's verdict: a plan that will not fit is not launched. */
       verdict?: string;
     }
-  | LaunchEvent
+  /** The launch's session changed (the shell runs it: src/launch/launch-command.ts). */
+  | { type: 'launchSessionChanged'; session: LaunchSession }
   | { type: 'launchStopRequested' }
   | { type: 'launchRetried' }
   | { type: 'panelRequested' }
@@ -460,7 +455,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
             device: state.device,
             model: state.model,
             quant: state.quant,
-            launch: freshLaunch(event.command, 1),
+            launch: createLaunchSession(event.command, 1),
             launchId: state.launchId + 1,
             notice: null,
           };
@@ -532,18 +527,14 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         };
       }
       return { ...state, exit: { code: 0, print: null } };
-    case 'launchStage':
-    case 'launchLine':
-    case 'launchReady':
-    case 'launchWatchdog':
-    case 'launchStopping':
-      if (state.step !== 'launch') return state;
-      return { ...state, launch: launchViewReducer(state.launch, event) };
-    case 'launchEnded': {
-      if (state.step !== 'launch') return state;
-      const launch = launchViewReducer(state.launch, event);
+    case 'launchSessionChanged': {
+      // An ended launch changes no more (a late report of the run before a retry).
+      if (state.step !== 'launch' || state.launch.status === 'ended') return state;
+      // The attempt and the command are the wizard's (the runner starts each attempt afresh).
+      const launch = { ...event.session, attempt: state.launch.attempt, command: state.launch.command };
+      if (launch.status !== 'ended') return { ...state, launch };
       if (state.isQuitting)
-        return { ...state, launch, exit: { code: event.outcome === 'failed' ? 1 : 0, print: null } };
+        return { ...state, launch, exit: { code: launch.outcome?.kind === 'failed' ? 1 : 0, print: null } };
       return { ...state, launch, notice: null };
     }
     case 'launchStopRequested':
@@ -558,7 +549,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         ...state,
         knobs: retry?.knobs ?? state.knobs,
         defaults: retry?.defaults ?? state.defaults,
-        launch: freshLaunch(retry?.command ?? state.launch.command, state.launch.attempt + 1),
+        launch: createLaunchSession(retry?.command ?? state.launch.command, state.launch.attempt + 1),
         launchId: state.launchId + 1,
         notice: retry !== null ? `Retrying with ${retry.changedFlags.join(' ')}` : 'Launching again',
       };

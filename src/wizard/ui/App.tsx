@@ -345,7 +345,7 @@ export function App(props: AppProps): ReactNode {
           );
         break;
       case 'launch':
-        body = <LaunchScreen view={state.launch} height={rows - 6} width={width} />;
+        body = <LaunchScreen session={state.launch} height={rows - 6} width={width} />;
         break;
       default: {
         const unreachable: never = state;

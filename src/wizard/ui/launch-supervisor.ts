@@ -1,20 +1,27 @@
 /**
- * Owns the one vLLM server the wizard launches: starts a plan, stops it, tells whoever listens what
- * it prints, and outlives the wizard's screens so the live panel can take over after "ready".
+ * Owns the one vLLM server the wizard launches: starts a plan, stops it, hands on each change of its
+ * launch session and the lines it prints, and outlives the wizard's screens so the live panel can take
+ * over after "ready".
  */
-import type { LaunchEvent } from '../../launch/launch-command.js';
+import {
+  createLaunchSession,
+  endLaunchSession,
+  type LaunchSession,
+  type LaunchSessionEvent,
+} from '../../launch/core/session.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 
 /** Runs one launch to its end; aborting `stop` stops the server. Resolves with the exit code. */
 export type LaunchRunner = (
   plan: Plan,
   request: PlanRequest,
-  onEvent: (event: LaunchEvent) => void,
+  onEvent: (event: LaunchSessionEvent, session: LaunchSession) => void,
   stop: AbortSignal,
 ) => Promise<number>;
 
 export interface LaunchSupervisor {
-  start(plan: Plan, request: PlanRequest, onEvent: (event: LaunchEvent) => void): void;
+  /** Starts the plan; `onSession` gets the launch session after each change. */
+  start(plan: Plan, request: PlanRequest, onSession: (session: LaunchSession) => void): void;
   /** Stops the running server (if any) and resolves once it has ended. */
   stop(): Promise<void>;
   isRunning(): boolean;
@@ -36,33 +43,32 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
   return {
-    start(next, request, onEvent) {
+    start(next, request, onSession) {
       if (isRunning) return;
       const own = new AbortController();
       controller = own;
       isRunning = true;
       plan = next;
+      let last = createLaunchSession(next.command, 1);
       running = run(
         next,
         request,
-        (event) => {
-          if (event.type === 'line') for (const l of listeners) l(event.line);
-          if (event.type === 'ready' && event.detachedName !== null)
-            detached = { name: event.detachedName, url: event.url };
-          onEvent(event);
+        (event, session) => {
+          last = session;
+          // A line read is the last of the session's tail (token redacted).
+          const line = session.tail[session.tail.length - 1];
+          if ((event.type === 'logLineRead' || event.type === 'runtimeLineRead') && line !== undefined)
+            for (const l of listeners) l(line);
+          if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
+            detached = { name: session.detachedName, url: session.url };
+          onSession(session);
         },
         own.signal,
       )
         .catch((error: unknown) =>
-          onEvent({
-            type: 'ended',
-            outcome: 'exited',
-            code: null,
-            diagnosis: null,
-            logLine: null,
-            comparison: [],
-            message: `the launch failed: ${error instanceof Error ? error.message : String(error)}`,
-          }),
+          onSession(
+            endLaunchSession(last, `the launch failed: ${error instanceof Error ? error.message : String(error)}`),
+          ),
         )
         .then(() => {
           isRunning = false;

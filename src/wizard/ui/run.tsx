@@ -16,6 +16,7 @@ import { createRealHost } from '../../device/real-host.js';
 import type { LaunchOptionsText } from '../../launch/prepare.js';
 import { servePort } from '../../launch/core/docker.js';
 import { describeLeftRunning } from '../../launch/core/servers.js';
+import { onTerminationSignals, type TerminationSignal } from '../../process/signals.js';
 import { App } from './App.js';
 import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
 
@@ -31,13 +32,13 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
       root: options.root,
       options: options.launchOptions ?? {},
     });
-    // An image already here taken instead of a pull: said in the launch's log tail.
-    for (const note of prepared.notes) onEvent({ type: 'line', line: note });
     // An image this board's driver would refuse is not started (the launch screen says why).
     if (!prepared.ok) throw new Error(prepared.message);
     return runLaunch({
       plan: prepared.plan,
       request: prepared.request,
+      // An image already here taken instead of a pull: said in the launch's log tail.
+      preface: prepared.notes,
       // The screen shows the launch; nothing is printed under it.
       out: () => undefined,
       onEvent,
@@ -142,19 +143,18 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   // SIGTERM / SIGHUP (and SIGINT from outside the terminal): stop the server and every child, then end.
   let signalCode: number | null = null;
   const isDetached = options.launchOptions?.detach === true;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onSignal = (signal: TerminationSignal): void => {
     if (signalCode !== null) return;
     signalCode = signal === 'SIGHUP' ? 129 : signal === 'SIGINT' ? 130 : 143;
     // Detached, the launch itself lets go of the server on the same signal; otherwise it is stopped.
     void (isDetached ? supervisor.ended() : supervisor.stop()).then(() => instance.unmount());
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
+  const unsubscribe = onTerminationSignals(onSignal);
   try {
     await instance.waitUntilExit();
     if (signalCode !== null) return signalCode;
     if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
-      for (const s of signals) process.off(s, onSignal);
+      unsubscribe();
       const code = await runPanelAfterLaunch(supervisor, options);
       const note = leftRunning(supervisor.detached());
       if (note !== null) process.stdout.write(`${note}\n`);
@@ -165,7 +165,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     if (result.print !== null) process.stdout.write(`${result.print}\n`);
     return result.code;
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    unsubscribe();
     // Nothing outlives the wizard but a --detach server: one still running (an unexpected exit) is stopped.
     if (isDetached) await supervisor.ended();
     else await supervisor.stop();

@@ -22,8 +22,9 @@ import {
   type WizardFlags,
   type WizardState,
 } from '../../../src/wizard/core/wizard.js';
-import { LAUNCH_TAIL } from '../../../src/launch/core/session.js';
-import { loadTestCatalog } from '../../helpers/catalog.js';
+import { LAUNCH_TAIL, type LaunchSession, type LaunchSessionEvent } from '../../../src/launch/core/session.js';
+import { loadTestCatalog, requestAndPlanFor } from '../../helpers/catalog.js';
+import { buildTestSetup, replaySession } from '../../helpers/launch-session.js';
 
 const catalog = loadTestCatalog();
 const STEPS: Step[] = ['device', 'model', 'quant', 'budget', 'review', 'launch'];
@@ -556,6 +557,40 @@ describe('any sequence of events', () => {
     defaults: fc.constantFrom('planner' as const, 'vllm' as const),
   });
 
+  const LAUNCH_SESSIONS = ((): LaunchSession[] => {
+    const { request, plan } = requestAndPlanFor({ device: 'orin-nx-16gb', model: MODEL, quant: QUANT });
+    const setup = buildTestSetup(plan, request, { memoryFloorBytes: 1000 });
+    const at = (ms: number) => ({ elapsedMs: ms });
+    const stopping: LaunchSessionEvent = { type: 'stopRequested', ...at(1) };
+    const exit = (code: number | null, signal: string | null = null): LaunchSessionEvent => ({
+      type: 'serverExited',
+      code,
+      signal,
+      notStarted: null,
+      ...at(9),
+    });
+    const starting: LaunchSessionEvent[] = [
+      { type: 'logLineRead', line: 'INFO Starting to load model x...', ...at(2) },
+    ];
+    const ready: LaunchSessionEvent = { type: 'serverReady', url: 'http://127.0.0.1:8000', ...at(3) };
+    const fired: LaunchSessionEvent[] = [
+      { type: 'memorySampled', availableBytes: 1, ...at(0) },
+      { type: 'memorySampled', availableBytes: 1, ...at(1000) },
+    ];
+    const scripts: LaunchSessionEvent[][] = [
+      [],
+      starting,
+      [{ type: 'logLineRead', line: 'x', ...at(2) }],
+      [...starting, ready],
+      [stopping],
+      [stopping, exit(null, 'SIGTERM')],
+      [{ type: 'logLineRead', line: 'Killed', ...at(2) }, exit(137)],
+      [exit(0)],
+      [...fired, stopping, exit(null, 'SIGTERM')],
+    ];
+    return scripts.map((events) => replaySession(setup, events));
+  })();
+
   const eventArb: fc.Arbitrary<WizardEvent> = fc.oneof(
     fc.constant<WizardEvent>({ type: 'detectionFinished', detection: DONE }),
     fc.string().map((reason): WizardEvent => ({ type: 'detectionFailed', reason })),
@@ -592,21 +627,8 @@ describe('any sequence of events', () => {
     fc.constant<WizardEvent>({ type: 'wentBack' }),
     fc.constant<WizardEvent>({ type: 'helpToggled' }),
     fc.constant<WizardEvent>({ type: 'quitRequested' }),
-    fc.string({ maxLength: 20 }).map((text): WizardEvent => ({ type: 'launchStage', text, elapsedS: 1 })),
-    fc.string({ maxLength: 20 }).map((line): WizardEvent => ({ type: 'launchLine', line })),
-    fc.constant<WizardEvent>({ type: 'launchReady', url: 'http://127.0.0.1:8000', comparison: [], elapsedS: 2 }),
-    fc.constant<WizardEvent>({ type: 'launchWatchdog', why: 'MemAvailable under the floor' }),
-    fc.constant<WizardEvent>({ type: 'launchStopping' }),
-    fc
-      .constantFrom('stopped' as const, 'failed' as const, 'exited' as const, 'watchdog' as const)
-      .map((outcome): WizardEvent => ({
-        type: 'launchEnded',
-        outcome,
-        message: outcome,
-        diagnosis: null,
-        logLine: null,
-        comparison: [],
-      })),
+    // The launch sessions a runner hands on: starting, a line read, ready, stopping, and each way to end.
+    fc.constantFrom(...LAUNCH_SESSIONS).map((session): WizardEvent => ({ type: 'launchSessionChanged', session })),
     fc.constant<WizardEvent>({ type: 'launchStopRequested' }),
     fc.constant<WizardEvent>({ type: 'launchRetried' }),
     fc.constant<WizardEvent>({ type: 'panelRequested' }),

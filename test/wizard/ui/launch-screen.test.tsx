@@ -5,16 +5,21 @@
  */
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LaunchEvent as RunnerEvent } from '../../../src/launch/launch-command.js';
 import { diagnose } from '../../../src/launch/core/diagnosis/diagnose.js';
 import type { Plan, PlanRequest } from '../../../src/plan/core/plan.js';
-import { freshLaunch, launchViewReducer, type LaunchEvent, type LaunchView } from '../../../src/launch/core/session.js';
+import {
+  createLaunchSession,
+  reduceLaunchSession,
+  type LaunchSession,
+  type LaunchSessionEvent,
+} from '../../../src/launch/core/session.js';
 import type { WizardFlags } from '../../../src/wizard/core/wizard.js';
 import { App } from '../../../src/wizard/ui/App.js';
 import { ColorContext } from '../../../src/wizard/ui/components/Styled.js';
 import { createLaunchSupervisor, type LaunchRunner } from '../../../src/wizard/ui/launch-supervisor.js';
 import { LaunchScreen } from '../../../src/wizard/ui/screens/LaunchScreen.js';
 import { loadTestCatalog, requestAndPlanFor } from '../../helpers/catalog.js';
+import { buildTestSetup, replaySession } from '../../helpers/launch-session.js';
 import { flat, KEY, plain, press, waitForFrame, waitUntil } from '../../helpers/ink.js';
 
 const catalog = loadTestCatalog();
@@ -44,28 +49,36 @@ function setup795(vllmDefaults = true): { request: PlanRequest; plan: Plan } {
   });
 }
 
-const view = (...events: LaunchEvent[]): LaunchView =>
-  events.reduce(launchViewReducer, freshLaunch('vllm serve Qwen/Qwen2-7B-Instruct-GGUF --swap-space 4', 1));
+/** The session of a #795 launch (vLLM's defaults) after `events`, as the launch shell reports them. */
+const view = (...events: LaunchSessionEvent[]): LaunchSession => {
+  const { request, plan } = setup795();
+  return replaySession(
+    buildTestSetup(plan, request),
+    events,
+    createLaunchSession('vllm serve Qwen/Qwen2-7B-Instruct-GGUF --swap-space 4', 1),
+  );
+};
+const line = (text: string, elapsedMs = 0): LaunchSessionEvent => ({ type: 'logLineRead', line: text, elapsedMs });
+const exited = (code: number | null, signal: string | null = null): LaunchSessionEvent => ({
+  type: 'serverExited',
+  code,
+  signal,
+  notStarted: null,
+  elapsedMs: 0,
+});
 
-const screen = (v: LaunchView, height = 18): string =>
+const screen = (v: LaunchSession, height = 18): string =>
   plain(
     render(
       <ColorContext.Provider value={false}>
-        <LaunchScreen view={v} height={height} width={80} />
+        <LaunchScreen session={v} height={height} width={80} />
       </ColorContext.Provider>,
     ).lastFrame(),
   );
 
-function killed(): Extract<LaunchEvent, { type: 'launchEnded' }> {
-  const { request, plan } = setup795();
-  return {
-    type: 'launchEnded',
-    outcome: 'failed',
-    message: 'vLLM failed',
-    diagnosis: diagnose({ kind: 'oom-killed', line: 'Killed', figures: {} }, request, plan, catalog),
-    logLine: 'Killed',
-    comparison: ['predicted vs actual:', '  GPU KV blocks    plan 10043        vLLM 11836 (+17.9 %)'],
-  };
+/** vLLM's KV cache figures, its "Killed" and exit 137: the #795 kill. */
+function killed(): LaunchSessionEvent[] {
+  return [line('INFO # GPU blocks: 11836, # CPU blocks: 4681'), line('Killed'), exited(137)];
 }
 
 describe('LaunchScreen', () => {
@@ -73,9 +86,10 @@ describe('LaunchScreen', () => {
     expect(screen(view())).toContain("waiting for vLLM's first line");
     const f = screen(
       view(
-        { type: 'launchStage', text: 'engine configured', elapsedS: 0.4 },
-        { type: 'launchLine', line: 'INFO Loading model weights took 4.38 GB' },
-        { type: 'launchStage', text: 'loading weights', elapsedS: 2.25 },
+        line('INFO Initializing an LLM engine (v0.6.3) with config: model=Qwen/Qwen2-7B-Instruct-GGUF', 400),
+        // A line of the runtime's: in the tail, no stage.
+        { type: 'runtimeLineRead', line: 'INFO Loading model weights took 4.38 GB' },
+        line('INFO Starting to load model ./qwen2-7b-instruct-q4_k_m.gguf...', 2250),
       ),
     );
     expect(f).toMatch(/^Starting vLLM…$/m);
@@ -88,13 +102,9 @@ describe('LaunchScreen', () => {
   it('ready: the URL and vLLM’s figures next to the plan’s', () => {
     const f = screen(
       view(
-        { type: 'launchStage', text: 'loading weights', elapsedS: 1 },
-        {
-          type: 'launchReady',
-          url: 'http://127.0.0.1:8000',
-          comparison: ['predicted vs actual:', '  weights          plan 4.36 GiB     vLLM 4.38 GiB (+0.5 %)'],
-          elapsedS: 30.5,
-        },
+        line('INFO Starting to load model ./qwen2-7b-instruct-q4_k_m.gguf...', 1000),
+        line('INFO Loading model weights took 4.3825 GB', 20_000),
+        { type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 30_500 },
       ),
     );
     expect(f).toMatch(/^Ready: http:\/\/127\.0\.0\.1:8000$/m);
@@ -103,7 +113,7 @@ describe('LaunchScreen', () => {
   });
 
   it('killed (#795): the title, the cause, the log line, the re-planned flags with their verdict and the retry key', () => {
-    const f = screen(view({ type: 'launchLine', line: 'INFO # GPU blocks: 11836, # CPU blocks: 4681' }, killed()), 22);
+    const f = screen(view(...killed()), 22);
     expect(f).toMatch(/^Failed: .*killed/im);
     expect(flat(f)).toMatch(/cause: .*pinned CPU swap space 4\.00 GiB/);
     expect(f).toContain('log: Killed');
@@ -113,40 +123,29 @@ describe('LaunchScreen', () => {
   });
 
   it('a failure fixed by a command shows the command to run', () => {
-    const { request, plan } = setup795();
-    const d = diagnose(
-      { kind: 'unknown-runtime', line: 'docker: unknown or invalid runtime name: nvidia', figures: {} },
-      request,
-      plan,
-      catalog,
-    );
-    const f = screen(
-      view({ ...killed(), diagnosis: d, logLine: 'docker: unknown or invalid runtime name: nvidia' }),
-      22,
-    );
+    const f = screen(view(line('docker: unknown or invalid runtime name: nvidia'), exited(125)), 22);
     expect(f).toMatch(/run: sudo nvidia-ctk runtime configure --runtime=docker/);
     expect(f).not.toContain('r retries with the fix');
   });
 
   it('stopped, and stopping', () => {
-    expect(screen(view({ type: 'launchStopping' }))).toMatch(/^Stopping the server…$/m);
-    const stopped = screen(
-      view({ ...killed(), outcome: 'stopped', message: 'the server was stopped', diagnosis: null, logLine: null }),
-    );
+    const stop: LaunchSessionEvent = { type: 'stopRequested', elapsedMs: 0 };
+    expect(screen(view(stop))).toMatch(/^Stopping the server…$/m);
+    const stopped = screen(view(stop, exited(null, 'SIGTERM')));
     expect(stopped).toMatch(/^Stopped: the server is not running$/m);
     expect(stopped).not.toContain('cause:');
   });
 
   it('the log tail gives way: at 80×24 (height 18) the headline, the figures and the fix stay on screen', () => {
-    const lines: LaunchEvent[] = Array.from({ length: 60 }, (_, i) => ({ type: 'launchLine', line: `log ${i}` }));
-    const small = screen(view(...lines, killed()), 18);
+    const lines = Array.from({ length: 60 }, (_, i) => line(`log ${i}`));
+    const small = screen(view(...lines, ...killed()), 18);
     expect(small.split('\n').length).toBeLessThanOrEqual(18);
     expect(small).toMatch(/^Failed/m);
     expect(small).toContain('GPU KV blocks');
     expect(small).toContain('r retries with the fix');
     expect(small).not.toMatch(/log \d+/);
     // Taller: the newest lines of the tail fill what is left, never more than the height.
-    const tall = screen(view(...lines, killed()), 30);
+    const tall = screen(view(...lines, ...killed()), 30);
     expect(tall.split('\n').length).toBeLessThanOrEqual(30);
     expect(tall).toContain('log 59');
     expect(tall).not.toContain('log 40');
@@ -154,38 +153,33 @@ describe('LaunchScreen', () => {
 });
 
 describe('App: Review → Launch', () => {
-  /** A runner that reports what a launch of `plan` reports, from a script of events per attempt. */
-  function scriptedRunner(attempts: ((plan: Plan) => RunnerEvent[])[]): {
+  /** A runner that reports what a launch of `plan` reports, from a script of events per attempt, through the
+   * real launch session (as runLaunch does). */
+  function scriptedRunner(attempts: ((plan: Plan) => LaunchSessionEvent[])[]): {
     runner: LaunchRunner;
     plans: Plan[];
     stops: number[];
   } {
     const plans: Plan[] = [];
     const stops: number[] = [];
-    const runner: LaunchRunner = async (plan, _request, onEvent, stop) => {
+    const runner: LaunchRunner = async (plan, request, onEvent, stop) => {
       const n = plans.push(plan) - 1;
-      const events = attempts[n]?.(plan) ?? [];
-      for (const e of events) {
+      const setup = buildTestSetup(plan, request);
+      let session = createLaunchSession(plan.command, 1);
+      const report = (event: LaunchSessionEvent): void => {
+        session = reduceLaunchSession(session, event, setup);
+        onEvent(event, session);
+      };
+      for (const e of attempts[n]?.(plan) ?? []) {
         await new Promise((r) => setTimeout(r, 5));
-        if (e.type === 'ended') {
-          onEvent(e);
-          return e.code ?? 1;
-        }
-        onEvent(e);
+        report(e);
+        if (session.outcome !== null) return session.outcome.code;
       }
       // Still running: wait for a stop.
       await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
       stops.push(n);
-      onEvent({ type: 'stopping' });
-      onEvent({
-        type: 'ended',
-        outcome: 'stopped',
-        code: null,
-        diagnosis: null,
-        logLine: null,
-        comparison: [],
-        message: 'the server was stopped',
-      });
+      report({ type: 'stopRequested', elapsedMs: 0 });
+      report(exited(null, 'SIGTERM'));
       return 0;
     };
     return { runner, plans, stops };
@@ -230,28 +224,10 @@ describe('App: Review → Launch', () => {
     expect(plan.verdict).toBe('fits');
     const d = diagnose({ kind: 'oom-killed', line: 'Killed', figures: {} }, request, plan, catalog);
     const { runner, plans, stops } = scriptedRunner([
+      () => [line('INFO Starting to load model ./q.gguf...', 1000), line('Killed', 1500), exited(137)],
       () => [
-        { type: 'stage', stage: 'weights-loading', text: 'loading weights', elapsedS: 1 },
-        { type: 'line', line: 'Killed' },
-        {
-          type: 'ended',
-          outcome: 'failed',
-          code: 137,
-          diagnosis: d,
-          logLine: 'Killed',
-          comparison: [],
-          message: 'vLLM failed',
-        },
-      ],
-      (p) => [
-        { type: 'stage', stage: 'kv-cache', text: 'allocating the KV cache', elapsedS: 2 },
-        {
-          type: 'ready',
-          url: 'http://127.0.0.1:8000',
-          comparison: [`predicted vs actual: ${p.kvCache.gpuBlocks}`],
-          elapsedS: 3,
-          detachedName: null,
-        },
+        line('INFO # GPU blocks: 11836, # CPU blocks: 4681', 2000),
+        { type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 3000 },
       ],
     ]);
     const { app, exits } = start(runner);
@@ -269,7 +245,9 @@ describe('App: Review → Launch', () => {
     expect(plans).toHaveLength(2);
     expect(plans[1]?.command).toBe(d.fix.plan.command);
     expect(plans[1]?.command).not.toBe(plan.command);
-    expect(ready).toContain(`predicted vs actual: ${d.fix.plan.kvCache.gpuBlocks}`);
+    // vLLM's figures next to the retried plan's.
+    expect(ready).toContain('predicted vs actual:');
+    expect(ready).toMatch(new RegExp(`GPU KV blocks +plan ${d.fix.plan.kvCache.gpuBlocks} +vLLM 11836`));
     expect(ready).toContain('Enter live panel');
     press(app.stdin, 'q');
     await waitUntil(() => exits.length > 0, 4000, 'onExit');
@@ -279,7 +257,7 @@ describe('App: Review → Launch', () => {
 
   it('Enter on a ready server ends the wizard asking for the live panel; the server keeps running', async () => {
     const { runner, stops } = scriptedRunner([
-      () => [{ type: 'ready', url: 'http://127.0.0.1:8000', comparison: [], elapsedS: 1, detachedName: null }],
+      () => [{ type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 1000 }],
     ]);
     const { app, exits } = start(runner);
     await waitForFrame(app.lastFrame, (f) => f.includes('Verdict:'));

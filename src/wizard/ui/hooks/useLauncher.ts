@@ -1,45 +1,10 @@
-/** Starts a launch when the state asks for one (a new launchId), stops it on a new stopId, and reports
- * the launch's progress back as reducer events. The server outlives the screen (see launch-supervisor). */
+/** Starts a launch when the state asks for one (a new launchId), stops it on a new stopId, and hands
+ * each change of the launch session to the reducer. The server outlives the screen (see launch-supervisor). */
 import { useEffect, useRef, type Dispatch } from 'react';
-import type { LaunchEvent } from '../../../launch/launch-command.js';
+import { createLaunchSession, endLaunchSession } from '../../../launch/core/session.js';
 import type { Plan, PlanRequest } from '../../../plan/core/plan.js';
 import type { WizardEvent } from '../../core/wizard.js';
 import type { LaunchSupervisor } from '../launch-supervisor.js';
-
-/** The wizard's event for a launch's event. */
-export function toWizardEvent(event: LaunchEvent): WizardEvent {
-  switch (event.type) {
-    case 'stage':
-      return { type: 'launchStage', text: event.text, elapsedS: event.elapsedS };
-    case 'line':
-      return { type: 'launchLine', line: event.line };
-    case 'ready':
-      return {
-        type: 'launchReady',
-        url: event.url,
-        comparison: event.comparison,
-        elapsedS: event.elapsedS,
-        detachedName: event.detachedName,
-      };
-    case 'watchdog':
-      return { type: 'launchWatchdog', why: event.why };
-    case 'stopping':
-      return { type: 'launchStopping' };
-    case 'ended':
-      return {
-        type: 'launchEnded',
-        outcome: event.outcome,
-        message: event.message,
-        diagnosis: event.diagnosis,
-        logLine: event.logLine,
-        comparison: event.comparison,
-      };
-    default: {
-      const unreachable: never = event;
-      throw new Error(`unknown launch event ${String(unreachable)}`);
-    }
-  }
-}
 
 export function useLauncher(
   launchId: number,
@@ -56,18 +21,13 @@ export function useLauncher(
     if (launchId === 0) return;
     const target = latest.current();
     if (supervisor === null || target === null) {
-      dispatch({
-        type: 'launchEnded',
-        outcome: 'exited',
-        message:
-          supervisor === null ? 'launching is not available here' : 'there is no plan to launch (go back and choose)',
-        diagnosis: null,
-        logLine: null,
-        comparison: [],
-      });
+      const why =
+        supervisor === null ? 'launching is not available here' : 'there is no plan to launch (go back and choose)';
+      // The wizard keeps its own attempt and command: the session only says it ended, and why.
+      dispatch({ type: 'launchSessionChanged', session: endLaunchSession(createLaunchSession('', 1), why) });
       return;
     }
-    supervisor.start(target.plan, target.request, (event) => dispatch(toWizardEvent(event)));
+    supervisor.start(target.plan, target.request, (session) => dispatch({ type: 'launchSessionChanged', session }));
   }, [launchId, supervisor, dispatch]);
   useEffect(() => {
     if (stopId === 0 || supervisor === null) return;

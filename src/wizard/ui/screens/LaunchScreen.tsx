@@ -1,32 +1,32 @@
-/** Step 6: vLLM starting — its stages, its log, its figures next to the plan's; a failure's cause, the
+/** Step 6: vLLM starting (the launch session) — its stages, its log, its figures next to the plan's; a failure's cause, the
  * re-planned fix and a one-key retry. */
 import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
-import type { LaunchView } from '../../../launch/core/session.js';
+import type { LaunchSession } from '../../../launch/core/session.js';
 import { Styled } from '../components/Styled.js';
 
 export interface LaunchScreenProps {
-  view: LaunchView;
+  session: LaunchSession;
   /** Lines and columns the screen may use. */
   height: number;
   width: number;
 }
 
-function headline(view: LaunchView): ReactNode {
-  const attempt = view.attempt > 1 ? ` (attempt ${view.attempt})` : '';
-  switch (view.status) {
+function headline(session: LaunchSession): ReactNode {
+  const attempt = session.attempt > 1 ? ` (attempt ${session.attempt})` : '';
+  switch (session.status) {
     case 'starting':
       return <Styled bold>Starting vLLM{attempt}…</Styled>;
     case 'ready':
       return (
         <Styled tone="green" bold>
-          Ready{attempt}: {view.url}
+          Ready{attempt}: {session.url}
         </Styled>
       );
     case 'stopping':
       return <Styled tone="yellow">Stopping the server…</Styled>;
     case 'ended': {
-      const o = view.outcome;
+      const o = session.outcome;
       if (o === null || o.kind === 'stopped') return <Styled bold>Stopped{attempt}: the server is not running</Styled>;
       return (
         <Styled tone="red" bold>
@@ -35,18 +35,18 @@ function headline(view: LaunchView): ReactNode {
       );
     }
     default: {
-      const unreachable: never = view.status;
+      const unreachable: never = session.status;
       throw new Error(`unknown status ${String(unreachable)}`);
     }
   }
 }
 
 /** What the failure block says, as lines (cause, log line, fix). */
-export function failureLines(view: LaunchView): { text: string; tone?: 'red' | 'cyan' | 'yellow' }[] {
-  const o = view.outcome;
+export function failureLines(session: LaunchSession): { text: string; tone?: 'red' | 'cyan' | 'yellow' }[] {
+  const o = session.outcome;
   if (o === null || o.kind === 'stopped') return [];
   const lines: { text: string; tone?: 'red' | 'cyan' | 'yellow' }[] = [];
-  if (o.kind === 'watchdog' && view.watchdog !== null) lines.push({ text: `watchdog: ${view.watchdog}` });
+  if (o.kind === 'watchdog' && session.watchdog !== null) lines.push({ text: `watchdog: ${session.watchdog}` });
   if (o.cause !== null) lines.push({ text: `cause: ${o.cause}` });
   if (o.logLine !== null) lines.push({ text: `log: ${o.logLine}`, tone: 'red' });
   if (o.retry !== null) {
@@ -64,38 +64,40 @@ export function failureLines(view: LaunchView): { text: string; tone?: 'red' | '
   return lines;
 }
 
-export function LaunchScreen({ view, height, width }: LaunchScreenProps): ReactNode {
-  const failure = failureLines(view);
+export function LaunchScreen({ session, height, width }: LaunchScreenProps): ReactNode {
+  const failure = failureLines(session);
   // What must stay on screen comes first: the headline and command, the failure (its cause wraps: it
   // is the explanation), vLLM's figures; then the latest stages; the log tail gets what is left.
   const cols = Math.max(20, width - 2);
   const rowsOf = (text: string): number => Math.max(1, Math.ceil((text.length * 1.15) / cols));
   const failureRows = failure.length > 0 ? 1 + failure.reduce((n, l) => n + rowsOf(l.text), 0) : 0;
   // The exact command, whole (it wraps).
-  let left = height - 1 - rowsOf(`$ ${view.command}`) - failureRows;
-  const allComparison = view.status === 'ready' || view.status === 'ended' ? view.comparison : [];
+  let left = height - 1 - rowsOf(`$ ${session.command}`) - failureRows;
+  const allComparison = session.status === 'ready' || session.status === 'ended' ? session.comparison : [];
   const comparison = allComparison.slice(0, Math.max(0, left - 2));
   left -= comparison.length + 1;
-  const stages = view.stages.slice(-Math.max(1, Math.min(8, left)));
+  const stages = session.stages.slice(-Math.max(1, Math.min(8, left)));
   left -= Math.max(1, stages.length);
-  const tail = left > 1 ? view.tail.slice(-(left - 1)) : [];
-  const hasFailed = view.status === 'ended' && view.outcome !== null && view.outcome.kind !== 'stopped';
+  const tail = left > 1 ? session.tail.slice(-(left - 1)) : [];
+  const hasFailed = session.status === 'ended' && session.outcome !== null && session.outcome.kind !== 'stopped';
   return (
     <Box flexDirection="column">
-      <Text wrap="truncate-end">{headline(view)}</Text>
+      <Text wrap="truncate-end">{headline(session)}</Text>
       <Text wrap="wrap">
         <Styled dim>$ </Styled>
-        <Styled tone="cyan">{view.command}</Styled>
+        <Styled tone="cyan">{session.command}</Styled>
       </Text>
       <Box flexDirection="column" marginTop={1}>
         {stages.map((s, i) => (
           <Text key={`${s.text}-${i}`} wrap="truncate-end">
             <Styled dim>{`${s.elapsedS.toFixed(1).padStart(6)}s `}</Styled>
-            {i < stages.length - 1 ? '✓ ' : view.status === 'starting' ? '… ' : hasFailed ? '✗ ' : '✓ '}
+            {i < stages.length - 1 ? '✓ ' : session.status === 'starting' ? '… ' : hasFailed ? '✗ ' : '✓ '}
             {s.text}
           </Text>
         ))}
-        {stages.length === 0 && view.status === 'starting' ? <Styled dim>waiting for vLLM's first line…</Styled> : null}
+        {stages.length === 0 && session.status === 'starting' ? (
+          <Styled dim>waiting for vLLM's first line…</Styled>
+        ) : null}
       </Box>
       {comparison.map((line) => (
         <Text key={line} wrap="truncate-end">
