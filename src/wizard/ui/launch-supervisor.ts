@@ -11,12 +11,14 @@ import {
 } from '../../launch/core/session.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 
-/** Runs one launch to its end; aborting `stop` stops the server. Resolves with the exit code. */
+/** Runs one launch to its end; aborting `stop` stops the server. Resolves with the exit code. `onPrepared` gets
+ * the plan that really runs (preparing a launch may take an image already here instead of the plan's). */
 export type LaunchRunner = (
   plan: Plan,
   request: PlanRequest,
   onEvent: (event: LaunchSessionEvent, session: LaunchSession) => void,
   stop: AbortSignal,
+  onPrepared: (plan: Plan) => void,
 ) => Promise<number>;
 
 export interface LaunchSupervisor {
@@ -29,7 +31,7 @@ export interface LaunchSupervisor {
   ended(): Promise<void>;
   /** Log lines of the running server, for the panel's tail; returns the unsubscribe. */
   subscribeLog(listener: (line: string) => void): () => void;
-  /** The plan the current launch runs. */
+  /** The plan the current launch runs (as prepared: the image it really uses). */
   current(): Plan | null;
   /** A --detach server that got ready: it outlives the wizard. */
   detached(): { name: string; url: string } | null;
@@ -64,6 +66,9 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
           onSession(session);
         },
         own.signal,
+        (prepared) => {
+          plan = prepared;
+        },
       )
         .catch((error: unknown) =>
           onSession(

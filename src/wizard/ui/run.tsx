@@ -22,7 +22,7 @@ import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervis
 
 /** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
 function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
-  return createLaunchSupervisor(async (plan, request, onEvent, stop) => {
+  return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared) => {
     const { runLaunch } = await import('../../launch/launch-command.js');
     const { prepareLaunch } = await import('../../launch/prepare.js');
     const prepared = await prepareLaunch({
@@ -34,6 +34,7 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
     });
     // An image this board's driver would refuse is not started (the launch screen says why).
     if (!prepared.ok) throw new Error(prepared.message);
+    onPrepared(prepared.plan);
     return runLaunch({
       plan: prepared.plan,
       request: prepared.request,
