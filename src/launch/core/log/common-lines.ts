@@ -40,8 +40,19 @@ export const COMMON_FIGURE_RULES: readonly FigureRule[] = [
  * (vllm/engine/llm_engine.py `LLMEngine.__init__`, PR #12496); V1 `Initializing a V1 LLM engine (v0.8.0) with …`.
  */
 export const ENGINE_CONFIG_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)\s]+)\)/;
-/** `vLLM API server version 0.6.3.post1`: group 1 is the version. */
-export const SERVER_VERSION_RE = /vLLM API server version (\S+)/;
+/**
+ * The API server's version line; group 1 is the version. Up to 0.14 `vLLM API server version 0.6.3.post1`
+ * (vllm/entrypoints/openai/api_server.py `run_server`). From 0.15 vllm/entrypoints/utils.py `log_version_and_model`
+ * prints `vLLM server version 0.18.0, serving model Qwen/Qwen3-4B` when VLLM_DISABLE_LOG_LOGO is set (or the logger
+ * has no vLLM formatter), else an ASCII logo, one prefixed log line per logo row, the version on the second:
+ * `(APIServer pid=1) INFO 06-19 15:35:00 [api_utils.py:339]  ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.23.0` (the
+ * colour formatter's ANSI codes around it are stripped before matching).
+ */
+export const SERVER_VERSION_RES: readonly RegExp[] = [
+  /vLLM API server version (\S+)/,
+  /vLLM server version ([^\s,]+), serving model/,
+  /▀▄▀ █\s+version (\S+)/,
+];
 /**
  * `Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)`; `Starting vLLM API server on http://…` (0.8),
  * `Starting vLLM API server 0 on http://…` (0.10/0.11), `Starting vLLM server on http://…` (newest); group 1 is the URL.
@@ -64,10 +75,11 @@ export const COMMON_STAGE_MARKERS: readonly StageMarker[] = [
   // docker: `Status: Downloaded newer image for dustynv/vllm:…`; `docker run -d` prints the 64-hex container id.
   ['container-start', /Status: (?:Downloaded newer image|Image is up to date) for \S/],
   ['container-start', /^\s*[0-9a-f]{64}\s*$/],
-  // The first lines of the vLLM process: `Automatically detected platform cuda.`, `vLLM API server version 0.8.0`,
+  // The first lines of the vLLM process: `Automatically detected platform cuda.`, `vLLM API server version 0.8.0`
+  // (0.15+: `vLLM server version 0.18.0, serving model …` or the logo's `█ ▀▄▀ █  version 0.23.0`),
   // `args: Namespace(…)` (0.6.3), `non-default args: {…}` (0.9+).
   ['container-start', /Automatically detected platform \w/],
-  ['container-start', /vLLM API server version \S/],
+  ['container-start', /vLLM (?:API )?server version \S|▀▄▀ █\s+version \S/],
   ['container-start', /args: (?:Namespace\(|\{)/],
   ['engine-config', ENGINE_CONFIG_RE],
   // `Starting to load model ./Qwen2-7B-Instruct.Q4_K_M.gguf...`; safetensors progress; the loader's own time.

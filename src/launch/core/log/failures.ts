@@ -101,11 +101,16 @@ const FAILURE_RULES: readonly FailureRule[] = [
     // V1: `To serve at least one request with the models's max seq len (221000), (10.12 GiB KV cache is needed,
     // which is larger than the available KV cache memory (5.59 GiB). Based on the available memory, the estimated
     // maximum model length is 122080. …` (vllm#25350; "models's" is vLLM's typo, 0.8.x says "GB", meaning GiB).
+    // Newer vllm/v1/core/kv_cache_utils.py `_check_enough_kv_cache_memory` prints format_gib sizes (`(24.0 GiB KV`)
+    // and ends `… See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.`
+    // (vllm#34076); later builds spell it "model's" and add `(which also controls CPU memory on the CPU backend)`
+    // after `gpu_memory_utilization`. Quotes of it in public write-ups often drop the parenthesis before the needed
+    // size (`(262144), 26.0 GiB KV cache is needed`); no vLLM source read prints that, but the figures are read.
     kind: 'max-len',
     re: /To serve at least one request with the models?'s max seq len/,
     figures: (text) => {
       const m = new RegExp(
-        `max seq len \\((\\d+)\\), \\((${N}) (Gi?B) KV cache is needed, which is larger than the available KV cache memory \\((${SN}) (Gi?B)\\)`,
+        `max seq len \\((\\d+)\\), \\(?(${N}) (Gi?B) KV cache is needed, which is larger than the available KV cache memory \\((${SN}) (Gi?B)\\)`,
       ).exec(text);
       const figures = pick({}, 'maxModelLen', toNumber(m?.[1]));
       pick(figures, 'neededKvBytes', sizeToBytes(m?.[2], m?.[3]));
@@ -116,9 +121,11 @@ const FAILURE_RULES: readonly FailureRule[] = [
   // Both engines: `ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` …`.
   { kind: 'no-cache-blocks', re: /No available memory for the cache blocks/, figures: none },
   {
-    // V1 0.9.1+: `ValueError: Free memory on device (12.873291015625/15.29 GiB) on startup is less than desired GPU
-    // memory utilization (0.9, 13.76 GiB).` (0.9–0.11: unrounded, no device); from Dec 2025 `on device cuda:0
-    // (12.18/23.56 GiB) … (0.92, 21.67 GiB)`.
+    // V1 0.9.1+: `ValueError: Free memory on device (12.87/15.29 GiB) on startup is less than desired GPU memory
+    // utilization (0.9, 13.76 GiB).` (0.9–0.11: no device; vllm/v1/worker/gpu_worker.py `Worker.init_device` rounds
+    // the GiB figures to two places, `GiB = lambda b: round(b / GiB_bytes, 2)`); from Dec 2025
+    // vllm/v1/worker/utils.py `request_memory` names the device: `on device cuda:0 (12.18/23.56 GiB) … (0.92, 21.67
+    // GiB)`. Any decimal is read, rounded or not.
     kind: 'startup-free-memory',
     re: /on startup is less than desired GPU memory utilization/,
     figures: (text) => {

@@ -14,7 +14,7 @@ import {
   COMMON_STAGE_MARKERS,
   ENGINE_CONFIG_RE,
   SERVER_URL_RES,
-  SERVER_VERSION_RE,
+  SERVER_VERSION_RES,
 } from './common-lines.js';
 import { ESTIMATED_MAX_LEN_RE, FAILURE_RANK, detectFailure } from './failures.js';
 import { gibToBytes, toNumber, type FigureRule, type NumberKey, type StageMarker } from './grammar.js';
@@ -76,7 +76,7 @@ function readFigures(text: string, figures: LogFigures): LogFigures {
     if (V1_ONLY_RE.test(text)) put('engine', 'v1');
     else if (V0_ONLY_RE.test(text)) put('engine', 'v0');
   }
-  put('vllmVersion', SERVER_VERSION_RE.exec(text)?.[1] ?? null);
+  for (const re of SERVER_VERSION_RES) put('vllmVersion', re.exec(text)?.[1] ?? null);
   for (const re of SERVER_URL_RES) put('serverUrl', re.exec(text)?.[1] ?? null);
   return isChanged ? next : figures;
 }

@@ -9,8 +9,9 @@ import { COUNT, N, SN, type FigureRule, type StageMarker } from './grammar.js';
 export const V1_FIGURE_RULES: readonly FigureRule[] = [
   // V1 `Model loading took 2.5521 GiB and 6.006044 seconds`; 0.8.x V1 and 0.7.x V0 print "GB" (still GiB):
   // `Model loading took 2.3840 GB and 9.881751 seconds` (jetson-containers#989, dustynv/vllm:0.7.4).
-  // 0.12+ adds "memory" (vllm/v1/worker/gpu_model_runner.py and gpu/model_runner.py `load_model`, PR #28178):
-  // `Model loading took 2.88 GiB memory and 14.230517 seconds` — its seconds overwrite the loader's own time.
+  // 0.12+ adds "memory" (vllm/v1/worker/gpu_model_runner.py and gpu/model_runner.py `load_model`, PR #28178),
+  // first with four places (`%.4f`, 0.13: `Model loading took 1.9148 GiB memory and 1.154851 seconds`), later by
+  // format_gib: `Model loading took 2.88 GiB memory and 14.230517 seconds` — its seconds overwrite the loader's own.
   { re: new RegExp(`Model loading took (${N}) Gi?B`), keys: ['weightsBytes'], isGiB: true },
   { re: new RegExp(`Model loading took ${N} Gi?B(?: memory)? and (${N}) seconds`), keys: ['weightsSeconds'] },
   // The loader's own time comes first and counts only the weights: `Loading weights took 3.44 seconds`.

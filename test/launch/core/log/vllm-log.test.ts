@@ -373,7 +373,13 @@ const V010_LOG = [
 
 const NEWEST_LOG = [
   ...dockerPull('vllm/vllm-openai', 'v0.24.0'),
-  '(APIServer pid=1) INFO 07-06 22:50:00 [api_server.py:1953] vLLM API server version 0.24.0',
+  // 0.15+ prints the version in a logo (vllm/entrypoints/utils.py `log_version_and_model`), one prefixed line a row.
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]',
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]        █     █     █▄   ▄█',
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]  ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.24.0',
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]   █▄█▀ █     █     █     █  model   Qwen/Qwen3-8B',
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]    ▀▀  ▀▀▀▀▀ ▀▀▀▀▀ ▀     ▀',
+  '(APIServer pid=1) INFO 07-06 22:50:00 [api_utils.py:339]',
   "(APIServer pid=1) INFO 07-06 22:50:00 [utils.py:253] non-default args: {'model_tag': 'Qwen/Qwen3-8B', 'max_model_len': 32768, 'gpu_memory_utilization': 0.92}",
   '(APIServer pid=1) INFO 07-06 22:50:05 [model.py:578] Resolved architecture: Qwen3ForCausalLM',
   '(APIServer pid=1) INFO 07-06 22:50:05 [model.py:1715] Using max model len 32768',
@@ -828,6 +834,37 @@ const FIGURE_LINES: { name: string; line: string; expected: Partial<LogFigures> 
     expected: { serverUrl: 'http://0.0.0.0:8000' },
   },
   {
+    name: '0.6.3–0.14 API server version',
+    line: '(APIServer pid=1) INFO 01-21 23:26:02 [api_server.py:1272] vLLM API server version 0.14.0',
+    expected: { vllmVersion: '0.14.0' },
+  },
+  {
+    name: '0.15+ server version, logo off (vllm/entrypoints/utils.py log_version_and_model)',
+    line: '(APIServer pid=1) INFO 03-29 18:46:05 [utils.py:297] vLLM server version 0.18.0, serving model Qwen/Qwen3-4B',
+    expected: { vllmVersion: '0.18.0' },
+  },
+  {
+    name: '0.15+ logo, monochrome',
+    line: '(APIServer pid=1) INFO 06-19 15:35:00 [api_utils.py:339]  ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.23.0',
+    expected: { vllmVersion: '0.23.0' },
+  },
+  {
+    // The 'color' formatter's template: ` ${o}▄▄${r} ${b}▄█${r} ${w}█     █     █ ▀▄▀ █${r}  version ${w}%s${r}`.
+    name: '0.15+ logo, coloured (ANSI codes removed)',
+    line: '(APIServer pid=1) INFO 06-19 15:35:00 [api_utils.py:339]  \u001b[93m▄▄\u001b[0m \u001b[94m▄█\u001b[0m \u001b[97;1m█     █     █ ▀▄▀ █\u001b[0m  version \u001b[97;1m0.23.0\u001b[0m',
+    expected: { vllmVersion: '0.23.0' },
+  },
+  {
+    name: "the logo's model row and other 'version' lines give no version",
+    line: '(APIServer pid=1) INFO 06-19 15:35:00 [api_utils.py:339]   █▄█▀ █     █     █     █  model   Qwen/Qwen3.5-2B',
+    expected: {},
+  },
+  {
+    name: 'a FlashAttention version is not the vLLM version',
+    line: '(EngineCore pid=514) INFO 03-29 18:46:21 [flash_attn.py:598] Using FlashAttention version 2',
+    expected: { engine: 'v1' },
+  },
+  {
     name: 'coloured prefix (ANSI codes removed)',
     line: '\u001b[1;36m(EngineCore_0 pid=107)\u001b[0;0m \u001b[32mINFO\u001b[0m 08-14 14:07:22 [gpu_worker.py:563] Available KV cache memory: 6.87 GiB',
     expected: { engine: 'v1', availableKvBytes: gib(6.87) },
@@ -852,6 +889,14 @@ const MARKERS: [string, LaunchStage][] = [
   ['0f6b7e3a1c2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0e1f2a3b', 'container-start'],
   ['INFO 03-18 12:34:50 [__init__.py:256] Automatically detected platform cuda.', 'container-start'],
   ['INFO 03-18 12:34:52 [api_server.py:981] vLLM API server version 0.8.0', 'container-start'],
+  [
+    '(APIServer pid=1) INFO 03-29 18:46:05 [utils.py:297] vLLM server version 0.18.0, serving model m',
+    'container-start',
+  ],
+  [
+    '(APIServer pid=1) INFO 06-19 15:35:00 [api_utils.py:339]  ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.23.0',
+    'container-start',
+  ],
   ["Initializing a V1 LLM engine (v0.8.0) with config: model='m'", 'engine-config'],
   ['Starting to load model ./Qwen2-7B-Instruct.Q4_K_M.gguf...', 'weights-loading'],
   ['Loading safetensors checkpoint shards:  50% Completed | 1/2 [00:01<00:01,  1.52s/it]', 'weights-loading'],
@@ -1035,6 +1080,46 @@ const FAILURES: { name: string; lines: string[]; kind: LogFailureKind; figures: 
     },
   },
   {
+    name: 'V1 max-len with the docs link (format_gib sizes, vllm#34076)',
+    lines: [
+      "(EngineCore_DP0 pid=1094) ValueError: To serve at least one request with the models's max seq len (262144), (24.0 GiB KV cache is needed, which is larger than the available KV cache memory (3.18 GiB). Based on the available memory, the estimated maximum model length is 34736. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine. See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.",
+    ],
+    kind: 'max-len',
+    figures: {
+      maxModelLen: 262144,
+      neededKvBytes: gib(24),
+      availableKvBytes: gib(3.18),
+      estimatedMaxModelLen: 34736,
+    },
+  },
+  {
+    name: 'newest V1 max-len ("model\'s", the CPU-backend note, the docs link)',
+    lines: [
+      "(EngineCore pid=1944469) ERROR 10-01 12:55:17 [core.py:1366] ValueError: To serve at least one request with the model's max seq len (49152), (1.82 GiB KV cache is needed, which is larger than the available KV cache memory (1.68 GiB). Based on the available memory, the estimated maximum model length is 45472. Try increasing `gpu_memory_utilization` (which also controls CPU memory on the CPU backend) or decreasing `max_model_len` when initializing the engine. See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.",
+    ],
+    kind: 'max-len',
+    figures: {
+      maxModelLen: 49152,
+      neededKvBytes: gib(1.82),
+      availableKvBytes: gib(1.68),
+      estimatedMaxModelLen: 45472,
+    },
+  },
+  {
+    // Not a vLLM format (every source read keeps the parenthesis): how public write-ups quote the message.
+    name: 'V1 max-len quoted without the parenthesis before the needed size',
+    lines: [
+      "ValueError: To serve at least one request with the model's max seq len (262144), 26.0 GiB KV cache is needed, which is larger than the available KV cache memory (14.79 GiB). Based on the available memory, the estimated maximum model length is 149104.",
+    ],
+    kind: 'max-len',
+    figures: {
+      maxModelLen: 262144,
+      neededKvBytes: gib(26),
+      availableKvBytes: gib(14.79),
+      estimatedMaxModelLen: 149104,
+    },
+  },
+  {
     name: 'no cache blocks',
     lines: [
       'ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.',
@@ -1043,7 +1128,15 @@ const FAILURES: { name: string; lines: string[]; kind: LogFailureKind; figures: 
     figures: {},
   },
   {
-    name: 'start-up free memory, 0.9–0.11 (unrounded, no device)',
+    name: 'no cache blocks with the docs link',
+    lines: [
+      '(EngineCore pid=374) ERROR 05-25 15:29:28 [core.py:1140] ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine. See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.',
+    ],
+    kind: 'no-cache-blocks',
+    figures: {},
+  },
+  {
+    name: 'start-up free memory, 0.9–0.11 (no device; an unrounded figure is read too)',
     lines: [
       'ValueError: Free memory on device (12.873291015625/15.29 GiB) on startup is less than desired GPU memory utilization (0.9, 13.76 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.',
     ],
