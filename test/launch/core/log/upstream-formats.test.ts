@@ -153,3 +153,36 @@ describe('the two formats of issue 16, with every figure', () => {
     expect(state.figures.maxModelLen).toBe(4096);
   });
 });
+
+describe('the newest texts of the issue-16 follow-up, with every figure', () => {
+  const rowById = (id: string): FormatRow => {
+    const row = rows.find((r) => r.id === id);
+    if (row === undefined) throw new Error(`no row ${id}`);
+    return row;
+  };
+
+  it('reads the version from the 0.15+ logo and plain lines; the "API server" line ends at 0.14', () => {
+    expect(parseRow(rowById('server-version-logo')).figures.vllmVersion).toBe('0.23.0');
+    expect(parseRow(rowById('server-version-plain')).figures.vllmVersion).toBe('0.18.0');
+    expect(rowById('server-version').versions).not.toMatch(/newest/);
+  });
+
+  it('reads kind, max len, needed / available GiB and the estimate of the max-len failures with the docs link', () => {
+    for (const id of ['v1-fail-max-len-docs-link', 'v1-fail-max-len-cpu-backend']) {
+      const row = rowById(id);
+      expect(row.lines.join(' '), id).toContain('configuration/conserving_memory/ for more details.');
+      const failure = parseRow(row).failure;
+      expect(failure?.kind, id).toBe('max-len');
+      expect(Object.keys(failure?.figures ?? {}).sort(), id).toEqual(
+        ['availableKvBytes', 'estimatedMaxModelLen', 'maxModelLen', 'neededKvBytes'].sort(),
+      );
+    }
+    expect(parseRow(rowById('v1-fail-no-cache-blocks-docs-link')).failure?.kind).toBe('no-cache-blocks');
+  });
+
+  it('reads weights and seconds from the %.4f "GiB memory and" runner line', () => {
+    const state = parseRow(rowById('v1-weights-memory-0.13'));
+    expect(state.figures.weightsBytes).toBe(Math.round(1.9148 * 2 ** 30));
+    expect(state.figures.weightsSeconds).toBe(1.154851);
+  });
+});
