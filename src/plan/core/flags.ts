@@ -102,6 +102,42 @@ export function buildServeArgv(
   return { argv, notes };
 }
 
+/** The serve flags whose value is a count: a plain whole number, nothing else. */
+const INTEGER_FLAGS = new Set([
+  '--max-model-len',
+  '--max-num-seqs',
+  '--max-num-batched-tokens',
+  '--kv-cache-memory-bytes',
+  '--num-gpu-blocks-override',
+  '--block-size',
+  '--port',
+]);
+/** The serve flags whose value is a number with a fraction (vLLM reads them with float()). */
+const FRACTION_FLAGS = new Set(['--gpu-memory-utilization', '--swap-space']);
+
+/**
+ * The last line of defence before a command is shown or run: the first numeric flag of a serve argv whose
+ * value is not a finite number (a count: not a safe whole number), as one line; null when all are. The
+ * inputs are checked where they come in, so a value caught here is a bug in the planner's arithmetic —
+ * said as such, and never printed as "Infinity" or "NaN" in a command.
+ */
+export function findBadArgvNumber(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const flag = argv[i] ?? '';
+    const value = argv[i + 1] ?? '';
+    const isCount = INTEGER_FLAGS.has(flag);
+    if (!isCount && !FRACTION_FLAGS.has(flag)) continue;
+    const n = Number(value);
+    const isGood = isCount
+      ? /^\d+$/.test(value) && Number.isSafeInteger(n)
+      : /^\d+(?:\.\d+)?(?:e-\d+)?$/.test(value) && Number.isFinite(n);
+    if (!isGood) {
+      return `${flag} would be given a value that is not a ${isCount ? 'whole number' : 'finite number'}: this is a bug in jetson-vllm's planner (please report it with the model's config.json and the options given)`;
+    }
+  }
+  return null;
+}
+
 /** Where the Hugging Face cache lives inside each image family. */
 function containerCachePath(image: string): string {
   return image.startsWith('dustynv/') ? '/data/models/huggingface' : '/root/.cache/huggingface';

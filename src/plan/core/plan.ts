@@ -2,7 +2,7 @@
  * A whole plan (the `plan --json` contract of DESIGN.md §2) from a resolved request. Pure.
  */
 import type { Budget, BudgetItem, KvCacheFigures, Refusal, Settings, Verdict } from './budget.js';
-import { buildCommandLine, buildDockerArgv, buildServeArgv, chooseImage } from './flags.js';
+import { buildCommandLine, buildDockerArgv, buildServeArgv, chooseImage, findBadArgvNumber } from './flags.js';
 import { computeParams } from '../../model/core/architecture.js';
 import {
   ASSUMED_OS_BYTES,
@@ -259,6 +259,8 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     reasons,
     userGiven,
   );
+  const badNumber = findBadArgvNumber(flags.argv);
+  if (badNumber !== null) return { ok: false, message: badNumber };
 
   let image: string | null = null;
   let dockerArgv: string[] | null = null;
