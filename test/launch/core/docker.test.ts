@@ -24,6 +24,7 @@ import {
   type PullProgress,
 } from '../../../src/launch/core/docker.js';
 import { loadTestCatalog, planFor, requestAndPlanFor } from '../../helpers/catalog.js';
+import { buildCommandLine } from '../../../src/plan/core/flags.js';
 
 const feed = (lines: string[]): PullProgress => lines.reduce(parsePullLine, initialPullProgress());
 
@@ -245,25 +246,29 @@ describe('the container and its command', () => {
     );
   });
 
-  it("turns the plan's copy-paste command into the launch's: no -t, its --name, --rm or -d --restart unless-stopped", () => {
+  it("the plan's command is the launch's: no -t, its --name, --rm (or -d --restart unless-stopped detached)", () => {
     const plan = planFor({ device: 'orin-nx-16gb', model: 'qwen2.5-0.5b-instruct', port: '8123' });
     const docker = plan.dockerArgv ?? [];
-    expect(docker.slice(0, 4)).toEqual(['docker', 'run', '--rm', '-it']);
     const name = serverName(plan.model.id, servePort(plan.argv));
     expect(name).toBe('jetson-vllm-qwen2.5-0.5b-instruct-8123');
+    // What plan, Copy and the Launch screen show is what runs (issue 13 item 9): named, never -it.
+    expect(docker.slice(0, 5)).toEqual(['docker', 'run', '--rm', '--name', name]);
+    expect(docker).not.toContain('-it');
+    expect(plan.command).toBe(buildCommandLine(docker));
     const attached = launchRunArgv(docker, { name, isDetached: false }) ?? [];
     const parts = splitDockerRun(docker);
-    // Exactly: the launch's own options, then the plan's options without -it/--rm, the image, the serve argv.
+    // Exactly: the launch's own options, then the plan's options without --rm/--name, the image, the serve argv.
     expect(attached).toEqual([
       'docker',
       'run',
       '--rm',
       '--name',
       name,
-      ...(parts?.options ?? []).filter((a) => a !== '--rm' && a !== '-it'),
+      ...(parts?.options ?? []).slice(3),
       plan.image,
       ...plan.argv,
     ]);
+    expect(attached).toEqual(docker);
     expect(attached).not.toContain('-it');
     expect(attached.join(' ')).toContain('-e HF_TOKEN ');
     const detached = launchRunArgv(docker, { name, isDetached: true }) ?? [];

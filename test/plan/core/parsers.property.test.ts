@@ -155,10 +155,13 @@ describe('parseByteSize', () => {
 
   it('never gives a count past 2^53 − 1, and is exact up to it (any text, any seed)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789.kKmMgGtTiB '.split('')), maxLength: 24 }), (text) => {
-        const b = parseByteSize(text);
-        if (b !== null) expect(Number.isSafeInteger(b) && b >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'0123456789.kKmMgGtTiB '.split('')), maxLength: 24 }),
+        (text) => {
+          const b = parseByteSize(text);
+          if (b !== null) expect(Number.isSafeInteger(b) && b >= 0).toBe(true);
+        },
+      ),
       RUNS,
     );
     expect(parseByteSize('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
