@@ -9,6 +9,7 @@ import {
   choosePresentImage,
   formatDockerSize,
   imageRefusal,
+  MIN_VLLM_L4T,
   formatPullProgress,
   initialPullProgress,
   launchRunArgv,
@@ -294,6 +295,22 @@ describe('imageRefusal (the board L4T against the image, §D.4)', () => {
   const images = loadTestCatalog().vllm.images;
   const orin = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
   const thor = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-thor';
+
+  it('the bounds, exactly: l4tMin is in (36.4.0 runs), l4tMax is out (37.0.0 is refused: "up to, not including")', () => {
+    const entry = images.find((i) => i.image === orin);
+    expect(entry).toMatchObject({ l4tMin: '36.4.0', l4tMax: '37.0.0' });
+    expect(imageRefusal(orin, images, '36.4.0', 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '36.99.99', 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '37.0.0', 't234')).toMatch(
+      /is built for L4T 36\.4\.0 up to \(not including\) 37\.0\.0, and this board runs L4T 37\.0\.0/,
+    );
+    expect(imageRefusal(orin, images, '37.0', 't234')).not.toBeNull();
+    expect(ruleImages(images, 't234', '37.0.0').map((i) => i.image)).not.toContain(orin);
+    expect(ruleImages(images, 't234', '36.4.0').map((i) => i.image)).toContain(orin);
+    // Below the oldest L4T any vLLM image runs on, one patch level counts.
+    expect(imageRefusal(orin, images, MIN_VLLM_L4T, 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '36.3.99', 't234')).toMatch(/no vLLM image runs below L4T 36\.4/);
+  });
 
   it('an r36.4 Orin image on L4T 36.4.3 (JetPack 6.2) starts; so does any image when the L4T is unknown', () => {
     expect(imageRefusal(orin, images, '36.4.3', 't234')).toBeNull();
