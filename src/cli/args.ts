@@ -4,6 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { PlanOptions } from '../plan/core/request.js';
 import { UserError } from '../shared/errors.js';
+import { parseDecimal } from '../shared/units.js';
 
 export type Command =
   'wizard' | 'plan' | 'launch' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
@@ -23,6 +24,47 @@ export interface ParsedArgs {
   export: string | undefined;
   /** launch --detach: the server outlives the launch. */
   detach: boolean;
+  /** --stop-grace in milliseconds (checked: 0–3600 s), for `launch` and `launch --stop`; null when not given. */
+  stopGraceMs: number | null;
+}
+
+/**
+ * The launch options that are amounts, with the range each accepts. Checked here, where the text comes
+ * in, for every command that takes them (`launch`, `launch --stop`, the wizard): a value past the range
+ * would reach a timer (setTimeout clamps anything above 2^31 − 1 ms to 1 ms: `--stop-grace 1e308` would
+ * be SIGKILL at once) or the watchdog as Infinity.
+ */
+export const LAUNCH_AMOUNTS = {
+  'stop-grace': {
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    what: 'a number of seconds (how long vLLM has to exit after SIGTERM; default 10)',
+  },
+  'memory-floor': { min: 0, max: 1_048_576, unit: 'MiB', what: 'a size in MiB (0 turns the watchdog off)' },
+  'stage-timeout': {
+    min: 0,
+    max: 86_400,
+    unit: 'seconds',
+    what: 'a number of seconds (after which a start-up stage is said to look stuck)',
+  },
+} as const;
+
+/**
+ * Returns the amount an option gives, checked against its range; null when the option is absent. Text
+ * that is no number keeps the plain message; a number out of range (1e308, -1, Infinity) names the range.
+ */
+export function parseLaunchAmount(name: keyof typeof LAUNCH_AMOUNTS, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const spec = LAUNCH_AMOUNTS[name];
+  const value = parseDecimal(text);
+  if (value !== null && value >= spec.min && value <= spec.max) return value;
+  const looksNumeric = text.trim() !== '' && !Number.isNaN(Number(text.trim().replace(/^-/, '')));
+  if (!looksNumeric) throw new UserError(`--${name}: "${text}" is not ${spec.what}`);
+  const [head, tail] = spec.what.split(' (');
+  throw new UserError(
+    `--${name}: "${text}" is not ${head} from ${spec.min} to ${spec.max}${tail !== undefined ? ` (${tail}` : ''}`,
+  );
 }
 
 const planOptionSpec = {
@@ -143,6 +185,9 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   if (bool('enforce-eager')) plan.enforceEager = true;
   if (bool('no-enforce-eager')) plan.noEnforceEager = true;
   if (bool('vllm-defaults')) plan.vllmDefaults = true;
+  const stopGraceS = parseLaunchAmount('stop-grace', str('stop-grace'));
+  parseLaunchAmount('memory-floor', str('memory-floor'));
+  parseLaunchAmount('stage-timeout', str('stage-timeout'));
   return {
     command,
     plan,
@@ -153,6 +198,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     recipeDir: str('recipe-dir'),
     export: str('export'),
     detach: bool('detach'),
+    stopGraceMs: stopGraceS === null ? null : Math.round(stopGraceS * 1000),
     monitor: {
       source: str('source'),
       interval: str('interval'),

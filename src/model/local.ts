@@ -2,6 +2,7 @@
  * Local models read from their own metadata: a folder (config.json + safetensors headers) or a
  * single GGUF file. Reads only headers (positioned reads), never whole weight files.
  */
+import type { Stats } from 'node:fs';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gguf } from '@huggingface/gguf';
@@ -25,6 +26,28 @@ async function statOrNull(file: string) {
   }
 }
 
+/** What a path that is not a regular file is, for the message ("a FIFO", "a folder", …). */
+function describeKind(info: Stats): string {
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+/**
+ * Checks that `file` is a regular file (a symbolic link to one is: the Hugging Face cache is made of them)
+ * before it is opened: opening a FIFO waits for a writer forever, a device may never end. A UserError
+ * naming the file (`shown`) otherwise, and when it does not exist.
+ */
+export async function checkRegularFile(file: string, shown: string, flag = '--model'): Promise<void> {
+  const info = await statOrNull(file);
+  if (info === null) throw new UserError(`${flag}: ${shown} cannot be read (it does not exist)`);
+  if (!info.isFile()) {
+    throw new UserError(`${flag}: ${shown} is ${describeKind(info)}, not a regular file: give the file itself`);
+  }
+}
+
 /**
  * Reads a safetensors header: the u64 little-endian length, then that many bytes of JSON. Checks
  * the length against the file size, every tensor's dtype/shape/data_offsets, and that the data they
@@ -32,6 +55,7 @@ async function statOrNull(file: string) {
  */
 export async function readSafetensorsHeader(file: string): Promise<(SafetensorsTensor & { shape: number[] })[]> {
   const invalid = (reason: string) => new UserError(`--model: ${file} is not a valid safetensors file: ${reason}`);
+  await checkRegularFile(file, file);
   let handle;
   try {
     handle = await open(file, 'r');
@@ -90,7 +114,7 @@ export async function readSafetensorsHeader(file: string): Promise<(SafetensorsT
         );
       }
       dataEnd = Math.max(dataEnd, end);
-      tensors.push({ name, dtype, shape, byteLength: end - begin });
+      tensors.push({ name, dtype, shape, byteLength: end - begin, dataOffsets: [begin, end], file });
     }
     if (dataEnd > dataSize) {
       throw invalid(`truncated: expected ${8 + length + dataEnd} bytes, file has ${size}`);
@@ -102,6 +126,7 @@ export async function readSafetensorsHeader(file: string): Promise<(SafetensorsT
 }
 
 async function readJson(file: string, shown: string): Promise<unknown> {
+  await checkRegularFile(file, shown);
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch {
@@ -185,6 +210,11 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
     if (summary.unknownDtypes.length > 0) {
       notes.push(`dtypes sized from their data_offsets: ${summary.unknownDtypes.join(', ')}`);
     }
+    if (summary.overlapping.length > 0) {
+      notes.push(
+        `${summary.overlapping.length} tensor${summary.overlapping.length === 1 ? '' : 's'} (${summary.overlapping.slice(0, 3).join(', ')}${summary.overlapping.length > 3 ? ', …' : ''}) overlap another's data_offsets: the shared bytes are counted once`,
+      );
+    }
   } else {
     const estimate = estimateWeightBytes(parsed.arch, quant);
     weightSource = 'computed from parameters';
@@ -232,7 +262,8 @@ export async function describeGgufFile(file: string, tokenizerRepo: string | nul
   const resolved = path.resolve(file);
   const info = await statOrNull(resolved);
   if (info === null) throw new UserError(`--model: ${file} does not exist`);
-  if (!info.isFile()) throw new UserError(`--model: ${file} is not a file`);
+  if (!info.isFile())
+    throw new UserError(`--model: ${file} is ${describeKind(info)}, not a regular file: give the .gguf file itself`);
   const size = info.size;
 
   const handle = await open(resolved, 'r');

@@ -2,7 +2,7 @@
  * `launch --recipe FILE`: the options a wizard recipe was saved with, turned back into plan options so
  * the plan (and any fix) is computed afresh for the same device, model, quantization, version and knobs.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { PlanOptions } from './core/request.js';
 import type { Recipe } from './core/recipe.js';
 import { UserError } from '../shared/errors.js';
@@ -10,6 +10,9 @@ import { UserError } from '../shared/errors.js';
 /** Reads and checks a recipe file; bad files are one-line UserErrors. */
 export async function readRecipe(file: string): Promise<Recipe> {
   let text: string;
+  // A FIFO or a device would be waited on forever: only a regular file is read.
+  const info = await stat(file).catch(() => null);
+  if (info !== null && !info.isFile()) throw new UserError(`--recipe: ${file} is not a regular file`);
   try {
     text = await readFile(file, 'utf8');
   } catch {

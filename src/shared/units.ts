@@ -34,19 +34,38 @@ export function formatVersion(v: Version): string {
 
 /**
  * Parses a byte count the way vLLM's `human_readable_int` does for --kv-cache-memory-bytes:
- * "4G" = 4×2^30, "4g" = 4×10^9, "1.5G", "256M", "512k", or a plain integer. Returns null when invalid.
+ * "4G" = 4×2^30, "4g" = 4×10^9, "1.5G", "256M", "512k", or a plain integer. Returns null when invalid,
+ * and when the count is not a safe integer (past 2^53 − 1 a double no longer holds every byte count:
+ * "9007199254740993" would silently become …992). Exact: the arithmetic is done on integers.
  */
 export function parseByteSize(text: string): number | null {
-  const match = /^(\d+(?:\.\d+)?)([kKmMgGtT]?)(?:i?[bB])?$/.exec(text.trim());
+  const match = /^(\d+)(?:\.(\d+))?([kKmMgGtT]?)(?:i?[bB])?$/.exec(text.trim());
   if (match === null) return null;
-  const value = Number(match[1]);
-  const unit = match[2] ?? '';
-  const binary: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-  const decimal: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
-  const factor = unit === '' ? 1 : (binary[unit] ?? decimal[unit] ?? NaN);
-  const bytes = Math.round(value * factor);
-  if (!Number.isFinite(bytes) || (unit === '' && !Number.isInteger(value))) return null;
-  return bytes;
+  const whole = match[1] ?? '0';
+  const fraction = match[2] ?? '';
+  const unit = match[3] ?? '';
+  const binary: Record<string, bigint> = { K: 2n ** 10n, M: 2n ** 20n, G: 2n ** 30n, T: 2n ** 40n };
+  const decimal: Record<string, bigint> = { k: 10n ** 3n, m: 10n ** 6n, g: 10n ** 9n, t: 10n ** 12n };
+  const factor = unit === '' ? 1n : (binary[unit] ?? decimal[unit]);
+  if (factor === undefined) return null;
+  // A plain count is whole: "12.0" is 12, "12.5" is no byte count.
+  if (unit === '' && /[1-9]/.test(fraction)) return null;
+  const scale = 10n ** BigInt(fraction.length);
+  const numerator = BigInt(`${whole}${fraction}`) * factor;
+  // Rounded half up, as Math.round did.
+  const bytes = (2n * numerator + scale) / (2n * scale);
+  return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : null;
+}
+
+/**
+ * Parses a decimal number as a person types it ("0.9", "10", ".5", "1e3"); null for anything else:
+ * empty text, hexadecimal, "Infinity", "NaN", a number too large to be finite. Range checks are the caller's.
+ */
+export function parseDecimal(text: string): number | null {
+  const trimmed = text.trim();
+  if (!/^\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/.test(trimmed)) return null;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : null;
 }
 
 /** Formats bytes as GiB with two decimals ("4.38 GiB"). */

@@ -207,6 +207,24 @@ describe('launch --runtime docker (stand-in docker)', () => {
     expect(box.calls()).toContainEqual(['image', 'inspect', '--format', '{{.Id}}', ORIN_IMAGE]);
   });
 
+  it('the command `plan` prints is the argv docker is given, exactly (the printed command is the command run)', async () => {
+    const box = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE });
+    const port = freshPort();
+    const planned = await runCliAsync(['plan', ...base.slice(1), '--port', String(port), '--json'], box.env);
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as { dockerArgv: string[]; command: string };
+    expect(plan.dockerArgv.slice(0, 5)).toEqual(['docker', 'run', '--rm', '--name', nameFor(port)]);
+    expect(plan.dockerArgv).not.toContain('-it');
+    const run = start([...base, '--port', String(port)], box.env);
+    await run.until(`ready: http://127.0.0.1:${port}`);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const runCall = box.calls().find((c) => c[0] === 'run');
+    expect(['docker', ...(runCall ?? [])]).toEqual(plan.dockerArgv);
+    // …and the line the launcher prints is the plan's command, word for word.
+    expect(run.out()).toContain(`jetson-vllm: running ${plan.command}\n`);
+  });
+
   it('…or another image of the rule for this board, re-planned for its vLLM (unless --image pins one)', async () => {
     const other = 'dustynv/vllm:0.8.6-r36.4-cu128-24.04';
     const box = sandbox({ DOCKER_STANDIN_IMAGES: `${other},vllm/vllm-openai:latest`, VLLM_STANDIN_VERSION: '0.8.6' });

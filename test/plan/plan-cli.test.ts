@@ -45,7 +45,9 @@ describe('jetson-vllm plan (built CLI)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Verdict: FITS');
     expect(r.stdout).toMatch(/vllm serve \/models\/qwen2-7b-instruct-q4_k_m\.gguf .*--swap-space 0/);
-    expect(r.stdout).toContain('docker run --rm -it --runtime nvidia');
+    // The command shown is the command the launcher runs: named, no -it (item 9 of issue 13).
+    expect(r.stdout).toContain('docker run --rm --name jetson-vllm-qwen2-7b-instruct-8000 --runtime nvidia');
+    expect(r.stdout).not.toContain(' -it ');
   });
 
   it('says how far this device’s plans have been off, from the launches recorded here', () => {

@@ -2,9 +2,15 @@
  * Docker, the pure parts: `docker pull`'s layer lines read into a compact progress figure, the local
  * image list (`docker images --format '{{json .}}'`) matched against the image rule of
  * jetson-platform.md §D.4, the container's known name, and the exact `docker run` argv of a launch
- * (attached or detached) built from the plan's copy-paste command. No I/O, never throws on a line.
+ * (attached: the plan's own; detached: its -d variant), built by the plan's builder. No I/O, never throws on a line.
  */
-import { buildCommandLine } from '../../plan/core/flags.js';
+import {
+  buildCommandLine,
+  buildDockerRunArgv,
+  buildServerName,
+  readServePort,
+  type DockerRunParts,
+} from '../../plan/core/flags.js';
 import type { ContainerImage } from '../../catalog/core/presets-schema.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { compareVersions, parseVersion } from '../../shared/units.js';
@@ -332,25 +338,11 @@ export function choosePresentImage(
 // The container and its command
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The port a serve argv listens on (--port, else vLLM's 8000). */
-export function servePort(argv: string[]): number {
-  const i = argv.lastIndexOf('--port');
-  const port = i >= 0 ? Number(argv[i + 1]) : NaN;
-  return Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : 8000;
-}
+/** The port a serve argv listens on (--port, else vLLM's 8000): the plan's own rule (flags.ts). */
+export const servePort = readServePort;
 
-/** The known name of a launch's container (and of a detached server): `jetson-vllm-<model-slug>-<port>`. */
-export function serverName(modelId: string, port: number): string {
-  const slug =
-    String(modelId)
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]+/g, '-')
-      .replace(/-{2,}/g, '-')
-      .replace(/^[-_.]+|[-_.]+$/g, '')
-      .slice(0, 48)
-      .replace(/[-_.]+$/g, '') || 'model';
-  return `jetson-vllm-${slug}-${port}`;
-}
+/** The known name of a launch's container (and of a detached server): the plan's own (flags.ts). */
+export const serverName = buildServerName;
 
 /** `docker run` options that take a value (the walk to the image must skip it). */
 const VALUE_OPTIONS = new Set([
@@ -385,11 +377,7 @@ const VALUE_OPTIONS = new Set([
 const LAUNCH_DECIDES = new Set(['--rm', '-it', '-ti', '-i', '-t', '-d', '--detach', '--interactive', '--tty']);
 const LAUNCH_DECIDES_WITH_VALUE = new Set(['--name', '--restart']);
 
-export interface DockerRunParts {
-  options: string[];
-  image: string;
-  command: string[];
-}
+export type { DockerRunParts };
 
 /** `docker run [options] image command…` split into its parts, or null when it is not one. */
 export function splitDockerRun(argv: string[]): DockerRunParts | null {
@@ -406,10 +394,10 @@ export function splitDockerRun(argv: string[]): DockerRunParts | null {
 }
 
 /**
- * The exact argv a launch runs, from the plan's copy-paste `docker run` (which has `-it` for a person at a
- * terminal): never `-t` (the output is read through a pipe), the known `--name`, and either `--rm`
- * (attached: the container goes with the launch) or `-d --restart unless-stopped` (detached: it outlives
- * the launch and the SSH session).
+ * The exact argv a launch runs, from the plan's `docker run` through the same builder the plan used
+ * (buildDockerRunArgv): attached with the plan's name, it is the plan's argv itself; detached, `-d
+ * --restart unless-stopped` instead of `--rm`. Whatever the launch decides is taken out first (`-t`,
+ * `--rm`, `-d`, a `--name`, a `--restart`), so a hand-edited command cannot double them.
  * HF_TOKEN stays `-e HF_TOKEN`: by name, its value is never in the argv.
  */
 export function launchRunArgv(dockerArgv: string[], o: { name: string; isDetached: boolean }): string[] | null {
@@ -436,8 +424,7 @@ export function launchRunArgv(dockerArgv: string[], o: { name: string; isDetache
       i += 1;
     }
   }
-  const own = o.isDetached ? ['-d', '--restart', 'unless-stopped', '--name', o.name] : ['--rm', '--name', o.name];
-  return ['docker', 'run', ...own, ...kept, parts.image, ...parts.command];
+  return buildDockerRunArgv({ options: kept, image: parts.image, command: parts.command }, o);
 }
 
 /** The same as one copy-pasteable line. */

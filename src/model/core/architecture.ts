@@ -74,3 +74,89 @@ export function computeLayerBlocksForSequence(
 export function computeModelMaxLen(arch: Architecture): number {
   return arch.maxPositionEmbeddings;
 }
+
+/** A field of the architecture that is a count, including the MoE and MLA ones. */
+export type ArchCountField =
+  | 'layers'
+  | 'hiddenSize'
+  | 'intermediateSize'
+  | 'attentionHeads'
+  | 'kvHeads'
+  | 'headDim'
+  | 'vocabSize'
+  | 'maxPositionEmbeddings'
+  | 'slidingWindow'
+  | 'experts'
+  | 'expertsPerToken'
+  | 'expertIntermediateSize'
+  | 'sharedExperts'
+  | 'kvLoraRank'
+  | 'qkRopeHeadDim';
+
+/**
+ * The range each count of a model's metadata may take: every published model sits far inside it
+ * (Llama-3.1-405B: 126 layers, hidden 16384; Llama-4-Scout: 10M positions; Gemma-3: 262144 tokens;
+ * Qwen3-Next: 512 experts), and with every count at its maximum the planner's arithmetic stays finite.
+ * A config.json or GGUF header past it (1e308, 2^53 + 1, a negative or fractional count) is refused.
+ */
+export const ARCH_COUNT_RANGES: Readonly<Record<ArchCountField, readonly [number, number]>> = {
+  layers: [1, 1024],
+  hiddenSize: [1, 131_072],
+  intermediateSize: [1, 1_048_576],
+  attentionHeads: [1, 4096],
+  kvHeads: [1, 4096],
+  headDim: [1, 4096],
+  vocabSize: [1, 4_194_304],
+  maxPositionEmbeddings: [1, 134_217_728],
+  slidingWindow: [1, 134_217_728],
+  experts: [1, 4096],
+  expertsPerToken: [1, 4096],
+  expertIntermediateSize: [1, 1_048_576],
+  sharedExperts: [0, 256],
+  kvLoraRank: [1, 65_536],
+  qkRopeHeadDim: [1, 4096],
+};
+
+/** Formats a metadata value for a message: numbers as JSON writes them, bigints exactly, others by type. */
+function showValue(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  return JSON.stringify(value) ?? typeof value;
+}
+
+/**
+ * Returns the first count of `arch` out of its range, as one line naming the metadata key (`keyOf` maps a
+ * field to "hidden_size" or "qwen2.embedding_length") and what is accepted; null when every count is a safe
+ * integer in range.
+ */
+export function checkArchitectureCounts(arch: Architecture, keyOf: (field: ArchCountField) => string): string | null {
+  const counts: [ArchCountField, unknown][] = [
+    ['layers', arch.layers],
+    ['hiddenSize', arch.hiddenSize],
+    ['intermediateSize', arch.intermediateSize],
+    ['attentionHeads', arch.attentionHeads],
+    ['kvHeads', arch.kvHeads],
+    ['headDim', arch.headDim],
+    ['vocabSize', arch.vocabSize],
+    ['maxPositionEmbeddings', arch.maxPositionEmbeddings],
+  ];
+  if (arch.slidingWindow !== null) counts.push(['slidingWindow', arch.slidingWindow]);
+  if (arch.moe !== null) {
+    counts.push(
+      ['experts', arch.moe.experts],
+      ['expertsPerToken', arch.moe.expertsPerToken],
+      ['expertIntermediateSize', arch.moe.expertIntermediateSize],
+      ['sharedExperts', arch.moe.sharedExperts],
+    );
+  }
+  if (arch.mla !== null) counts.push(['kvLoraRank', arch.mla.kvLoraRank], ['qkRopeHeadDim', arch.mla.qkRopeHeadDim]);
+  for (const [field, value] of counts) {
+    const [min, max] = ARCH_COUNT_RANGES[field];
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) continue;
+    return `${keyOf(field)} is out of range (${showValue(value)}; a whole number from ${min} to ${max} is needed)`;
+  }
+  if (arch.moe !== null && arch.moe.expertsPerToken > arch.moe.experts) {
+    return `${keyOf('expertsPerToken')} is out of range (${arch.moe.expertsPerToken}; at most the ${arch.moe.experts} experts)`;
+  }
+  return null;
+}

@@ -3,14 +3,15 @@
  * planner needs. Pure: the shell reads the file.
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
+import { checkArchitectureCounts, type ArchCountField } from './architecture.js';
 
 export type HfConfigResult =
   { ok: true; arch: Architecture; quant: Omit<QuantVariant, 'repo'>; name: string } | { ok: false; problem: string };
 
 type Json = Record<string, unknown>;
 
-/** The config.json key behind each architecture field, for error messages. */
-const CONFIG_KEYS = {
+/** The config.json key behind each architecture count, for error messages. */
+const CONFIG_KEYS: Readonly<Record<ArchCountField, string>> = {
   layers: 'num_hidden_layers',
   hiddenSize: 'hidden_size',
   intermediateSize: 'intermediate_size',
@@ -19,14 +20,25 @@ const CONFIG_KEYS = {
   headDim: 'head_dim',
   vocabSize: 'vocab_size',
   maxPositionEmbeddings: 'max_position_embeddings',
-} as const;
+  slidingWindow: 'sliding_window',
+  experts: 'num_experts',
+  expertsPerToken: 'num_experts_per_tok',
+  expertIntermediateSize: 'moe_intermediate_size',
+  sharedExperts: 'n_shared_experts',
+  kvLoraRank: 'kv_lora_rank',
+  qkRopeHeadDim: 'qk_rope_head_dim',
+};
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The first of `keys` that holds a number. A number JSON could not hold exactly (1e400 → Infinity) is
+ * returned too, so that the range check names it rather than calling the key missing.
+ */
 function num(config: Json, ...keys: string[]): number | undefined {
   for (const key of keys) {
     const v = config[key];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'number' && !Number.isNaN(v)) return v;
   }
   return undefined;
 }
@@ -78,7 +90,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   if (window !== undefined && text.use_sliding_window !== false) {
     const layerTypes = text.layer_types;
     if (Array.isArray(layerTypes)) {
-      slidingWindowLayers = layerTypes.filter((t) => t === 'sliding_attention').length;
+      slidingWindowLayers = Math.min(layers, layerTypes.filter((t) => t === 'sliding_attention').length);
     } else {
       const pattern = typeof text.sliding_window_pattern === 'number' ? text.sliding_window_pattern : null;
       slidingWindowLayers = countSlidingWindowLayers(
@@ -121,35 +133,10 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     moe,
     mla,
   };
-  const bad = (Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[]).find((field) => {
-    const v = arch[field as keyof Architecture];
-    return typeof v !== 'number' || !Number.isInteger(v) || v <= 0;
-  });
-  if (bad !== undefined) {
-    return {
-      ok: false,
-      problem: `config.json: ${CONFIG_KEYS[bad]} is out of range (${JSON.stringify(arch[bad as keyof Architecture])}; a positive whole number is needed)`,
-    };
-  }
-  if (
-    moe !== null &&
-    [moe.experts, moe.expertsPerToken, moe.expertIntermediateSize].some((v) => !Number.isInteger(v) || v <= 0)
-  ) {
-    return {
-      ok: false,
-      problem:
-        'config.json: the MoE sizes (num_experts, num_experts_per_tok, moe_intermediate_size) must be positive whole numbers',
-    };
-  }
-  if (moe !== null && (!Number.isInteger(moe.sharedExperts) || moe.sharedExperts < 0)) {
-    return { ok: false, problem: 'config.json: n_shared_experts must be a whole number ≥ 0' };
-  }
-  if (mla !== null && [mla.kvLoraRank, mla.qkRopeHeadDim].some((v) => !Number.isInteger(v) || v <= 0)) {
-    return { ok: false, problem: 'config.json: kv_lora_rank and qk_rope_head_dim must be positive whole numbers' };
-  }
-  if (slidingWindow !== null && (!Number.isInteger(slidingWindow) || slidingWindow <= 0)) {
-    return { ok: false, problem: 'config.json: sliding_window must be a positive whole number' };
-  }
+  // Every count a safe whole number in a plausible range: 1e308 or 2^53 + 1 would fill the plan with
+  // Infinity and NaN (architecture.ts ARCH_COUNT_RANGES).
+  const bad = checkArchitectureCounts(arch, (field) => CONFIG_KEYS[field]);
+  if (bad !== null) return { ok: false, problem: `config.json: ${bad}` };
   const quant = parseQuantizationConfig(content.quantization_config, torchDtype);
   if (!quant.ok) return { ok: false, problem: quant.problem };
   return { ok: true, arch, quant: quant.value, name };
@@ -167,7 +154,8 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
   const method = typeof qc.quant_method === 'string' ? qc.quant_method.toLowerCase() : '';
   const bits = num(qc, 'bits', 'w_bit');
   const groupSize = num(qc, 'group_size', 'q_group_size');
-  const group = groupSize !== undefined && groupSize > 0 ? { groupSize } : {};
+  // -1 (one group per channel) and nonsense (1e308, 0.5) carry no group size; the catalog's schema wants a whole one.
+  const group = groupSize !== undefined && Number.isSafeInteger(groupSize) && groupSize > 0 ? { groupSize } : {};
   switch (method) {
     case 'awq':
       return { ok: true, value: { id: 'awq', method: 'awq', scheme: 'awq-int4', ...group } };
@@ -221,7 +209,9 @@ export function countSlidingWindowLayers(
   family: 'gemma2' | 'gemma3' | null,
   pattern: number | null,
 ): number {
-  const every = pattern !== null && pattern > 0 ? pattern : family === 'gemma3' ? 6 : null;
+  // A pattern that is no whole number ≥ 1 (0.5, 1e308 from a hostile config) is no pattern.
+  const every =
+    pattern !== null && Number.isSafeInteger(pattern) && pattern > 0 ? pattern : family === 'gemma3' ? 6 : null;
   if (every !== null) return layers - Math.floor(layers / every);
   if (family === 'gemma2') return Math.ceil(layers / 2);
   return layers;

@@ -110,13 +110,22 @@ function collectTensors(
         !shape.every((d): d is number => Number.isSafeInteger(d) && (d as number) >= 0)
       )
         throw fail(`the safetensors header of ${file} has a malformed entry for ${name}`);
-      const span =
-        Array.isArray(offsets) && typeof offsets[0] === 'number' && typeof offsets[1] === 'number'
-          ? offsets[1] - offsets[0]
-          : undefined;
+      const begin: unknown = Array.isArray(offsets) ? offsets[0] : undefined;
+      const end: unknown = Array.isArray(offsets) ? offsets[1] : undefined;
+      const hasOffsets =
+        Array.isArray(offsets) && offsets.length === 2 && typeof begin === 'number' && typeof end === 'number';
+      if (hasOffsets && !(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && begin >= 0 && begin <= end))
+        throw fail(`the safetensors header of ${file} has invalid data_offsets for ${name}`);
+      const range: [number, number] | undefined = hasOffsets ? [begin, end] : undefined;
+      const span = range === undefined ? undefined : range[1] - range[0];
       if (safetensorsDtypeBytes(dtype) === null && span === undefined)
         throw fail(`the safetensors header of ${file} has no size for ${name} (${dtype})`);
-      const tensor: SafetensorsTensor = { name, dtype, shape, ...(span === undefined ? {} : { byteLength: span }) };
+      const tensor: SafetensorsTensor = {
+        name,
+        dtype,
+        shape,
+        ...(range === undefined ? {} : { byteLength: span, dataOffsets: range, file }),
+      };
       // vLLM ties lm_head to the embeddings and skips a stored lm_head.weight (load_weights skip_prefixes).
       if (isTied && name === 'lm_head.weight') out.skippedTied = tensor;
       else out.list.push(tensor);

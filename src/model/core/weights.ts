@@ -7,6 +7,7 @@
  * vllm-memory.md §6 (vllm/model_executor/layers/quantization/gguf.py).
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
+import { checkArchitectureCounts, type ArchCountField } from './architecture.js';
 import { countSlidingWindowLayers } from './hf-config.js';
 import { safetensorsDtypeBytes } from './model-source.js';
 import { formatBytes } from '../../shared/units.js';
@@ -238,15 +239,44 @@ export type GgufDescription =
 
 type Metadata = Readonly<Record<string, unknown>>;
 
-/** A whole number from a metadata value (u32, u64 as bigint, …); arrays give their largest element. */
+/**
+ * A number from a metadata value (u32, u64 as bigint, f32, …); arrays give their largest element. A value
+ * past 2^53 or with a fraction is returned as it is, for the range check to name (checkArchitectureCounts).
+ */
 function wholeNumber(value: unknown): number | undefined {
   if (Array.isArray(value)) {
-    const values = value.map(wholeNumber).filter((v): v is number => v !== undefined);
-    return values.length > 0 ? Math.max(...values) : undefined;
+    let largest: number | undefined;
+    for (const element of value) {
+      const n = wholeNumber(element);
+      if (n !== undefined && (largest === undefined || n > largest)) largest = n;
+    }
+    return largest;
   }
   const n = typeof value === 'bigint' ? Number(value) : value;
-  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+  return typeof n === 'number' && !Number.isNaN(n) ? n : undefined;
 }
+
+/** The GGUF key (after "<arch>.") behind each architecture count, for error messages. */
+const GGUF_KEYS: Readonly<Record<ArchCountField, string>> = {
+  layers: 'block_count',
+  hiddenSize: 'embedding_length',
+  intermediateSize: 'feed_forward_length',
+  attentionHeads: 'attention.head_count',
+  kvHeads: 'attention.head_count_kv',
+  headDim: 'attention.key_length',
+  vocabSize: 'vocab_size',
+  maxPositionEmbeddings: 'context_length',
+  slidingWindow: 'attention.sliding_window',
+  experts: 'expert_count',
+  expertsPerToken: 'expert_used_count',
+  expertIntermediateSize: 'expert_feed_forward_length',
+  sharedExperts: 'expert_shared_count',
+  kvLoraRank: 'attention.kv_lora_rank',
+  qkRopeHeadDim: 'rope.dimension_count',
+};
+
+/** general.alignment: GGUF writes 32; anything up to 1 MiB is taken. */
+const MAX_GGUF_ALIGNMENT = 1_048_576;
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -320,7 +350,11 @@ export function describeGgufModel(
 
   // Tensors: exact bytes from their types, data-section extent, types used.
   const alignment = wholeNumber(metadata['general.alignment']) ?? 32;
-  if (alignment <= 0) return { ok: false, problem: `general.alignment is ${alignment}; a positive number is needed` };
+  if (!Number.isSafeInteger(alignment) || alignment <= 0 || alignment > MAX_GGUF_ALIGNMENT)
+    return {
+      ok: false,
+      problem: `general.alignment is ${alignment}; a whole number from 1 to ${MAX_GGUF_ALIGNMENT} is needed`,
+    };
   let weightBytes = 0;
   let dataBytes = 0;
   let parameterCount = 0;
@@ -430,6 +464,11 @@ export function describeGgufModel(
     mla,
   };
 
+  const bad = checkArchitectureCounts(arch, (field) =>
+    field === 'vocabSize' && Array.isArray(tokens) ? 'tokenizer.ggml.tokens (its length)' : key(GGUF_KEYS[field]),
+  );
+  if (bad !== null) return { ok: false, problem: `the GGUF header: ${bad}` };
+
   // Quantization: llama-quantize's own label, else the type holding the most weights.
   const fileType = wholeNumber(metadata['general.file_type']);
   const fileTypeName = fileType === undefined ? null : llamaFileTypeName(fileType);
@@ -499,6 +538,10 @@ export interface SafetensorsTensor {
   dtype: string;
   shape: readonly number[];
   byteLength?: number;
+  /** [begin, end) inside its file's data section, when the header gave valid ones. */
+  dataOffsets?: readonly [number, number];
+  /** The file it is in: offsets of different files never overlap (default: one file). */
+  file?: string;
 }
 
 export type SafetensorsQuantHint = 'gptq-or-awq' | 'fp8' | 'bnb' | null;
@@ -513,6 +556,29 @@ export interface SafetensorsSummary {
   looksQuantized: SafetensorsQuantHint;
   /** Dtypes this tool has no element size for (sized from data_offsets when given, else counted as 0). */
   unknownDtypes: string[];
+  /** Tensors whose data_offsets overlap an earlier tensor's in the same file: their shared bytes count once. */
+  overlapping: string[];
+}
+
+/**
+ * The bytes of each tensor that an earlier tensor of the same file already covers (overlapping
+ * data_offsets), so that every byte of a file is counted once: tensors are walked in offset order,
+ * keeping the furthest byte reached. Tensors without offsets share nothing.
+ */
+function countSharedBytes(tensors: readonly SafetensorsTensor[]): Map<SafetensorsTensor, number> {
+  const shared = new Map<SafetensorsTensor, number>();
+  const withOffsets = tensors.filter((t) => t.dataOffsets !== undefined);
+  const begin = (t: SafetensorsTensor): number => t.dataOffsets?.[0] ?? 0;
+  const ordered = [...withOffsets].sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || begin(a) - begin(b));
+  const coveredTo = new Map<string, number>();
+  for (const tensor of ordered) {
+    const [start, end] = tensor.dataOffsets ?? [0, 0];
+    const file = tensor.file ?? '';
+    const covered = coveredTo.get(file) ?? 0;
+    if (start < covered) shared.set(tensor, Math.min(end, covered) - start);
+    coveredTo.set(file, Math.max(covered, end));
+  }
+  return shared;
 }
 
 /** Sums a checkpoint's tensors by dtype and tells whether they look quantized. */
@@ -525,6 +591,8 @@ export function describeSafetensors(tensors: readonly SafetensorsTensor[]): Safe
   let hasFp8Weight = false;
   let hasU8 = false;
   let hasAbsmax = false;
+  const shared = countSharedBytes(tensors);
+  const overlapping = tensors.filter((t) => (shared.get(t) ?? 0) > 0).map((t) => t.name);
   for (const tensor of tensors) {
     const elements = tensor.shape.reduce((a, b) => a * b, 1);
     const size = safetensorsDtypeBytes(tensor.dtype);
@@ -535,6 +603,7 @@ export function describeSafetensors(tensors: readonly SafetensorsTensor[]): Safe
       unknown.add(tensor.dtype);
       bytes = tensor.byteLength ?? 0;
     }
+    bytes = Math.max(0, bytes - (shared.get(tensor) ?? 0));
     totalBytes += bytes;
     parameterCount += elements;
     bytesByDtype[tensor.dtype] = (bytesByDtype[tensor.dtype] ?? 0) + bytes;
@@ -552,5 +621,12 @@ export function describeSafetensors(tensors: readonly SafetensorsTensor[]): Safe
       : hasFp8Weight
         ? 'fp8'
         : null;
-  return { totalBytes, bytesByDtype, parameterCount, looksQuantized, unknownDtypes: [...unknown].sort() };
+  return {
+    totalBytes,
+    bytesByDtype,
+    parameterCount,
+    looksQuantized,
+    unknownDtypes: [...unknown].sort(),
+    overlapping,
+  };
 }

@@ -82,6 +82,8 @@ function parseDockerArgv(argv: readonly string[]): DockerParts | string {
     else if (a === '--shm-size') parts.shmSize = value;
     else if (a === '-v' || a === '--volume') parts.volumes.push(value);
     else if (a === '-e' || a === '--env') parts.environment.push(value);
+    else if (a === '--name')
+      continue; // the export names its container itself (container_name)
     else return `docker option ${a} has no docker compose equivalent here`;
   }
   return 'the docker command names no image';
@@ -162,8 +164,10 @@ function unattendedDockerArgv(argv: readonly string[], name: string, keepRm: boo
   const imageAt = rest.findIndex((a, i) => !a.startsWith('-') && !isOptionValue(rest, i));
   const options = imageAt < 0 ? rest : rest.slice(0, imageAt);
   const tail = imageAt < 0 ? [] : rest.slice(imageAt);
-  const kept = options
-    .map((a, i) => (options[i - 1] === '-e' || options[i - 1] === '--env' ? safeEnv(a) : a))
+  // The plan's own --name gives way to the export's.
+  const unnamed = options.filter((a, i) => a !== '--name' && options[i - 1] !== '--name');
+  const kept = unnamed
+    .map((a, i) => (unnamed[i - 1] === '-e' || unnamed[i - 1] === '--env' ? safeEnv(a) : a))
     .filter((a) => a !== '-it' && (keepRm || a !== '--rm'));
   return ['docker', 'run', ...kept, '--name', name, ...tail];
 }

@@ -102,28 +102,104 @@ export function buildServeArgv(
   return { argv, notes };
 }
 
+/** The serve flags whose value is a count: a plain whole number, nothing else. */
+const INTEGER_FLAGS = new Set([
+  '--max-model-len',
+  '--max-num-seqs',
+  '--max-num-batched-tokens',
+  '--kv-cache-memory-bytes',
+  '--num-gpu-blocks-override',
+  '--block-size',
+  '--port',
+]);
+/** The serve flags whose value is a number with a fraction (vLLM reads them with float()). */
+const FRACTION_FLAGS = new Set(['--gpu-memory-utilization', '--swap-space']);
+
+/**
+ * The last line of defence before a command is shown or run: the first numeric flag of a serve argv whose
+ * value is not a finite number (a count: not a safe whole number), as one line; null when all are. The
+ * inputs are checked where they come in, so a value caught here is a bug in the planner's arithmetic —
+ * said as such, and never printed as "Infinity" or "NaN" in a command.
+ */
+export function findBadArgvNumber(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const flag = argv[i] ?? '';
+    const value = argv[i + 1] ?? '';
+    const isCount = INTEGER_FLAGS.has(flag);
+    if (!isCount && !FRACTION_FLAGS.has(flag)) continue;
+    const n = Number(value);
+    const isGood = isCount
+      ? /^\d+$/.test(value) && Number.isSafeInteger(n)
+      : /^\d+(?:\.\d+)?(?:e-\d+)?$/.test(value) && Number.isFinite(n);
+    if (!isGood) {
+      return `${flag} would be given a value that is not a ${isCount ? 'whole number' : 'finite number'}: this is a bug in jetson-vllm's planner (please report it with the model's config.json and the options given)`;
+    }
+  }
+  return null;
+}
+
 /** Where the Hugging Face cache lives inside each image family. */
 function containerCachePath(image: string): string {
   return image.startsWith('dustynv/') ? '/data/models/huggingface' : '/root/.cache/huggingface';
 }
 
+/** The port a serve argv listens on: its --port, else vLLM's default 8000. */
+export function readServePort(argv: readonly string[]): number {
+  const i = argv.lastIndexOf('--port');
+  const port = i >= 0 ? Number(argv[i + 1]) : NaN;
+  return Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : 8000;
+}
+
+/**
+ * Returns the known name of a server (its container, and a detached server's record):
+ * `jetson-vllm-<model-slug>-<port>`, always a valid docker container name.
+ */
+export function buildServerName(modelId: string, port: number): string {
+  const slug =
+    String(modelId)
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]+/g, '-')
+      .replace(/-{2,}/g, '-')
+      .replace(/^[-_.]+|[-_.]+$/g, '')
+      .slice(0, 48)
+      .replace(/[-_.]+$/g, '') || 'model';
+  return `jetson-vllm-${slug}-${port}`;
+}
+
+/** A `docker run` split into what the plan decides (options, image, command) — the launch decides the rest. */
+export interface DockerRunParts {
+  options: string[];
+  image: string;
+  command: string[];
+}
+
+/**
+ * Returns the one `docker run` argv both the plan (what `plan`, Copy and the Launch screen show) and the
+ * launcher (what runs) use, so they cannot drift: the known `--name`, never `-t` (the launcher reads the
+ * output through a pipe, and a command pasted into a script or cron has no terminal: "the input device is
+ * not a TTY"), and either `--rm` (attached: the container goes with the launch) or `-d --restart
+ * unless-stopped` (detached: it outlives the launch and the SSH session).
+ */
+export function buildDockerRunArgv(parts: DockerRunParts, o: { name: string; isDetached: boolean }): string[] {
+  const own = o.isDetached ? ['-d', '--restart', 'unless-stopped', '--name', o.name] : ['--rm', '--name', o.name];
+  return ['docker', 'run', ...own, ...parts.options, parts.image, ...parts.command];
+}
+
 /**
  * `docker run` around the serve argv, as jetson-containers runs it (reference jetson-platform.md
  * §D.3–D.4): NVIDIA runtime, host network, a large /dev/shm, the host's Hugging Face cache mounted,
- * HF_TOKEN passed by name only (its value is never written into the command).
+ * HF_TOKEN passed by name only (its value is never written into the command). Exactly what an attached
+ * launch runs (buildDockerRunArgv): named `name`, `--rm`, no `-it`.
  */
 export function buildDockerArgv(
   image: string,
   serveArgv: string[],
   hfCacheDir: string,
   mount: { host: string; container: string } | null,
+  name: string,
 ): string[] {
   const cache = containerCachePath(image);
-  const argv = [
-    'docker',
-    'run',
-    '--rm',
-    '-it',
+  const options = [
     '--runtime',
     'nvidia',
     '--network',
@@ -137,9 +213,8 @@ export function buildDockerArgv(
     '-e',
     'HF_TOKEN',
   ];
-  if (mount !== null) argv.push('-v', `${mount.host}:${mount.container}:ro`);
-  argv.push(image, ...serveArgv);
-  return argv;
+  if (mount !== null) options.push('-v', `${mount.host}:${mount.container}:ro`);
+  return buildDockerRunArgv({ options, image, command: serveArgv }, { name, isDetached: false });
 }
 
 /** Chooses the image for a vLLM version and SoC: a preferred one first. */

@@ -2,7 +2,15 @@
  * A whole plan (the `plan --json` contract of DESIGN.md §2) from a resolved request. Pure.
  */
 import type { Budget, BudgetItem, KvCacheFigures, Refusal, Settings, Verdict } from './budget.js';
-import { buildCommandLine, buildDockerArgv, buildServeArgv, chooseImage } from './flags.js';
+import {
+  buildCommandLine,
+  buildDockerArgv,
+  buildServeArgv,
+  buildServerName,
+  chooseImage,
+  findBadArgvNumber,
+  readServePort,
+} from './flags.js';
 import { computeParams } from '../../model/core/architecture.js';
 import {
   ASSUMED_OS_BYTES,
@@ -259,6 +267,8 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     reasons,
     userGiven,
   );
+  const badNumber = findBadArgvNumber(flags.argv);
+  if (badNumber !== null) return { ok: false, message: badNumber };
 
   let image: string | null = null;
   let dockerArgv: string[] | null = null;
@@ -269,7 +279,9 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         `no published container image carries vLLM ${info.label} for this device: give --image, or --runtime native`,
       );
     } else {
-      dockerArgv = buildDockerArgv(image, flags.argv, request.hfCacheDir, mount);
+      // Named as the launcher names it (the same port rule): the command shown is the command run.
+      const name = buildServerName(model.id, readServePort(flags.argv));
+      dockerArgv = buildDockerArgv(image, flags.argv, request.hfCacheDir, mount, name);
     }
   }
   if (isGguf && file !== null && (model.source === 'preset' || model.source === 'hub-gguf')) {

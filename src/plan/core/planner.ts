@@ -46,6 +46,19 @@ export const ASSUMED_OS_BYTES = 1.2 * GiB;
 const round2Up = (x: number): number => Math.ceil(x * 100 - 1e-9) / 100;
 const round2Down = (x: number): number => Math.floor(x * 100 + 1e-9) / 100;
 
+/** The most of the memory the planner itself ever gives vLLM: never all of it (the OS, page cache). */
+export const MAX_PLANNED_UTILIZATION = 0.99;
+
+/**
+ * Returns the --gpu-memory-utilization the planner chooses for a share of the memory: rounded up to a
+ * hundredth (never less than the share), from 0.05 to 0.99 — a share above 0.99 (0.991, 1.2) is capped at
+ * 0.99, not rounded to 1. A value the user gives is not capped: vLLM's own range, (0, 1], is checked where
+ * it is read (request.ts).
+ */
+export function chooseUtilization(share: number): number {
+  return Math.max(0.05, Math.min(MAX_PLANNED_UTILIZATION, round2Up(share)));
+}
+
 /** Sequences the planner serves by default: a few on a small board, more on a big one. */
 export function chooseDefaultMaxNumSeqs(memTotalBytes: number): number {
   if (memTotalBytes <= 9 * GiB) return 2;
@@ -174,7 +187,7 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
       reasons.gpuMemoryUtilization = "low enough to pass vLLM's free-memory check at start-up, which counts the OS";
     }
   } else if (knobs.gpuMemoryUtilization === undefined && knobs.kvCacheMemoryBytes === undefined) {
-    const util = Math.max(0.05, Math.min(0.99, round2Up((targetKvBytes + nonKv) / total)));
+    const util = chooseUtilization((targetKvBytes + nonKv) / total);
     base.gpuMemoryUtilization = util;
     reasons.gpuMemoryUtilization = `vLLM's share sized to the weights, activations and a KV cache of ${kvText}, not ${info.defaultGpuMemoryUtilization} of all memory`;
     if (info.engine === 'v0' && hasOverrideFlag && knobs.numGpuBlocksOverride === undefined) {

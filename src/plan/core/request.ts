@@ -7,7 +7,7 @@ import { toResolvedModel, type PlanRequest, type ResolvedModel } from './plan.js
 import { toResolvedDevice, type ResolvedDevice } from '../../device/core/resolved-device.js';
 import type { Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
-import { GiB, parseByteSize } from '../../shared/units.js';
+import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
@@ -51,6 +51,10 @@ export type RequestOutcome = { ok: true; request: PlanRequest } | { ok: false; m
 
 const KV_DTYPES = ['auto', 'fp8', 'fp8_e4m3', 'fp8_e5m2'];
 const BLOCK_SIZES = [8, 16, 32, 64, 128];
+/** --device-memory in GiB: from a 512 MiB board to far past any Jetson or GPU (4 TiB). */
+const DEVICE_MEMORY_GIB = { min: 0.5, max: 4096 } as const;
+/** --kv-cache-memory-bytes: at most 4 TiB, the most --device-memory allows. */
+const KV_CACHE_MAX_BYTES = 4096 * GiB;
 
 /** Parses a whole number, accepting vLLM's "32k" form; null when invalid. */
 export function parseCount(text: string): number | null {
@@ -133,9 +137,12 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
     };
   }
   if (options.deviceMemory !== undefined) {
-    const gib = Number(options.deviceMemory);
-    if (!Number.isFinite(gib) || gib <= 0 || gib > 4096) {
-      return { ok: false, message: `--device-memory: "${options.deviceMemory}" is not a size in GiB (e.g. 15.3)` };
+    const gib = parseDecimal(options.deviceMemory);
+    if (gib === null || gib < DEVICE_MEMORY_GIB.min || gib > DEVICE_MEMORY_GIB.max) {
+      return {
+        ok: false,
+        message: `--device-memory: "${options.deviceMemory}" is not a size in GiB from ${DEVICE_MEMORY_GIB.min} to ${DEVICE_MEMORY_GIB.max} (e.g. 15.3)`,
+      };
     }
     device = { ...device, memTotalBytes: Math.round(gib * GiB), source: 'override' };
   }
@@ -230,18 +237,20 @@ export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | {
     (knobs as Record<string, number>)[key] = value;
   }
   if (options.gpuMemoryUtilization !== undefined) {
-    const u = Number(options.gpuMemoryUtilization);
-    if (options.gpuMemoryUtilization.trim() === '' || !Number.isFinite(u) || u <= 0 || u > 1) {
+    // vLLM's own range, (0, 1] (CacheConfig: "GPU memory utilization must be less than 1.0" is about > 1).
+    // A value the user gives is taken as given up to 1; only the planner's own choice stops at 0.99.
+    const u = parseDecimal(options.gpuMemoryUtilization);
+    if (u === null || u <= 0 || u > 1) {
       return {
         ok: false,
-        message: `--gpu-memory-utilization: "${options.gpuMemoryUtilization}" is not a fraction between 0 and 1 (e.g. 0.5)`,
+        message: `--gpu-memory-utilization: "${options.gpuMemoryUtilization}" is not a fraction between 0 and 1 (more than 0, at most 1; e.g. 0.5)`,
       };
     }
     knobs.gpuMemoryUtilization = u;
   }
   if (options.swapSpace !== undefined) {
-    const g = Number(options.swapSpace);
-    if (options.swapSpace.trim() === '' || !Number.isFinite(g) || g < 0 || g > 1024) {
+    const g = parseDecimal(options.swapSpace);
+    if (g === null || g < 0 || g > 1024) {
       return {
         ok: false,
         message: `--swap-space: "${options.swapSpace}" is not a size in GiB from 0 to 1024 (e.g. 0)`,
@@ -260,10 +269,10 @@ export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | {
   }
   if (options.kvCacheMemoryBytes !== undefined) {
     const b = parseByteSize(options.kvCacheMemoryBytes);
-    if (b === null || b <= 0) {
+    if (b === null || b <= 0 || b > KV_CACHE_MAX_BYTES) {
       return {
         ok: false,
-        message: `--kv-cache-memory-bytes: "${options.kvCacheMemoryBytes}" is not a byte size (e.g. 2G = 2 GiB, 512M, or 2147483648)`,
+        message: `--kv-cache-memory-bytes: "${options.kvCacheMemoryBytes}" is not a byte size from 1 to 4T (e.g. 2G = 2 GiB, 512M, or 2147483648)`,
       };
     }
     knobs.kvCacheMemoryBytes = b;

@@ -143,3 +143,30 @@ describe('identifyDevice', () => {
     expect(findDiscretePreset('NVIDIA L40S', 44 * GiB, catalog)).toBeUndefined();
   });
 });
+
+describe('the memory tolerance of identification by SoC (|preset − MemTotal| ≤ 10 % of MemTotal)', () => {
+  const nano = catalog.devices.find((d) => d.id === 'orin-nano-8gb');
+  if (nano === undefined) throw new Error('orin-nano-8gb preset missing');
+  /** A catalog whose only t234 preset has `presetBytes`, so the closest is always it. */
+  const only = (presetBytes: number) => ({
+    ...catalog,
+    devices: [...catalog.devices.filter((d) => d.soc !== 't234'), { ...nano, memTotalBytes: presetBytes }],
+  });
+  const identify = (presetBytes: number, memTotal: number) =>
+    identifyDevice(
+      facts({ isJetson: true, soc: known('t234', 'x'), memTotalBytes: known(memTotal, '/proc/meminfo MemTotal') }),
+      only(presetBytes),
+    ).presetId;
+
+  it('MemTotal below the preset: exactly 10 % of MemTotal away is taken, one byte further is not', () => {
+    // preset 11 GiB, MemTotal 10 GiB: 1 GiB apart = 10 % of MemTotal, exactly.
+    expect(identify(11 * GiB, 10 * GiB)).toBe('orin-nano-8gb');
+    expect(identify(11 * GiB, 10 * GiB - 1)).toBeNull();
+  });
+
+  it('MemTotal above the preset: exactly 10 % of MemTotal away is taken, one byte further is not', () => {
+    // preset 9 GiB, MemTotal 10 GiB: 1 GiB apart = 10 % of MemTotal, exactly.
+    expect(identify(9 * GiB, 10 * GiB)).toBe('orin-nano-8gb');
+    expect(identify(9 * GiB, 10 * GiB + 1)).toBeNull();
+  });
+});

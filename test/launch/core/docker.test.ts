@@ -9,6 +9,7 @@ import {
   choosePresentImage,
   formatDockerSize,
   imageRefusal,
+  MIN_VLLM_L4T,
   formatPullProgress,
   initialPullProgress,
   launchRunArgv,
@@ -24,6 +25,7 @@ import {
   type PullProgress,
 } from '../../../src/launch/core/docker.js';
 import { loadTestCatalog, planFor, requestAndPlanFor } from '../../helpers/catalog.js';
+import { buildCommandLine } from '../../../src/plan/core/flags.js';
 
 const feed = (lines: string[]): PullProgress => lines.reduce(parsePullLine, initialPullProgress());
 
@@ -245,25 +247,29 @@ describe('the container and its command', () => {
     );
   });
 
-  it("turns the plan's copy-paste command into the launch's: no -t, its --name, --rm or -d --restart unless-stopped", () => {
+  it("the plan's command is the launch's: no -t, its --name, --rm (or -d --restart unless-stopped detached)", () => {
     const plan = planFor({ device: 'orin-nx-16gb', model: 'qwen2.5-0.5b-instruct', port: '8123' });
     const docker = plan.dockerArgv ?? [];
-    expect(docker.slice(0, 4)).toEqual(['docker', 'run', '--rm', '-it']);
     const name = serverName(plan.model.id, servePort(plan.argv));
     expect(name).toBe('jetson-vllm-qwen2.5-0.5b-instruct-8123');
+    // What plan, Copy and the Launch screen show is what runs (issue 13 item 9): named, never -it.
+    expect(docker.slice(0, 5)).toEqual(['docker', 'run', '--rm', '--name', name]);
+    expect(docker).not.toContain('-it');
+    expect(plan.command).toBe(buildCommandLine(docker));
     const attached = launchRunArgv(docker, { name, isDetached: false }) ?? [];
     const parts = splitDockerRun(docker);
-    // Exactly: the launch's own options, then the plan's options without -it/--rm, the image, the serve argv.
+    // Exactly: the launch's own options, then the plan's options without --rm/--name, the image, the serve argv.
     expect(attached).toEqual([
       'docker',
       'run',
       '--rm',
       '--name',
       name,
-      ...(parts?.options ?? []).filter((a) => a !== '--rm' && a !== '-it'),
+      ...(parts?.options ?? []).slice(3),
       plan.image,
       ...plan.argv,
     ]);
+    expect(attached).toEqual(docker);
     expect(attached).not.toContain('-it');
     expect(attached.join(' ')).toContain('-e HF_TOKEN ');
     const detached = launchRunArgv(docker, { name, isDetached: true }) ?? [];
@@ -289,6 +295,22 @@ describe('imageRefusal (the board L4T against the image, §D.4)', () => {
   const images = loadTestCatalog().vllm.images;
   const orin = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
   const thor = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-thor';
+
+  it('the bounds, exactly: l4tMin is in (36.4.0 runs), l4tMax is out (37.0.0 is refused: "up to, not including")', () => {
+    const entry = images.find((i) => i.image === orin);
+    expect(entry).toMatchObject({ l4tMin: '36.4.0', l4tMax: '37.0.0' });
+    expect(imageRefusal(orin, images, '36.4.0', 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '36.99.99', 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '37.0.0', 't234')).toMatch(
+      /is built for L4T 36\.4\.0 up to \(not including\) 37\.0\.0, and this board runs L4T 37\.0\.0/,
+    );
+    expect(imageRefusal(orin, images, '37.0', 't234')).not.toBeNull();
+    expect(ruleImages(images, 't234', '37.0.0').map((i) => i.image)).not.toContain(orin);
+    expect(ruleImages(images, 't234', '36.4.0').map((i) => i.image)).toContain(orin);
+    // Below the oldest L4T any vLLM image runs on, one patch level counts.
+    expect(imageRefusal(orin, images, MIN_VLLM_L4T, 't234')).toBeNull();
+    expect(imageRefusal(orin, images, '36.3.99', 't234')).toMatch(/no vLLM image runs below L4T 36\.4/);
+  });
 
   it('an r36.4 Orin image on L4T 36.4.3 (JetPack 6.2) starts; so does any image when the L4T is unknown', () => {
     expect(imageRefusal(orin, images, '36.4.3', 't234')).toBeNull();

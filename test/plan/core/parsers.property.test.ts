@@ -129,14 +129,16 @@ describe('parseByteSize', () => {
   it('upper-case units are binary, lower-case decimal (vLLM human_readable_int)', () => {
     fc.assert(
       fc.property(fc.nat(), (n) => {
-        expect(parseByteSize(`${n}G`)).toBe(n * 2 ** 30);
-        expect(parseByteSize(`${n}g`)).toBe(n * 1e9);
-        expect(parseByteSize(`${n}M`)).toBe(n * 2 ** 20);
-        expect(parseByteSize(`${n}m`)).toBe(n * 1e6);
-        expect(parseByteSize(`${n}K`)).toBe(n * 1024);
-        expect(parseByteSize(`${n}k`)).toBe(n * 1000);
-        expect(parseByteSize(`${n}GiB`)).toBe(n * 2 ** 30);
-        expect(parseByteSize(` ${n}M `)).toBe(n * 2 ** 20);
+        // Exact up to 2^53 − 1; past it no count is given (null), whatever the seed.
+        const exact = (bytes: number): number | null => (Number.isSafeInteger(bytes) ? bytes : null);
+        expect(parseByteSize(`${n}G`)).toBe(exact(n * 2 ** 30));
+        expect(parseByteSize(`${n}g`)).toBe(exact(n * 1e9));
+        expect(parseByteSize(`${n}M`)).toBe(exact(n * 2 ** 20));
+        expect(parseByteSize(`${n}m`)).toBe(exact(n * 1e6));
+        expect(parseByteSize(`${n}K`)).toBe(exact(n * 1024));
+        expect(parseByteSize(`${n}k`)).toBe(exact(n * 1000));
+        expect(parseByteSize(`${n}GiB`)).toBe(exact(n * 2 ** 30));
+        expect(parseByteSize(` ${n}M `)).toBe(exact(n * 2 ** 20));
       }),
       RUNS,
     );
@@ -149,6 +151,29 @@ describe('parseByteSize', () => {
       }),
       RUNS,
     );
+  });
+
+  it('never gives a count past 2^53 − 1, and is exact up to it (any text, any seed)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'0123456789.kKmMgGtTiB '.split('')), maxLength: 24 }),
+        (text) => {
+          const b = parseByteSize(text);
+          if (b !== null) expect(Number.isSafeInteger(b) && b >= 0).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+    expect(parseByteSize('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(parseByteSize('9007199254740992')).toBeNull();
+    expect(parseByteSize('9007199254740993')).toBeNull();
+    expect(parseByteSize('8191T')).toBe(8191 * 2 ** 40);
+    expect(parseByteSize('8192T')).toBeNull();
+    expect(parseByteSize('1e308')).toBeNull();
+    expect(parseByteSize(`${'9'.repeat(400)}`)).toBeNull();
+    expect(parseByteSize('1.5G')).toBe(1.5 * 2 ** 30);
+    expect(parseByteSize('0.0000000005g')).toBe(1);
+    expect(parseByteSize('12.000')).toBe(12);
   });
 
   it('is null for negative sizes, garbage and unit-less fractions', () => {

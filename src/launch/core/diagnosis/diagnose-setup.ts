@@ -6,7 +6,7 @@
  */
 import type { DefaultsMode } from '../../../plan/core/planner.js';
 import type { Catalog, ContainerImage, QuantVariant } from '../../../catalog/core/presets-schema.js';
-import { buildCommandLine } from '../../../plan/core/flags.js';
+import { buildCommandLine, buildServerName } from '../../../plan/core/flags.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../../model/core/quantization.js';
 import { QUANT_SCHEMES, type QuantScheme } from '../../../catalog/core/quant-schemes.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from '../../../plan/core/vllm-version.js';
@@ -275,7 +275,9 @@ export function diagnosePort(ctx: DiagnosisContext): DiagnosisOutcome {
   ];
   const port = candidates.find(isPort) ?? 8000;
   const next = port >= 65535 ? 8001 : port + 1;
-  const argv = withFlag(plan.dockerArgv ?? plan.argv, '--port', String(next));
+  const onNext = withFlag(plan.dockerArgv ?? plan.argv, '--port', String(next));
+  // The container's name carries the port: the command on the next port names its own container.
+  const argv = plan.dockerArgv !== null ? withFlag(onNext, '--name', buildServerName(plan.model.id, next)) : onNext;
   return {
     detail: `Here port ${port}.`,
     fix: {

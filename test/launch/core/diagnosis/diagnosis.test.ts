@@ -57,8 +57,10 @@ const ORIN_NX_CASE: PlanOptions = {
   vllmDefaults: true,
 };
 const NX_AWQ: PlanOptions = { device: 'orin-nx-16gb', model: 'qwen2-7b-instruct', quant: 'awq' };
-const NX_AWQ_COMMAND_HEAD =
-  'docker run --rm -it --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve Qwen/Qwen2-7B-Instruct-AWQ --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.77 --swap-space 0 --kv-cache-memory-bytes 1879048192 --enforce-eager';
+/** The plan's command: what the launcher runs (named for its port, no -it). */
+const nxAwqCommand = (port: number): string =>
+  `docker run --rm --name jetson-vllm-qwen2-7b-instruct-${port} --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve Qwen/Qwen2-7B-Instruct-AWQ --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.77 --swap-space 0 --kv-cache-memory-bytes 1879048192 --enforce-eager`;
+const NX_AWQ_COMMAND_HEAD = nxAwqCommand(8000);
 const isRunnable = (p: Plan): boolean => p.verdict === 'fits' || p.verdict === 'tight';
 
 describe('oom-killed', () => {
@@ -491,7 +493,7 @@ describe('command fixes, exact', () => {
       figures: { port: 8000 },
     });
     const fix = commandOf(diagnosis.fix);
-    expect(fix.command).toBe(`${NX_AWQ_COMMAND_HEAD} --port 8001`);
+    expect(fix.command).toBe(`${nxAwqCommand(8001)} --port 8001`);
     expect(fix.explanation).toMatch(/sudo ss -ltnp 'sport = :8000'/);
   });
 
@@ -500,7 +502,7 @@ describe('command fixes, exact', () => {
       { ...NX_AWQ, port: '9000' },
       { kind: 'port-in-use', line: 'OSError: [Errno 98] Address already in use', figures: {} },
     );
-    expect(commandOf(diagnosis.fix).command).toBe(`${NX_AWQ_COMMAND_HEAD} --port 9001`);
+    expect(commandOf(diagnosis.fix).command).toBe(`${nxAwqCommand(9001)} --port 9001`);
   });
 
   it('gated-model: accept the licence, then start with HF_TOKEN', () => {
@@ -517,7 +519,7 @@ describe('command fixes, exact', () => {
     );
     const fix = commandOf(diagnosis.fix);
     expect(fix.command).toBe(
-      "read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && docker run --rm -it --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve meta-llama/Llama-3.2-1B-Instruct --max-model-len 4096 --max-num-seqs 2 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.52 --swap-space 0 --kv-cache-memory-bytes 268435456 --enforce-eager",
+      "read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && docker run --rm --name jetson-vllm-llama-3.2-1b-instruct-8000 --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve meta-llama/Llama-3.2-1B-Instruct --max-model-len 4096 --max-num-seqs 2 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.52 --swap-space 0 --kv-cache-memory-bytes 268435456 --enforce-eager",
     );
     expect(fix.explanation).toMatch(/https:\/\/huggingface\.co\/meta-llama\/Llama-3\.2-1B-Instruct/);
     expect(diagnosis.cause).toMatch(/vLLM had no token \(HF_TOKEN was not set\)/);
