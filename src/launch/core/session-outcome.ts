@@ -15,6 +15,8 @@ export interface LaunchRetry {
   /** The fixed plan's verdict (fits, tight…). */
   verdict: string;
   command: string;
+  /** The fixed plan's quantization variant (a fix may change it: an unsupported quantization). */
+  quant: string;
 }
 
 /** How a launch ended, as the status lines tell it (the screen's `kind` is coarser). */
@@ -69,6 +71,7 @@ export function buildOutcome(
             changedFlags: fix.changedFlags,
             verdict: fix.plan.verdict,
             command: fix.plan.command,
+            quant: fix.plan.quant.id,
           }
         : null,
   };

@@ -550,6 +550,8 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         ...state,
         knobs: retry?.knobs ?? state.knobs,
         defaults: retry?.defaults ?? state.defaults,
+        // A fix may change the quantization too (an unsupported one): the retry launches the fixed plan whole.
+        quant: retry?.quant ?? state.quant,
         launch: createLaunchSession(retry?.command ?? state.launch.command, state.launch.attempt + 1),
         launchId: state.launchId + 1,
         notice: retry !== null ? `Retrying with ${retry.changedFlags.join(' ')}` : 'Launching again',

@@ -446,6 +446,25 @@ describe('the wizard’s launch step', () => {
     expect(interpretKey(retried, { input: 'r' })).toEqual({ kind: 'none' });
   });
 
+  it('r after a fix that changes the quantization (an unsupported one) launches the fixed variant, not the old one', () => {
+    const failed = launchOf(
+      run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' }, changed(killedSession())),
+    );
+    const outcome = failed.launch.outcome;
+    if (outcome?.retry == null) throw new Error('the kill has a re-planned fix');
+    // The kill's own fix keeps the variant…
+    expect(outcome.retry.quant).toBe(failed.quant);
+    expect(launchOf(run(failed, { type: 'launchRetried' })).quant).toBe(failed.quant);
+    // …a fix that moves to another variant takes it with the knobs.
+    const other = {
+      ...failed,
+      launch: { ...failed.launch, outcome: { ...outcome, retry: { ...outcome.retry, quant: 'awq-int4' } } },
+    };
+    const retried = launchOf(run(other, { type: 'launchRetried' }));
+    expect(retried.quant).toBe('awq-int4');
+    expect(retried.model).toBe(failed.model);
+  });
+
   it('Enter opens the live panel only once the server is ready', () => {
     const started = run(reviewState(), { type: 'actionChosen', action: 'launch', command: 'c' });
     expect(interpretKey(started, { input: '', return: true })).toEqual({ kind: 'none' });
