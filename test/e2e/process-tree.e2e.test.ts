@@ -264,7 +264,7 @@ describe('1 GB without a newline', () => {
     expect(peak).toBeLessThan(150 * 1024 * 1024);
     expect(text(s)).not.toMatch(/RangeError|Invalid string length|^\s+at .+:\d+:\d+\)?$/m);
     // For the record (README / report): the peak resident memory through the gigabyte.
-    console.info(`launch through 1 GB without a newline: peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    process.stdout.write(`launch through 1 GB without a newline: peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB\n`);
   }, 150_000);
 
   it('from tegrastats: the monitor keeps running and shows the samples after it, peak RSS < 150 MiB', async () => {
@@ -280,6 +280,6 @@ describe('1 GB without a newline', () => {
     expect((await s.exited).exitCode).toBe(0);
     expect(peak).toBeLessThan(150 * 1024 * 1024);
     expect(s.lines().join('\n')).not.toMatch(/RangeError|Invalid string length/);
-    console.info(`monitor through 1 GB without a newline: peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    process.stdout.write(`monitor through 1 GB without a newline: peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB\n`);
   }, 150_000);
 });
