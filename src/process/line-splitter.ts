@@ -29,7 +29,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** How many bytes the UTF-8 sequence that `lead` starts has (1 for a stray continuation or invalid byte). */
-function sequenceLength(lead: number): number {
+function computeSequenceLength(lead: number): number {
   if (lead >= 0xf0 && lead <= 0xf7) return 4;
   if (lead >= 0xe0) return lead <= 0xef ? 3 : 1;
   if (lead >= 0xc0) return 2;
@@ -42,7 +42,7 @@ function findCharBoundary(kept: Uint8Array, length: number): number {
   for (let i = length - 1; i >= 0 && i >= length - 4; i -= 1) {
     const b = kept[i] ?? 0;
     if ((b & 0xc0) === 0x80) continue; // a continuation byte
-    return i + sequenceLength(b) > length ? i : length;
+    return i + computeSequenceLength(b) > length ? i : length;
   }
   return length;
 }
