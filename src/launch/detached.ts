@@ -17,6 +17,7 @@ import {
 } from './core/servers.js';
 import { run } from '../process/exec.js';
 import { spawnLines } from '../process/spawn-lines.js';
+import { isGroupAlive, stopGroup } from '../process/process-group.js';
 import { followFile } from './follow.js';
 import { resolveJetsonVllmDir } from '../shared/xdg.js';
 
@@ -99,33 +100,37 @@ export function followServerLog(
   return followFile(record.logPath, onLine, { tailLines });
 }
 
-/** Stops a recorded server (docker stop → kill → rm; SIGTERM → SIGKILL to its session). */
-export async function stopServer(record: ServerRecord, graceMs = 10_000, docker = 'docker'): Promise<void> {
+/**
+ * Stops a recorded server: docker stop → kill → rm; native: SIGTERM to its whole process group (a
+ * detached vLLM leads its own session, so its engine core and workers are in it), SIGKILL to the group
+ * after `graceMs`. A group whose leader already ended but whose engine core still runs is stopped too.
+ * Resolves once nothing of it is left, with whether SIGKILL was needed.
+ */
+export async function stopServer(
+  record: ServerRecord,
+  graceMs = 10_000,
+  docker = 'docker',
+): Promise<{ isKilled: boolean }> {
   if (record.runtime === 'docker') {
     const name = record.container ?? record.name;
     const grace = String(Math.max(1, Math.round(graceMs / 1000)));
     const stopped = await run(docker, ['stop', '-t', grace, name], { timeoutMs: graceMs + 15_000 });
-    if (stopped.exitCode !== 0 || stopped.isTimedOut) await run(docker, ['kill', name], { timeoutMs: 15_000 });
+    const isKilled = stopped.exitCode !== 0 || stopped.isTimedOut;
+    if (isKilled) await run(docker, ['kill', name], { timeoutMs: 15_000 });
     await run(docker, ['rm', '-f', name], { timeoutMs: 15_000 });
-    return;
+    return { isKilled };
   }
   const pid = record.pid;
-  if (pid === null || !(await isServerAlive(record))) return;
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // gone
-      }
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && isPidAlive(pid)) await new Promise((r) => setTimeout(r, 100));
-  if (isPidAlive(pid)) signal('SIGKILL');
-  const after = Date.now() + 2000;
-  while (Date.now() < after && isPidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  if (pid === null || !(await isServerTreeAlive(record))) return { isKilled: false };
+  return stopGroup(pid, graceMs).done;
+}
+
+/**
+ * Whether anything of a recorded native server runs: its vLLM (isServerAlive), or — its leader gone —
+ * processes of its group (an engine core left behind). Linux does not reuse a pid while a group has it
+ * as its id, so such a group can only be the server's.
+ */
+export async function isServerTreeAlive(record: ServerRecord, docker = 'docker'): Promise<boolean> {
+  if (await isServerAlive(record, docker)) return true;
+  return record.runtime === 'native' && record.pid !== null && !isPidAlive(record.pid) && isGroupAlive(record.pid);
 }

@@ -143,7 +143,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   );
 
   const stop = async (): Promise<void> => {
-    if (dispatch({ type: 'stopRequested', elapsedMs: now() }).status === 'stopping') return;
+    // A second request while stopping (a second Ctrl-C): no more grace, the whole tree is killed now.
+    if (dispatch({ type: 'stopRequested', elapsedMs: now() }).status === 'stopping') return child.kill();
     if (session.status === 'stopping') await child.stop(setup.stopGraceMs);
   };
   // Detached, a signal (Ctrl-C, the SSH session dropping) lets go of the server and leaves it running.

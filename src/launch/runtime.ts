@@ -26,7 +26,7 @@ import type { Plan } from '../plan/core/plan.js';
 import { run } from '../process/exec.js';
 import { spawnLines, type LineStream } from '../process/spawn-lines.js';
 import { spawnDetached } from '../process/spawn-detached.js';
-import { isPidAlive } from './detached.js';
+import { stopGroup } from '../process/process-group.js';
 import { followFile, type FileFollower } from './follow.js';
 
 export interface ServerExit {
@@ -43,8 +43,14 @@ export interface ServerHandle {
   readonly containerName: string | null;
   /** Resolves when the server has ended (attached) or stopped being followed (detached); never rejects. */
   exited: Promise<ServerExit>;
-  /** Stops the server: docker stop → docker kill (and rm for a detached container); SIGTERM → SIGKILL. */
+  /**
+   * Stops the server: docker stop → docker kill (and rm for a detached container); native: SIGTERM to its
+   * whole process group (vLLM's engine core and workers too) → SIGKILL of the group after the grace.
+   * Resolves once nothing of it is left.
+   */
   stop(graceMs?: number): Promise<void>;
+  /** During a stop (a second Ctrl-C): no more grace, SIGKILL of the group now (docker: `docker kill`). */
+  kill(): void;
   /**
    * Detached only: stop following and leave the server running. False when nothing had been started yet
    * (a pull in progress is stopped instead): nothing is left behind.
@@ -79,8 +85,6 @@ export interface StartOptions {
 
 type OnLine = (line: string, stream: 'stdout' | 'stderr') => void;
 
-const isAlive = (pid: number): boolean => isPidAlive(pid);
-
 /** Docker's own error lines (not vLLM's): shown as they come, since the log parser only knows some. */
 const DOCKER_ERROR_RE = /^(?:docker: |Error response from daemon:|Error: No such|Unable to find image)/;
 
@@ -98,7 +102,10 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   const args = plan.argv.slice(1);
   if (!o.isDetached) {
     o.out(`jetson-vllm: running ${plan.command}`);
-    const child = spawnLines(cmd, args, onLine);
+    // Its own process group and session: vLLM V1's API server starts EngineCore_0 (and, with tensor
+    // parallelism, workers) as children that inherit its stdout/stderr; a stop signals them all and
+    // never waits on a pipe an orphan of the tree holds (src/process/spawn-lines.ts).
+    const child = spawnLines(cmd, args, onLine, { isGroupLeader: true });
     return {
       get pid() {
         return child.pid;
@@ -106,12 +113,14 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       containerName: null,
       exited: child.exited,
       stop: (graceMs = 10_000) => child.stop(graceMs),
+      kill: () => child.kill(),
       release: () => Promise.resolve(false),
     };
   }
   const logPath = path.join(o.stateDir, `${o.name}.log`);
   let pid: number | undefined;
   let follower: FileFollower | null = null;
+  let stopping: ReturnType<typeof stopGroup> | null = null;
   let isReleased = false;
   let resolveExit: (e: ServerExit) => void = () => undefined;
   const exited = new Promise<ServerExit>((resolve) => {
@@ -143,20 +152,16 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
     exited,
     async stop(graceMs = 10_000) {
       await started;
-      if (pid === undefined || !isAlive(pid)) return;
-      // The whole session: vLLM's engine processes too.
-      const signalGroup = (sig: NodeJS.Signals): void => {
-        try {
-          process.kill(-(pid ?? 0), sig);
-        } catch {
-          // already gone
-        }
-      };
-      signalGroup('SIGTERM');
-      const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
-      if (isAlive(pid)) signalGroup('SIGKILL');
+      if (pid === undefined) return;
+      // The whole session (spawnDetached made vLLM its leader): vLLM's engine processes too.
+      stopping ??= stopGroup(pid, graceMs);
+      await stopping.done;
       await exited;
+    },
+    kill() {
+      if (pid === undefined) return;
+      if (stopping !== null) stopping.escalate();
+      else stopping = stopGroup(pid, 0);
     },
     async release() {
       isReleased = true;
@@ -320,6 +325,11 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
         if (!ended) await child.stop(2000);
       }
       await exited;
+    },
+    kill() {
+      // A second Ctrl-C during `docker stop`'s grace: the container is killed now.
+      pull?.kill();
+      if (hasContainer) void run(docker, ['kill', name], { timeoutMs: 15_000 });
     },
     async release() {
       if (!hasContainer) {

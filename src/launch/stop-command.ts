@@ -1,12 +1,35 @@
 /**
- * `jetson-vllm launch --stop NAME`: stops a detached server (`launch --detach`) and forgets its record.
+ * `jetson-vllm launch --stop NAME [--stop-grace S]`: stops a detached server (`launch --detach`) — a native
+ * one as a whole process group, its engine core and workers too — and forgets its record.
  */
 import { UserError } from '../shared/errors.js';
 import { describeServerPlace } from './core/servers.js';
-import { forgetServers, isServerAlive, readServers, stopServer } from './detached.js';
+import { forgetServers, isServerTreeAlive, readServers, stopServer } from './detached.js';
 
-/** `launch --stop NAME`: stops a detached server and forgets it. Exit 0; an unknown name is bad input. */
-export async function runStop(name: string, out: (line: string) => void): Promise<number> {
+/** The default of --stop-grace: how long vLLM has to exit after SIGTERM. */
+const DEFAULT_STOP_GRACE_MS = 10_000;
+
+/** --stop-grace's seconds as ms (default 10 s); anything but a non-negative number is bad input. */
+function readStopGraceMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_STOP_GRACE_MS;
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0)
+    throw new UserError(
+      `--stop-grace: "${text}" is not a number of seconds (how long vLLM has to exit after SIGTERM; default 10)`,
+    );
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * `launch --stop NAME`: stops a detached server and forgets it, giving it `options.stopGrace` seconds
+ * (--stop-grace) between SIGTERM (docker stop) and SIGKILL (docker kill). Exit 0; an unknown name is bad input.
+ */
+export async function runStop(
+  name: string,
+  out: (line: string) => void,
+  options: { stopGrace?: string | undefined } = {},
+): Promise<number> {
+  const graceMs = readStopGraceMs(options.stopGrace);
   const { servers } = await readServers();
   const record = servers.find((s) => s.name === name);
   if (record === undefined) {
@@ -16,12 +39,16 @@ export async function runStop(name: string, out: (line: string) => void): Promis
       names.length > 0 ? `recorded: ${names.join(', ')}` : 'none is recorded (launch --detach records them)',
     );
   }
-  const isAlive = await isServerAlive(record);
+  const isAlive = await isServerTreeAlive(record);
   if (isAlive) {
     out(`jetson-vllm: stopping ${record.name} (${describeServerPlace(record)})`);
-    await stopServer(record);
+    const { isKilled } = await stopServer(record, graceMs);
+    if (isKilled)
+      out(
+        `jetson-vllm: ${record.name} did not exit within ${graceMs / 1000} s of ${record.runtime === 'docker' ? 'docker stop' : 'SIGTERM'}: killed it (${record.runtime === 'docker' ? 'docker kill' : 'SIGKILL'})`,
+      );
   }
-  if (await isServerAlive(record)) {
+  if (await isServerTreeAlive(record)) {
     throw new UserError(`--stop: ${record.name} is still running (${describeServerPlace(record)})`, undefined, 1);
   }
   await forgetServers([record.name]);
