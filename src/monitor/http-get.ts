@@ -27,6 +27,8 @@ export interface BoundedGetOptions {
   timeoutMs: number;
   /** What the body is, for the reasons: "metrics" → "metrics body over 8 MiB". */
   what: string;
+  /** Hears the body chunk by chunk instead of keeping it (the answer's body is then ""): memory O(chunk). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 /** Redirects followed (vLLM answers /metrics directly; an older Starlette mount redirected to /metrics/). */
@@ -117,11 +119,14 @@ function getOnce(
       if (Number.isFinite(declared) && declared > o.limitBytes) return fail(tooLarge);
       const chunks: Buffer[] = [];
       let size = 0;
+      const isRedirect = status >= 301 && status <= 308 && location !== null;
       res.on('data', (chunk: Buffer) => {
         if (isSettled) return;
         size += chunk.length;
         if (size > o.limitBytes) return fail(tooLarge);
-        chunks.push(chunk);
+        // A redirect's own body is read (so the socket can be kept) but not heard.
+        if (o.onChunk === undefined) chunks.push(chunk);
+        else if (!isRedirect) o.onChunk(chunk);
       });
       res.on('end', () =>
         settle(() => resolve({ status, body: Buffer.concat(chunks, size).toString('utf8'), location })),

@@ -7,15 +7,16 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import {
   computeVllmMetrics,
+  createVllmCountersFolder,
   extractVllmMetrics,
-  iteratePrometheusSeries,
   parseNvidiaSmiSampleLine,
+  parsePrometheusLine,
   type VllmCounters,
 } from './core/metrics.js';
 import { buildProcSample } from './core/proc-sampler.js';
 import type { Sample, VllmMetrics } from './core/sample.js';
 import { parseTegrastatsLine } from './core/tegrastats.js';
-import { createLineSplitter, REPLAY_LINE_LIMIT } from './core/line-splitter.js';
+import { createLineSplitter, LINE_CUT_MARKER, REPLAY_LINE_LIMIT } from './core/line-splitter.js';
 import { describeFileError, describeReplayRefusal, type FileKind } from './core/monitor-options.js';
 import { getBounded } from './http-get.js';
 import { UserError } from '../shared/errors.js';
@@ -256,6 +257,8 @@ export interface VllmPoller {
 export const METRICS_BODY_LIMIT = 8 * 1024 * 1024;
 /** The most of a /health body read (vLLM's is empty). */
 export const HEALTH_BODY_LIMIT = 64 * 1024;
+/** The longest /metrics line read (a real one is under 1 KiB); a longer one is cut and skipped. */
+const METRICS_LINE_LIMIT = 64 * 1024;
 /** Each GET's deadline, answer and body together. */
 const POLL_TIMEOUT_MS = 1500;
 
@@ -284,14 +287,29 @@ export function startVllmPoller(
         what: 'health',
       });
       const isHealthy = health.status === 200;
+      // The body is folded as it arrives (bytes → text → bounded lines → series → counters): a large one is never
+      // held whole, and one over METRICS_BODY_LIMIT fails the poll.
+      const decoder = new TextDecoder();
+      const lines = createLineSplitter(METRICS_LINE_LIMIT);
+      const folder = createVllmCountersFolder();
+      const fold = (line: string): void => {
+        if (line.endsWith(LINE_CUT_MARKER)) return; // a cut line is no series
+        const series = parsePrometheusLine(line);
+        if (series !== null) folder.add(series);
+      };
       const res = await getBounded(`${base}/metrics`, {
         limitBytes: METRICS_BODY_LIMIT,
         timeoutMs: POLL_TIMEOUT_MS,
         what: 'metrics',
+        onChunk: (chunk) => {
+          for (const line of lines.push(decoder.decode(chunk, { stream: true }))) fold(line);
+        },
       });
-      const text = res.status >= 200 && res.status < 300 ? res.body : '';
-      // Folded series by series: a large exposition is never held as an array of every series.
-      const next = { counters: extractVllmMetrics(iteratePrometheusSeries(text)), atMs: performance.now() };
+      for (const line of lines.push(decoder.decode())) fold(line);
+      for (const line of lines.end()) fold(line);
+      // A /metrics that is not 2xx counts as an empty exposition.
+      const isOk = res.status >= 200 && res.status < 300;
+      const next = { counters: isOk ? folder.finish() : extractVllmMetrics([]), atMs: performance.now() };
       onMetrics(computeVllmMetrics(prev, next, isHealthy, bytesPerBlock));
       prev = next;
     } catch (error) {

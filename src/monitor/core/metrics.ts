@@ -128,17 +128,22 @@ export function parsePrometheusText(text: string): PromSeries[] {
   return [...iteratePrometheusSeries(text)];
 }
 
+/** One line of an exposition as a series; null for a comment, a blank or a malformed line. */
+export function parsePrometheusLine(line: string): PromSeries | null {
+  // "# HELP vllm:num_requests_running Number of requests …", "# TYPE vllm:num_requests_running gauge" and
+  // OpenMetrics' final "# EOF" are comments; blank lines separate nothing.
+  const trimmed = line.trimStart();
+  if (trimmed === '' || trimmed.startsWith('#')) return null;
+  return parseSampleLine(line);
+}
+
 /**
  * Returns the sample lines of an exposition one at a time (what parsePrometheusText lists), so that a large
  * body (up to the poller's 8 MiB bound) is folded into counters without holding every series at once.
  */
 export function* iteratePrometheusSeries(text: string): Generator<PromSeries> {
   for (const line of iterateLines(text)) {
-    // "# HELP vllm:num_requests_running Number of requests …", "# TYPE vllm:num_requests_running gauge" and
-    // OpenMetrics' final "# EOF" are comments; blank lines separate nothing.
-    const trimmed = line.trimStart();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const sample = parseSampleLine(line);
+    const sample = parsePrometheusLine(line);
     if (sample !== null) yield sample;
   }
 }
@@ -223,11 +228,26 @@ function integerLabel(labels: Record<string, string>, key: string): number | nul
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** Folds a scrape's series one at a time into its VllmCounters (what extractVllmMetrics does in one call). */
+export interface VllmCountersFolder {
+  /** Adds one series. */
+  add(s: PromSeries): void;
+  /** Returns the counters of every series added. */
+  finish(): VllmCounters;
+}
+
 /**
  * The vLLM gauges, counters and cache geometry in one scrape, summed over engines (label `engine`) and models;
  * values out of range are left out and named in `rejected`. One pass over the series (an iterator will do).
  */
 export function extractVllmMetrics(series: Iterable<PromSeries>): VllmCounters {
+  const folder = createVllmCountersFolder();
+  for (const s of series) folder.add(s);
+  return folder.finish();
+}
+
+/** Returns a folder for one scrape: memory O(engines), whatever the number of series (a body read as it comes). */
+export function createVllmCountersFolder(): VllmCountersFolder {
   // Sums (and counts, for the means) of the in-range values of each series in RANGES.
   const sums = new Map<string, number>();
   const counts = new Map<string, number>();
@@ -239,8 +259,8 @@ export function extractVllmMetrics(series: Iterable<PromSeries>): VllmCounters {
   const blocksByEngine = new Map<string, number>();
   let blockSize: number | null = null;
   let model: string | null = null;
-  for (const s of series) {
-    if (!s.name.startsWith('vllm:')) continue;
+  const add = (s: PromSeries): void => {
+    if (!s.name.startsWith('vllm:')) return;
     if (model === null) {
       const name = Object.hasOwn(s.labels, 'model_name') ? s.labels.model_name : undefined;
       if (name !== undefined && name !== '') model = name;
@@ -250,20 +270,19 @@ export function extractVllmMetrics(series: Iterable<PromSeries>): VllmCounters {
       const blocks = integerLabel(s.labels, 'num_gpu_blocks');
       if (blocks !== null && !blocksByEngine.has(engine)) blocksByEngine.set(engine, blocks);
       blockSize ??= integerLabel(s.labels, 'block_size');
-      continue;
+      return;
     }
     const range = RANGES.get(s.name);
-    if (range === undefined) continue;
+    if (range === undefined) return;
     const checked = checkValue(range, s.value);
     if (typeof checked === 'string') {
       rejectedCount++;
       if (rejected.length < MAX_REJECTED) rejected.push(`${s.name} ${checked}`);
-      continue;
+      return;
     }
     sums.set(s.name, (sums.get(s.name) ?? 0) + checked);
     counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
-  }
-  if (rejectedCount > rejected.length) rejected.push(`${rejectedCount - rejected.length} more`);
+  };
   const sum = (name: string): number | null => {
     const total = sums.get(name);
     // A sum of in-range counts can still pass the bound (many engines): past it, it is not a figure either.
@@ -274,29 +293,34 @@ export function extractVllmMetrics(series: Iterable<PromSeries>): VllmCounters {
     const n = counts.get(name);
     return total === undefined || n === undefined ? null : total / n;
   };
-  const numGpuBlocks = blocksByEngine.size === 0 ? null : [...blocksByEngine.values()].reduce((a, b) => a + b, 0);
-  const counters: VllmCounters = {
-    running: sum('vllm:num_requests_running'),
-    waiting: sum('vllm:num_requests_waiting'),
-    // vLLM ≥ 0.9.2 exposes vllm:kv_cache_usage_perc (PR #18354; vllm/v1/metrics/loggers.py: "Deprecated in 0.9.2 -
-    // Renamed as vllm:kv_cache_usage_perc"); 0.9.2–0.10.x also keep the deprecated vllm:gpu_cache_usage_perc, which
-    // ≤ 0.9.1 has alone, 0.11.x shows only with --show-hidden-metrics-for-version=0.10 and ≥ 0.12 has dropped
-    // (PR #29330). Both are 0–1 fractions despite the name. A fraction is averaged, not summed, over data-parallel
-    // engines.
-    kvCacheUsage: mean('vllm:kv_cache_usage_perc') ?? mean('vllm:gpu_cache_usage_perc'),
-    // Counters are defined as "vllm:prompt_tokens" and exposed with the "_total" suffix prometheus_client adds;
-    // the "vllm:prompt_tokens_created" gauge next to them is a timestamp, not a count.
-    promptTokensTotal: sum('vllm:prompt_tokens_total'),
-    generationTokensTotal: sum('vllm:generation_tokens_total'),
-    ttftSum: sum('vllm:time_to_first_token_seconds_sum'),
-    ttftCount: sum('vllm:time_to_first_token_seconds_count'),
-    numGpuBlocks,
-    blockSize,
-    model,
+  const finish = (): VllmCounters => {
+    const kept = rejected.slice();
+    if (rejectedCount > kept.length) kept.push(`${rejectedCount - kept.length} more`);
+    const numGpuBlocks = blocksByEngine.size === 0 ? null : [...blocksByEngine.values()].reduce((a, b) => a + b, 0);
+    const counters: VllmCounters = {
+      running: sum('vllm:num_requests_running'),
+      waiting: sum('vllm:num_requests_waiting'),
+      // vLLM ≥ 0.9.2 exposes vllm:kv_cache_usage_perc (PR #18354; vllm/v1/metrics/loggers.py: "Deprecated in 0.9.2 -
+      // Renamed as vllm:kv_cache_usage_perc"); 0.9.2–0.10.x also keep the deprecated vllm:gpu_cache_usage_perc, which
+      // ≤ 0.9.1 has alone, 0.11.x shows only with --show-hidden-metrics-for-version=0.10 and ≥ 0.12 has dropped
+      // (PR #29330). Both are 0–1 fractions despite the name. A fraction is averaged, not summed, over data-parallel
+      // engines.
+      kvCacheUsage: mean('vllm:kv_cache_usage_perc') ?? mean('vllm:gpu_cache_usage_perc'),
+      // Counters are defined as "vllm:prompt_tokens" and exposed with the "_total" suffix prometheus_client adds;
+      // the "vllm:prompt_tokens_created" gauge next to them is a timestamp, not a count.
+      promptTokensTotal: sum('vllm:prompt_tokens_total'),
+      generationTokensTotal: sum('vllm:generation_tokens_total'),
+      ttftSum: sum('vllm:time_to_first_token_seconds_sum'),
+      ttftCount: sum('vllm:time_to_first_token_seconds_count'),
+      numGpuBlocks,
+      blockSize,
+      model,
+    };
+    // Only when something was left out: a clean scrape's counters have no such field.
+    if (kept.length > 0) counters.rejected = kept;
+    return counters;
   };
-  // Only when something was left out: a clean scrape's counters have no such field.
-  if (rejected.length > 0) counters.rejected = rejected;
-  return counters;
+  return { add, finish };
 }
 
 /** `next − prev` when both are known; null otherwise. */
