@@ -124,8 +124,13 @@ function takeTerminal(onKey: (key: string) => void, onResize: () => void, onGone
  */
 export async function runMonitor(o: MonitorOptions): Promise<number> {
   let finish: (code: number) => void = () => undefined;
+  // Once ending, a source that ends is one this process stopped: nothing to report.
+  let isEnding = false;
   const finished = new Promise<number>((resolve) => {
-    finish = resolve;
+    finish = (code) => {
+      isEnding = true;
+      resolve(code);
+    };
   });
   // The files first: a bad one is one line and an exit code before any child starts.
   const replay = o.replay !== null ? await openReplayFile(o.replay) : null;
@@ -186,7 +191,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     onSkipped: () => dispatch({ type: 'lineSkipped' }),
     onEnd: (why) => {
       dispatch({ type: 'sourceEnded', why });
-      if (!isPanel) process.stderr.write(`jetson-vllm monitor: ${why}\n`);
+      if (!isPanel && !isEnding) process.stderr.write(`jetson-vllm monitor: ${why}\n`);
       // A replay printed as JSON/text ends with the file; a live panel keeps showing the rest.
       if (!isPanel && chosen.kind === 'replay') finish(0);
     },
