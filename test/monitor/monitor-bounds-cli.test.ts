@@ -77,7 +77,7 @@ describe('monitor --replay: only a regular file', () => {
     const out = createWriteStream(file);
     const block = Array.from({ length: 1000 }, (_, i) => lineOf(i)).join('');
     for (let written = 0; written < 50 * 1000 * 1000; written += block.length) {
-      if (!out.write(block)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
     await new Promise((resolve) => out.end(resolve));
     const hwm = path.join(dir, 'hwm-replay');
