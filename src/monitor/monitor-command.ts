@@ -3,7 +3,7 @@
  * nvidia-smi or /proc, next to a vLLM server's metrics. Children are stopped on q, SIGINT, SIGTERM and
  * SIGHUP; a source or server that dies is reported and the rest keeps running.
  */
-import { appendFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createPanelState, panelReducer, renderPanel, type PanelEvent, type PanelState } from './core/panel.js';
 import type { Sample, SampleSource } from './core/sample.js';
 import type { MonitorSettings } from './core/monitor-options.js';
@@ -22,9 +22,11 @@ import { UserError } from '../shared/errors.js';
 import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
 import { onTerminationSignals } from '../process/signals.js';
+import { openRecorder, type Recorder } from './recorder.js';
 import {
   findOnPath,
   measureVllmRss,
+  openReplayFile,
   startNvidiaSmi,
   startProc,
   startReplay,
@@ -69,7 +71,13 @@ async function chooseSource(o: MonitorOptions): Promise<{ kind: SampleSource; cm
   return { kind: 'proc', cmd: null, label: '/proc (no tegrastats or nvidia-smi here)' };
 }
 
-function startSource(kind: SampleSource, cmd: string | null, o: MonitorOptions, h: SourceHandlers): RunningSource {
+function startSource(
+  kind: SampleSource,
+  cmd: string | null,
+  o: MonitorOptions,
+  replay: FileHandle | null,
+  h: SourceHandlers,
+): RunningSource {
   switch (kind) {
     case 'tegrastats':
       return startTegrastats(cmd ?? 'tegrastats', o.intervalMs, h);
@@ -78,7 +86,8 @@ function startSource(kind: SampleSource, cmd: string | null, o: MonitorOptions, 
     case 'proc':
       return startProc(o.intervalMs, h);
     case 'replay':
-      return startReplay(o.replay ?? '', o.speed, o.intervalMs, h);
+      if (replay === null) throw new Error('a replay without its file');
+      return startReplay(replay, o.replay ?? '', o.speed, o.intervalMs, h);
     default: {
       const unreachable: never = kind;
       throw new Error(`unknown source ${String(unreachable)}`);
@@ -108,8 +117,34 @@ function takeTerminal(onKey: (key: string) => void, onResize: () => void, onGone
   };
 }
 
-/** Runs the monitor until q / a signal (or the end of a replay with --json). Returns the exit code. */
+/**
+ * Runs the monitor until q / a signal (or the end of a replay with --json). Returns the exit code; throws a
+ * UserError for a --replay file it cannot read (exit 2) and a --record file it cannot write (exit 1, after
+ * stopping its children as on SIGTERM).
+ */
 export async function runMonitor(o: MonitorOptions): Promise<number> {
+  let finish: (code: number) => void = () => undefined;
+  // Once ending, a source that ends is one this process stopped: nothing to report.
+  let isEnding = false;
+  const finished = new Promise<number>((resolve) => {
+    finish = (code) => {
+      isEnding = true;
+      resolve(code);
+    };
+  });
+  // The files first: a bad one is one line and an exit code before any child starts.
+  const replay = o.replay !== null ? await openReplayFile(o.replay) : null;
+  let recordError: string | null = null;
+  let recorder: Recorder | null = null;
+  if (o.record !== null) {
+    recorder = await openRecorder(o.record, (text) => {
+      recordError ??= text;
+      finish(1);
+    }).catch(async (error: unknown) => {
+      await replay?.close();
+      throw error;
+    });
+  }
   const chosen = await chooseSource(o);
   const isPanel = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
   let state: PanelState = createPanelState({
@@ -120,10 +155,6 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     intervalMs: o.intervalMs,
   });
   let lastVllm: Sample['vllm'] = null;
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => {
-    finish = resolve;
-  });
 
   let shown: string[] = [];
   const draw = (isFull = false): void => {
@@ -142,23 +173,25 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     state = panelReducer(state, event);
     draw();
   };
-  const emit = (sample: Sample): void => {
-    if (isPanel && o.record === null) return; // the panel has drawn it: nothing to print or record
+  // Returns the recorder's promise when its buffer is full: a replay waits for it (backpressure).
+  const emit = (sample: Sample): Promise<void> | null => {
+    if (isPanel && recorder === null) return null; // the panel has drawn it: nothing to print or record
     const full = { ...sample, vllm: lastVllm };
-    if (o.record !== null) void appendFile(o.record, `${JSON.stringify(full)}\n`).catch(() => undefined);
-    if (o.json) process.stdout.write(`${JSON.stringify(full)}\n`);
+    const line = o.json || recorder !== null ? `${JSON.stringify(full)}\n` : '';
+    if (o.json) process.stdout.write(line);
     else if (!isPanel) process.stdout.write(`${formatSampleText(full)}\n`);
+    return recorder?.write(line) ?? null;
   };
 
-  const source = startSource(chosen.kind, chosen.cmd, o, {
+  const source = startSource(chosen.kind, chosen.cmd, o, replay, {
     onSample: (sample) => {
       dispatch({ type: 'sampleReceived', sample });
-      emit(sample);
+      return emit(sample) ?? undefined;
     },
     onSkipped: () => dispatch({ type: 'lineSkipped' }),
     onEnd: (why) => {
       dispatch({ type: 'sourceEnded', why });
-      if (!isPanel) process.stderr.write(`jetson-vllm monitor: ${why}\n`);
+      if (!isPanel && !isEnding) process.stderr.write(`jetson-vllm monitor: ${why}\n`);
       // A replay printed as JSON/text ends with the file; a live panel keeps showing the rest.
       if (!isPanel && chosen.kind === 'replay') finish(0);
     },
@@ -239,5 +272,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   await source.stop();
   unsubscribeSignals();
   releaseTerminal?.();
+  // The children are stopped and the terminal given back: now the record is flushed, or its error told.
+  const closeError = (await recorder?.close()) ?? null;
+  recordError ??= closeError;
+  if (recordError !== null) throw new UserError(recordError, undefined, 1);
   return code;
 }

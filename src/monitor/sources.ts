@@ -2,23 +2,29 @@
  * Telemetry sources: one tegrastats child, one nvidia-smi child, or a /proc poller; a replay of a
  * tegrastats log file; and the vLLM poller. Each reports through callbacks and stops cleanly.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import {
   computeVllmMetrics,
+  createVllmCountersFolder,
   extractVllmMetrics,
   parseNvidiaSmiSampleLine,
-  parsePrometheusText,
+  parsePrometheusLine,
   type VllmCounters,
 } from './core/metrics.js';
 import { buildProcSample } from './core/proc-sampler.js';
 import type { Sample, VllmMetrics } from './core/sample.js';
 import { parseTegrastatsLine } from './core/tegrastats.js';
+import { createLineSplitter, LINE_CUT_MARKER, REPLAY_LINE_LIMIT } from './core/line-splitter.js';
+import { describeFileError, describeReplayRefusal, type FileKind } from './core/monitor-options.js';
+import { getBounded } from './http-get.js';
+import { UserError } from '../shared/errors.js';
 import { spawnLines } from '../process/spawn-lines.js';
 
 export interface SourceHandlers {
-  onSample: (sample: Sample) => void;
+  /** A sample; a returned promise (a recorder draining) is waited for by a source that can wait (a replay). */
+  onSample: (sample: Sample) => Promise<void> | undefined | void;
   onSkipped: (line: string) => void;
   onEnd: (why: string) => void;
 }
@@ -61,7 +67,8 @@ function startLineSource(
     args,
     (line) => {
       const sample = parse(line);
-      if (sample !== null) h.onSample(sample);
+      // A live child cannot be slowed down: its samples are written as they come, in order.
+      if (sample !== null) void h.onSample(sample);
       else if (line.trim() !== '') h.onSkipped(line);
     },
     env !== undefined ? { env } : {},
@@ -117,7 +124,7 @@ export function startProc(intervalMs: number, h: SourceHandlers, root = '/'): Ru
       h.onSkipped('/proc/meminfo or /proc/stat unreadable');
       return;
     }
-    h.onSample(buildProcSample(meminfo, swaps, prevStat, stat, new Date().toISOString()));
+    void h.onSample(buildProcSample(meminfo, swaps, prevStat, stat, new Date().toISOString()));
     prevStat = stat;
   };
   void tick();
@@ -140,46 +147,102 @@ function secondsBetween(a: string | null, b: string | null): number | null {
 }
 
 /**
- * Plays a tegrastats log file (`tegrastats --logfile`) back at its own pace (from its timestamps, or
- * `intervalMs` between lines without them), `speed` times faster; speed 0 = as fast as possible.
+ * Opens a file for --replay: a regular file only (a folder, a FIFO that would block, a device that never
+ * ends are refused); throws a one-line UserError (exit 2) such as "--replay: missing.log: no such file".
  */
-export function startReplay(file: string, speed: number, intervalMs: number, h: SourceHandlers): RunningSource {
+export async function openReplayFile(file: string): Promise<FileHandle> {
+  const refuse = (reason: string): UserError => new UserError(`--replay: ${file}: ${reason}`);
+  const reasonOf = (error: unknown): string => {
+    const e = error as NodeJS.ErrnoException;
+    return describeFileError(e.code, e.message);
+  };
+  // stat first: opening a FIFO for reading would wait for a writer.
+  const info = await stat(file).catch((error: unknown) => {
+    throw refuse(reasonOf(error));
+  });
+  const kind: FileKind = info.isFile()
+    ? 'file'
+    : info.isDirectory()
+      ? 'folder'
+      : info.isFIFO()
+        ? 'fifo'
+        : info.isCharacterDevice() || info.isBlockDevice()
+          ? 'device'
+          : info.isSocket()
+            ? 'socket'
+            : 'other';
+  const refusal = describeReplayRefusal(kind);
+  if (refusal !== null) throw refuse(refusal);
+  return open(file, 'r').catch((error: unknown) => {
+    throw refuse(reasonOf(error));
+  });
+}
+
+/**
+ * Plays a tegrastats log file (`tegrastats --logfile`) back at its own pace (from its timestamps, or
+ * `intervalMs` between lines without them), `speed` times faster; speed 0 = as fast as possible. The file
+ * is streamed (64 KiB at a time, lines bounded by REPLAY_LINE_LIMIT), so memory does not grow with its
+ * size; a sample whose handler returns a promise (a recorder that must drain) is waited for.
+ */
+export function startReplay(
+  handle: FileHandle,
+  file: string,
+  speed: number,
+  intervalMs: number,
+  h: SourceHandlers,
+): RunningSource {
   let isStopped = false;
   let timer: NodeJS.Timeout | null = null;
   let wake: () => void = () => undefined;
-  const done = (async () => {
-    const text = await readFile(file, 'utf8');
-    let prevTime: string | null = null;
-    let first = true;
-    for (const line of text.split(/\r?\n/)) {
-      if (isStopped) return;
-      const parsed = parseTegrastatsLine(line);
-      if (parsed.kind !== 'stats') {
-        if (line.trim() !== '') h.onSkipped(line);
-        continue;
-      }
-      if (!first && speed > 0) {
-        const gap = secondsBetween(prevTime, parsed.sample.time);
-        const waitMs = (gap !== null ? gap * 1000 : intervalMs) / speed;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, waitMs);
-        });
-        if (isStopped) return;
-      }
-      first = false;
-      prevTime = parsed.sample.time;
-      h.onSample({ ...parsed.sample, source: 'replay' });
+  const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: 64 * 1024 });
+  const splitter = createLineSplitter(REPLAY_LINE_LIMIT);
+  let prevTime: string | null = null;
+  let first = true;
+  /** Plays one line; false once stopped. */
+  const play = async (line: string): Promise<boolean> => {
+    const parsed = parseTegrastatsLine(line);
+    if (parsed.kind !== 'stats') {
+      if (line.trim() !== '') h.onSkipped(line);
+      return true;
     }
-    h.onEnd('end of the replayed file');
-  })().catch((error: unknown) =>
-    h.onEnd(`cannot replay ${file}: ${error instanceof Error ? error.message : String(error)}`),
-  );
+    if (!first && speed > 0) {
+      const gap = secondsBetween(prevTime, parsed.sample.time);
+      const waitMs = (gap !== null ? gap * 1000 : intervalMs) / speed;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, waitMs);
+      });
+      if (isStopped) return false;
+    }
+    first = false;
+    prevTime = parsed.sample.time;
+    const written = h.onSample({ ...parsed.sample, source: 'replay' });
+    if (written !== undefined) await written;
+    return !isStopped;
+  };
+  const done = (async () => {
+    for await (const chunk of stream) {
+      for (const line of splitter.push(chunk as string)) if (!(await play(line))) return;
+    }
+    for (const line of splitter.end()) if (!(await play(line))) return;
+    const cut = splitter.countCutLines();
+    h.onEnd(
+      cut === 0
+        ? 'end of the replayed file'
+        : `end of the replayed file (${cut} line(s) over ${REPLAY_LINE_LIMIT / 1024} KiB cut)`,
+    );
+  })()
+    .catch((error: unknown) => {
+      if (isStopped) return;
+      h.onEnd(`cannot replay ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    })
+    .finally(() => stream.destroy());
   return {
     stop: () => {
       isStopped = true;
       if (timer !== null) clearTimeout(timer);
       wake();
+      stream.destroy();
       return done;
     },
     done,
@@ -190,7 +253,20 @@ export interface VllmPoller {
   stop: () => void;
 }
 
-/** Polls a vLLM server's /health and /metrics every `intervalMs`; tokens/s from counter deltas. */
+/** The most of a /metrics body read (a real one is tens of KiB; an endless one is cut here). */
+export const METRICS_BODY_LIMIT = 8 * 1024 * 1024;
+/** The most of a /health body read (vLLM's is empty). */
+export const HEALTH_BODY_LIMIT = 64 * 1024;
+/** The longest /metrics line read (a real one is under 1 KiB); a longer one is cut and skipped. */
+const METRICS_LINE_LIMIT = 64 * 1024;
+/** Each GET's deadline, answer and body together. */
+const POLL_TIMEOUT_MS = 1500;
+
+/**
+ * Polls a vLLM server's /health and /metrics every `intervalMs`; tokens/s from counter deltas. Bodies are
+ * bounded (METRICS_BODY_LIMIT, HEALTH_BODY_LIMIT) and each GET has a deadline: a poll over either fails with
+ * one reason and the next poll tries again. One poll at a time.
+ */
 export function startVllmPoller(
   url: string,
   intervalMs: number,
@@ -205,25 +281,39 @@ export function startVllmPoller(
     if (isBusy) return;
     isBusy = true;
     try {
-      const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1500) });
+      const health = await getBounded(`${base}/health`, {
+        limitBytes: HEALTH_BODY_LIMIT,
+        timeoutMs: POLL_TIMEOUT_MS,
+        what: 'health',
+      });
       const isHealthy = health.status === 200;
-      await health.body?.cancel();
-      const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(1500) });
-      const text = res.ok ? await res.text() : '';
-      const next = { counters: extractVllmMetrics(parsePrometheusText(text)), atMs: performance.now() };
+      // The body is folded as it arrives (bytes → text → bounded lines → series → counters): a large one is never
+      // held whole, and one over METRICS_BODY_LIMIT fails the poll.
+      const decoder = new TextDecoder();
+      const lines = createLineSplitter(METRICS_LINE_LIMIT);
+      const folder = createVllmCountersFolder();
+      const fold = (line: string): void => {
+        if (line.endsWith(LINE_CUT_MARKER)) return; // a cut line is no series
+        const series = parsePrometheusLine(line);
+        if (series !== null) folder.add(series);
+      };
+      const res = await getBounded(`${base}/metrics`, {
+        limitBytes: METRICS_BODY_LIMIT,
+        timeoutMs: POLL_TIMEOUT_MS,
+        what: 'metrics',
+        onChunk: (chunk) => {
+          for (const line of lines.push(decoder.decode(chunk, { stream: true }))) fold(line);
+        },
+      });
+      for (const line of lines.push(decoder.decode())) fold(line);
+      for (const line of lines.end()) fold(line);
+      // A /metrics that is not 2xx counts as an empty exposition.
+      const isOk = res.status >= 200 && res.status < 300;
+      const next = { counters: isOk ? folder.finish() : extractVllmMetrics([]), atMs: performance.now() };
       onMetrics(computeVllmMetrics(prev, next, isHealthy, bytesPerBlock));
       prev = next;
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      onDown(
-        cause === 'ECONNREFUSED'
-          ? 'connection refused'
-          : error instanceof Error && error.name === 'TimeoutError'
-            ? 'no answer in 1.5 s'
-            : error instanceof Error
-              ? error.message
-              : String(error),
-      );
+      onDown(error instanceof Error ? error.message : String(error));
       prev = null;
     } finally {
       isBusy = false;

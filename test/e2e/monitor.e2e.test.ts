@@ -68,6 +68,35 @@ describe('monitor in a pty (80×24)', () => {
     expect(isRunning(session.pid)).toBe(false);
   });
 
+  it('an endless /metrics body: the panel shows the server failing with one short reason and keeps running', async () => {
+    const http = await import('node:http');
+    const chunk = Buffer.from('vllm:num_requests_running 1\n'.repeat(2000));
+    const endless = http.createServer((req, res) => {
+      if (req.url === '/health') return res.end();
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const { port: endlessPort } = endless.address() as import('node:net').AddressInfo;
+    try {
+      const session = startCli(
+        ['monitor', '--source', 'proc', '--url', `http://127.0.0.1:${endlessPort}`, '--poll-interval', '500'],
+        { cols: 100, rows: 24 },
+      );
+      const screen = await session.waitFor('metrics body over 8 MiB', 15_000);
+      expect(screen).toContain(`● down http://127.0.0.1:${endlessPort}: metrics body over 8 MiB`);
+      expect(isRunning(session.pid)).toBe(true);
+      session.press('q');
+      expect((await session.exited).exitCode).toBe(0);
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
   it('labels a replay as a replay', async () => {
     const session = startCli(
       ['monitor', '--replay', path.join(ROOT, 'test', 'fixtures', 'tegrastats', 'all-real-lines.log'), '--speed', '0'],

@@ -6,9 +6,18 @@
  */
 import { emptySample, type Sample, type VllmMetrics } from './sample.js';
 
-/** Splits text into lines, accepting "\n" and "\r\n". */
-function splitLines(text: string): string[] {
-  return text.split(/\r?\n/);
+/** Each line of the text in order ("\n" or "\r\n" ended), read in place: no array of every line at once. */
+function* iterateLines(text: string): Generator<string> {
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) {
+      yield text.slice(start);
+      return;
+    }
+    yield text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    start = nl + 1;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -116,16 +125,27 @@ function parseSampleLine(line: string): PromSeries | null {
 
 /** Every sample line of a Prometheus text exposition, in order; comments, blank and malformed lines skipped. */
 export function parsePrometheusText(text: string): PromSeries[] {
-  const series: PromSeries[] = [];
-  for (const line of splitLines(text)) {
-    // "# HELP vllm:num_requests_running Number of requests …", "# TYPE vllm:num_requests_running gauge" and
-    // OpenMetrics' final "# EOF" are comments; blank lines separate nothing.
-    const trimmed = line.trimStart();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const sample = parseSampleLine(line);
-    if (sample !== null) series.push(sample);
+  return [...iteratePrometheusSeries(text)];
+}
+
+/** One line of an exposition as a series; null for a comment, a blank or a malformed line. */
+export function parsePrometheusLine(line: string): PromSeries | null {
+  // "# HELP vllm:num_requests_running Number of requests …", "# TYPE vllm:num_requests_running gauge" and
+  // OpenMetrics' final "# EOF" are comments; blank lines separate nothing.
+  const trimmed = line.trimStart();
+  if (trimmed === '' || trimmed.startsWith('#')) return null;
+  return parseSampleLine(line);
+}
+
+/**
+ * Returns the sample lines of an exposition one at a time (what parsePrometheusText lists), so that a large
+ * body (up to the poller's 8 MiB bound) is folded into counters without holding every series at once.
+ */
+export function* iteratePrometheusSeries(text: string): Generator<PromSeries> {
+  for (const line of iterateLines(text)) {
+    const sample = parsePrometheusLine(line);
+    if (sample !== null) yield sample;
   }
-  return series;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -154,22 +174,50 @@ export interface VllmCounters {
   blockSize: number | null;
   /** The served model name (label model_name) of the first vLLM series that has one. */
   model: string | null;
+  /** Values left out as out of range ("vllm:kv_cache_usage_perc -3.5 is not a 0–1 fraction"); absent when none. */
+  rejected?: string[];
 }
 
-/** The sum of the finite values of every series called `name`; null when there is none. */
-function sumSeries(series: PromSeries[], name: string): number | null {
-  let sum: number | null = null;
-  for (const s of series) {
-    if (s.name === name && Number.isFinite(s.value)) sum = (sum ?? 0) + s.value;
+/** What a vLLM series used by the panel may hold: a request count, a 0–1 fraction, or a cumulative counter. */
+type ValueRange = 'count' | 'fraction' | 'counter';
+
+/** The series read as numbers, and the range each must be in. */
+const RANGES: ReadonlyMap<string, ValueRange> = new Map<string, ValueRange>([
+  ['vllm:num_requests_running', 'count'],
+  ['vllm:num_requests_waiting', 'count'],
+  ['vllm:kv_cache_usage_perc', 'fraction'],
+  ['vllm:gpu_cache_usage_perc', 'fraction'],
+  ['vllm:prompt_tokens_total', 'counter'],
+  ['vllm:generation_tokens_total', 'counter'],
+  ['vllm:time_to_first_token_seconds_sum', 'counter'],
+  ['vllm:time_to_first_token_seconds_count', 'counter'],
+]);
+
+/** More requests than any server holds: a gauge above this is garbage, not load. */
+const MAX_REQUESTS = 1e9;
+/** Reasons kept per scrape (a hostile body could give one per line). */
+const MAX_REJECTED = 5;
+
+/** The value as the panel may use it (a fraction's float noise clamped), or a reason it is out of range. */
+function checkValue(range: ValueRange, value: number): number | string {
+  // NaN, ±Inf, negative and absurd values (1e308) are treated as missing: summed into nothing, shown as N/A,
+  // never as "KV cache -350%" or a 309-digit count.
+  if (!Number.isFinite(value)) return `is ${String(value)}`;
+  switch (range) {
+    case 'fraction':
+      // 1 − free/total in vLLM's block pool; allow float noise at either end.
+      if (value >= 0 && value <= 1) return value;
+      if (value > -1e-9 && value < 1 + 1e-9) return Math.min(1, Math.max(0, value));
+      return `${String(value)} is not a 0–1 fraction`;
+    case 'count':
+      return value >= 0 && value <= MAX_REQUESTS ? value : `${String(value)} is not a request count`;
+    case 'counter':
+      return value >= 0 && value <= Number.MAX_SAFE_INTEGER ? value : `${String(value)} is out of range`;
+    default: {
+      const unreachable: never = range;
+      throw new Error(`unknown range ${String(unreachable)}`);
+    }
   }
-  return sum;
-}
-
-/** The mean of the finite values of every series called `name`; null when there is none. */
-function meanSeries(series: PromSeries[], name: string): number | null {
-  const values = series.filter((s) => s.name === name && Number.isFinite(s.value)).map((s) => s.value);
-  if (values.length === 0) return null;
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** A label holding a non-negative integer ("2769"), or null ("None", absent, not exact as a JS number). */
@@ -180,53 +228,99 @@ function integerLabel(labels: Record<string, string>, key: string): number | nul
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** The vLLM gauges, counters and cache geometry in one scrape, summed over engines (label `engine`) and models. */
-export function extractVllmMetrics(series: PromSeries[]): VllmCounters {
-  // vLLM ≥ 0.9.2 exposes vllm:kv_cache_usage_perc (PR #18354; vllm/v1/metrics/loggers.py: "Deprecated in 0.9.2 -
-  // Renamed as vllm:kv_cache_usage_perc"); 0.9.2–0.10.x also keep the deprecated vllm:gpu_cache_usage_perc, which
-  // ≤ 0.9.1 has alone, 0.11.x shows only with --show-hidden-metrics-for-version=0.10 and ≥ 0.12 has dropped
-  // (PR #29330). Both are 0–1 fractions despite the name. A fraction is averaged, not summed, over data-parallel
-  // engines.
-  const kvCacheUsage =
-    meanSeries(series, 'vllm:kv_cache_usage_perc') ?? meanSeries(series, 'vllm:gpu_cache_usage_perc');
+/** Folds a scrape's series one at a time into its VllmCounters (what extractVllmMetrics does in one call). */
+export interface VllmCountersFolder {
+  /** Adds one series. */
+  add(s: PromSeries): void;
+  /** Returns the counters of every series added. */
+  finish(): VllmCounters;
+}
 
+/**
+ * The vLLM gauges, counters and cache geometry in one scrape, summed over engines (label `engine`) and models;
+ * values out of range are left out and named in `rejected`. One pass over the series (an iterator will do).
+ */
+export function extractVllmMetrics(series: Iterable<PromSeries>): VllmCounters {
+  const folder = createVllmCountersFolder();
+  for (const s of series) folder.add(s);
+  return folder.finish();
+}
+
+/** Returns a folder for one scrape: memory O(engines), whatever the number of series (a body read as it comes). */
+export function createVllmCountersFolder(): VllmCountersFolder {
+  // Sums (and counts, for the means) of the in-range values of each series in RANGES.
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const rejected: string[] = [];
+  let rejectedCount = 0;
   // vllm:cache_config_info{block_size="16",…,num_gpu_blocks="2769",…} 1.0 — an info gauge whose labels carry the
   // CacheConfig; on V1 one per engine ({…,engine="0",…}). Each engine owns its own cache, so blocks are summed
   // once per engine (a repeated label set, as a multiprocess registry can give, is not counted twice).
   const blocksByEngine = new Map<string, number>();
   let blockSize: number | null = null;
-  for (const s of series) {
-    if (s.name !== 'vllm:cache_config_info') continue;
-    const engine = Object.hasOwn(s.labels, 'engine') ? (s.labels.engine ?? '') : '';
-    const blocks = integerLabel(s.labels, 'num_gpu_blocks');
-    if (blocks !== null && !blocksByEngine.has(engine)) blocksByEngine.set(engine, blocks);
-    blockSize ??= integerLabel(s.labels, 'block_size');
-  }
-  const numGpuBlocks = blocksByEngine.size === 0 ? null : [...blocksByEngine.values()].reduce((a, b) => a + b, 0);
-
   let model: string | null = null;
-  for (const s of series) {
-    const name = Object.hasOwn(s.labels, 'model_name') ? s.labels.model_name : undefined;
-    if (s.name.startsWith('vllm:') && name !== undefined && name !== '') {
-      model = name;
-      break;
+  const add = (s: PromSeries): void => {
+    if (!s.name.startsWith('vllm:')) return;
+    if (model === null) {
+      const name = Object.hasOwn(s.labels, 'model_name') ? s.labels.model_name : undefined;
+      if (name !== undefined && name !== '') model = name;
     }
-  }
-
-  return {
-    running: sumSeries(series, 'vllm:num_requests_running'),
-    waiting: sumSeries(series, 'vllm:num_requests_waiting'),
-    kvCacheUsage,
-    // Counters are defined as "vllm:prompt_tokens" and exposed with the "_total" suffix prometheus_client adds;
-    // the "vllm:prompt_tokens_created" gauge next to them is a timestamp, not a count.
-    promptTokensTotal: sumSeries(series, 'vllm:prompt_tokens_total'),
-    generationTokensTotal: sumSeries(series, 'vllm:generation_tokens_total'),
-    ttftSum: sumSeries(series, 'vllm:time_to_first_token_seconds_sum'),
-    ttftCount: sumSeries(series, 'vllm:time_to_first_token_seconds_count'),
-    numGpuBlocks,
-    blockSize,
-    model,
+    if (s.name === 'vllm:cache_config_info') {
+      const engine = Object.hasOwn(s.labels, 'engine') ? (s.labels.engine ?? '') : '';
+      const blocks = integerLabel(s.labels, 'num_gpu_blocks');
+      if (blocks !== null && !blocksByEngine.has(engine)) blocksByEngine.set(engine, blocks);
+      blockSize ??= integerLabel(s.labels, 'block_size');
+      return;
+    }
+    const range = RANGES.get(s.name);
+    if (range === undefined) return;
+    const checked = checkValue(range, s.value);
+    if (typeof checked === 'string') {
+      rejectedCount++;
+      if (rejected.length < MAX_REJECTED) rejected.push(`${s.name} ${checked}`);
+      return;
+    }
+    sums.set(s.name, (sums.get(s.name) ?? 0) + checked);
+    counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
   };
+  const sum = (name: string): number | null => {
+    const total = sums.get(name);
+    // A sum of in-range counts can still pass the bound (many engines): past it, it is not a figure either.
+    return total === undefined || !Number.isFinite(total) ? null : total;
+  };
+  const mean = (name: string): number | null => {
+    const total = sums.get(name);
+    const n = counts.get(name);
+    return total === undefined || n === undefined ? null : total / n;
+  };
+  const finish = (): VllmCounters => {
+    const kept = rejected.slice();
+    if (rejectedCount > kept.length) kept.push(`${rejectedCount - kept.length} more`);
+    const numGpuBlocks = blocksByEngine.size === 0 ? null : [...blocksByEngine.values()].reduce((a, b) => a + b, 0);
+    const counters: VllmCounters = {
+      running: sum('vllm:num_requests_running'),
+      waiting: sum('vllm:num_requests_waiting'),
+      // vLLM ≥ 0.9.2 exposes vllm:kv_cache_usage_perc (PR #18354; vllm/v1/metrics/loggers.py: "Deprecated in 0.9.2 -
+      // Renamed as vllm:kv_cache_usage_perc"); 0.9.2–0.10.x also keep the deprecated vllm:gpu_cache_usage_perc, which
+      // ≤ 0.9.1 has alone, 0.11.x shows only with --show-hidden-metrics-for-version=0.10 and ≥ 0.12 has dropped
+      // (PR #29330). Both are 0–1 fractions despite the name. A fraction is averaged, not summed, over data-parallel
+      // engines.
+      kvCacheUsage: mean('vllm:kv_cache_usage_perc') ?? mean('vllm:gpu_cache_usage_perc'),
+      // Counters are defined as "vllm:prompt_tokens" and exposed with the "_total" suffix prometheus_client adds;
+      // the "vllm:prompt_tokens_created" gauge next to them is a timestamp, not a count.
+      promptTokensTotal: sum('vllm:prompt_tokens_total'),
+      generationTokensTotal: sum('vllm:generation_tokens_total'),
+      ttftSum: sum('vllm:time_to_first_token_seconds_sum'),
+      ttftCount: sum('vllm:time_to_first_token_seconds_count'),
+      numGpuBlocks,
+      blockSize,
+      model,
+    };
+    // Only when something was left out: a clean scrape's counters have no such field.
+    if (kept.length > 0) counters.rejected = kept;
+    return counters;
+  };
+  return { add, finish };
 }
 
 /** `next − prev` when both are known; null otherwise. */
@@ -271,7 +365,7 @@ export function computeVllmMetrics(
     const bytes = Math.round(now.kvCacheUsage * now.numGpuBlocks * bytesPerBlock);
     kvCacheUsedBytes = Number.isFinite(bytes) ? bytes : null;
   }
-  return {
+  const metrics: VllmMetrics = {
     isHealthy,
     running: now.running,
     waiting: now.waiting,
@@ -281,6 +375,8 @@ export function computeVllmMetrics(
     generationTokensPerSec: finiteOrNull(generationTokensPerSec),
     ttftSeconds: finiteOrNull(ttftSeconds),
   };
+  if (now.rejected !== undefined) metrics.rejected = now.rejected;
+  return metrics;
 }
 
 /** The number when finite, else null. */

@@ -47,3 +47,56 @@ export function parseMonitorOptions(raw: Record<string, string | undefined>): Mo
     record: raw.record ?? null,
   };
 }
+
+/** Returns a file error's reason in words ("no such file", "no space left on device"), the code after it. */
+export function describeFileError(code: string | undefined, message: string): string {
+  switch (code ?? '') {
+    case 'ENOENT':
+      return 'no such file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EISDIR':
+      return 'is a folder';
+    case 'ENOSPC':
+      return 'no space left on device (ENOSPC)';
+    case 'EDQUOT':
+      return 'disk quota exceeded (EDQUOT)';
+    case 'EROFS':
+      return 'read-only file system (EROFS)';
+    case 'EIO':
+      return 'input/output error (EIO)';
+    default:
+      // "EXDEV: cross-device link not permitted, open '/x'" → "cross-device link not permitted (EXDEV)".
+      return code !== undefined && code !== ''
+        ? `${message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/, '')} (${code})`
+        : message;
+  }
+}
+
+/** What kind of file a path is, as far as --replay cares. */
+export type FileKind = 'file' | 'folder' | 'fifo' | 'device' | 'socket' | 'other';
+
+/** Returns why --replay refuses a path of this kind ("is a folder"), or null for a regular file. */
+export function describeReplayRefusal(kind: FileKind): string | null {
+  switch (kind) {
+    case 'file':
+      return null;
+    case 'folder':
+      return 'is a folder, not a file';
+    case 'fifo':
+      return 'is a FIFO (named pipe), not a regular file';
+    case 'device':
+      return 'is a device, not a regular file';
+    case 'socket':
+      return 'is a socket, not a regular file';
+    case 'other':
+      return 'is not a regular file';
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`unknown file kind ${String(unreachable)}`);
+    }
+  }
+}

@@ -273,8 +273,9 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
     lines.push(`vLLM ${state.serverUrl}: waiting for the first poll…`);
   } else {
     const v = state.vllm;
+    // A fraction outside 0–1 is not shown (the metrics core leaves such values out; this holds for any state).
     const kv =
-      v.kvCacheUsage === null
+      v.kvCacheUsage === null || !(v.kvCacheUsage >= 0 && v.kvCacheUsage <= 1)
         ? 'N/A'
         : `${(v.kvCacheUsage * 100).toFixed(0)}%${v.kvCacheUsedBytes !== null ? ` (${(v.kvCacheUsedBytes / 1024 ** 3).toFixed(2)} GiB)` : ''}`;
     lines.push(
@@ -284,6 +285,8 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
     lines.push(
       `     prompt ${fmt(v.promptTokensPerSec, 1)} tok/s ${buildSparkline(state.promptTps, sw)}  gen ${fmt(v.generationTokensPerSec, 1)} tok/s ${buildSparkline(state.genTps, sw)}`,
     );
+    if (v.rejected !== undefined && v.rejected.length > 0)
+      lines.push(paint(o, 33, `     N/A (out of range): ${v.rejected.join('; ')}`));
   }
   if (state.isLogShown) {
     lines.push('── log (l hides) ──');

@@ -40,6 +40,8 @@ export interface VllmMetrics {
   generationTokensPerSec: number | null;
   /** Mean time to first token over the last interval, in seconds. */
   ttftSeconds: number | null;
+  /** /metrics values left out as out of range (NaN, ±Inf, negative, absurd), each with why; absent when none. */
+  rejected?: string[];
 }
 
 export interface Sample {
