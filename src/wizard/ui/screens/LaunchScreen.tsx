@@ -61,6 +61,7 @@ export function failureLines(session: LaunchSession): { text: string; tone?: 're
     if (o.title === null) lines.push({ text: o.message });
     lines.push({ text: 'r launches again' });
   }
+  if (session.logPath !== null) lines.push({ text: `full log: ${session.logPath}` });
   return lines;
 }
 
