@@ -87,13 +87,20 @@ const isSameServer = (a: ServerRecord, b: ServerRecord): boolean =>
 
 /**
  * Records a server. A record of the same name for another server that still runs is kept (said in one
- * line): a start that raced past the port check must not make the running one untracked.
+ * line): a start that raced past the port check must not make the running one untracked. Once the
+ * server is ready (`isReady`: it answers on the port, checked to be this very process or container),
+ * it replaces any record of its name: no other server can be serving there.
  */
-export function recordServer(record: ServerRecord, file = serversFile(), report = reportToStderr): Promise<void> {
+export function recordServer(
+  record: ServerRecord,
+  file = serversFile(),
+  report = reportToStderr,
+  isReady = false,
+): Promise<void> {
   return updateServers(
     async (f) => {
       const same = f.servers.find((s) => s.name === record.name);
-      if (same !== undefined && !isSameServer(same, record) && (await isServerAlive(same))) {
+      if (!isReady && same !== undefined && !isSameServer(same, record) && (await isServerAlive(same))) {
         report(
           `jetson-vllm: ${record.name} is already recorded for a server that runs (${describeServerPlace(same)}): the record stays`,
         );

@@ -68,10 +68,14 @@ export interface LaunchContext {
   root?: string | undefined;
 }
 
-/** What a detached launch needs: the state folder, and the record of the server (kept or forgotten). */
+/**
+ * What a detached launch needs: the state folder, and the record of the server — written when it starts
+ * and again once it is ready (then it replaces a record of its name), forgotten when it fails (a record
+ * of a server that still runs is never forgotten).
+ */
 export interface DetachedLaunch {
   stateDir: string;
-  record: (server: DetachedInfo & { name: string; url: string }) => Promise<void>;
+  record: (server: DetachedInfo & { name: string; url: string }, isReady: boolean) => Promise<void>;
   forget: (name: string) => Promise<void>;
 }
 
@@ -190,6 +194,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   };
   for (const line of ctx.preface ?? []) said(line);
   let recorded: Promise<void> = Promise.resolve();
+  // Where the detached server can be found, once started (set by the runtime's callback).
+  const detachedAt: { info: DetachedInfo | null } = { info: null };
   const child = startServer(
     plan,
     {
@@ -201,7 +207,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       imageSizeBytes: ctx.imageSizeBytes ?? null,
       onPhase: (stage) => dispatch({ type: 'phaseEntered', stage, elapsedMs: now() }),
       onDetached: (info) => {
-        recorded = detach?.record({ ...info, name: setup.name, url: setup.url }).catch(() => undefined) ?? recorded;
+        detachedAt.info = info;
+        recorded =
+          detach?.record({ ...info, name: setup.name, url: setup.url }, false).catch(() => undefined) ?? recorded;
       },
     },
     (line) => {
@@ -304,6 +312,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       unlisten();
       const isLeftRunning = await (releasing ?? child.release());
       if (isLeftRunning) await recorded;
+      // Ready: this very server holds the port, so its record replaces any other of its name.
+      if (isLeftRunning && session.isReady && detachedAt.info !== null)
+        await detach.record({ ...detachedAt.info, name: setup.name, url: setup.url }, true).catch(() => undefined);
       const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
       dispatch({ type: 'released', isLeftRunning, how, elapsedMs: now() });
       await log?.close();

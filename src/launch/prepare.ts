@@ -176,17 +176,22 @@ async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
   const { summarizePlan } = await import('./core/servers.js');
   return {
     stateDir: detached.stateDir(),
-    record: (s) =>
-      detached.recordServer({
-        name: s.name,
-        runtime: plan.runtime,
-        url: s.url,
-        pid: s.pid,
-        container: s.container,
-        logPath: s.logPath,
-        startedAt: new Date().toISOString(),
-        plan: summarizePlan(plan),
-      }),
+    record: (s, isReady) =>
+      detached.recordServer(
+        {
+          name: s.name,
+          runtime: plan.runtime,
+          url: s.url,
+          pid: s.pid,
+          container: s.container,
+          logPath: s.logPath,
+          startedAt: new Date().toISOString(),
+          plan: summarizePlan(plan),
+        },
+        undefined,
+        undefined,
+        isReady,
+      ),
     forget: (name) => detached.forgetServers([name]),
   };
 }
