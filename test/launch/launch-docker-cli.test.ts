@@ -340,7 +340,9 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     // Its own log: logs/<name>-<time>.log.
     const logs = path.join(box.env.XDG_STATE_HOME ?? '', 'jetson-vllm', 'logs');
     const logFiles = readdirSync(logs);
-    expect(logFiles).toEqual([expect.stringMatching(new RegExp(`^${name.replaceAll('.', '\\.')}-\\d{8}T\\d{6}\\.\\d{3}Z\\.log$`))]);
+    expect(logFiles).toEqual([
+      expect.stringMatching(new RegExp(`^${name.replaceAll('.', '\\.')}-\\d{8}T\\d{6}\\.\\d{3}Z\\.log$`)),
+    ]);
     const logPath = path.join(logs, logFiles[0] ?? '');
     expect(launched.stdout).toContain(`(detached: its own session, log ${logPath})`);
     const vllmPid = box.vllmPid();

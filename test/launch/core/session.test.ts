@@ -497,10 +497,7 @@ describe('the launch log: its path in the session and with every ending but a st
   it.each([
     ['killed (a diagnosed failure)', [line(killedLine ?? 'Killed', 1000), exited(137, null, 1200)]],
     ['exited before ready', [exited(1, null, 100)]],
-    [
-      'not started',
-      [{ type: 'serverExited', code: 127, signal: null, notStarted: 'no docker', elapsedMs: 1 } as LaunchSessionEvent],
-    ],
+    ['not started', [{ type: 'serverExited', code: 127, signal: null, notStarted: 'no docker', elapsedMs: 1 }]],
     ['died after ready', [ready(10), exited(1, null, 20)]],
   ])('%s: the last line says where the full log is', (_, events) => {
     const lines = endLines(...events);
