@@ -494,7 +494,7 @@ describe('the launch log: its path in the session and with every ending but a st
     expect(formatLaunchLines(createLaunchSession('x', 1), s, opened, SETUP)).toEqual([]);
   });
 
-  it.each([
+  it.each<[string, LaunchSessionEvent[]]>([
     ['killed (a diagnosed failure)', [line(killedLine ?? 'Killed', 1000), exited(137, null, 1200)]],
     ['exited before ready', [exited(1, null, 100)]],
     ['not started', [{ type: 'serverExited', code: 127, signal: null, notStarted: 'no docker', elapsedMs: 1 }]],
