@@ -9,7 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   addServer,
-  parseServerFile,
+  buildCorruptPath,
+  describeServerPlace,
+  describeSetAside,
+  emptyServerFile,
+  readServerFileText,
   removeServers,
   serializeServerFile,
   type ServerFile,
@@ -19,6 +23,7 @@ import { run } from '../process/exec.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import { isGroupAlive, stopGroup } from '../process/process-group.js';
 import { followFile } from './follow.js';
+import { withFileLock } from './lock-file.js';
 import { resolveJetsonVllmDir } from '../shared/xdg.js';
 
 /** $XDG_STATE_HOME/jetson-vllm (default ~/.local/state/jetson-vllm): detached logs and the record. */
@@ -30,25 +35,99 @@ export function serversFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateDir(env), 'servers.json');
 }
 
-export async function readServers(file = serversFile()): Promise<ServerFile> {
-  return parseServerFile(await readFile(file, 'utf8').catch(() => null));
+/** Where a line about the record file goes (one set aside): stderr, as the CLI's other warnings. */
+export type RecordReport = (line: string) => void;
+const reportToStderr: RecordReport = (line) => void process.stderr.write(`${line}\n`);
+
+/** The records of the file as it is now; an unreadable one is set aside (the caller holds the lock). */
+async function readOrSetAside(file: string, report: RecordReport): Promise<ServerFile> {
+  const reading = readServerFileText(await readFile(file, 'utf8').catch(() => null));
+  if (reading.ok) return reading.file;
+  const aside = buildCorruptPath(file, new Date());
+  if (
+    await rename(file, aside).then(
+      () => true,
+      () => false,
+    )
+  )
+    report(describeSetAside(file, aside, reading.why));
+  return emptyServerFile();
 }
 
-/** Read, change, write back (through a temporary file and a rename: never a half-written record). */
-async function updateServers(change: (f: ServerFile) => ServerFile, file: string): Promise<void> {
+/**
+ * The recorded servers. A file that cannot be read is set aside as servers.json.corrupt-<time> and said
+ * in one line (under the lock: a writer's good file is never the one set aside), not read as empty.
+ */
+export async function readServers(file = serversFile(), report: RecordReport = reportToStderr): Promise<ServerFile> {
+  const reading = readServerFileText(await readFile(file, 'utf8').catch(() => null));
+  if (reading.ok) return reading.file;
+  return withFileLock(file, () => readOrSetAside(file, report));
+}
+
+/**
+ * Read, change, write back, under the file's lock (parallel launches each add their record), through a
+ * temporary file and a rename (never a half-written record).
+ */
+async function updateServers(
+  change: (f: ServerFile) => Promise<ServerFile>,
+  file: string,
+  report: RecordReport,
+): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const next = change(await readServers(file));
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, serializeServerFile(next), { mode: 0o600 });
-  await rename(tmp, file);
+  await withFileLock(file, async () => {
+    const next = await change(await readOrSetAside(file, report));
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, serializeServerFile(next), { mode: 0o600 });
+    await rename(tmp, file);
+  });
 }
 
-export function recordServer(record: ServerRecord, file = serversFile()): Promise<void> {
-  return updateServers((f) => addServer(f, record), file);
+/** Whether two records are of the same server (its pid, or its container). */
+const isSameServer = (a: ServerRecord, b: ServerRecord): boolean =>
+  a.runtime === b.runtime && (a.runtime === 'docker' ? a.container === b.container : a.pid === b.pid);
+
+/**
+ * Records a server. A record of the same name for another server that still runs is kept (said in one
+ * line): a start that raced past the port check must not make the running one untracked. Once the
+ * server is ready (`isReady`: it answers on the port, checked to be this very process or container),
+ * it replaces any record of its name: no other server can be serving there.
+ */
+export function recordServer(
+  record: ServerRecord,
+  file = serversFile(),
+  report = reportToStderr,
+  isReady = false,
+): Promise<void> {
+  return updateServers(
+    async (f) => {
+      const same = f.servers.find((s) => s.name === record.name);
+      if (!isReady && same !== undefined && !isSameServer(same, record) && (await isServerAlive(same))) {
+        report(
+          `jetson-vllm: ${record.name} is already recorded for a server that runs (${describeServerPlace(same)}): the record stays`,
+        );
+        return f;
+      }
+      return addServer(f, record);
+    },
+    file,
+    report,
+  );
 }
 
-export function forgetServers(names: string[], file = serversFile()): Promise<void> {
-  return updateServers((f) => removeServers(f, names), file);
+/** Forgets the named records, except of a server that still runs (never untracked while it serves). */
+export function forgetServers(names: string[], file = serversFile(), report = reportToStderr): Promise<void> {
+  return updateServers(
+    async (f) => {
+      const alive: string[] = [];
+      for (const s of f.servers) if (names.includes(s.name) && (await isServerAlive(s))) alive.push(s.name);
+      return removeServers(
+        f,
+        names.filter((n) => !alive.includes(n)),
+      );
+    },
+    file,
+    report,
+  );
 }
 
 /** A live process (a zombie, ended but not yet reaped, does not count). */

@@ -20,11 +20,17 @@ import {
   type LaunchSession,
   type LaunchSessionEvent,
   type LaunchSetup,
+  redactToken,
 } from './core/session.js';
 import { formatLaunchLines } from './core/session-format.js';
+import { findServedModelName, isModelListed } from './core/readiness.js';
 import { startServer, type DetachedInfo, type ServerExit } from './runtime.js';
 import { parseMeminfo } from '../device/core/system-parsers.js';
 import { onTerminationSignals } from '../process/signals.js';
+import { run } from '../process/exec.js';
+import { isPidAlive } from './detached.js';
+import { openLaunchLog, type LaunchLog } from './logs.js';
+import { findListenerOwner } from './ports.js';
 
 export interface LaunchContext {
   plan: Plan;
@@ -56,12 +62,20 @@ export interface LaunchContext {
   imageSizeBytes?: number | null;
   /** Lines said before the server starts (prepareLaunch's notes): printed and kept in the log tail. */
   preface?: readonly string[];
+  /** Creates this launch's own log file for the server's name (src/launch/logs.ts); none: no log is kept. */
+  createLogFile?: (name: string) => Promise<string>;
+  /** --root: where /proc is read to tell whether the server answering on the port is ours. */
+  root?: string | undefined;
 }
 
-/** What a detached launch needs: the state folder, and the record of the server (kept or forgotten). */
+/**
+ * What a detached launch needs: the state folder, and the record of the server — written when it starts
+ * and again once it is ready (then it replaces a record of its name), forgotten when it fails (a record
+ * of a server that still runs is never forgotten).
+ */
 export interface DetachedLaunch {
   stateDir: string;
-  record: (server: DetachedInfo & { name: string; url: string }) => Promise<void>;
+  record: (server: DetachedInfo & { name: string; url: string }, isReady: boolean) => Promise<void>;
   forget: (name: string) => Promise<void>;
 }
 
@@ -92,21 +106,62 @@ function buildSetup(ctx: LaunchContext): LaunchSetup {
   };
 }
 
-/** Whether the server is up: /health 200 and /v1/models listing the model. */
-async function isServing(url: string): Promise<boolean> {
+/** The largest /v1/models body read (a list of a few models is a few KiB). */
+const MAX_MODELS_BODY = 1024 * 1024;
+
+/** A response's body as text, or null past `max` bytes (then it is not read further). */
+async function readBodyBounded(response: Response, max: number): Promise<string | null> {
+  const body = response.body as ReadableStream<Uint8Array> | null;
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+    if (chunk.done || chunk.value === undefined) break;
+    const value = chunk.value;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Whether a server is up at the URL: /health 200 and /v1/models listing the model as `servedName`. */
+async function isServing(url: string, servedName: string): Promise<boolean> {
   try {
     const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
     await health.body?.cancel();
     if (health.status !== 200) return false;
     const models = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1000) });
-    await models.body?.cancel();
-    return models.ok;
+    if (!models.ok) {
+      await models.body?.cancel();
+      return false;
+    }
+    const body = await readBodyBounded(models, MAX_MODELS_BODY);
+    return body !== null && isModelListed(body, servedName);
   } catch {
     return false; // not up yet
   }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** This launch's log file, or null (none asked for, or it could not be made: said once, the launch goes on). */
+async function createLog(ctx: LaunchContext, name: string, say: (line: string) => void): Promise<string | null> {
+  if (ctx.createLogFile === undefined) return null;
+  try {
+    return await ctx.createLogFile(name);
+  } catch (error) {
+    say(
+      `jetson-vllm: could not create the launch log: ${error instanceof Error ? error.message : String(error)} (the launch goes on without it)`,
+    );
+    return null;
+  }
+}
 
 /** Runs the plan until the server exits or a signal stops it (detached: until ready). Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
@@ -124,23 +179,59 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     if (session !== before) ctx.onEvent?.(event, session);
     return before;
   };
-  for (const line of ctx.preface ?? []) dispatch({ type: 'runtimeLineRead', line });
+  // The full log: its own file; a detached native vLLM writes it itself, otherwise every line read goes there.
+  const logPath = await createLog(ctx, setup.name, (line) => dispatch({ type: 'runtimeLineRead', line }));
+  const isLogWritten = !(plan.runtime === 'native' && detach !== undefined);
+  let log: LaunchLog | null = null;
+  if (logPath !== null) {
+    dispatch({ type: 'logFileOpened', path: logPath });
+    if (isLogWritten) log = openLaunchLog(logPath, (line) => dispatch({ type: 'runtimeLineRead', line }));
+  }
+  const toLog = (line: string): void => log?.write(redactToken(line, setup.token));
+  const said = (line: string): void => {
+    toLog(line);
+    dispatch({ type: 'runtimeLineRead', line });
+  };
+  for (const line of ctx.preface ?? []) said(line);
   let recorded: Promise<void> = Promise.resolve();
+  // Where the detached server can be found, once started (set by the runtime's callback).
+  const detachedAt: { info: DetachedInfo | null } = { info: null };
   const child = startServer(
     plan,
     {
       name: setup.name,
       isDetached: detach !== undefined,
-      out: (line) => dispatch({ type: 'runtimeLineRead', line }),
+      out: said,
       stateDir: detach?.stateDir ?? '',
+      ...(logPath !== null ? { logPath } : {}),
       imageSizeBytes: ctx.imageSizeBytes ?? null,
       onPhase: (stage) => dispatch({ type: 'phaseEntered', stage, elapsedMs: now() }),
       onDetached: (info) => {
-        recorded = detach?.record({ ...info, name: setup.name, url: setup.url }).catch(() => undefined) ?? recorded;
+        detachedAt.info = info;
+        recorded =
+          detach?.record({ ...info, name: setup.name, url: setup.url }, false).catch(() => undefined) ?? recorded;
       },
     },
-    (line) => dispatch({ type: 'logLineRead', line, elapsedMs: now() }),
+    (line) => {
+      toLog(line);
+      dispatch({ type: 'logLineRead', line, elapsedMs: now() });
+    },
   );
+  // Ready means ours: the process this launch started (or its container) is alive and holds the port —
+  // not another server answering there while ours died of "Address already in use".
+  const port = servePort(plan.argv);
+  const servedName = findServedModelName(plan.argv) ?? plan.model.id;
+  const isOurServer = async (): Promise<boolean> => {
+    if (plan.runtime === 'docker') {
+      const state = await run('docker', ['inspect', '--format', '{{.State.Running}}', setup.name], {
+        timeoutMs: 10_000,
+      });
+      return state.exitCode === 0 && state.stdout.trim() === 'true';
+    }
+    const pid = child.pid;
+    if (pid === undefined || !isPidAlive(pid)) return false;
+    return (await findListenerOwner(port, pid, ctx.root)) !== 'other';
+  };
 
   const stop = async (): Promise<void> => {
     // A second request while stopping (a second Ctrl-C): no more grace, the whole tree is killed now.
@@ -173,7 +264,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     while (isWaiting() && Date.now() < deadline) {
       await sleep(500);
       if (session.log.stage !== 'api-server' && session.log.stage !== 'ready') continue;
-      if (!(await isServing(setup.url))) continue;
+      if (!(await isServing(setup.url, servedName)) || !(await isOurServer())) continue;
+      if (!isWaiting()) return;
       dispatch({ type: 'serverReady', url: setup.url, elapsedMs: now() });
       const entry = buildHistoryEntry(plan, session.log.figures, 'ready', new Date().toISOString());
       void ctx.appendHistory?.(entry).catch(() => undefined);
@@ -221,8 +313,12 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       unlisten();
       const isLeftRunning = await (releasing ?? child.release());
       if (isLeftRunning) await recorded;
+      // Ready: this very server holds the port, so its record replaces any other of its name.
+      if (isLeftRunning && session.isReady && detachedAt.info !== null)
+        await detach.record({ ...detachedAt.info, name: setup.name, url: setup.url }, true).catch(() => undefined);
       const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
       dispatch({ type: 'released', isLeftRunning, how, elapsedMs: now() });
+      await log?.close();
       return 0;
     }
     exit = first ?? (await child.exited);
@@ -236,6 +332,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   await readiness;
   unlisten();
   const { exitCode: code, signal, notStarted = null } = exit;
+  await log?.close();
   dispatch({ type: 'serverExited', code, signal, notStarted, elapsedMs: now() });
   const ending = session.outcome?.ending;
   if (ending === 'failed' || ending === 'died-after-ready') {

@@ -12,7 +12,7 @@ import { UserError } from '../shared/errors.js';
 import { buildPlan, type Plan, type PlanRequest } from '../plan/core/plan.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { run } from '../process/exec.js';
-import { choosePresentImage, imageRefusal, parseImageList, type LocalImage } from './core/docker.js';
+import { choosePresentImage, imageRefusal, parseImageList, servePort, type LocalImage } from './core/docker.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
@@ -46,6 +46,8 @@ export type PreparedContext = Pick<
   | 'stageTimeoutS'
   | 'imageSizeBytes'
   | 'detach'
+  | 'createLogFile'
+  | 'root'
 >;
 
 /**
@@ -54,13 +56,14 @@ export type PreparedContext = Pick<
  */
 export type PreparedLaunch =
   | { ok: true; plan: Plan; request: PlanRequest; notes: string[]; context: PreparedContext }
-  | { ok: false; reason: 'image' | 'verdict'; message: string; exitCode: 3; plan: Plan; notes: string[] };
+  | { ok: false; reason: 'image' | 'verdict' | 'port'; message: string; exitCode: 3; plan: Plan; notes: string[] };
 
 /**
  * Prepares the launch of a plan, for `jetson-vllm launch` and the wizard alike. A docker launch prefers
  * an image already here to a multi-GB pull (jetson-platform.md §D.4 step 6) when it suits this board's
  * L4T, re-planned for its vLLM (the note says so); an image this board's driver would refuse is not
- * started, nor a plan whose verdict is oom or max-len. Bad option text throws a UserError.
+ * started, nor a plan whose verdict is oom or max-len, nor one whose port something already listens on
+ * (what holds it and the fix are said). Bad option text throws a UserError.
  */
 export async function prepareLaunch(input: {
   plan: Plan;
@@ -99,6 +102,9 @@ export async function prepareLaunch(input: {
       notes,
     };
   }
+  // The port: something already listening there would make vLLM fail (or another server pass for it).
+  const portRefusal = await checkPort(plan, root);
+  if (portRefusal !== null) return { ok: false, reason: 'port', message: portRefusal, exitCode: 3, plan, notes };
   return {
     ok: true,
     plan,
@@ -106,6 +112,12 @@ export async function prepareLaunch(input: {
     notes,
     context: { catalog, ...(await launchEnvironment(plan, catalog, root, input.options)) },
   };
+}
+
+/** The refusal of a port something listens on (what holds it, the fix), or null when it is free. */
+async function checkPort(plan: Plan, root: string | undefined): Promise<string | null> {
+  const { checkPortFree } = await import('./ports.js');
+  return checkPortFree(servePort(plan.argv), root);
 }
 
 /** The images here (`docker images`); none when docker or its daemon is missing (the launch says so later). */
@@ -144,7 +156,18 @@ async function launchEnvironment(
     },
     imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
     ...(options.detach === true ? { detach: await detachedLaunch(plan) } : {}),
+    createLogFile,
+    root,
   };
+}
+
+/** Creates a launch's log file under $XDG_STATE_HOME/jetson-vllm/logs (a recorded server's log is never pruned). */
+async function createLogFile(name: string): Promise<string> {
+  const detached = await import('./detached.js');
+  const { createLaunchLogFile } = await import('./logs.js');
+  const { servers } = await detached.readServers();
+  const kept = servers.map((s) => s.logPath).filter((p): p is string => p !== null);
+  return createLaunchLogFile(path.join(detached.stateDir(), 'logs'), name, kept);
 }
 
 /** Where a detached server's log goes and how it is recorded (for monitor --server and launch --stop). */
@@ -153,17 +176,22 @@ async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
   const { summarizePlan } = await import('./core/servers.js');
   return {
     stateDir: detached.stateDir(),
-    record: (s) =>
-      detached.recordServer({
-        name: s.name,
-        runtime: plan.runtime,
-        url: s.url,
-        pid: s.pid,
-        container: s.container,
-        logPath: s.logPath,
-        startedAt: new Date().toISOString(),
-        plan: summarizePlan(plan),
-      }),
+    record: (s, isReady) =>
+      detached.recordServer(
+        {
+          name: s.name,
+          runtime: plan.runtime,
+          url: s.url,
+          pid: s.pid,
+          container: s.container,
+          logPath: s.logPath,
+          startedAt: new Date().toISOString(),
+          plan: summarizePlan(plan),
+        },
+        undefined,
+        undefined,
+        isReady,
+      ),
     forget: (name) => detached.forgetServers([name]),
   };
 }

@@ -77,6 +77,8 @@ export interface StartOptions {
   onDetached?: (info: DetachedInfo) => void;
   /** The folder of detached native logs ($XDG_STATE_HOME/jetson-vllm). */
   stateDir: string;
+  /** This launch's own log file (src/launch/logs.ts): a detached native vLLM writes into it. */
+  logPath?: string;
   /** The image's compressed size from the catalog, for the pull line. */
   imageSizeBytes?: number | null;
   /** The docker program (default: docker on PATH). */
@@ -117,7 +119,7 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       release: () => Promise.resolve(false),
     };
   }
-  const logPath = path.join(o.stateDir, `${o.name}.log`);
+  const logPath = o.logPath ?? path.join(o.stateDir, `${o.name}.log`);
   let pid: number | undefined;
   let follower: FileFollower | null = null;
   let stopping: ReturnType<typeof stopGroup> | null = null;
@@ -128,8 +130,8 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   });
   const started = (async () => {
     await mkdir(o.stateDir, { recursive: true });
-    // A fresh log per start; the old one is kept as <name>.log.1 by nobody: start clean.
-    const fd = openSync(logPath, 'w', 0o600);
+    // Each start has its own file (logs/<name>-<time>.log): appending never touches another server's log.
+    const fd = openSync(logPath, 'a', 0o600);
     o.out(`jetson-vllm: running ${plan.command} (detached: its own session, log ${logPath})`);
     const child = spawnDetached(cmd, args, { outputFd: fd });
     closeSync(fd);

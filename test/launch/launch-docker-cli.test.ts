@@ -307,11 +307,11 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     ]);
     // It follows `docker logs -f` until ready, then lets go.
     expect(box.calls()).toContainEqual(['logs', '-f', name]);
-    // A second launch on the same port does not touch it.
+    // A second launch on the same port does not touch it: refused before anything starts, the holder named.
     const twice = await runCliAsync([...base, '--port', String(port)], box.env);
-    expect(twice.code).toBe(1);
-    expect(twice.stdout).toContain(
-      `not started: a container called ${name} is already running (a detached launch?): jetson-vllm launch --stop ${name}, or give another --port`,
+    expect(twice.code).toBe(3);
+    expect(twice.stderr).toContain(
+      `jetson-vllm: not launched: port ${port} is taken by ${name}, a server of ours launched with --detach (container ${name}); stop it: jetson-vllm launch --stop ${name}, or launch on the next free port: --port `,
     );
     expect(box.calls().filter((c) => c[0] === 'run')).toHaveLength(1);
 
@@ -355,7 +355,13 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     const name = nameFor(port);
     const launched = await runCliAsync([...base, '--runtime', 'native', '--port', String(port), '--detach'], box.env);
     expect(launched.code).toBe(0);
-    const logPath = path.join(box.env.XDG_STATE_HOME ?? '', 'jetson-vllm', `${name}.log`);
+    // Its own log: logs/<name>-<time>.log.
+    const logs = path.join(box.env.XDG_STATE_HOME ?? '', 'jetson-vllm', 'logs');
+    const logFiles = readdirSync(logs);
+    expect(logFiles).toEqual([
+      expect.stringMatching(new RegExp(`^${name.replaceAll('.', '\\.')}-\\d{8}T\\d{6}\\.\\d{3}Z\\.log$`)),
+    ]);
+    const logPath = path.join(logs, logFiles[0] ?? '');
     expect(launched.stdout).toContain(`(detached: its own session, log ${logPath})`);
     const vllmPid = box.vllmPid();
     expect(launched.stdout).toContain(`left running: ${name} (pid ${vllmPid}) at http://127.0.0.1:${port}`);

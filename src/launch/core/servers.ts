@@ -94,18 +94,48 @@ function parseRecord(v: unknown): ServerRecord | null {
   return record;
 }
 
-/** The file's records (an unreadable, foreign or broken file reads as none; bad entries are dropped). */
-export function parseServerFile(text: string | null): ServerFile {
-  if (text === null || text.trim() === '') return emptyServerFile();
+/** What the record file holds: its records (none for a missing or empty file), or why it cannot be read. */
+export type ServerFileReading = { ok: true; file: ServerFile } | { ok: false; why: string };
+
+/**
+ * Returns the file's records, or why they cannot be read (broken or truncated JSON, another format):
+ * such a file is set aside by the shell, never read as empty and overwritten. Bad entries are dropped.
+ */
+export function readServerFileText(text: string | null): ServerFileReading {
+  if (text === null || text.trim() === '') return { ok: true, file: emptyServerFile() };
   let obj: unknown;
   try {
     obj = JSON.parse(text);
-  } catch {
-    return emptyServerFile();
+  } catch (error) {
+    return { ok: false, why: `not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  if (!isObject(obj) || obj.version !== 1 || !Array.isArray(obj.servers)) return emptyServerFile();
+  if (!isObject(obj) || obj.version !== 1 || !Array.isArray(obj.servers))
+    return { ok: false, why: 'not a jetson-vllm record file (version 1 with a list of servers)' };
   const servers = obj.servers.map(parseRecord).filter((r): r is ServerRecord => r !== null);
-  return { version: 1, servers };
+  return { ok: true, file: { version: 1, servers } };
+}
+
+/** The file's records (an unreadable, foreign or broken file reads as none; bad entries are dropped). */
+export function parseServerFile(text: string | null): ServerFile {
+  const reading = readServerFileText(text);
+  return reading.ok ? reading.file : emptyServerFile();
+}
+
+/** Returns where an unreadable record file is set aside: `<file>.corrupt-<UTC time>` (20250102T030405.678Z). */
+export function buildCorruptPath(file: string, date: Date): string {
+  return `${file}.corrupt-${date.toISOString().replace(/[-:]/g, '')}`;
+}
+
+/** Returns the one line that says an unreadable record file was set aside. */
+export function describeSetAside(file: string, aside: string, why: string): string {
+  return `jetson-vllm: ${file} could not be read (${why}): kept as ${aside}; the servers it listed are no longer recorded (jetson-vllm launch finds one still holding its port)`;
+}
+
+/** Returns the port of a record's URL (http://127.0.0.1:8000), or null. */
+export function findRecordPort(record: ServerRecord): number | null {
+  const m = /:(\d+)(?:\/|$)/.exec(record.url.replace(/^[a-z]+:\/\//, ''));
+  const port = m === null ? NaN : Number(m[1]);
+  return Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : null;
 }
 
 export function addServer(file: ServerFile, record: ServerRecord): ServerFile {

@@ -19,8 +19,17 @@ export function formatElapsed(elapsedMs: number): string {
   return `[${(elapsedMs / 1000).toFixed(1).padStart(6)}s]`;
 }
 
-/** Returns the lines that say how an ended launch ended (the session after serverExited). */
+/** Returns the lines that say how an ended launch ended, with where its full log is kept unless it was stopped. */
 function formatEnd(after: LaunchSession, at: string, setup: LaunchSetup): string[] {
+  const lines = formatEnding(after, at, setup);
+  const ending = after.outcome?.ending;
+  return after.logPath !== null && ending !== undefined && ending !== 'stopped'
+    ? [...lines, `  full log: ${after.logPath}`]
+    : lines;
+}
+
+/** Returns the lines that say how an ended launch ended (the session after serverExited). */
+function formatEnding(after: LaunchSession, at: string, setup: LaunchSetup): string[] {
   const o = after.outcome;
   if (o === null) return [];
   const redact = (text: string): string => redactToken(text, setup.token);
@@ -101,7 +110,7 @@ export function formatLaunchLines(
 ): string[] {
   // The runtime's own lines (the command, the pull's progress) are printed as they come.
   if (event.type === 'runtimeLineRead') return [event.line];
-  if (after === before) return [];
+  if (after === before || event.type === 'logFileOpened') return [];
   const at = formatElapsed(event.elapsedMs);
   switch (event.type) {
     case 'phaseEntered':

@@ -68,6 +68,8 @@ export interface LaunchSetup {
 export type LaunchSessionEvent =
   /** The runtime's own line (the command, the pull's progress): printed as is, shown in the tail. */
   | { type: 'runtimeLineRead'; line: string }
+  /** The launch's full log goes to this file ($XDG_STATE_HOME/jetson-vllm/logs/…). */
+  | { type: 'logFileOpened'; path: string }
   /** A docker phase began (a present image is not pulled: no log line marks it). */
   | { type: 'phaseEntered'; stage: 'image-pull' | 'container-start'; elapsedMs: number }
   | { type: 'logLineRead'; line: string; elapsedMs: number }
@@ -132,6 +134,8 @@ export interface LaunchSession {
   outcome: LaunchOutcome | null;
   /** A detached server's name once it is ready: it outlives the wizard. */
   detachedName: string | null;
+  /** Where the launch's full log is kept (said with a failure), once opened. */
+  logPath: string | null;
 }
 
 /** Returns the session of a launch about to start (attempt 1, or a retry's number). */
@@ -157,6 +161,7 @@ export function createLaunchSession(command: string, attempt: number): LaunchSes
     exit: null,
     outcome: null,
     detachedName: null,
+    logPath: null,
   };
 }
 
@@ -309,6 +314,8 @@ export function reduceLaunchSession(
   switch (event.type) {
     case 'runtimeLineRead':
       return { ...session, tail: pushBounded(session.tail, redactToken(event.line, setup.token), LAUNCH_TAIL) };
+    case 'logFileOpened':
+      return session.logPath === event.path ? session : { ...session, logPath: event.path };
     case 'phaseEntered':
       return enterStage(session, event.stage, event.elapsedMs, true);
     case 'logLineRead':

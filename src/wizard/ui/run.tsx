@@ -14,14 +14,20 @@ import { summarizeDetection } from '../core/wizard-view.js';
 import { examineSystem } from '../../doctor/doctor-command.js';
 import { createRealHost } from '../../device/real-host.js';
 import type { LaunchOptionsText } from '../../launch/prepare.js';
-import { servePort } from '../../launch/core/docker.js';
-import { describeLeftRunning } from '../../launch/core/servers.js';
+import { servePort, serverName } from '../../launch/core/docker.js';
+import { describeLeftRunning, summarizePlan, type ServerRecord } from '../../launch/core/servers.js';
+import type { Plan } from '../../plan/core/plan.js';
 import { onTerminationSignals, type TerminationSignal } from '../../process/signals.js';
 import { App } from './App.js';
 import { createLaunchSupervisor, type LaunchSupervisor } from './launch-supervisor.js';
 
+/** Where the current launch keeps its full log (the launch session says), for the panel's `l`. */
+interface LaunchLogPath {
+  path: string | null;
+}
+
 /** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
-function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
+function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath): LaunchSupervisor {
   return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared) => {
     const { runLaunch } = await import('../../launch/launch-command.js');
     const { prepareLaunch } = await import('../../launch/prepare.js');
@@ -42,7 +48,10 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
       preface: prepared.notes,
       // The screen shows the launch; nothing is printed under it.
       out: () => undefined,
-      onEvent,
+      onEvent: (event, session) => {
+        launchLog.path = session.logPath;
+        onEvent(event, session);
+      },
       stopSignal: stop,
       // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
       handleSignals: options.launchOptions?.detach === true,
@@ -51,13 +60,53 @@ function createWizardSupervisor(options: WizardOptions): LaunchSupervisor {
   });
 }
 
+/**
+ * The log the panel's `l` follows, as `monitor --server` does: a detached server's record (its file, or
+ * `docker logs`), else this launch's log file (the whole log, not only the lines printed after ready).
+ */
+async function findPanelLog(
+  supervisor: LaunchSupervisor,
+  plan: Plan,
+  logPath: string | null,
+): Promise<{ name: string; record: ServerRecord } | null> {
+  const detached = supervisor.detached();
+  if (detached !== null) {
+    const { readServers } = await import('../../launch/detached.js');
+    const record = (await readServers()).servers.find((s) => s.name === detached.name);
+    if (record !== undefined) return { name: record.name, record };
+  }
+  if (logPath === null) return null;
+  const name = serverName(plan.model.id, servePort(plan.argv));
+  const record: ServerRecord = {
+    name,
+    runtime: 'native',
+    url: `http://127.0.0.1:${servePort(plan.argv)}`,
+    pid: null,
+    container: null,
+    logPath,
+    startedAt: '',
+    plan: summarizePlan(plan),
+  };
+  return { name, record };
+}
+
 /** After "ready", the live panel on the launched server; q asks whether to stop it. */
-async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: WizardOptions): Promise<number> {
+async function runPanelAfterLaunch(
+  supervisor: LaunchSupervisor,
+  options: WizardOptions,
+  logPath: string | null,
+): Promise<number> {
   const plan = supervisor.current();
   if (plan === null) return 0;
   const { runMonitor } = await import('../../monitor/monitor-command.js');
   // A detached server is not the panel's to stop: q just quits.
   const isOwned = supervisor.isRunning();
+  const server = await findPanelLog(supervisor, plan, logPath);
+  // The log comes from the file: the supervisor's own lines would show twice.
+  const attached =
+    server === null
+      ? supervisor
+      : { isRunning: () => supervisor.isRunning(), stop: () => supervisor.stop(), subscribeLog: () => () => undefined };
   const code = await runMonitor({
     source: 'auto',
     intervalMs: 1000,
@@ -70,7 +119,8 @@ async function runPanelAfterLaunch(supervisor: LaunchSupervisor, options: Wizard
     isColor: options.isColor,
     predictedBytes: plan.budget.totalBytes,
     bytesPerBlock: plan.kvCache.bytesPerBlock,
-    ...(isOwned ? { attached: supervisor } : {}),
+    server,
+    ...(isOwned ? { attached } : {}),
   });
   if (isOwned) await supervisor.stop();
   return code;
@@ -116,7 +166,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();
   let result: { code: number; print: string | null; panel?: boolean } = { code: 0, print: null };
-  const supervisor = createWizardSupervisor(options);
+  const launchLog: LaunchLogPath = { path: null };
+  const supervisor = createWizardSupervisor(options, launchLog);
   // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
   // that gap would arrive cooked ("\n" instead of Enter).
   if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
@@ -156,7 +207,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     if (signalCode !== null) return signalCode;
     if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
       unsubscribe();
-      const code = await runPanelAfterLaunch(supervisor, options);
+      const code = await runPanelAfterLaunch(supervisor, options, launchLog.path);
       const note = leftRunning(supervisor.detached());
       if (note !== null) process.stdout.write(`${note}\n`);
       return code;

@@ -2,9 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   addServer,
+  buildCorruptPath,
   describeServerPlace,
+  describeSetAside,
   emptyServerFile,
+  findRecordPort,
   parseServerFile,
+  readServerFileText,
   removeServers,
   serializeServerFile,
   summarizePlan,
@@ -69,5 +73,56 @@ describe('describeServerPlace', () => {
     ['a native server with no pid recorded', { ...native, pid: null }, 'pid ?'],
   ])('%s', (_what, record, expected) => {
     expect(describeServerPlace(record)).toBe(expected);
+  });
+});
+
+describe('readServerFileText: a file that cannot be read is said so, never read as empty', () => {
+  it.each([
+    ['missing', null],
+    ['empty', ''],
+    ['blank', ' \n'],
+  ])('%s: no servers', (_, text) => {
+    expect(readServerFileText(text)).toEqual({ ok: true, file: emptyServerFile() });
+  });
+
+  it.each([
+    ['truncated JSON', serializeServerFile(addServer(emptyServerFile(), docker)).slice(0, 60), /^not JSON \(/],
+    ['an opening brace only', '{', /^not JSON/],
+    ['a list', '[]', /^not a jetson-vllm record file/],
+    ['another version', '{"version":2,"servers":[]}', /^not a jetson-vllm record file/],
+    ['no servers', '{"version":1}', /^not a jetson-vllm record file/],
+    ['null', 'null', /^not a jetson-vllm record file/],
+  ])('%s: unreadable, with why', (_, text, why) => {
+    const reading = readServerFileText(text);
+    expect(reading.ok).toBe(false);
+    if (!reading.ok) expect(reading.why).toMatch(why);
+  });
+
+  it('a good file reads as parseServerFile reads it', () => {
+    const text = serializeServerFile(addServer(addServer(emptyServerFile(), docker), native));
+    expect(readServerFileText(text)).toEqual({ ok: true, file: parseServerFile(text) });
+  });
+
+  it('the copy set aside is named by the time; the line says where it is and what it means', () => {
+    const aside = buildCorruptPath('/s/servers.json', new Date('2026-01-02T03:04:05.678Z'));
+    expect(aside).toBe('/s/servers.json.corrupt-20260102T030405.678Z');
+    expect(describeSetAside('/s/servers.json', aside, 'not JSON (x)')).toBe(
+      'jetson-vllm: /s/servers.json could not be read (not JSON (x)): kept as /s/servers.json.corrupt-20260102T030405.678Z; the servers it listed are no longer recorded (jetson-vllm launch finds one still holding its port)',
+    );
+  });
+});
+
+describe('findRecordPort', () => {
+  it.each([
+    ['http://127.0.0.1:8000', 8000],
+    ['http://127.0.0.1:1', 1],
+    ['http://127.0.0.1:65535', 65_535],
+    ['http://127.0.0.1:65536', null],
+    ['http://127.0.0.1:0', null],
+    ['http://[::1]:8001', 8001],
+    ['http://host:8002/v1', 8002],
+    ['http://host', null],
+  ])('%s → %s', (url, port) => {
+    expect(findRecordPort({ ...docker, url })).toBe(port);
   });
 });

@@ -494,3 +494,42 @@ describe('the wizard’s launch step', () => {
     );
   });
 });
+
+describe('the launch log: its path in the session and with every ending but a stop', () => {
+  const LOG = '/state/jetson-vllm/logs/jetson-vllm-qwen2-7b-instruct-8123-20260101T000000.000Z.log';
+  const opened: LaunchSessionEvent = { type: 'logFileOpened', path: LOG };
+  const endLines = (...events: LaunchSessionEvent[]): string[] => {
+    const before = session(opened, ...events.slice(0, -1));
+    const last = events[events.length - 1];
+    if (last === undefined) throw new Error('no event');
+    return formatLaunchLines(before, reduceLaunchSession(before, last, SETUP), last, SETUP);
+  };
+
+  it('opening the log keeps its path and prints nothing; the same path again changes nothing', () => {
+    const s = session(opened);
+    expect(s.logPath).toBe(LOG);
+    expect(createLaunchSession('x', 1).logPath).toBeNull();
+    expect(reduceLaunchSession(s, opened, SETUP)).toBe(s);
+    expect(formatLaunchLines(createLaunchSession('x', 1), s, opened, SETUP)).toEqual([]);
+  });
+
+  it.each<[string, LaunchSessionEvent[]]>([
+    ['killed (a diagnosed failure)', [line(killedLine ?? 'Killed', 1000), exited(137, null, 1200)]],
+    ['exited before ready', [exited(1, null, 100)]],
+    ['not started', [{ type: 'serverExited', code: 127, signal: null, notStarted: 'no docker', elapsedMs: 1 }]],
+    ['died after ready', [ready(10), exited(1, null, 20)]],
+  ])('%s: the last line says where the full log is', (_, events) => {
+    const lines = endLines(...events);
+    expect(lines[lines.length - 1]).toBe(`  full log: ${LOG}`);
+    expect(lines.filter((l) => l.includes('full log:'))).toHaveLength(1);
+  });
+
+  it('a stop does not say it; nor does a launch without a log file', () => {
+    expect(endLines({ type: 'stopRequested', elapsedMs: 10 }, exited(null, 'SIGTERM', 20)).join('\n')).not.toContain(
+      'full log',
+    );
+    const before = session(line(killedLine ?? 'Killed', 1000));
+    const after = reduceLaunchSession(before, exited(137, null, 1200), SETUP);
+    expect(formatLaunchLines(before, after, exited(137, null, 1200), SETUP).join('\n')).not.toContain('full log');
+  });
+});

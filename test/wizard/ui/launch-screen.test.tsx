@@ -136,6 +136,22 @@ describe('LaunchScreen', () => {
     expect(stopped).not.toContain('cause:');
   });
 
+  it('a failure says where the full log is kept (after the fix, on screen at 80×24); a stop does not', () => {
+    const LOG = '/s/jetson-vllm/logs/jetson-vllm-qwen2-7b-instruct-8000-20260101T000000.000Z.log';
+    const opened: LaunchSessionEvent = { type: 'logFileOpened', path: LOG };
+    const lines = Array.from({ length: 60 }, (_, i) => line(`log ${i}`));
+    const f = screen(view(opened, ...lines, ...killed()), 18);
+    expect(f.split('\n').length).toBeLessThanOrEqual(18);
+    expect(f.replace(/\s+/g, '')).toContain(`fulllog:${LOG}`);
+    expect(f).toContain('r retries with the fix');
+    const exitedFirst = screen(view(opened, exited(1)), 22);
+    expect(exitedFirst.replace(/\s+/g, '')).toContain(`fulllog:${LOG}`);
+    const stopped = screen(view(opened, { type: 'stopRequested', elapsedMs: 0 }, exited(null, 'SIGTERM')));
+    expect(stopped).not.toContain('full log');
+    // No log file: nothing said.
+    expect(screen(view(...killed()), 22)).not.toContain('full log');
+  });
+
   it('the log tail gives way: at 80×24 (height 18) the headline, the figures and the fix stay on screen', () => {
     const lines = Array.from({ length: 60 }, (_, i) => line(`log ${i}`));
     const small = screen(view(...lines, ...killed()), 18);

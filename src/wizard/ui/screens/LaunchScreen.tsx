@@ -73,6 +73,12 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
   const failureRows = failure.length > 0 ? 1 + failure.reduce((n, l) => n + rowsOf(l.text), 0) : 0;
   // The exact command, whole (it wraps).
   let left = height - 1 - rowsOf(`$ ${session.command}`) - failureRows;
+  // Where the failure's full log is kept: "full log:" then the path (a long one wraps onto its own rows),
+  // shown when the screen still has a row for a stage under it.
+  const logPath = failure.length > 0 ? session.logPath : null;
+  const logRows = logPath === null ? 0 : 1 + rowsOf(logPath);
+  const isLogPathShown = logPath !== null && left - logRows >= 1;
+  if (isLogPathShown) left -= logRows;
   const allComparison = session.status === 'ready' || session.status === 'ended' ? session.comparison : [];
   const comparison = allComparison.slice(0, Math.max(0, left - 2));
   left -= comparison.length + 1;
@@ -111,6 +117,7 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
               {l.tone !== undefined ? <Styled tone={l.tone}>{l.text}</Styled> : l.text}
             </Text>
           ))}
+          {isLogPathShown ? <Text wrap="wrap">full log: {logPath}</Text> : null}
         </Box>
       ) : null}
       {tail.length > 0 ? (
