@@ -214,7 +214,9 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     }
     const note = leftRunning(supervisor.detached());
     if (note !== null) process.stdout.write(`${note}\n`);
-    if (result.print !== null) process.stdout.write(`${result.print}\n`);
+    // On a line of its own: Ink's last frame may end without a newline (the key hints), and the command
+    // glued onto it would not paste.
+    if (result.print !== null) process.stdout.write(`\n${result.print}\n`);
     return result.code;
   } finally {
     unsubscribe();
