@@ -160,7 +160,7 @@ async function run(argv: string[]): Promise<number> {
     case 'launch': {
       if (args.monitor.stop !== undefined) {
         const { runStop } = await import('./launch/stop-command.js');
-        return runStop(args.monitor.stop, write, { stopGrace: args.monitor.stopGrace });
+        return runStop(args.monitor.stop, write, { stopGraceMs: args.stopGraceMs });
       }
       const { computePlanAndRequest } = await import('./plan/plan-command.js');
       let options = args.plan;

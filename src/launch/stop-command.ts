@@ -10,26 +10,16 @@ import { forgetServers, isServerTreeAlive, readServers, stopServer } from './det
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /** --stop-grace's seconds as ms (default 10 s); anything but a non-negative number is bad input. */
-function readStopGraceMs(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_STOP_GRACE_MS;
-  const seconds = Number(text);
-  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0)
-    throw new UserError(
-      `--stop-grace: "${text}" is not a number of seconds (how long vLLM has to exit after SIGTERM; default 10)`,
-    );
-  return Math.round(seconds * 1000);
-}
-
 /**
- * `launch --stop NAME`: stops a detached server and forgets it, giving it `options.stopGrace` seconds
- * (--stop-grace) between SIGTERM (docker stop) and SIGKILL (docker kill). Exit 0; an unknown name is bad input.
+ * `launch --stop NAME`: stops a detached server and forgets it, giving it `options.stopGraceMs`
+ * (--stop-grace, checked by the argument parser) between SIGTERM (docker stop) and SIGKILL (docker kill). Exit 0; an unknown name is bad input.
  */
 export async function runStop(
   name: string,
   out: (line: string) => void,
-  options: { stopGrace?: string | undefined } = {},
+  options: { stopGraceMs?: number | null } = {},
 ): Promise<number> {
-  const graceMs = readStopGraceMs(options.stopGrace);
+  const graceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
   const { servers } = await readServers();
   const record = servers.find((s) => s.name === name);
   if (record === undefined) {
