@@ -530,9 +530,8 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'launchSessionChanged': {
       // An ended launch changes no more (a late report of the run before a retry).
       if (state.step !== 'launch' || state.launch.status === 'ended') return state;
-      // The attempt is the wizard's (the runner starts each attempt afresh); the command is the one that runs
-      // (preparing the launch may have taken an image already here instead of the plan's).
-      const launch = { ...event.session, attempt: state.launch.attempt };
+      // The attempt and the command are the wizard's (the runner starts each attempt afresh).
+      const launch = { ...event.session, attempt: state.launch.attempt, command: state.launch.command };
       if (launch.status !== 'ended') return { ...state, launch };
       if (state.isQuitting)
         return { ...state, launch, exit: { code: launch.outcome?.kind === 'failed' ? 1 : 0, print: null } };
