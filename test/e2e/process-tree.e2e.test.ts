@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, findFreePort, followCli, waitUntil } from '../helpers/standin.js';
 import { disposeAll, isBuilt, pressAndWait, ROOT, startCli, type CliSession } from './harness.js';
+import { isLive, readPeakRss } from '../helpers/procs.js';
 
 const MODEL = ['--model', 'qwen2.5-0.5b-instruct', '--runtime', 'native', '--device', 'orin-nx-16gb'];
 const CTRL_C = '\u0003';
@@ -31,30 +32,6 @@ afterEach(async () => {
       // gone
     }
 });
-
-/**
- * Alive and not a zombie: an orphan reparented to init is a zombie until init reaps it, which holds no
- * memory and no pipe.
- */
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Peak resident memory of a live process (VmHWM), in bytes. */
-function readPeakRss(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? NaN) * 1024;
-}
 
 interface Tree {
   dir: string;

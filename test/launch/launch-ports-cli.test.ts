@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/catalog.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { findFreePort } from '../helpers/standin.js';
+import { isLive as isAlive } from '../helpers/procs.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const CLI = path.join(ROOT, 'bin', 'jetson-vllm.js');
@@ -56,20 +57,6 @@ function sandbox(extra: NodeJS.ProcessEnv = {}): Box {
         : [],
   };
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 async function health(port: number): Promise<number | null> {
   try {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePort, followStandin, waitUntil } from '../helpers/standin.js';
+import { isLive } from '../helpers/procs.js';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'jv-standin-v1-'));
 const left: number[] = [];
@@ -20,17 +21,6 @@ afterEach(() => {
       // gone
     }
 });
-
-/** Alive and not a zombie (an orphan waits for init to reap it). */
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function startV1(env: Record<string, string> = {}, port?: number) {
   const dir = tmp();

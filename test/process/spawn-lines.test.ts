@@ -14,24 +14,10 @@ import { spawnLines } from '../../src/process/spawn-lines.js';
 import { isGroupAlive, listGroupMembers } from '../../src/process/process-group.js';
 import { ROOT } from '../helpers/catalog.js';
 import { findFreePort, STANDIN, waitUntil } from '../helpers/standin.js';
+import { isLive } from '../helpers/procs.js';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'jv-spawn-lines-'));
 const left: number[] = [];
-
-/** Alive and not a zombie (an orphan's zombie waits for init to reap it; it holds nothing). */
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 afterEach(() => {
   for (const pid of left.splice(0))
