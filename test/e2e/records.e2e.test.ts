@@ -203,6 +203,27 @@ describe('item 3: another server on the port never passes for ours', () => {
   }, 40_000);
 });
 
+describe('item 8: an attached launch killed with SIGKILL', () => {
+  it('leaves its vLLM tree serving (nothing can catch SIGKILL); the next launch on the port finds it and names it by pid', async () => {
+    const box = sandbox();
+    const port = await findFreePort();
+    const s = startCli([...BASE, '--port', String(port)], { cols: 80, rows: 24, env: box.env('killed') });
+    await s.waitFor(/ready: http:\/\/127\.0\.0\.1/, 20_000, { settleMs: 0 });
+    const tree = await box.tree('killed');
+    s.kill('SIGKILL');
+    await s.exited;
+    // vLLM runs in its own session: the terminal's hang-up does not reach it either.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isLive(tree.api) && isLive(tree.engine)).toBe(true);
+    const r = await runToEnd([...BASE, '--port', String(port)], box.env('next'));
+    expect(r.code).toBe(3);
+    expect(r.text).toContain(`not launched: port ${port} is taken by pid ${tree.api} (`);
+    expect(r.text).toContain('a vLLM no launch recorded (left by a launch that was killed?)');
+    expect(r.text).toContain(`stop it: kill ${tree.api}`);
+    expect(existsSync(path.join(box.dir, 'next.pid'))).toBe(false);
+  }, 40_000);
+});
+
 describe('item 7: servers.json under a lock', () => {
   it('six parallel --detach launches (six ports, six terminals) are all recorded, and all stop', async () => {
     const box = sandbox();
