@@ -5,7 +5,7 @@
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './shared/errors.js';
 import { MAIN_HELP } from './cli/help.js';
-import type { LaunchOptionsText } from './launch/prepare.js';
+import type { LaunchOptions } from './launch/prepare.js';
 import { hasTerminationHandlers, raiseTermination } from './process/signals.js';
 
 declare const JETSON_VLLM_VERSION: string;
@@ -33,12 +33,12 @@ async function keepSmallHeapAsIs(): Promise<void> {
   setFlagsFromString('--no-memory-reducer-for-small-heaps');
 }
 
-/** The launch options as typed (checked where they are used), for `launch` and the wizard's launch. */
-function launchOptionsOf(args: ParsedArgs): LaunchOptionsText {
+/** The launch options as args.ts checked them, for `launch` and the wizard's launch. */
+function launchOptionsOf(args: ParsedArgs): LaunchOptions {
   return {
-    memoryFloor: args.monitor.memoryFloor,
-    stopGrace: args.monitor.stopGrace,
-    stageTimeout: args.monitor.stageTimeout,
+    memoryFloorMiB: args.memoryFloorMiB,
+    stopGraceMs: args.stopGraceMs,
+    stageTimeoutS: args.stageTimeoutS,
     detach: args.detach,
   };
 }

@@ -26,6 +26,10 @@ export interface ParsedArgs {
   detach: boolean;
   /** --stop-grace in milliseconds (checked: 0–3600 s), for `launch` and `launch --stop`; null when not given. */
   stopGraceMs: number | null;
+  /** --memory-floor in MiB (checked), for `launch` and the wizard's launch; null when not given. */
+  memoryFloorMiB: number | null;
+  /** --stage-timeout in seconds (checked); null when not given. */
+  stageTimeoutS: number | null;
 }
 
 /**
@@ -186,8 +190,8 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   if (bool('no-enforce-eager')) plan.noEnforceEager = true;
   if (bool('vllm-defaults')) plan.vllmDefaults = true;
   const stopGraceS = parseLaunchAmount('stop-grace', str('stop-grace'));
-  parseLaunchAmount('memory-floor', str('memory-floor'));
-  parseLaunchAmount('stage-timeout', str('stage-timeout'));
+  const memoryFloorMiB = parseLaunchAmount('memory-floor', str('memory-floor'));
+  const stageTimeoutS = parseLaunchAmount('stage-timeout', str('stage-timeout'));
   return {
     command,
     plan,
@@ -199,6 +203,8 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     export: str('export'),
     detach: bool('detach'),
     stopGraceMs: stopGraceS === null ? null : Math.round(stopGraceS * 1000),
+    memoryFloorMiB,
+    stageTimeoutS,
     monitor: {
       source: str('source'),
       interval: str('interval'),
@@ -207,9 +213,6 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       replay: str('replay'),
       speed: str('speed'),
       record: str('record'),
-      memoryFloor: str('memory-floor'),
-      stopGrace: str('stop-grace'),
-      stageTimeout: str('stage-timeout'),
       recipe: str('recipe'),
       stop: str('stop'),
       server: str('server'),

@@ -50,6 +50,8 @@ export interface LaunchContext {
   onEvent?: (event: LaunchSessionEvent, session: LaunchSession) => void;
   /** Aborting it stops the server (the wizard's "stop"). */
   stopSignal?: AbortSignal;
+  /** Aborted to kill the server now (a second stop request: SIGKILL of the tree, `docker kill`). */
+  killSignal?: AbortSignal;
   /** Stop the server on SIGINT, SIGTERM and SIGHUP (default true). */
   handleSignals?: boolean;
   /** How long vLLM has to exit after SIGTERM before it gets SIGKILL (ms; default 10 s). */
@@ -247,12 +249,19 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   };
   // The wizard's "stop" always stops.
   const onStop = (): void => void stop();
+  // Its second request kills: a stop is begun first if none was, so the kill finds the server stopping.
+  const onKill = (): void => {
+    if (session.status !== 'stopping') void stop();
+    void stop();
+  };
   const unsubscribe = (ctx.handleSignals ?? true) ? onTerminationSignals(onSignal) : () => undefined;
   if (ctx.stopSignal?.aborted === true) void stop();
   else ctx.stopSignal?.addEventListener('abort', onStop, { once: true });
+  ctx.killSignal?.addEventListener('abort', onKill, { once: true });
   const unlisten = (): void => {
     unsubscribe();
     ctx.stopSignal?.removeEventListener('abort', onStop);
+    ctx.killSignal?.removeEventListener('abort', onKill);
   };
 
   // Readiness: polled once the API server is starting, until a stop, a release, the exit or a failure.

@@ -16,23 +16,16 @@ import { choosePresentImage, imageRefusal, parseImageList, servePort, type Local
 import { defaultWatchdogFloor } from './core/watchdog.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
-export interface LaunchOptionsText {
-  /** --memory-floor <MiB> */
-  memoryFloor?: string | undefined;
-  /** --stop-grace <s> */
-  stopGrace?: string | undefined;
-  /** --stage-timeout <s> */
-  stageTimeout?: string | undefined;
+/** The launch options, as numbers the command line already checked (src/cli/args.ts parseLaunchAmount). */
+export interface LaunchOptions {
+  /** --memory-floor in MiB; null: the default floor for the board. */
+  memoryFloorMiB?: number | null;
+  /** --stop-grace in milliseconds; null: 10 s. */
+  stopGraceMs?: number | null;
+  /** --stage-timeout in seconds; null: each stage's own limit. */
+  stageTimeoutS?: number | null;
   /** --detach: the server outlives the launch, recorded for monitor and --stop. */
   detach?: boolean;
-}
-
-/** A non-negative number of `unit` from an option, or the error saying what it should be. */
-function readAmount(name: string, text: string | undefined, what: string): number | null {
-  if (text === undefined) return null;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`--${name}: "${text}" is not ${what}`);
-  return n;
 }
 
 /** What runLaunch needs besides the plan, its request and where its output goes (out, onEvent, stopSignal). */
@@ -70,7 +63,7 @@ export async function prepareLaunch(input: {
   request: PlanRequest;
   catalog: Catalog;
   root: string | undefined;
-  options: LaunchOptionsText;
+  options: LaunchOptions;
 }): Promise<PreparedLaunch> {
   const { catalog, root } = input;
   let { plan, request } = input;
@@ -130,25 +123,16 @@ async function launchEnvironment(
   plan: Plan,
   catalog: Catalog,
   root: string | undefined,
-  options: LaunchOptionsText,
+  options: LaunchOptions,
 ): Promise<Omit<PreparedContext, 'catalog'>> {
-  const floorMiB = readAmount('memory-floor', options.memoryFloor, 'a size in MiB (0 turns the watchdog off)');
-  const graceS = readAmount(
-    'stop-grace',
-    options.stopGrace,
-    'a number of seconds (how long vLLM has to exit after SIGTERM; default 10)',
-  );
-  const stageS = readAmount(
-    'stage-timeout',
-    options.stageTimeout,
-    'a number of seconds (after which a start-up stage is said to look stuck)',
-  );
+  const floorMiB = options.memoryFloorMiB ?? null;
+  const stageS = options.stageTimeoutS ?? null;
   const meminfo = path.join(root ?? '/', 'proc', 'meminfo');
   return {
     readMeminfo: () => readFile(meminfo, 'utf8').catch(() => null),
     memoryFloorBytes:
       floorMiB === null ? defaultWatchdogFloor(plan.device.memTotalBytes) : Math.round(floorMiB * 1024 * 1024),
-    stopGraceMs: Math.round((graceS ?? 10) * 1000),
+    stopGraceMs: options.stopGraceMs ?? 10_000,
     ...(stageS !== null ? { stageTimeoutS: stageS } : {}),
     appendHistory: async (entry) => {
       const { appendHistoryEntry } = await import('./history-file.js');

@@ -181,6 +181,39 @@ describe('the wizard', () => {
   }, 40_000);
 });
 
+describe('the wizard, a second request while the server stops', () => {
+  it('q, then Ctrl-C while a tree that ignores SIGTERM has 60 s of grace: killed at once (SIGKILL), the wizard ends', async () => {
+    const port = await findFreePort();
+    const t = prepareTree();
+    const s = startCli(
+      [
+        ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16', '--runtime', 'native'],
+        ...['--port', String(port), '--stop-grace', '60'],
+        ...['--root', path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62')],
+      ],
+      { env: treeEnv(t, { VLLM_STANDIN_IGNORE_SIGTERM: '1' }) },
+    );
+    await s.waitFor('Verdict:');
+    await pressAndWait(s, 'enter', /^❯ Launch$/m);
+    s.press('enter');
+    await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 20_000);
+    const { api, engine } = await t.pids();
+    s.press('q');
+    await s.waitFor('Stopping the server, then quitting…', 5000, { settleMs: 0 });
+    // The stop has begun (SIGTERM sent, ignored); the grace is 60 s.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(isLive(api)).toBe(true);
+    const secondAt = Date.now();
+    s.press(CTRL_C);
+    const exit = await s.exited;
+    expect(Date.now() - secondAt).toBeLessThan(5000);
+    expect(exit.exitCode).toBe(0);
+    expect(isLive(api)).toBe(false);
+    expect(isLive(engine)).toBe(false);
+    expect(t.signals().some((l) => l.startsWith('SIGTERM'))).toBe(true);
+  }, 60_000);
+});
+
 describe('launch --stop <name> --stop-grace', () => {
   it('stops a detached tree (its whole session) within the grace, SIGKILL when it ignores SIGTERM', async () => {
     const port = await findFreePort();

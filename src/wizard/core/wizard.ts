@@ -60,6 +60,8 @@ interface Base {
   launchId: number;
   /** Counts stop requests for the running launch. */
   stopId: number;
+  /** Bumped by a second stop or quit while the server is stopping: no more grace, the tree is killed now. */
+  killId: number;
   /** Quit once the server has stopped (q or Ctrl-C while it runs). */
   isQuitting: boolean;
   /** Launch was chosen while detection still ran: it goes ahead (or is refused) once detection ends. */
@@ -177,6 +179,7 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     pendingLookup: null,
     launchId: 0,
     stopId: 0,
+    killId: 0,
     isQuitting: false,
     pendingLaunch: null,
     runtime: flags.runtime ?? null,
@@ -518,7 +521,11 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return { ...state, isHelpShown: !state.isHelpShown };
     case 'quitRequested':
       if (state.step === 'launch' && isServerOwned(state.launch)) {
-        if (state.isQuitting) return state;
+        // A second quit (Ctrl-C) while the server is still stopping: kill it now, as the CLI does.
+        if (state.isQuitting)
+          return state.launch.status === 'stopping'
+            ? { ...state, killId: state.killId + 1, notice: 'Killing the server now (SIGKILL), then quitting…' }
+            : state;
         return {
           ...state,
           isQuitting: true,
@@ -538,8 +545,10 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return { ...state, launch, notice: null };
     }
     case 'launchStopRequested':
-      if (state.step !== 'launch' || state.launch.status === 'ended' || state.launch.status === 'stopping')
-        return state;
+      if (state.step !== 'launch' || state.launch.status === 'ended') return state;
+      // Asked again while it stops: no more grace.
+      if (state.launch.status === 'stopping')
+        return { ...state, killId: state.killId + 1, notice: 'Killing the server now (SIGKILL)…' };
       return { ...state, stopId: state.stopId + 1, notice: 'Stopping the server…' };
     case 'launchRetried': {
       if (state.step !== 'launch' || state.launch.status !== 'ended') return state;

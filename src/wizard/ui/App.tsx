@@ -130,6 +130,7 @@ export function App(props: AppProps): ReactNode {
   useLauncher(
     state.launchId,
     state.stopId,
+    state.killId,
     () => {
       const request = requestForState(state, catalog, props.hfCacheDir, props.workDir);
       return plan?.ok === true && request !== null ? { plan: plan.plan, request } : null;

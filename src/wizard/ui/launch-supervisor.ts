@@ -11,14 +11,16 @@ import {
 } from '../../launch/core/session.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 
-/** Runs one launch to its end; aborting `stop` stops the server. Resolves with the exit code. `onPrepared` gets
- * the plan that really runs (preparing a launch may take an image already here instead of the plan's). */
+/** Runs one launch to its end; aborting `stop` stops the server, aborting `kill` (during a stop) kills it now.
+ * Resolves with the exit code. `onPrepared` gets the plan that really runs (preparing a launch may take an
+ * image already here instead of the plan's). */
 export type LaunchRunner = (
   plan: Plan,
   request: PlanRequest,
   onEvent: (event: LaunchSessionEvent, session: LaunchSession) => void,
   stop: AbortSignal,
   onPrepared: (plan: Plan) => void,
+  kill: AbortSignal,
 ) => Promise<number>;
 
 export interface LaunchSupervisor {
@@ -26,6 +28,8 @@ export interface LaunchSupervisor {
   start(plan: Plan, request: PlanRequest, onSession: (session: LaunchSession) => void): void;
   /** Stops the running server (if any) and resolves once it has ended. */
   stop(): Promise<void>;
+  /** Kills the running server now (SIGKILL of its tree, `docker kill`), without the rest of the grace. */
+  kill(): void;
   isRunning(): boolean;
   /** Resolves when the current launch (if any) has ended. */
   ended(): Promise<void>;
@@ -39,6 +43,7 @@ export interface LaunchSupervisor {
 
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let controller: AbortController | null = null;
+  let killer: AbortController | null = null;
   let running: Promise<void> = Promise.resolve();
   let isRunning = false;
   let plan: Plan | null = null;
@@ -48,7 +53,9 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
     start(next, request, onSession) {
       if (isRunning) return;
       const own = new AbortController();
+      const ownKill = new AbortController();
       controller = own;
+      killer = ownKill;
       isRunning = true;
       plan = next;
       let last = createLaunchSession(next.command, 1);
@@ -69,6 +76,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
         (prepared) => {
           plan = prepared;
         },
+        ownKill.signal,
       )
         .catch((error: unknown) =>
           onSession(
@@ -82,6 +90,10 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
     async stop() {
       controller?.abort();
       await running;
+    },
+    kill() {
+      controller?.abort();
+      killer?.abort();
     },
     isRunning: () => isRunning,
     ended: () => running,

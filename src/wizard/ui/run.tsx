@@ -13,7 +13,7 @@ import type { WizardFlags } from '../core/wizard.js';
 import { summarizeDetection } from '../core/wizard-view.js';
 import { examineSystem } from '../../doctor/doctor-command.js';
 import { createRealHost } from '../../device/real-host.js';
-import type { LaunchOptionsText } from '../../launch/prepare.js';
+import type { LaunchOptions } from '../../launch/prepare.js';
 import { servePort, serverName } from '../../launch/core/docker.js';
 import { describeLeftRunning, summarizePlan, type ServerRecord } from '../../launch/core/servers.js';
 import type { Plan } from '../../plan/core/plan.js';
@@ -28,7 +28,7 @@ interface LaunchLogPath {
 
 /** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
 function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath): LaunchSupervisor {
-  return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared) => {
+  return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared, kill) => {
     const { runLaunch } = await import('../../launch/launch-command.js');
     const { prepareLaunch } = await import('../../launch/prepare.js');
     const prepared = await prepareLaunch({
@@ -53,6 +53,7 @@ function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath
         onEvent(event, session);
       },
       stopSignal: stop,
+      killSignal: kill,
       // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
       handleSignals: options.launchOptions?.detach === true,
       ...prepared.context,
@@ -140,7 +141,7 @@ export interface WizardOptions {
   /** Where to save the recipe; default: $XDG_CONFIG_HOME/jetson-vllm/recipes/. */
   recipeDir: string | undefined;
   /** --memory-floor, --stop-grace, --stage-timeout for a launch (as `jetson-vllm launch` reads them). */
-  launchOptions?: LaunchOptionsText;
+  launchOptions?: LaunchOptions;
 }
 
 /** The XDG config folder for recipes. */

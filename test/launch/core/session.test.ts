@@ -408,6 +408,10 @@ describe('the wizard’s launch step', () => {
       type: 'launchStopRequested',
     });
     expect(again.stopId).toBe(1);
+    // …and asked again while it stops, it is killed: no more grace (as a second Ctrl-C in the CLI).
+    expect(again.killId).toBe(1);
+    expect(again.notice).toBe('Killing the server now (SIGKILL)…');
+    expect(stopping.killId).toBe(0);
     const stay = run(started, { type: 'wentBack' });
     expect(stay.step).toBe('launch');
     expect(stay.notice).toMatch(/s stops it first/);
@@ -422,7 +426,17 @@ describe('the wizard’s launch step', () => {
     expect(quitting.exit).toBeNull();
     expect(quitting.stopId).toBe(1);
     expect(quitting.isQuitting).toBe(true);
+    // A second q (Ctrl-C) before the server says it is stopping: nothing more yet.
     expect(run(quitting, { type: 'quitRequested' }).stopId).toBe(1);
+    expect(run(quitting, { type: 'quitRequested' }).killId).toBe(0);
+    // Once it is stopping: the second one kills it now, and the wizard still quits when it has ended.
+    const stoppingThenQuit = run(quitting, changed(session({ type: 'stopRequested', elapsedMs: 5 })), {
+      type: 'quitRequested',
+    });
+    expect(stoppingThenQuit.killId).toBe(1);
+    expect(stoppingThenQuit.stopId).toBe(1);
+    expect(stoppingThenQuit.notice).toBe('Killing the server now (SIGKILL), then quitting…');
+    expect(run(stoppingThenQuit, changed(stoppedSession())).exit).toEqual({ code: 0, print: null });
     const done = run(quitting, changed(stoppedSession()));
     expect(done.exit).toEqual({ code: 0, print: null });
   });

@@ -1,4 +1,5 @@
-/** Starts a launch when the state asks for one (a new launchId), stops it on a new stopId, and hands
+/** Starts a launch when the state asks for one (a new launchId), stops it on a new stopId (kills it on a
+ * new killId), and hands
  * each change of the launch session to the reducer. The server outlives the screen (see launch-supervisor). */
 import { useEffect, useRef, type Dispatch } from 'react';
 import { createLaunchSession, endLaunchSession } from '../../../launch/core/session.js';
@@ -9,6 +10,7 @@ import type { LaunchSupervisor } from '../launch-supervisor.js';
 export function useLauncher(
   launchId: number,
   stopId: number,
+  killId: number,
   getTarget: () => { plan: Plan; request: PlanRequest } | null,
   supervisor: LaunchSupervisor | null,
   dispatch: Dispatch<WizardEvent>,
@@ -33,4 +35,8 @@ export function useLauncher(
     if (stopId === 0 || supervisor === null) return;
     void supervisor.stop();
   }, [stopId, supervisor]);
+  useEffect(() => {
+    if (killId === 0 || supervisor === null) return;
+    supervisor.kill();
+  }, [killId, supervisor]);
 }
