@@ -14,6 +14,7 @@ import { describeGgufModel, describeSafetensors, type GgufTensorInfoLike } from 
 import { describeGgufFile, describeLocalFolder, readSafetensorsHeader } from '../../src/model/local.js';
 import { describeModelRef } from '../../src/model/resolve.js';
 import { readRecipe } from '../../src/plan/recipe-file.js';
+import { findGgufCacheFile, readGgufCache, readHubCache } from '../../src/model/hub/cache.js';
 import { UserError } from '../../src/shared/errors.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
@@ -290,5 +291,29 @@ describe('non-regular files are refused, not waited on', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('is a FIFO (named pipe), not a regular file');
+  });
+});
+
+describe('jetson-vllm’s own Hub cache: only regular files are read', () => {
+  it('a FIFO or a folder where a cached file should be is a miss at once (no wait for a writer), as is a missing one', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'jv-hubcache-'));
+    try {
+      const config = JSON.stringify({ architectures: ['LlamaForCausalLM'] });
+      await writeFile(path.join(dir, 'config.json'), config);
+      execFileSync('mkfifo', [path.join(dir, 'safetensors-metadata.json')]);
+      const started = Date.now();
+      expect(await readHubCache(dir)).toBeNull();
+      await rm(path.join(dir, 'safetensors-metadata.json'));
+      await mkdir(path.join(dir, 'safetensors-metadata.json'));
+      expect(await readHubCache(dir)).toBeNull();
+      const gguf = findGgufCacheFile(dir, 'x.gguf');
+      await mkdir(path.dirname(gguf), { recursive: true });
+      execFileSync('mkfifo', [gguf]);
+      expect(await readGgufCache(gguf)).toBeNull();
+      expect(await readGgufCache(path.join(dir, 'gguf', 'missing.json'))).toBeNull();
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

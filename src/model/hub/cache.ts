@@ -2,9 +2,9 @@
  * jetson-vllm's own cache of what was read from the Hub, so a model planned once can be planned again
  * offline: <cacheDir>/hub/<org>/<name>/<revision>/ holds config.json, safetensors-metadata.json and
  * gguf/<file>.json. Files are written through a temporary file and a rename (never half-written); a
- * file that cannot be read or parsed is a miss. I/O.
+ * file that cannot be read or parsed, or is not a regular file, is a miss. I/O.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubRef } from '../core/hub-ref.js';
 import {
@@ -25,8 +25,17 @@ export function findGgufCacheFile(dir: string, file: string): string {
   return path.join(dir, 'gguf', `${encodeURIComponent(file)}.json`);
 }
 
+/** Past this a cached file is not ours (a safetensors metadata file of the largest models is a few MiB). */
+export const HUB_CACHE_FILE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The text of a cached file, or null (a miss) when it is missing, unreadable, not a regular file (a FIFO
+ * put there would make the read wait for a writer forever, a device may never end) or past the limit.
+ */
 async function readText(file: string): Promise<string | null> {
   try {
+    const info = await stat(file);
+    if (!info.isFile() || info.size > HUB_CACHE_FILE_LIMIT_BYTES) return null;
     return await readFile(file, 'utf8');
   } catch {
     return null;
