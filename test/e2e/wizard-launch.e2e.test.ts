@@ -474,7 +474,10 @@ describe('wizard → launch in docker with an image already here (stand-in docke
       const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
       expect(flat(review)).toContain(planned);
       s.press('enter');
-      await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 20_000);
+      const ready = await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 20_000);
+      // The command shown is the one that runs: the present image, not the plan's.
+      expect(flat(ready)).toMatch(/\$ docker run .*dustynv\/vllm:0\.8\.6-r36\.4-cu128-24\.04/);
+      expect(flat(ready)).not.toContain(planned);
       // The same note `jetson-vllm launch` prints, drawn in the launch's log tail.
       expect(s.raw()).toContain(`jetson-vllm: ${other} is here already: using it instead of pulling`);
       expect(s.raw()).toContain(`jetson-vllm: image ${other} is here (no pull)`);

@@ -131,7 +131,8 @@ export type WizardEvent =
       verdict?: string;
     }
   /** The launch's session changed (the shell runs it: src/launch/launch-command.ts). */
-  | { type: 'launchSessionChanged'; session: LaunchSession }
+  /** `launchId`: the launch the session belongs to; a late report of an earlier launch (a retry's) is ignored. */
+  | { type: 'launchSessionChanged'; session: LaunchSession; launchId?: number }
   | { type: 'launchStopRequested' }
   | { type: 'launchRetried' }
   | { type: 'panelRequested' }
@@ -535,10 +536,15 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       }
       return { ...state, exit: { code: 0, print: null } };
     case 'launchSessionChanged': {
-      // An ended launch changes no more (a late report of the run before a retry).
+      // An ended launch changes no more, and a late report of the run before a retry is not this one's.
       if (state.step !== 'launch' || state.launch.status === 'ended') return state;
-      // The attempt and the command are the wizard's (the runner starts each attempt afresh).
-      const launch = { ...event.session, attempt: state.launch.attempt, command: state.launch.command };
+      if (event.launchId !== undefined && event.launchId !== state.launchId) return state;
+      // The attempt is the wizard's (the runner starts each attempt afresh). The command is the one that runs
+      // when the report says which launch it is (preparing may take an image already here instead of the
+      // plan's); an untagged report keeps the wizard's.
+      const command =
+        event.launchId !== undefined && event.session.command !== '' ? event.session.command : state.launch.command;
+      const launch = { ...event.session, attempt: state.launch.attempt, command };
       if (launch.status !== 'ended') return { ...state, launch };
       if (state.isQuitting)
         return { ...state, launch, exit: { code: launch.outcome?.kind === 'failed' ? 1 : 0, print: null } };

@@ -24,7 +24,11 @@ export type LaunchRunner = (
 ) => Promise<number>;
 
 export interface LaunchSupervisor {
-  /** Starts the plan; `onSession` gets the launch session after each change. */
+  /**
+   * Starts the plan; `onSession` gets the launch session after each change. A start while the previous
+   * launch has ended but its run is still finishing (reading the last output, writing its history) waits
+   * for that run; a start while a launch is live is ignored.
+   */
   start(plan: Plan, request: PlanRequest, onSession: (session: LaunchSession) => void): void;
   /** Stops the running server (if any) and resolves once it has ended. */
   stop(): Promise<void>;
@@ -46,12 +50,16 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let killer: AbortController | null = null;
   let running: Promise<void> = Promise.resolve();
   let isRunning = false;
+  // The current launch's session has ended (its run may still be finishing).
+  let hasEnded = true;
   let plan: Plan | null = null;
   let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
   return {
     start(next, request, onSession) {
-      if (isRunning) return;
+      if (isRunning && !hasEnded) return;
+      const previous = running;
+      hasEnded = false;
       const own = new AbortController();
       const ownKill = new AbortController();
       controller = own;
@@ -59,32 +67,39 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
       isRunning = true;
       plan = next;
       let last = createLaunchSession(next.command, 1);
-      running = run(
-        next,
-        request,
-        (event, session) => {
-          last = session;
-          // A line read is the last of the session's tail (token redacted).
-          const line = session.tail[session.tail.length - 1];
-          if ((event.type === 'logLineRead' || event.type === 'runtimeLineRead') && line !== undefined)
-            for (const l of listeners) l(line);
-          if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
-            detached = { name: session.detachedName, url: session.url };
-          onSession(session);
-        },
-        own.signal,
-        (prepared) => {
-          plan = prepared;
-        },
-        ownKill.signal,
-      )
+      running = previous
+        .then(() =>
+          run(
+            next,
+            request,
+            (event, session) => {
+              last = session;
+              if (session.status === 'ended' && controller === own) hasEnded = true;
+              // A line read is the last of the session's tail (token redacted).
+              const line = session.tail[session.tail.length - 1];
+              if ((event.type === 'logLineRead' || event.type === 'runtimeLineRead') && line !== undefined)
+                for (const l of listeners) l(line);
+              if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
+                detached = { name: session.detachedName, url: session.url };
+              onSession(session);
+            },
+            own.signal,
+            (prepared) => {
+              plan = prepared;
+            },
+            ownKill.signal,
+          ),
+        )
         .catch((error: unknown) =>
           onSession(
             endLaunchSession(last, `the launch failed: ${error instanceof Error ? error.message : String(error)}`),
           ),
         )
         .then(() => {
+          // Only the newest run says that nothing runs (an earlier one may finish after a retry began).
+          if (controller !== own) return;
           isRunning = false;
+          hasEnded = true;
         });
     },
     async stop() {

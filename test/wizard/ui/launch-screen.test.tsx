@@ -271,6 +271,44 @@ describe('App: Review → Launch', () => {
     expect(exits).toEqual([{ code: 0, print: null }]);
   });
 
+  it('r at once after a failure whose run is still finishing: the retry waits for it, and its late reports do not touch attempt 2', async () => {
+    const { request, plan } = setup795(false);
+    const base = scriptedRunner([
+      () => [line('Killed', 500), exited(137)],
+      () => [{ type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 3000 }],
+    ]).runner;
+    const plans: Plan[] = [];
+    let late: (() => void) | null = null;
+    // Attempt 1 ends, then keeps its run open (as runLaunch does while it reads the last output and writes
+    // its history) and reports its ended session once more after the retry began.
+    const runner: LaunchRunner = async (p, r, onEvent, stop, onPrepared, kill) => {
+      plans.push(p);
+      if (plans.length > 1) return base(p, r, onEvent, stop, onPrepared, kill);
+      let last: LaunchSession | null = null;
+      const code = await base(p, r, (e, s) => ((last = s), onEvent(e, s)), stop, onPrepared, kill);
+      await new Promise<void>((resolve) => (late = resolve));
+      if (last !== null) onEvent(exited(137), { ...(last as LaunchSession), command: 'vllm serve attempt-1' });
+      return code;
+    };
+    const { app } = start(runner);
+    await waitForFrame(app.lastFrame, (f) => f.includes('Verdict:'));
+    press(app.stdin, KEY.enter);
+    await waitForFrame(app.lastFrame, (f) => f.includes('vllm serve'));
+    press(app.stdin, KEY.enter);
+    await waitForFrame(app.lastFrame, (f) => f.includes('r retries with the fix'));
+    press(app.stdin, 'r');
+    await waitForFrame(app.lastFrame, (f) => f.includes('attempt 2'));
+    // Run 1 has not finished: the retry waits for it instead of being dropped.
+    expect(plans).toHaveLength(1);
+    (late as (() => void) | null)?.();
+    const ready = await waitForFrame(app.lastFrame, (f) => f.includes('Ready (attempt 2)'));
+    expect(plans).toHaveLength(2);
+    expect(ready).not.toContain('attempt-1');
+    expect(flat(ready)).toContain(plans[1]?.command ?? '?');
+    expect(plans[1]?.command).not.toBe(plan.command);
+    expect(request.device.id).toBe('orin-nx-16gb');
+  });
+
   it('Enter on a ready server ends the wizard asking for the live panel; the server keeps running', async () => {
     const { runner, stops } = scriptedRunner([
       () => [{ type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 1000 }],

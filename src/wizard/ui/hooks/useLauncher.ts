@@ -29,7 +29,9 @@ export function useLauncher(
       dispatch({ type: 'launchSessionChanged', session: endLaunchSession(createLaunchSession('', 1), why) });
       return;
     }
-    supervisor.start(target.plan, target.request, (session) => dispatch({ type: 'launchSessionChanged', session }));
+    supervisor.start(target.plan, target.request, (session) =>
+      dispatch({ type: 'launchSessionChanged', session, launchId }),
+    );
   }, [launchId, supervisor, dispatch]);
   useEffect(() => {
     if (stopId === 0 || supervisor === null) return;
