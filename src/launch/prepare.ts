@@ -3,8 +3,8 @@
  * takes an image already here rather than pulling one (re-planned for its vLLM), an image this board's
  * driver would refuse is not started, a plan that would not fit is not launched; then what the launch
  * needs from the machine: the meminfo reader the watchdog samples (under --root for a fake board), its
- * floor, the stop grace, the "looks stuck" timeout, and the history writer. The options are the command
- * line's strings.
+ * floor, the stop grace, the "looks stuck" timeout, and the history writer. An image here whose tag does
+ * not name its vLLM (`latest-jetson-orin`) is asked which vLLM it carries, and the plan is made for that.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +12,21 @@ import { UserError } from '../shared/errors.js';
 import { buildPlan, type Plan, type PlanRequest } from '../plan/core/plan.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { run } from '../process/exec.js';
-import { choosePresentImage, imageRefusal, parseImageList, servePort, type LocalImage } from './core/docker.js';
+import {
+  choosePresentImage,
+  imageRefusal,
+  normalizeImageRef,
+  parseImageList,
+  servePort,
+  type LocalImage,
+} from './core/docker.js';
+import {
+  buildImageVersionArgv,
+  formatImageVersionNote,
+  isMovingImageTag,
+  parseImageVllmVersion,
+  type ImageVersionNote,
+} from './core/image-version.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
@@ -84,20 +98,38 @@ export async function prepareLaunch(input: {
     if (refusal !== null)
       return { ok: false, reason: 'image', message: `not launched: ${refusal}`, exitCode: 3, plan, notes };
   }
-  if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
-    return {
-      ok: false,
-      reason: 'verdict',
-      message:
-        'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
-      exitCode: 3,
-      plan,
-      notes,
-    };
-  }
+  const notFitting = (): PreparedLaunch | null =>
+    plan.verdict === 'oom' || plan.verdict === 'max-len'
+      ? {
+          ok: false,
+          reason: 'verdict',
+          message:
+            'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
+          exitCode: 3,
+          plan,
+          notes,
+        }
+      : null;
+  const verdictRefusal = notFitting();
+  if (verdictRefusal !== null) return verdictRefusal;
   // The port: something already listening there would make vLLM fail (or another server pass for it).
   const portRefusal = await checkPort(plan, root);
   if (portRefusal !== null) return { ok: false, reason: 'port', message: portRefusal, exitCode: 3, plan, notes };
+  // A moving tag is never trusted for the arithmetic: the vLLM inside the image decides the plan (read last,
+  // as it starts a container). An image still to be pulled is not read: vLLM's start-up log says its version.
+  const image = plan.image;
+  if (
+    plan.runtime === 'docker' &&
+    image !== null &&
+    isMovingImageTag(image) &&
+    (await listLocalImages()).some((p) => p.ref === normalizeImageRef(image))
+  ) {
+    const read = await readImageVersion(image, plan, request, catalog);
+    notes.push(formatImageVersionNote(read.note));
+    if (read.plan !== null) ({ plan, request } = read);
+    const refusal = notFitting();
+    if (refusal !== null) return refusal;
+  }
   return {
     ok: true,
     plan,
@@ -111,6 +143,35 @@ export async function prepareLaunch(input: {
 async function checkPort(plan: Plan, root: string | undefined): Promise<string | null> {
   const { checkPortFree } = await import('./ports.js');
   return checkPortFree(servePort(plan.argv), root);
+}
+
+/**
+ * The vLLM inside an image (python3 prints its package version: no GPU needed, no import of vllm), and the
+ * plan re-made for it when it is not the version the catalog listed the tag with.
+ */
+async function readImageVersion(
+  image: string,
+  plan: Plan,
+  request: PlanRequest,
+  catalog: Catalog,
+): Promise<{ note: ImageVersionNote; plan: Plan | null; request: PlanRequest }> {
+  const assumed = plan.vllm.version;
+  const r = await run('docker', buildImageVersionArgv(image), { timeoutMs: 120_000 });
+  const version = r.exitCode === 0 ? parseImageVllmVersion(r.stdout) : null;
+  if (version === null) {
+    const said = `${r.stderr}\n${r.stdout}`.split('\n').findLast((l) => l.trim() !== '');
+    const why = r.isTimedOut
+      ? 'docker run took over 120 s'
+      : (said?.trim().slice(0, 200) ?? `docker run exited with ${String(r.exitCode)}`);
+    return { note: { kind: 'unread', image, assumed, why }, plan: null, request };
+  }
+  if (version === assumed) return { note: { kind: 'same', image, version }, plan: null, request };
+  const next = { ...request, image, vllmVersion: version };
+  const outcome = buildPlan(next, catalog);
+  if (!outcome.ok) {
+    return { note: { kind: 'unknown-release', image, version, assumed, why: outcome.message }, plan: null, request };
+  }
+  return { note: { kind: 'replanned', image, version, assumed }, plan: outcome.plan, request: next };
 }
 
 /** The images here (`docker images`); none when docker or its daemon is missing (the launch says so later). */

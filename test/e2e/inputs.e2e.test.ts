@@ -229,7 +229,7 @@ describe('item 9: the command printed is the command run', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as string[])
-      .find((c) => c[0] === 'run');
+      .find((c) => c[0] === 'run' && c.includes('--name'));
     // No word of the argv needs shell quoting here (paths of letters, digits, '/', '-', '.', '_').
     expect((runCall ?? []).every((w) => /^[\w./:=@,+-]+$/.test(w))).toBe(true);
     expect(['docker', ...(runCall ?? [])].join(' ')).toBe(printed);

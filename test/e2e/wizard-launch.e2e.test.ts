@@ -424,7 +424,7 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as string[]);
-      const run = recorded.find((c) => c[0] === 'run');
+      const run = recorded.find((c) => c[0] === 'run' && c.includes('--name'));
       const name = run?.[run.indexOf('--name') + 1] ?? '';
       expect(name).toBe(`jetson-vllm-qwen2.5-0.5b-instruct-${port}`);
       expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
@@ -487,7 +487,7 @@ describe('wizard → launch in docker with an image already here (stand-in docke
         .map((l) => JSON.parse(l) as string[]);
       expect(recorded).toContainEqual(['images', '--format', '{{json .}}']);
       expect(recorded.some((c) => c[0] === 'pull')).toBe(false);
-      const run = recorded.find((c) => c[0] === 'run') ?? [];
+      const run = recorded.find((c) => c[0] === 'run' && c.includes('--name')) ?? [];
       expect(run).toContain(other);
       expect(run).not.toContain(planned);
       // 0.8.6 has no --kv-cache-memory-bytes: the plan was made again for that version.

@@ -166,7 +166,7 @@ describe('launch --runtime docker (stand-in docker)', () => {
     ]);
     expect(out).toMatch(/weights +plan 0\.92 GiB +vLLM 0\.93 GiB \(\+1\.\d %\)/);
     // The argv docker was given: the image, then exactly the plan's serve argv; HF_TOKEN by name only.
-    const runCall = box.calls().find((c) => c[0] === 'run') ?? [];
+    const runCall = box.calls().find((c) => c[0] === 'run' && c.includes('--name')) ?? [];
     expect(runCall.slice(0, 3)).toEqual(['run', '--rm', '--name']);
     expect(runCall).not.toContain('-it');
     expect(runCall).not.toContain('-t');
@@ -191,6 +191,53 @@ describe('launch --runtime docker (stand-in docker)', () => {
     expect(run.out()).not.toContain(SECRET);
     expect(JSON.stringify(box.calls())).not.toContain(SECRET);
     expect(allFileText(box.dir)).not.toContain(SECRET);
+  });
+
+  it('a moving tag here (latest-jetson-orin) is asked which vLLM it carries; another than listed → re-planned for it', async () => {
+    const box = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE, VLLM_STANDIN_VERSION: '0.9.2' });
+    const port = freshPort();
+    const run = start([...base, '--port', String(port)], box.env);
+    await run.until(`ready: http://127.0.0.1:${port}`);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toContain(
+      `jetson-vllm: ${ORIN_IMAGE} carries vLLM 0.9.2, not the 0.11.2 its tag was listed with: re-planned for 0.9.2\n`,
+    );
+    expect(box.calls()).toContainEqual([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'python3',
+      ORIN_IMAGE,
+      '-c',
+      "import importlib.metadata as m; print(m.version('vllm'))",
+    ]);
+    const runCall = box.calls().find((c) => c[0] === 'run' && c.includes('--name')) ?? [];
+    // 0.9.2 has no --kv-cache-memory-bytes (0.11+): the plan that runs is 0.9.2's.
+    expect(runCall).not.toContain('--kv-cache-memory-bytes');
+    expect(runCall).toContain('--gpu-memory-utilization');
+  });
+
+  it('the same version as listed: said in one line, the plan kept; an image without python3: said, planned as listed', async () => {
+    const same = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE });
+    const a = await runCliAsync([...base, '--port', String(freshPort()), '--detach'], same.env);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain(`jetson-vllm: ${ORIN_IMAGE} carries vLLM 0.11.2, as planned\n`);
+    expect(
+      (await runCliAsync(['launch', '--stop', /launch --stop (\S+)/.exec(a.stdout)?.[1] ?? '?'], same.env)).code,
+    ).toBe(0);
+
+    const bare = sandbox({ DOCKER_STANDIN_IMAGES: ORIN_IMAGE, DOCKER_STANDIN_NO_PYTHON: '1' });
+    const b = await runCliAsync([...base, '--port', String(freshPort()), '--detach'], bare.env);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain(
+      `jetson-vllm: the vLLM version inside ${ORIN_IMAGE} could not be read (docker: Error response from daemon: failed to create task for container: exec: "python3": executable file not found in $PATH: unknown.): planned for 0.11.2, the version its tag was listed with\n`,
+    );
+    expect(
+      (await runCliAsync(['launch', '--stop', /launch --stop (\S+)/.exec(b.stdout)?.[1] ?? '?'], bare.env)).code,
+    ).toBe(0);
   });
 
   it("an image already here is used without a pull: the plan's own", async () => {
@@ -219,7 +266,7 @@ describe('launch --runtime docker (stand-in docker)', () => {
     await run.until(`ready: http://127.0.0.1:${port}`);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-    const runCall = box.calls().find((c) => c[0] === 'run');
+    const runCall = box.calls().find((c) => c[0] === 'run' && c.includes('--name'));
     expect(['docker', ...(runCall ?? [])]).toEqual(plan.dockerArgv);
     // …and the line the launcher prints is the plan's command, word for word.
     expect(run.out()).toContain(`jetson-vllm: running ${plan.command}\n`);
@@ -236,7 +283,7 @@ describe('launch --runtime docker (stand-in docker)', () => {
     expect(run.out()).toContain(
       `jetson-vllm: ${other} is here already: using it instead of pulling ${ORIN_IMAGE} (re-planned for vLLM 0.8.6`,
     );
-    const runCall = box.calls().find((c) => c[0] === 'run') ?? [];
+    const runCall = box.calls().find((c) => c[0] === 'run' && c.includes('--name')) ?? [];
     expect(runCall).toContain(other);
     // dustynv images keep the Hugging Face cache under /data/models/huggingface.
     expect(runCall.some((a) => a.endsWith(':/data/models/huggingface'))).toBe(true);
@@ -313,7 +360,7 @@ describe('launch --detach, monitor --server, launch --stop', () => {
     expect(twice.stderr).toContain(
       `jetson-vllm: not launched: port ${port} is taken by ${name}, a server of ours launched with --detach (container ${name}); stop it: jetson-vllm launch --stop ${name}, or launch on the next free port: --port `,
     );
-    expect(box.calls().filter((c) => c[0] === 'run')).toHaveLength(1);
+    expect(box.calls().filter((c) => c[0] === 'run' && c.includes('--name'))).toHaveLength(1);
 
     const monitor = start(
       ['monitor', '--server', name, '--json', '--source', 'proc', '--interval', '250', '--poll-interval', '250'],
