@@ -38,6 +38,7 @@ import {
   type SystemFacts,
 } from './core/system-facts.js';
 import { MiB } from '../shared/units.js';
+import { resolveHfHome } from '../shared/xdg.js';
 import type { ProbeHost } from './host.js';
 
 /** The nvidia-smi query the probe runs (and the fixtures record). */
@@ -352,13 +353,10 @@ async function detectDocker(host: ProbeHost): Promise<DockerFacts> {
   };
 }
 
-/** The Hugging Face cache on the host: $HF_HUB_CACHE's parent, $HF_HOME, or ~/.cache/huggingface. */
+/** The Hugging Face cache on the host: $HF_HUB_CACHE's parent, $HF_HOME, $XDG_CACHE_HOME/huggingface or ~/.cache/huggingface. */
 export function findHostHfCache(host: ProbeHost): Fact<string> {
-  const env = host.env;
-  if (env.HF_HUB_CACHE !== undefined && env.HF_HUB_CACHE !== '')
-    return known(env.HF_HUB_CACHE.replace(/\/hub\/?$/, ''), '$HF_HUB_CACHE');
-  if (env.HF_HOME !== undefined && env.HF_HOME !== '') return known(env.HF_HOME, '$HF_HOME');
-  return known(`${host.home}/.cache/huggingface`, 'default (~/.cache/huggingface)');
+  const found = resolveHfHome(host.env, host.home);
+  return known(found.path, found.source);
 }
 
 async function classifyMedium(host: ProbeHost, source: string): Promise<DiskFact['medium']> {

@@ -2,22 +2,17 @@
  * `jetson-vllm plan`: reads the catalog (and a local model folder), builds the plan, prints it.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { buildPlan, type Plan, type PlanRequest } from './core/plan.js';
 import type { ResolvedDevice } from '../device/core/resolved-device.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { resolvePlanRequest, type PlanOptions } from './core/request.js';
 import { describeModelRef } from '../model/resolve.js';
 import { UserError } from '../shared/errors.js';
-import { buildDefaultXdgDir } from '../shared/xdg.js';
+import { resolveHfHome } from '../shared/xdg.js';
 
-/** Where the host keeps the Hugging Face cache. */
+/** Where the host keeps the Hugging Face cache (huggingface_hub's order, as the doctor reads it). */
 export function findHfCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HF_HUB_CACHE !== undefined && env.HF_HUB_CACHE !== '') return path.dirname(env.HF_HUB_CACHE);
-  if (env.HF_HOME !== undefined && env.HF_HOME !== '') return env.HF_HOME;
-  // ~/.cache/huggingface whatever XDG_CACHE_HOME says, like the doctor's findHostHfCache
-  // (huggingface_hub itself defaults HF_HOME to $XDG_CACHE_HOME/huggingface).
-  return path.join(buildDefaultXdgDir('cache', os.homedir()), 'huggingface');
+  return resolveHfHome(env, os.homedir()).path;
 }
 
 /** Builds a plan from options; bad input throws a UserError. */

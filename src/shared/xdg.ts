@@ -59,3 +59,25 @@ export function resolveJetsonVllmDir(
 ): string {
   return joinFolder(resolveXdgDir(kind, env, home), APP_FOLDER);
 }
+
+/**
+ * Returns the Hugging Face home folder the host's tools use, and what said so: $HF_HUB_CACHE's parent
+ * (the hub cache lives in <home>/hub), $HF_HOME, else $XDG_CACHE_HOME/huggingface, else
+ * <home>/.cache/huggingface — huggingface_hub's own order (src/huggingface_hub/constants.py: HF_HOME =
+ * getenv("HF_HOME", join(getenv("XDG_CACHE_HOME", "~/.cache"), "huggingface")); it takes XDG_CACHE_HOME
+ * as given, absolute or not).
+ */
+export function resolveHfHome(
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): { path: string; source: string } {
+  const hubCache = env.HF_HUB_CACHE;
+  if (hubCache !== undefined && hubCache !== '')
+    return { path: hubCache.replace(/\/hub\/?$/, ''), source: '$HF_HUB_CACHE' };
+  const hfHome = env.HF_HOME;
+  if (hfHome !== undefined && hfHome !== '') return { path: hfHome, source: '$HF_HOME' };
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg !== undefined && xdg !== '')
+    return { path: joinFolder(xdg, 'huggingface'), source: '$XDG_CACHE_HOME/huggingface' };
+  return { path: joinFolder(home, '.cache/huggingface'), source: 'default (~/.cache/huggingface)' };
+}

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  resolveHfHome,
   buildDefaultXdgDir,
   pickXdgVariable,
   resolveJetsonVllmDir,
@@ -89,5 +90,24 @@ describe('resolveXdgDir', () => {
         else expect(dir.endsWith(DEFAULT[kind].slice(HOME.length))).toBe(true);
       }),
     );
+  });
+});
+
+describe('resolveHfHome: the Hugging Face home in huggingface_hub’s order', () => {
+  it('HF_HUB_CACHE (its parent), then HF_HOME, then XDG_CACHE_HOME/huggingface, then ~/.cache/huggingface', () => {
+    const home = '/home/u';
+    expect(resolveHfHome({ HF_HUB_CACHE: '/ssd/hf/hub', HF_HOME: '/x', XDG_CACHE_HOME: '/y' }, home)).toEqual({
+      path: '/ssd/hf',
+      source: '$HF_HUB_CACHE',
+    });
+    expect(resolveHfHome({ HF_HOME: '/x', XDG_CACHE_HOME: '/y' }, home)).toEqual({ path: '/x', source: '$HF_HOME' });
+    expect(resolveHfHome({ XDG_CACHE_HOME: '/ssd/cache/' }, home)).toEqual({
+      path: '/ssd/cache/huggingface',
+      source: '$XDG_CACHE_HOME/huggingface',
+    });
+    expect(resolveHfHome({ HF_HOME: '', XDG_CACHE_HOME: '' }, home)).toEqual({
+      path: '/home/u/.cache/huggingface',
+      source: 'default (~/.cache/huggingface)',
+    });
   });
 });
