@@ -72,8 +72,19 @@ function startWizard(env: Record<string, string> = {}, root = BOARD_ROOT): { s: 
 async function launch(s: CliSession): Promise<string> {
   await s.waitFor('Verdict:');
   await pressAndWait(s, 'enter', /^❯ Launch$/m);
-  s.press('enter');
-  return s.waitFor(/Starting vLLM|Ready|Failed/);
+  const started = /Starting vLLM|Ready|Failed/;
+  // Under load, Ink may attach the Review list's key handler after the frame that shows it (see the
+  // harness's SETTLE_MS): an Enter that landed before it is lost, so it is pressed again while the Review
+  // is still on screen (a second Enter on the launch screen does nothing before "ready").
+  for (let i = 0; i < 3; i++) {
+    s.press('enter');
+    try {
+      return await s.waitFor(started, 3000);
+    } catch (error) {
+      if (s.hasExited() || !/^❯ Launch$/m.test(s.screen())) throw error;
+    }
+  }
+  return s.waitFor(started);
 }
 
 async function standinPid(pidFile: string): Promise<number> {
