@@ -12,12 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, isLive } from '../helpers/procs.js';
-import { BIN, findFreePort, waitUntil } from '../helpers/standin.js';
+import { BIN, findFreePort, startImpostorServer, waitUntil } from '../helpers/standin.js';
 import { disposeAll, isBuilt, startCli } from './harness.js';
 
 const MODEL_ID = 'Qwen/Qwen2.5-0.5B-Instruct';
@@ -90,18 +90,6 @@ async function runToEnd(args: string[], env: Record<string, string>): Promise<{ 
   const text = s.lines().join('\n').trimEnd();
   await s.dispose();
   return { code: exitCode, text };
-}
-
-/** An HTTP server answering as a vLLM serving `model` would: /health 200, /v1/models listing it. */
-function impostor(port: number, model: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/health') res.writeHead(200).end();
-    else if (req.url === '/v1/models')
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: model }] }));
-    else res.writeHead(404).end();
-  });
-  servers.push(server);
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
 /** The same impostor in a child process, so the refusal can name a pid other than the test's own. */
@@ -179,7 +167,7 @@ describe('item 3: another server on the port never passes for ours', () => {
       env: box.env('vllm', { VLLM_STANDIN_STARTUP_MS: '1500' }),
     });
     await s.waitFor(/running vllm serve/, 20_000, { settleMs: 0 });
-    await impostor(port, MODEL_ID);
+    servers.push(await startImpostorServer(port, MODEL_ID));
     const { exitCode } = await s.exited;
     await new Promise((r) => setTimeout(r, 50));
     const text = s.lines().join('\n');

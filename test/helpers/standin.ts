@@ -1,6 +1,7 @@
 /** Runs the stand-in `vllm` (test/fixtures/bin/vllm) and the built CLI with it on PATH, reading every line. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './catalog.js';
@@ -127,4 +128,18 @@ export async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise
     await new Promise((r) => setTimeout(r, 20));
   }
   return check();
+}
+
+/**
+ * An HTTP server answering as a vLLM serving `model` would (/health 200, /v1/models listing it), on
+ * 127.0.0.1:`port`: another server that must never pass for ours. Resolves once it listens.
+ */
+export function startImpostorServer(port: number, model: string): Promise<Server> {
+  const server = createHttpServer((req, res) => {
+    if (req.url === '/health') res.writeHead(200).end();
+    else if (req.url === '/v1/models')
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: model }] }));
+    else res.writeHead(404).end();
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }

@@ -8,13 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/catalog.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { findFreePort } from '../helpers/standin.js';
+import { findFreePort, startImpostorServer } from '../helpers/standin.js';
 import { isLive as isAlive } from '../helpers/procs.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
@@ -310,18 +310,6 @@ describe('readiness is not fooled by another server on the port', () => {
     return file;
   }
 
-  /** An HTTP server that answers as a vLLM serving `model` would: /health 200, /v1/models listing it. */
-  function impostor(port: number, model: string): Promise<Server> {
-    const server = createHttpServer((req, res) => {
-      if (req.url === '/health') res.writeHead(200).end();
-      else if (req.url === '/v1/models')
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: model }] }));
-      else res.writeHead(404).end();
-    });
-    servers.push(server);
-    return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-  }
-
   it.each([
     ['--detach', true],
     ['attached', false],
@@ -335,7 +323,7 @@ describe('readiness is not fooled by another server on the port', () => {
         VLLM_STANDIN_LOG: slowBindLog(box.dir, port),
       });
       await run.until('starting the API server');
-      await impostor(port, MODEL_ID);
+      servers.push(await startImpostorServer(port, MODEL_ID));
       const exit = await run.exited;
       const vllmPid = Number(readFileSync(box.env.VLLM_STANDIN_PIDFILE ?? '', 'utf8'));
       expect(exit.code).toBe(1);
