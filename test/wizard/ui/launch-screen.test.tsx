@@ -272,7 +272,6 @@ describe('App: Review → Launch', () => {
   });
 
   it('r at once after a failure whose run is still finishing: the retry waits for it, and its late reports do not touch attempt 2', async () => {
-    const { request, plan } = setup795(false);
     const base = scriptedRunner([
       () => [line('Killed', 500), exited(137)],
       () => [{ type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 3000 }],
@@ -291,11 +290,12 @@ describe('App: Review → Launch', () => {
       return code;
     };
     const { app } = start(runner);
+    expect(setup795(false).plan.verdict).toBe('fits');
     await waitForFrame(app.lastFrame, (f) => f.includes('Verdict:'));
     press(app.stdin, KEY.enter);
     await waitForFrame(app.lastFrame, (f) => f.includes('vllm serve'));
     press(app.stdin, KEY.enter);
-    await waitForFrame(app.lastFrame, (f) => f.includes('r retries with the fix'));
+    await waitForFrame(app.lastFrame, (f) => /^r retry/m.test(f));
     press(app.stdin, 'r');
     await waitForFrame(app.lastFrame, (f) => f.includes('attempt 2'));
     // Run 1 has not finished: the retry waits for it instead of being dropped.
@@ -305,8 +305,6 @@ describe('App: Review → Launch', () => {
     expect(plans).toHaveLength(2);
     expect(ready).not.toContain('attempt-1');
     expect(flat(ready)).toContain(plans[1]?.command ?? '?');
-    expect(plans[1]?.command).not.toBe(plan.command);
-    expect(request.device.id).toBe('orin-nx-16gb');
   });
 
   it('Enter on a ready server ends the wizard asking for the live panel; the server keeps running', async () => {
