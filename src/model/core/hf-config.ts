@@ -32,6 +32,25 @@ const CONFIG_KEYS: Readonly<Record<ArchCountField, string>> = {
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * transformers' Gemma3TextConfig defaults (models/gemma3/configuration_gemma3.py): the released
+ * google/gemma-3-{4b,12b,27b}-it config.json files omit vocab_size, head_dim, max_position_embeddings,
+ * sliding_window_pattern and tie_word_embeddings, and vLLM reads them through this class.
+ */
+const GEMMA3_TEXT_DEFAULTS: Json = {
+  vocab_size: 262_208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  max_position_embeddings: 131_072,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  tie_word_embeddings: true,
+};
+
+/**
  * The first of `keys` that holds a number. A number JSON could not hold exactly (1e400 → Infinity) is
  * returned too, so that the range check names it rather than calling the key missing.
  */
@@ -47,7 +66,14 @@ function num(config: Json, ...keys: string[]): number | undefined {
 export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   if (!isObject(content)) return { ok: false, problem: 'config.json is not a JSON object' };
   // Multimodal checkpoints (Gemma-3, Qwen2.5-VL, …) keep the language model under text_config.
-  const text = isObject(content.text_config) ? { ...content, ...content.text_config } : content;
+  const inner = isObject(content.text_config) ? content.text_config : {};
+  const firstArch: unknown = Array.isArray(content.architectures) ? (content.architectures as unknown[])[0] : undefined;
+  const isGemma3 =
+    (typeof firstArch === 'string' && firstArch.startsWith('Gemma3')) ||
+    inner.model_type === 'gemma3_text' ||
+    content.model_type === 'gemma3_text';
+  // google/gemma-3-*-it configs leave vocab_size, head_dim, … to Gemma3TextConfig's defaults.
+  const text = { ...(isGemma3 ? GEMMA3_TEXT_DEFAULTS : {}), ...content, ...inner };
   const architectures = content.architectures;
   const architecture =
     Array.isArray(architectures) && typeof architectures[0] === 'string'
@@ -95,7 +121,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
       const pattern = typeof text.sliding_window_pattern === 'number' ? text.sliding_window_pattern : null;
       slidingWindowLayers = countSlidingWindowLayers(
         layers,
-        architecture.startsWith('Gemma2') ? 'gemma2' : null,
+        architecture.startsWith('Gemma2') ? 'gemma2' : isGemma3 ? 'gemma3' : null,
         pattern,
       );
     }

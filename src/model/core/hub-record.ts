@@ -10,6 +10,7 @@ import { parseHfConfig } from './hf-config.js';
 import type { HubRef } from './hub-ref.js';
 import { safetensorsDtypeBytes, type ModelDescription } from './model-source.js';
 import { describeSafetensors, type SafetensorsTensor } from './weights.js';
+import { describeCheckpointExtras } from './checkpoint-notes.js';
 
 /** The version of the cache files; a file of another version is not read. */
 export const HUB_CACHE_FORMAT = 1;
@@ -179,6 +180,8 @@ export function describeHubRecord(
     notes.push(
       `config.json has no quantization_config but the tensors look ${summary.looksQuantized} quantized: the plan treats the checkpoint as ${parsed.quant.id}`,
     );
+  const extras = describeCheckpointExtras(parsed.arch, parsed.quant, tensors.list);
+  notes.push(...extras.notes);
   const { commit } = record.meta;
   if (commit !== null && commit !== ref.revision) notes.push(`${ref.revision ?? 'main'} is commit ${commit}`);
   notes.push(...sourceNotes);
@@ -187,7 +190,7 @@ export function describeHubRecord(
     name: parsed.name,
     origin: 'hub',
     tokenizerRepo: ref.repo,
-    arch: parsed.arch,
+    arch: extras.arch,
     quant,
     weightSource: 'tensor headers',
     serveTarget: ref.repo,
