@@ -19,15 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEnv } from '../../src/model/hub/env.js';
 import { describeHubModel } from '../../src/model/hub/metadata.js';
 import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../src/model/core/architecture.js';
-import {
-  buildKvCacheLayout,
-  computeSequenceBytes,
-  computeStatePageBytes,
-} from '../../src/model/core/kv-cache-layout.js';
+import { buildKvCacheLayout, computeSequenceBytes } from '../../src/model/core/kv-cache-layout.js';
 import { checkCapability, computeMxfp4MoeBytes, estimateWeightBytes } from '../../src/model/core/quantization.js';
 import type { ModelDescription } from '../../src/model/core/model-source.js';
 import { computeBudget } from '../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../src/plan/core/vllm-version.js';
+import { computeStatePageBytes } from '../../src/model/core/hybrid-groups.js';
 import { GiB, parseVersion } from '../../src/shared/units.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import { loopbackFetch, startHubServer, TOKENS, type HubServer } from './hub-server.js';

@@ -4,7 +4,7 @@
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { formatBytes } from '../../shared/units.js';
-import { computeStatePageBytes } from './kv-cache-layout.js';
+import { computeStatePageBytes } from './hybrid-groups.js';
 import { computeMxfp4MoeBytes } from './quantization.js';
 import { safetensorsDtypeBytes } from './model-source.js';
 import type { SafetensorsTensor } from './weights.js';

@@ -22,18 +22,7 @@ import {
   computeKvBytesPerTokenPerLayer,
   computeLayerBlocksForSequence,
 } from './architecture.js';
-
-/** The KV cache groups of a hybrid model under V1's hybrid manager. */
-export interface HybridGroups {
-  /** Layers per group (the number of tensors one block id spans). */
-  size: number;
-  attention: number;
-  state: number;
-  /** Bytes of one page (one layer, one block id), after padding. */
-  pageBytes: number;
-  /** The Mamba/GDN state of one layer before padding. */
-  statePageBytes: number;
-}
+import { computeHybridGroups, computeStatePageBytes, type HybridGroups } from './hybrid-groups.js';
 
 /** One model's KV cache layout for a set of cache settings. */
 export interface KvCacheLayout {
@@ -49,20 +38,6 @@ export interface KvCacheLayout {
   hybrid: HybridGroups | null;
   /** How the figures follow vLLM, for the KV cache line; null for a plain model. */
   why: string | null;
-}
-
-/** Bytes of an element in the model's dtype (vLLM runs float32 checkpoints in float32 only when asked). */
-function modelDtypeBytes(arch: Architecture): number {
-  return arch.torchDtype === 'float32' ? 4 : 2;
-}
-
-/** Bytes of one sequence's state in one state layer, before padding (MambaSpec.page_size_bytes). */
-export function computeStatePageBytes(arch: Architecture): number {
-  const state = arch.stateLayers;
-  if (state === null || state === undefined) return 0;
-  const model = modelDtypeBytes(arch);
-  const temporal = state.temporalDtype === 'float32' ? 4 : state.temporalDtype === 'auto' ? model : 2;
-  return state.convDim * (state.convKernel - 1) * model + state.temporalElements * temporal;
 }
 
 const cdiv = (a: number, b: number): number => Math.ceil(a / b);
@@ -105,18 +80,10 @@ export function buildKvCacheLayout(
       why: `KV in the ${state.attentionLayers} attention layers only; the ${state.layers} ${state.kind} states sit outside the KV pool`,
     };
   }
-  const attnBlock = Math.max(blockSize, 16 * cdiv(statePage, 16 * attnPerToken));
-  const pageBytes = attnBlock * attnPerToken;
-  const fewest = Math.min(state.attentionLayers, state.layers);
-  const most = Math.max(state.attentionLayers, state.layers);
-  const size = most < fewest * 1.5 ? most : fewest;
-  const hybrid: HybridGroups = {
-    size,
-    attention: cdiv(state.attentionLayers, size),
-    state: cdiv(state.layers, size),
-    pageBytes,
-    statePageBytes: statePage,
-  };
+  const groups = computeHybridGroups(arch, kvBytes, blockSize);
+  if (groups === null) throw new Error('unreachable: state and attention layers without hybrid groups');
+  const { blockSize: attnBlock, size, pageBytes } = groups;
+  const hybrid: HybridGroups = groups;
   const padded = pageBytes > statePage ? `, padded to ${pageBytes} B` : '';
   return {
     engine,

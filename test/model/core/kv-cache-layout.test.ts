@@ -11,9 +11,9 @@ import {
   computeConcurrency,
   computeKvTokens,
   computeSequenceBytes,
-  computeStatePageBytes,
 } from '../../../src/model/core/kv-cache-layout.js';
 import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../../src/model/core/architecture.js';
+import { computeStatePageBytes } from '../../../src/model/core/hybrid-groups.js';
 import { GiB } from '../../../src/shared/units.js';
 import { loadTestCatalog } from '../../helpers/catalog.js';
 
@@ -93,7 +93,14 @@ describe('hybrid gated delta net (Qwen3-Next) against a public vLLM 0.10.2 log',
     // attention page of one token: 2 × 1 × 256 × 2 = 1024 B; state page 3·4096·2 + 16·128·128·2 = 548,864 B;
     // block = 16 · cdiv(548,864, 16 · 1024) = 16 · 34 = 544; page = 544 · 1024 = 557,056 (+1.49 %).
     expect(layout.blockSize).toBe(544);
-    expect(layout.hybrid).toEqual({ size: 12, attention: 1, state: 3, pageBytes: 557_056, statePageBytes: 548_864 });
+    expect(layout.hybrid).toEqual({
+      blockSize: 544,
+      size: 12,
+      attention: 1,
+      state: 3,
+      pageBytes: 557_056,
+      statePageBytes: 548_864,
+    });
     expect(((557_056 / 548_864 - 1) * 100).toFixed(2)).toBe('1.49');
     // 12 layers per group (36 state layers are 3 groups of 12): one block id spans 12 pages.
     expect(layout.bytesPerBlock).toBe(12 * 557_056);
@@ -158,6 +165,7 @@ describe('hybrid Mamba2 (Nemotron-3-Nano 30B-A3B), derived from vLLM code', () =
     expect(layout.blockSize).toBe(2096);
     // group size = min(6, 23) = 6 (23 ≥ 1.5 · 6); 6 attention layers → 1 group, 23 Mamba → 4 groups (24 slots).
     expect(layout.hybrid).toEqual({
+      blockSize: 2096,
       size: 6,
       attention: 1,
       state: 4,
@@ -173,6 +181,9 @@ describe('hybrid Mamba2 (Nemotron-3-Nano 30B-A3B), derived from vLLM code', () =
     expect(computeSequenceBytes(layout, arch, 2096, 2048)).toBe(5 * 12_877_824);
     expect(computeSequenceBytes(layout, arch, 2097, 2048)).toBe(6 * 12_877_824);
     expect(computeBlocksForRequests(layout, arch, 3, 8192, 2048)).toBe(24);
+    // The planner divides layer-blocks by layers: for a hybrid model that is the block ids of this layout.
+    expect(computeLayerBlocksForSequence(arch, 'v1', 8192, 16, 2048) / arch.layers).toBe(8);
+    expect(computeLayerBlocksForSequence(arch, 'v0', 8192, 16, 2048) / arch.layers).toBe(512);
     expect(computeKvTokens(layout, 100)).toBe(20 * 2096);
     expect(layout.why).toMatch(/hybrid mamba2: 23 state layers of 2134016 B per sequence, padded to 2146304 B/);
   });
@@ -191,7 +202,9 @@ describe('hybrid Mamba2 (Nemotron-3-Nano 30B-A3B), derived from vLLM code', () =
 
 describe('plain and sliding-window models keep the figures they had', () => {
   it('every preset: bytes per block and per sequence as computeKvBytesPerToken / computeLayerBlocksForSequence give', () => {
-    for (const m of loadTestCatalog().models) {
+    for (const m of loadTestCatalog().models.filter(
+      (x) => x.arch.stateLayers === null || x.arch.stateLayers === undefined,
+    )) {
       for (const engine of ['v0', 'v1'] as const) {
         const layout = buildKvCacheLayout(m.arch, engine, 2, 16);
         const perToken = computeKvBytesPerToken(m.arch, 2);
