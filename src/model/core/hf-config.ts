@@ -285,7 +285,8 @@ function stateCount(config: Json, key: string): number | undefined {
  *   `NemotronHForCausalLMConfig.DEFAULT_MAMBA_SSM_CACHE_DTYPE`).
  * - Qwen3-Next / Qwen3.5 (`linear_num_key_heads`, `layer_types` linear_attention / full_attention, or
  *   every `full_attention_interval`-th layer full): `gated_delta_net_state_shape` (conv_dim =
- *   2·k_heads·k_dim + v_heads·v_dim, temporal = v_heads × v_dim × k_dim), both in the model's dtype.
+ *   2·k_heads·k_dim + v_heads·v_dim, temporal = v_heads × v_dim × k_dim), the temporal state in the
+ *   config's mamba_ssm_dtype (Qwen3.5: float32) or the model's dtype.
  */
 function parseStateLayers(text: Json, layers: number, architecture: string): StateLayers | null | string {
   const pattern = text.hybrid_override_pattern;
@@ -328,6 +329,10 @@ function parseStateLayers(text: Json, layers: number, architecture: string): Sta
     linear = layers - Math.floor(layers / interval);
   }
   if (linear === 0) return null;
+  // Qwen3.5 configs say mamba_ssm_dtype float32: a public vLLM 0.19 log of Qwen3.5-0.8B (block 544, Mamba
+  // page padded by 2.64 %) is reproduced only with a float32 recurrent state; Qwen3-Next has no such key.
+  const ssm = text.mamba_ssm_dtype ?? text.mamba_ssm_cache_dtype;
+  const gdnStateDtype = typeof ssm === 'string' ? ssm : 'auto';
   return {
     kind: 'gated-delta-net',
     layers: linear,
@@ -335,7 +340,7 @@ function parseStateLayers(text: Json, layers: number, architecture: string): Sta
     convDim: 2 * kHeads * kDim + vHeads * vDim,
     convKernel: stateCount(text, 'linear_conv_kernel_dim') ?? 4,
     temporalElements: vHeads * vDim * kDim,
-    temporalDtype: 'auto',
+    temporalDtype: toStateDtype(gdnStateDtype),
   };
 }
 

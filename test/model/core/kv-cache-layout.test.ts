@@ -113,6 +113,55 @@ describe('hybrid gated delta net (Qwen3-Next) against a public vLLM 0.10.2 log',
   });
 });
 
+/** Qwen/Qwen3.5-0.8B's text_config (public copies): 24 layers (every 4th full attention), 2 KV heads of 256, GDN 16 + 16 heads of 128. */
+const QWEN35_08B = {
+  architectures: ['Qwen3_5ForConditionalGeneration'],
+  model_type: 'qwen3_5',
+  text_config: {
+    model_type: 'qwen3_5_text',
+    hidden_size: 1024,
+    num_hidden_layers: 24,
+    num_attention_heads: 8,
+    num_key_value_heads: 2,
+    head_dim: 256,
+    intermediate_size: 3584,
+    vocab_size: 248320,
+    max_position_embeddings: 262144,
+    layer_types: Array.from({ length: 24 }, (_, i) => ((i + 1) % 4 === 0 ? 'full_attention' : 'linear_attention')),
+    linear_conv_kernel_dim: 4,
+    linear_key_head_dim: 128,
+    linear_value_head_dim: 128,
+    linear_num_key_heads: 16,
+    linear_num_value_heads: 16,
+    mamba_ssm_dtype: 'float32',
+    tie_word_embeddings: true,
+  },
+  vision_config: { depth: 12, hidden_size: 768, intermediate_size: 3072, num_heads: 12, out_hidden_size: 1024 },
+  tie_word_embeddings: true,
+};
+
+describe('hybrid gated delta net (Qwen3.5-0.8B) against a public vLLM 0.19.0 log', () => {
+  it('reproduces block 544, the 2.64 % padding, 109,344 tokens and 73.36x at max-model-len 4096', () => {
+    const arch = parse(QWEN35_08B);
+    expect(arch.stateLayers).toMatchObject({ layers: 18, attentionLayers: 6, temporalDtype: 'float32' });
+    // conv (3, 2·16·128 + 16·128 = 6144) bf16 = 36,864 B + temporal (16, 128, 128) fp32 = 1,048,576 B.
+    expect(computeStatePageBytes(arch)).toBe(1_085_440);
+    const layout = buildKvCacheLayout(arch, 'v1', 2, 16);
+    // attention page of a token 2 · 2 · 256 · 2 = 2048 B: block 16 · cdiv(1,085,440, 32,768) = 544.
+    expect(layout.blockSize).toBe(544);
+    expect((((544 * 2048) / 1_085_440 - 1) * 100).toFixed(2)).toBe('2.64');
+    // Groups of 6 (6 full, 18 linear): 1 + 3 groups; one block id = 6 pages.
+    expect(layout.hybrid).toMatchObject({ size: 6, attention: 1, state: 3 });
+    // The log: "Available KV cache memory: 5.03 GiB", "GPU KV cache size: 109,344 tokens",
+    // "Maximum concurrency for 4,096 tokens per request: 73.36x" (RTX, vLLM 0.19.0, --max-model-len 4096).
+    const gpuBlocks = Math.floor((5.03 * GiB) / layout.bytesPerBlock);
+    expect(gpuBlocks).toBe(807);
+    expect(computeKvTokens(layout, gpuBlocks)).toBe(109_344);
+    expect(computeConcurrency(layout, arch, gpuBlocks, 4096, 2048).toFixed(2)).toBe('73.36');
+    expect(arch.vision).toEqual({ encoderParams: 0, depth: 12, hiddenSize: 768 });
+  });
+});
+
 /** NVIDIA-Nemotron-3-Nano-30B-A3B's config.json (test/fixtures/hub/nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16). */
 const NEMOTRON = {
   architectures: ['NemotronHForCausalLM'],
