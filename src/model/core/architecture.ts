@@ -30,10 +30,16 @@ export function computeParams(arch: Architecture): ParamBreakdown {
       ? 3 * h * arch.intermediateSize
       : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize;
   const router = arch.moe === null ? 0 : h * arch.moe.experts;
-  const linear = arch.layers * (attention + mlp);
   const other = arch.layers * (2 * h + router) + h;
   const embedding = arch.vocabSize * h;
   const lmHead = arch.tieWordEmbeddings ? 0 : arch.vocabSize * h;
+  // Hybrid models mix Mamba/GDN mixers, attention and MLP-only blocks in ways the fields above do not
+  // describe; with a published count, the linear layers are what it leaves after the rest.
+  const published = arch.publishedParams;
+  const linear =
+    arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
+      ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
+      : arch.layers * (attention + mlp);
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
 }
 

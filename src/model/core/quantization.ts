@@ -127,15 +127,17 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
     };
   }
   const bits = BITS_PER_WEIGHT[scheme];
-  const sixteen = 2 * (params.embedding + params.lmHead + params.other);
+  // A vision tower stays in 16 bits in the quantized checkpoints (AWQ, GPTQ, compressed-tensors ignore it).
+  const vision = arch.vision?.encoderParams ?? 0;
+  const sixteen = 2 * (params.embedding + params.lmHead + params.other + vision);
   const weightBytes = Math.round((params.linear * bits) / 8 + sixteen);
   const isFull = bits === 16;
   return {
     weightBytes,
     source: 'computed',
     why: isFull
-      ? `${(params.total / 1e9).toFixed(2)} B parameters × 2 bytes`
-      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits`,
+      ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ' (vision encoder included)' : ''}`
+      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? ', the vision encoder too' : ''}`,
   };
 }
 

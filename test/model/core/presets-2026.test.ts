@@ -68,3 +68,21 @@ describe('gpt-oss and Nemotron-3-Nano presets plan as vLLM loads them', () => {
     expect(computeSequenceBytes(layout, m.arch, 8192, 2048)).toBe(8 * 6 * 2_146_304);
   });
 });
+
+describe('computed sizes of vision-language and hybrid presets', () => {
+  it('a quantized VL checkpoint keeps its vision encoder in 16 bits; a hybrid preset counts its published parameters', () => {
+    const vl = model('qwen3-vl-8b');
+    const awq = estimateWeightBytes(vl.arch, quant('qwen3-vl-8b', 'awq'));
+    const textOnly = estimateWeightBytes({ ...vl.arch, vision: null }, quant('qwen3-vl-8b', 'awq'));
+    expect(awq.weightBytes - textOnly.weightBytes).toBe(2 * 576_388_336);
+    expect(awq.why).toContain('the vision encoder too');
+    // bf16 computed (without the published size) = all 8.77 B parameters less the q/k norms.
+    const bf16 = estimateWeightBytes(vl.arch, {
+      ...quant('qwen3-vl-8b', 'bf16'),
+      sizeBytes: undefined,
+      sizeSource: undefined,
+    });
+    expect(bf16.weightBytes).toBe(2 * (8_767_123_696 - 36 * 2 * 128));
+    expect(computeParams(model('nemotron-3-nano-30b-a3b').arch).total).toBe(31_577_940_288);
+  });
+});
