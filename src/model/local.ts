@@ -13,6 +13,7 @@ import { safetensorsDtypeBytes } from './core/model-source.js';
 import { estimateWeightBytes } from './core/quantization.js';
 import { describeGgufModel, describeSafetensors, type SafetensorsTensor } from './core/weights.js';
 import { describeCheckpointExtras } from './core/checkpoint-notes.js';
+import { isMtpSkippedByVllm } from './core/hub-record.js';
 
 /** safetensors refuses headers above 100 MB (safetensors/src/tensor.rs MAX_HEADER_SIZE). */
 const MAX_SAFETENSORS_HEADER = 100_000_000;
@@ -193,6 +194,15 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
   if (shardFiles.length > 0) {
     const tensors: SafetensorsTensor[] = [];
     for (const shard of shardFiles) tensors.push(...(await readSafetensorsHeader(path.join(dir, shard))));
+    // Qwen3-Next / Qwen3.5 keep multi-token-prediction weights vLLM loads only for speculative decoding.
+    const skipsMtp = isMtpSkippedByVllm(parsed.arch.architecture);
+    const mtp = skipsMtp ? tensors.filter((t) => t.name.startsWith('mtp.')) : [];
+    if (mtp.length > 0) {
+      tensors.splice(0, tensors.length, ...tensors.filter((t) => !t.name.startsWith('mtp.')));
+      notes.push(
+        `${mtp.length} multi-token-prediction tensors (mtp.*, ${describeSafetensors(mtp).totalBytes} bytes) are not counted: vLLM loads them only with --speculative-config method "mtp"`,
+      );
+    }
     const summary = describeSafetensors(tensors);
     weightSource = 'tensor headers';
     quant = { ...quant, sizeBytes: summary.totalBytes, sizeSource: 'published' };
