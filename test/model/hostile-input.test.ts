@@ -371,3 +371,30 @@ describe('config.json: 4-bit float compressed-tensors are NVFP4 or MXFP4, not FP
     expect(wrong.ok ? '' : wrong.problem).toMatch(/hybrid_override_pattern has 3 layers, num_hidden_layers says 2/);
   });
 });
+
+describe('config.json: ModelOpt NVFP4, plain and mixed precision', () => {
+  it('quant_algo NVFP4 is modelopt_fp4; MIXED_PRECISION with NVFP4 layers is nvfp4, with FP8 layers only fp8', () => {
+    const plain = parseHfConfig(
+      config({ quantization_config: { quant_method: 'modelopt', quant_algo: 'NVFP4', group_size: 16 } }),
+      'x',
+    );
+    expect(plain.ok && plain.quant).toEqual({ id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' });
+    const mixed = (algos: string[]) =>
+      parseHfConfig(
+        config({
+          quantization_config: {
+            quant_method: 'modelopt',
+            quant_algo: 'MIXED_PRECISION',
+            quantized_layers: Object.fromEntries(
+              algos.map((a, i) => [`backbone.layers.${i}.mixer.in_proj`, { quant_algo: a }]),
+            ),
+          },
+        }),
+        'x',
+      );
+    const m = mixed(['FP8', 'NVFP4']);
+    expect(m.ok && m.quant).toEqual({ id: 'nvfp4', method: 'modelopt', scheme: 'nvfp4' });
+    const f = mixed(['FP8', 'FP8']);
+    expect(f.ok && f.quant).toEqual({ id: 'fp8', method: 'modelopt', scheme: 'fp8' });
+  });
+});

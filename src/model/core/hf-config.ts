@@ -206,6 +206,19 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
       const nested = isObject(qc.quantization) ? qc.quantization.quant_algo : undefined;
       const rawAlgo = typeof qc.quant_algo === 'string' ? qc.quant_algo : nested;
       const algo = typeof rawAlgo === 'string' ? rawAlgo.toUpperCase() : '';
+      if (algo === 'MIXED_PRECISION') {
+        // ModelOpt mixed precision (Nemotron-3 NVFP4 releases): FP8 and NVFP4 layers listed one by one in
+        // quantized_layers; any NVFP4 layer makes it an NVFP4 checkpoint for the capability check (the
+        // bytes come from the tensor headers either way).
+        const inner = isObject(qc.quantization) ? qc.quantization : qc;
+        const layers = isObject(inner.quantized_layers) ? Object.values(inner.quantized_layers) : [];
+        const hasFp4 = layers.some(
+          (l) => isObject(l) && typeof l.quant_algo === 'string' && l.quant_algo.toUpperCase().includes('FP4'),
+        );
+        return hasFp4
+          ? { ok: true, value: { id: 'nvfp4', method: 'modelopt', scheme: 'nvfp4' } }
+          : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };
+      }
       return algo.includes('FP4')
         ? { ok: true, value: { id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' } }
         : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };
