@@ -12,6 +12,8 @@ import type { ModelDescription } from './core/model-source.js';
 import { safetensorsDtypeBytes } from './core/model-source.js';
 import { estimateWeightBytes } from './core/quantization.js';
 import { describeGgufModel, describeSafetensors, type SafetensorsTensor } from './core/weights.js';
+import { describeCheckpointExtras } from './core/checkpoint-notes.js';
+import { isMtpSkippedByVllm } from './core/hub-record.js';
 
 /** safetensors refuses headers above 100 MB (safetensors/src/tensor.rs MAX_HEADER_SIZE). */
 const MAX_SAFETENSORS_HEADER = 100_000_000;
@@ -188,9 +190,19 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
 
   let weightSource: ModelDescription['weightSource'];
   let quant = { ...parsed.quant, repo: resolved };
+  let arch = parsed.arch;
   if (shardFiles.length > 0) {
     const tensors: SafetensorsTensor[] = [];
     for (const shard of shardFiles) tensors.push(...(await readSafetensorsHeader(path.join(dir, shard))));
+    // Qwen3-Next / Qwen3.5 keep multi-token-prediction weights vLLM loads only for speculative decoding.
+    const skipsMtp = isMtpSkippedByVllm(parsed.arch.architecture);
+    const mtp = skipsMtp ? tensors.filter((t) => t.name.startsWith('mtp.')) : [];
+    if (mtp.length > 0) {
+      tensors.splice(0, tensors.length, ...tensors.filter((t) => !t.name.startsWith('mtp.')));
+      notes.push(
+        `${mtp.length} multi-token-prediction tensors (mtp.*, ${describeSafetensors(mtp).totalBytes} bytes) are not counted: vLLM loads them only with --speculative-config method "mtp"`,
+      );
+    }
     const summary = describeSafetensors(tensors);
     weightSource = 'tensor headers';
     quant = { ...quant, sizeBytes: summary.totalBytes, sizeSource: 'published' };
@@ -215,6 +227,9 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
         `${summary.overlapping.length} tensor${summary.overlapping.length === 1 ? '' : 's'} (${summary.overlapping.slice(0, 3).join(', ')}${summary.overlapping.length > 3 ? ', …' : ''}) overlap another's data_offsets: the shared bytes are counted once`,
       );
     }
+    const extras = describeCheckpointExtras(arch, quant, tensors);
+    arch = extras.arch;
+    notes.push(...extras.notes);
   } else {
     const estimate = estimateWeightBytes(parsed.arch, quant);
     weightSource = 'computed from parameters';
@@ -232,7 +247,7 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
     name: parsed.name,
     origin: 'folder',
     tokenizerRepo: null,
-    arch: parsed.arch,
+    arch,
     quant,
     weightSource,
     serveTarget: resolved,

@@ -317,3 +317,109 @@ describe('jetson-vllm’s own Hub cache: only regular files are read', () => {
     }
   });
 });
+
+describe('GGUF: tensors whose data overlaps count once', () => {
+  const header = {
+    'general.architecture': 'llama',
+    'general.file_type': 0,
+    'llama.block_count': 1,
+    'llama.embedding_length': 64,
+    'llama.attention.head_count': 4,
+    'llama.context_length': 128,
+    'llama.vocab_size': 32,
+  };
+  const t = (name: string, elements: number, offset: number): GgufTensorInfoLike => ({
+    name,
+    shape: [BigInt(elements)],
+    dtype: 0,
+    offset: BigInt(offset),
+  });
+
+  it('an F32 tensor inside another, and one half over it: the union of their bytes, with a note', () => {
+    // token_embd 64 × 32 F32 = 8192 B at 0; a 1024-B tensor at 1024 (inside); a 2048-B tensor at 7168 (1024 B shared).
+    const embd = { ...t('token_embd.weight', 0, 0), shape: [64n, 32n] };
+    const inside = t('blk.0.attn_norm.weight', 256, 1024);
+    const half = t('blk.0.ffn_norm.weight', 512, 7168);
+    const d = describeGgufModel(header, [embd, inside, half], 'x.gguf');
+    if (!d.ok) throw new Error(d.problem);
+    expect(d.weightBytes).toBe(8192 + 1024);
+    expect(d.quant.sizeBytes).toBe(9216);
+    expect(d.tensorTypes).toEqual([{ name: 'F32', tensors: 3, bytes: 9216 }]);
+    expect(d.notes.join('\n')).toContain(
+      "2 tensors (blk.0.attn_norm.weight, blk.0.ffn_norm.weight) overlap another's data: the shared bytes are counted once",
+    );
+    // Back to back is not overlapping.
+    const apart = describeGgufModel(header, [embd, t('blk.0.attn_norm.weight', 256, 8192)], 'x.gguf');
+    expect(apart.ok && apart.weightBytes).toBe(8192 + 1024);
+    expect(apart.ok && apart.notes.join('\n')).not.toContain('overlap');
+  });
+});
+
+describe('config.json: 4-bit float compressed-tensors are NVFP4 or MXFP4, not FP8', () => {
+  const ct = (weights: Record<string, unknown>, format: string) =>
+    parseHfConfig(
+      config({
+        quantization_config: {
+          quant_method: 'compressed-tensors',
+          format,
+          config_groups: { group_0: { targets: ['Linear'], weights, input_activations: null } },
+        },
+      }),
+      'x',
+    );
+
+  it('nvfp4-pack-quantized (group 16) is nvfp4; mxfp4-pack-quantized (group 32) is mxfp4; 8-bit float stays fp8', () => {
+    const nv = ct({ num_bits: 4, type: 'float', group_size: 16, strategy: 'tensor_group' }, 'nvfp4-pack-quantized');
+    expect(nv.ok && nv.quant).toEqual({ id: 'nvfp4', method: 'compressed-tensors', scheme: 'nvfp4', groupSize: 16 });
+    const mx = ct({ num_bits: 4, type: 'float', group_size: 32, strategy: 'group' }, 'mxfp4-pack-quantized');
+    expect(mx.ok && mx.quant).toEqual({ id: 'mxfp4', method: 'compressed-tensors', scheme: 'mxfp4', groupSize: 32 });
+    const fp8 = ct({ num_bits: 8, type: 'float', strategy: 'channel' }, 'float-quantized');
+    expect(fp8.ok && fp8.quant).toEqual({ id: 'fp8', method: 'compressed-tensors', scheme: 'w8a16-fp8' });
+  });
+
+  it('quant_method "mxfp4" (gpt-oss) is planned; an unknown method names mxfp4 among the known ones', () => {
+    const gptOss = parseHfConfig(config({ quantization_config: { quant_method: 'mxfp4' } }), 'x');
+    expect(gptOss.ok && gptOss.quant).toEqual({ id: 'mxfp4', method: 'mxfp4', scheme: 'mxfp4' });
+    const other = parseHfConfig(config({ quantization_config: { quant_method: 'hqq' } }), 'x');
+    expect(other.ok ? '' : other.problem).toMatch(
+      /\(awq, gptq, compressed-tensors, fp8, bitsandbytes, modelopt, mxfp4\)/,
+    );
+  });
+
+  it('a hybrid pattern with Mamba layers but no state sizes, or of the wrong length, is refused', () => {
+    const bad = parseHfConfig(config({ hybrid_override_pattern: 'M*' }), 'x');
+    expect(bad.ok ? '' : bad.problem).toMatch(/mamba_num_heads, mamba_head_dim or ssm_state_size is missing/);
+    const wrong = parseHfConfig(
+      config({ hybrid_override_pattern: 'M*M', mamba_num_heads: 8, mamba_head_dim: 8, ssm_state_size: 16 }),
+      'x',
+    );
+    expect(wrong.ok ? '' : wrong.problem).toMatch(/hybrid_override_pattern has 3 layers, num_hidden_layers says 2/);
+  });
+});
+
+describe('config.json: ModelOpt NVFP4, plain and mixed precision', () => {
+  it('quant_algo NVFP4 is modelopt_fp4; MIXED_PRECISION with NVFP4 layers is nvfp4, with FP8 layers only fp8', () => {
+    const plain = parseHfConfig(
+      config({ quantization_config: { quant_method: 'modelopt', quant_algo: 'NVFP4', group_size: 16 } }),
+      'x',
+    );
+    expect(plain.ok && plain.quant).toEqual({ id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' });
+    const mixed = (algos: string[]) =>
+      parseHfConfig(
+        config({
+          quantization_config: {
+            quant_method: 'modelopt',
+            quant_algo: 'MIXED_PRECISION',
+            quantized_layers: Object.fromEntries(
+              algos.map((a, i) => [`backbone.layers.${i}.mixer.in_proj`, { quant_algo: a }]),
+            ),
+          },
+        }),
+        'x',
+      );
+    const m = mixed(['FP8', 'NVFP4']);
+    expect(m.ok && m.quant).toEqual({ id: 'nvfp4', method: 'modelopt', scheme: 'nvfp4' });
+    const f = mixed(['FP8', 'FP8']);
+    expect(f.ok && f.quant).toEqual({ id: 'fp8', method: 'modelopt', scheme: 'fp8' });
+  });
+});

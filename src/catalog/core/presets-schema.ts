@@ -46,7 +46,7 @@ export const quantVariantSchema = z.strictObject({
   id,
   /** vLLM's --quantization method this variant runs with (null: unquantized). */
   method: z
-    .enum(['awq', 'gptq', 'compressed-tensors', 'fp8', 'bitsandbytes', 'gguf', 'modelopt', 'modelopt_fp4'])
+    .enum(['awq', 'gptq', 'compressed-tensors', 'fp8', 'bitsandbytes', 'gguf', 'modelopt', 'modelopt_fp4', 'mxfp4'])
     .nullable(),
   /** Format detail the weight size and the capability check need. */
   scheme: z.enum(QUANT_SCHEMES).optional(),
@@ -94,6 +94,43 @@ export const architectureSchema = z.strictObject({
     .default(null),
   /** Multi-head latent attention (DeepSeek-V2/V3): the latent width cached per token. */
   mla: z.strictObject({ kvLoraRank: positiveInt, qkRopeHeadDim: positiveInt }).nullable().default(null),
+  /**
+   * Hybrid models: layers that keep a fixed state per sequence instead of KV per token — Mamba2
+   * (Nemotron-H, Nemotron-3-Nano) or gated delta net linear attention (Qwen3-Next, Qwen3.5). Sized as
+   * vLLM's MambaSpec (vllm/v1/kv_cache_interface.py) from MambaStateShapeCalculator
+   * (vllm/model_executor/layers/mamba/mamba_utils.py).
+   */
+  stateLayers: z
+    .strictObject({
+      kind: z.enum(['mamba2', 'gated-delta-net']),
+      /** How many layers hold a state. */
+      layers: positiveInt,
+      /** How many layers hold attention KV (the other blocks are state, MLP or MoE layers). */
+      attentionLayers: z.number().int().nonnegative(),
+      /** Conv state channels (Mamba2: I + 2·groups·state; GDN: 2·k_heads·k_dim + v_heads·v_dim). */
+      convDim: positiveInt,
+      /** Conv kernel width: the conv state keeps kernel − 1 steps. */
+      convKernel: positiveInt,
+      /** Elements of the temporal (SSM / recurrent) state per layer. */
+      temporalElements: positiveInt,
+      /** The temporal state's dtype; "auto" = the model's (mamba_ssm_cache_dtype). */
+      temporalDtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
+    })
+    .nullable()
+    .optional(),
+  /**
+   * Vision-language models: the vision encoder's parameters (counted in the weights) and the tokens one
+   * image becomes at most (the encoder cache budget vLLM profiles with).
+   */
+  vision: z
+    .strictObject({
+      encoderParams: z.number().int().nonnegative(),
+      /** The vision config's depth / hidden size, as read. */
+      depth: positiveInt,
+      hiddenSize: positiveInt,
+    })
+    .nullable()
+    .optional(),
   /** Total parameters as published (used to cross-check the computed count). */
   publishedParams: z.number().positive().optional(),
 });

@@ -13,6 +13,7 @@ export const QUANT_SCHEMES = [
   'fp8',
   'bnb-nf4',
   'nvfp4',
+  'mxfp4',
   'gguf',
 ] as const;
 

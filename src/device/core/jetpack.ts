@@ -22,6 +22,9 @@ export interface JetpackRow {
  * and jetson-containers issue #678 that agree with this table), plus 38.1.0 from reference §B.2.
  * Where jtop and jetson-containers disagree (36.5.0: 6.2.2 vs 6.2.1; 36.4.2: "6.1 (rev1)" vs 6.1.1), jtop's label
  * is kept. JC's 39.1.0 = "7.2 GA (Orin SBSA)" is left to the R39 rule of lookupJetpack.
+ * Checked again against jetson_stats 7.2.0 (2026-07) and NVIDIA's JetPack pages (field-2026-12.md #13–#14):
+ * 39.2.0 = JetPack 7.2 GA (announced 2026-06-01; Orin and Thor, CUDA 13.2), 38.4.0 = 7.1 (adds T4000),
+ * 36.5.0 = 6.2.2.
  */
 export const L4T_TO_JETPACK: readonly JetpackRow[] = [
   { l4t: '39.2.0', jetpack: '7.2 GA' },

@@ -4,6 +4,7 @@
  * V1 vllm/v1/kv_cache_interface.py `AttentionSpec.page_size_bytes` / `MLAAttentionSpec` (§1.2, §2.3).
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
+import { computeHybridGroups } from './hybrid-groups.js';
 
 /** Parameter counts split by how quantized formats treat them. */
 export interface ParamBreakdown {
@@ -29,10 +30,16 @@ export function computeParams(arch: Architecture): ParamBreakdown {
       ? 3 * h * arch.intermediateSize
       : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize;
   const router = arch.moe === null ? 0 : h * arch.moe.experts;
-  const linear = arch.layers * (attention + mlp);
   const other = arch.layers * (2 * h + router) + h;
   const embedding = arch.vocabSize * h;
   const lmHead = arch.tieWordEmbeddings ? 0 : arch.vocabSize * h;
+  // Hybrid models mix Mamba/GDN mixers, attention and MLP-only blocks in ways the fields above do not
+  // describe; with a published count, the linear layers are what it leaves after the rest.
+  const published = arch.publishedParams;
+  const linear =
+    arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
+      ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
+      : arch.layers * (attention + mlp);
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
 }
 
@@ -51,7 +58,8 @@ export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: number)
  * Blocks one request of `seqLen` tokens reserves. V0 allocates full-length blocks in every layer
  * (§1.2); V1 caps sliding-window layers at cdiv(min(window − 1 + max_num_batched_tokens, len),
  * block) + 1 blocks (vllm/v1/kv_cache_interface.py `SlidingWindowSpec.max_memory_usage_bytes`).
- * Returned as layer-blocks: the sum over layers of the blocks each layer holds.
+ * Returned as layer-blocks: the sum over layers of the blocks each layer holds (for a hybrid model, the
+ * block ids of vLLM's hybrid layout × layers).
  */
 export function computeLayerBlocksForSequence(
   arch: Architecture,
@@ -60,6 +68,15 @@ export function computeLayerBlocksForSequence(
   blockSize: number,
   maxNumBatchedTokens: number,
 ): number {
+  if (arch.stateLayers !== null && arch.stateLayers !== undefined) {
+    // Hybrid models: the block ids one request takes in vLLM's layout (kv-cache-layout.ts), × layers, so that
+    // layer-blocks / layers stays "block ids per request" for callers that divide (the planner). V1 pages
+    // the state with the attention KV in groups (an auto-dtype KV cache assumed here); V0 keeps the states
+    // apart and pages the attention layers only.
+    const groups = engine === 'v1' ? computeHybridGroups(arch, 2, blockSize) : null;
+    if (groups === null) return arch.layers * Math.ceil(seqLen / blockSize);
+    return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state);
+  }
   const fullBlocks = Math.ceil(seqLen / blockSize);
   const swLayers = arch.slidingWindow === null ? 0 : arch.slidingWindowLayers;
   if (engine === 'v0' || swLayers === 0 || arch.slidingWindow === null) {

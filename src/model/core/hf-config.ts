@@ -32,6 +32,25 @@ const CONFIG_KEYS: Readonly<Record<ArchCountField, string>> = {
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * transformers' Gemma3TextConfig defaults (models/gemma3/configuration_gemma3.py): the released
+ * google/gemma-3-{4b,12b,27b}-it config.json files omit vocab_size, head_dim, max_position_embeddings,
+ * sliding_window_pattern and tie_word_embeddings, and vLLM reads them through this class.
+ */
+const GEMMA3_TEXT_DEFAULTS: Json = {
+  vocab_size: 262_208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  max_position_embeddings: 131_072,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  tie_word_embeddings: true,
+};
+
+/**
  * The first of `keys` that holds a number. A number JSON could not hold exactly (1e400 → Infinity) is
  * returned too, so that the range check names it rather than calling the key missing.
  */
@@ -47,7 +66,14 @@ function num(config: Json, ...keys: string[]): number | undefined {
 export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   if (!isObject(content)) return { ok: false, problem: 'config.json is not a JSON object' };
   // Multimodal checkpoints (Gemma-3, Qwen2.5-VL, …) keep the language model under text_config.
-  const text = isObject(content.text_config) ? { ...content, ...content.text_config } : content;
+  const inner = isObject(content.text_config) ? content.text_config : {};
+  const firstArch: unknown = Array.isArray(content.architectures) ? (content.architectures as unknown[])[0] : undefined;
+  const isGemma3 =
+    (typeof firstArch === 'string' && firstArch.startsWith('Gemma3')) ||
+    inner.model_type === 'gemma3_text' ||
+    content.model_type === 'gemma3_text';
+  // google/gemma-3-*-it configs leave vocab_size, head_dim, … to Gemma3TextConfig's defaults.
+  const text = { ...(isGemma3 ? GEMMA3_TEXT_DEFAULTS : {}), ...content, ...inner };
   const architectures = content.architectures;
   const architecture =
     Array.isArray(architectures) && typeof architectures[0] === 'string'
@@ -95,7 +121,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
       const pattern = typeof text.sliding_window_pattern === 'number' ? text.sliding_window_pattern : null;
       slidingWindowLayers = countSlidingWindowLayers(
         layers,
-        architecture.startsWith('Gemma2') ? 'gemma2' : null,
+        architecture.startsWith('Gemma2') ? 'gemma2' : isGemma3 ? 'gemma3' : null,
         pattern,
       );
     }
@@ -116,6 +142,10 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const rope = num(text, 'qk_rope_head_dim');
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
 
+  const stateLayers = parseStateLayers(text, layers, architecture);
+  if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
+  const vision = parseVision(content.vision_config);
+
   const arch: Architecture = {
     architecture,
     layers,
@@ -132,6 +162,8 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     slidingWindowLayers,
     moe,
     mla,
+    ...(stateLayers === null ? {} : { stateLayers }),
+    ...(vision === null ? {} : { vision }),
   };
   // Every count a safe whole number in a plausible range: 1e308 or 2^53 + 1 would fill the plan with
   // Infinity and NaN (architecture.ts ARCH_COUNT_RANGES).
@@ -144,7 +176,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
 
 type QuantParse = { ok: true; value: Omit<QuantVariant, 'repo'> } | { ok: false; problem: string };
 
-/** Maps `quantization_config` (AWQ, GPTQ, compressed-tensors, FP8, bitsandbytes, modelopt) to a variant. */
+/** Maps `quantization_config` (AWQ, GPTQ, compressed-tensors, FP8, bitsandbytes, modelopt, MXFP4) to a variant. */
 export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['torchDtype']): QuantParse {
   if (qc === undefined || qc === null) {
     const id = torchDtype === 'bfloat16' ? 'bf16' : 'fp16';
@@ -165,12 +197,28 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
         : { ok: true, value: { id: 'gptq-int4', method: 'gptq', scheme: 'gptq-int4', ...group } };
     case 'fp8':
       return { ok: true, value: { id: 'fp8', method: 'fp8', scheme: 'fp8' } };
+    case 'mxfp4':
+      // gpt-oss: MXFP4 experts, everything else bf16 (vllm/model_executor/layers/quantization/mxfp4.py).
+      return { ok: true, value: { id: 'mxfp4', method: 'mxfp4', scheme: 'mxfp4' } };
     case 'bitsandbytes':
       return { ok: true, value: { id: 'bnb-4bit', method: 'bitsandbytes', scheme: 'bnb-nf4' } };
     case 'modelopt': {
       const nested = isObject(qc.quantization) ? qc.quantization.quant_algo : undefined;
       const rawAlgo = typeof qc.quant_algo === 'string' ? qc.quant_algo : nested;
       const algo = typeof rawAlgo === 'string' ? rawAlgo.toUpperCase() : '';
+      if (algo === 'MIXED_PRECISION') {
+        // ModelOpt mixed precision (Nemotron-3 NVFP4 releases): FP8 and NVFP4 layers listed one by one in
+        // quantized_layers; any NVFP4 layer makes it an NVFP4 checkpoint for the capability check (the
+        // bytes come from the tensor headers either way).
+        const inner = isObject(qc.quantization) ? qc.quantization : qc;
+        const layers = isObject(inner.quantized_layers) ? Object.values(inner.quantized_layers) : [];
+        const hasFp4 = layers.some(
+          (l) => isObject(l) && typeof l.quant_algo === 'string' && l.quant_algo.toUpperCase().includes('FP4'),
+        );
+        return hasFp4
+          ? { ok: true, value: { id: 'nvfp4', method: 'modelopt', scheme: 'nvfp4' } }
+          : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };
+      }
       return algo.includes('FP4')
         ? { ok: true, value: { id: 'nvfp4', method: 'modelopt_fp4', scheme: 'nvfp4' } }
         : { ok: true, value: { id: 'fp8', method: 'modelopt', scheme: 'fp8' } };
@@ -182,6 +230,20 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
       const wBits = num(weights, 'num_bits') ?? 4;
       const isFloat = weights.type === 'float';
       const hasActivations = first !== undefined && isObject(first.input_activations);
+      const format = typeof qc.format === 'string' ? qc.format : typeof first?.format === 'string' ? first.format : '';
+      if (isFloat && (wBits === 4 || format.includes('fp4'))) {
+        // 4-bit floats: NVFP4 (e2m1 + an fp8 scale per 16, "nvfp4-pack-quantized") or MXFP4 (a uint8 scale
+        // per 32). vLLM's compressed_tensors_w4a4_nvfp4 / _w4a16_nvfp4 / _w4a16_mxfp4 schemes keep those
+        // bytes (Marlin below cc 10.0); sizing them as FP8 would double the weights.
+        const groupSize = num(weights, 'group_size');
+        const isMx = format.includes('mxfp4') || groupSize === 32;
+        return {
+          ok: true,
+          value: isMx
+            ? { id: 'mxfp4', method: 'compressed-tensors', scheme: 'mxfp4', groupSize: 32 }
+            : { id: 'nvfp4', method: 'compressed-tensors', scheme: 'nvfp4', groupSize: 16 },
+        };
+      }
       if (isFloat) {
         return {
           ok: true,
@@ -195,7 +257,7 @@ export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['t
     default:
       return {
         ok: false,
-        problem: `quantization_config.quant_method "${method}" is not one this tool plans (awq, gptq, compressed-tensors, fp8, bitsandbytes, modelopt)`,
+        problem: `quantization_config.quant_method "${method}" is not one this tool plans (awq, gptq, compressed-tensors, fp8, bitsandbytes, modelopt, mxfp4)`,
       };
   }
 }
@@ -215,4 +277,104 @@ export function countSlidingWindowLayers(
   if (every !== null) return layers - Math.floor(layers / every);
   if (family === 'gemma2') return Math.ceil(layers / 2);
   return layers;
+}
+
+type StateLayers = NonNullable<Architecture['stateLayers']>;
+
+/** A count of a hybrid model's state layers: a whole number from 1 to 2^20, else undefined. */
+function stateCount(config: Json, key: string): number | undefined {
+  const v = num(config, key);
+  return v !== undefined && Number.isSafeInteger(v) && v >= 1 && v <= 1_048_576 ? v : undefined;
+}
+
+/**
+ * The state layers of a hybrid model, as vLLM sizes them; null for a model without; a problem (string)
+ * when the config names them with counts out of range.
+ * - Nemotron-H (`hybrid_override_pattern`: M = Mamba2, * = attention, E = MoE, - = MLP): the Mamba2
+ *   state as vllm/model_executor/models/nemotron_h.py `get_mamba_state_shape_from_config` passes it to
+ *   mamba_utils.py `MambaStateShapeCalculator.mamba2_state_shape` (I = mamba_num_heads × mamba_head_dim,
+ *   conv_dim = I + 2·n_groups·ssm_state_size, temporal = heads × head_dim × state); the temporal dtype
+ *   is the config's mamba_ssm_cache_dtype, float32 when absent (models/config.py
+ *   `NemotronHForCausalLMConfig.DEFAULT_MAMBA_SSM_CACHE_DTYPE`).
+ * - Qwen3-Next / Qwen3.5 (`linear_num_key_heads`, `layer_types` linear_attention / full_attention, or
+ *   every `full_attention_interval`-th layer full): `gated_delta_net_state_shape` (conv_dim =
+ *   2·k_heads·k_dim + v_heads·v_dim, temporal = v_heads × v_dim × k_dim), the temporal state in the
+ *   config's mamba_ssm_dtype (Qwen3.5: float32) or the model's dtype.
+ */
+function parseStateLayers(text: Json, layers: number, architecture: string): StateLayers | null | string {
+  const pattern = text.hybrid_override_pattern;
+  if (typeof pattern === 'string' && pattern.includes('M')) {
+    const mamba = [...pattern].filter((c) => c === 'M').length;
+    const attention = [...pattern].filter((c) => c === '*').length;
+    const heads = stateCount(text, 'mamba_num_heads');
+    const headDim = stateCount(text, 'mamba_head_dim');
+    const state = stateCount(text, 'ssm_state_size');
+    const groups = stateCount(text, 'n_groups') ?? 1;
+    const kernel = stateCount(text, 'conv_kernel') ?? 4;
+    if (heads === undefined || headDim === undefined || state === undefined)
+      return 'hybrid_override_pattern names Mamba layers but mamba_num_heads, mamba_head_dim or ssm_state_size is missing or out of range';
+    if (pattern.length !== layers)
+      return `hybrid_override_pattern has ${pattern.length} layers, num_hidden_layers says ${layers}`;
+    const ssm = typeof text.mamba_ssm_cache_dtype === 'string' ? text.mamba_ssm_cache_dtype : 'float32';
+    return {
+      kind: 'mamba2',
+      layers: mamba,
+      attentionLayers: attention,
+      convDim: heads * headDim + 2 * groups * state,
+      convKernel: kernel,
+      temporalElements: heads * headDim * state,
+      temporalDtype: toStateDtype(ssm),
+    };
+  }
+  const kHeads = stateCount(text, 'linear_num_key_heads');
+  const vHeads = stateCount(text, 'linear_num_value_heads');
+  const kDim = stateCount(text, 'linear_key_head_dim');
+  const vDim = stateCount(text, 'linear_value_head_dim');
+  if (kHeads === undefined && vHeads === undefined) return null;
+  if (kHeads === undefined || vHeads === undefined || kDim === undefined || vDim === undefined)
+    return `${architecture}: linear attention heads or head dims are missing or out of range`;
+  const types = text.layer_types;
+  let linear: number;
+  if (Array.isArray(types)) {
+    linear = types.filter((t) => t === 'linear_attention').length;
+  } else {
+    const interval = stateCount(text, 'full_attention_interval') ?? 4;
+    linear = layers - Math.floor(layers / interval);
+  }
+  if (linear === 0) return null;
+  // Qwen3.5 configs say mamba_ssm_dtype float32: a public vLLM 0.19 log of Qwen3.5-0.8B (block 544, Mamba
+  // page padded by 2.64 %) is reproduced only with a float32 recurrent state; Qwen3-Next has no such key.
+  const ssm = text.mamba_ssm_dtype ?? text.mamba_ssm_cache_dtype;
+  const gdnStateDtype = typeof ssm === 'string' ? ssm : 'auto';
+  return {
+    kind: 'gated-delta-net',
+    layers: linear,
+    attentionLayers: layers - linear,
+    convDim: 2 * kHeads * kDim + vHeads * vDim,
+    convKernel: stateCount(text, 'linear_conv_kernel_dim') ?? 4,
+    temporalElements: vHeads * vDim * kDim,
+    temporalDtype: toStateDtype(gdnStateDtype),
+  };
+}
+
+function toStateDtype(value: string): StateLayers['temporalDtype'] {
+  switch (value) {
+    case 'float32':
+    case 'bfloat16':
+    case 'float16':
+      return value;
+    default:
+      return 'auto';
+  }
+}
+
+/** The vision tower's depth and width from vision_config (Qwen-VL `depth`, SigLIP `num_hidden_layers`). */
+function parseVision(vc: unknown): Architecture['vision'] {
+  if (!isObject(vc)) return null;
+  const depth = num(vc, 'depth', 'num_hidden_layers');
+  const hidden = num(vc, 'hidden_size', 'embed_dim');
+  const ok = (n: number | undefined): n is number =>
+    n !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 1_048_576;
+  if (!ok(depth) || !ok(hidden)) return null;
+  return { encoderParams: 0, depth, hiddenSize: hidden };
 }

@@ -10,6 +10,7 @@ import { parseHfConfig } from './hf-config.js';
 import type { HubRef } from './hub-ref.js';
 import { safetensorsDtypeBytes, type ModelDescription } from './model-source.js';
 import { describeSafetensors, type SafetensorsTensor } from './weights.js';
+import { describeCheckpointExtras } from './checkpoint-notes.js';
 
 /** The version of the cache files; a file of another version is not read. */
 export const HUB_CACHE_FORMAT = 1;
@@ -88,6 +89,8 @@ interface Tensors {
   files: number;
   /** A stored lm_head.weight that vLLM does not load (tied embeddings). */
   skippedTied: SafetensorsTensor | null;
+  /** Multi-token-prediction tensors vLLM loads only for speculative decoding. */
+  skippedMtp: SafetensorsTensor[];
 }
 
 /** The tensors of all headers, checked; a stored lm_head is set aside when the embeddings are tied. */
@@ -95,8 +98,9 @@ function collectTensors(
   files: Record<string, Record<string, unknown>>,
   isTied: boolean,
   fail: (message: string) => Error,
+  skipsMtp = false,
 ): Tensors {
-  const out: Tensors = { list: [], files: 0, skippedTied: null };
+  const out: Tensors = { list: [], files: 0, skippedTied: null, skippedMtp: [] };
   for (const [file, header] of Object.entries(files)) {
     out.files += 1;
     for (const [name, info] of Object.entries(header)) {
@@ -128,10 +132,20 @@ function collectTensors(
       };
       // vLLM ties lm_head to the embeddings and skips a stored lm_head.weight (load_weights skip_prefixes).
       if (isTied && name === 'lm_head.weight') out.skippedTied = tensor;
+      else if (skipsMtp && name.startsWith('mtp.')) out.skippedMtp.push(tensor);
       else out.list.push(tensor);
     }
   }
   return out;
+}
+
+/**
+ * Whether vLLM's model class for `architecture` skips `mtp.*` checkpoint tensors unless speculative decoding
+ * loads them (vllm/model_executor/models/qwen3_next.py and qwen3_5.py `load_weights`:
+ * AutoWeightsLoader(self, skip_prefixes=["mtp."])).
+ */
+export function isMtpSkippedByVllm(architecture: string): boolean {
+  return /^Qwen3(Next|_5)/.test(architecture);
 }
 
 /**
@@ -153,7 +167,12 @@ export function describeHubRecord(
   }
   const parsed = parseHfConfig(config, ref.repo);
   if (!parsed.ok) throw fail(`${ref.repo}: ${parsed.problem}`);
-  const tensors = collectTensors(record.meta.files, parsed.arch.tieWordEmbeddings, fail);
+  const tensors = collectTensors(
+    record.meta.files,
+    parsed.arch.tieWordEmbeddings,
+    fail,
+    isMtpSkippedByVllm(parsed.arch.architecture),
+  );
   if (tensors.list.length === 0) throw fail(`${ref.repo}: its safetensors headers list no tensors`);
   const summary = describeSafetensors(tensors.list);
   const quant: QuantVariant = {
@@ -179,6 +198,14 @@ export function describeHubRecord(
     notes.push(
       `config.json has no quantization_config but the tensors look ${summary.looksQuantized} quantized: the plan treats the checkpoint as ${parsed.quant.id}`,
     );
+  if (tensors.skippedMtp.length > 0) {
+    const skipped = describeSafetensors(tensors.skippedMtp).totalBytes;
+    notes.push(
+      `${tensors.skippedMtp.length} multi-token-prediction tensors (mtp.*, ${formatBytes(skipped)}) are not counted: vLLM loads them only with --speculative-config method "mtp" (load_weights skip_prefixes ["mtp."])`,
+    );
+  }
+  const extras = describeCheckpointExtras(parsed.arch, parsed.quant, tensors.list);
+  notes.push(...extras.notes);
   const { commit } = record.meta;
   if (commit !== null && commit !== ref.revision) notes.push(`${ref.revision ?? 'main'} is commit ${commit}`);
   notes.push(...sourceNotes);
@@ -187,7 +214,7 @@ export function describeHubRecord(
     name: parsed.name,
     origin: 'hub',
     tokenizerRepo: ref.repo,
-    arch: parsed.arch,
+    arch: extras.arch,
     quant,
     weightSource: 'tensor headers',
     serveTarget: ref.repo,

@@ -4,7 +4,7 @@
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { computeParams } from './architecture.js';
-import { isAtLeast, type Version } from '../../shared/units.js';
+import { formatBytes, isAtLeast, type Version } from '../../shared/units.js';
 
 import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
 
@@ -26,6 +26,8 @@ const BITS_PER_WEIGHT: Record<Exclude<QuantScheme, 'gguf'>, number> = {
   fp8: 8,
   'bnb-nf4': 4.5,
   nvfp4: 4.5,
+  // MXFP4: e2m1 values with one e8m0 (1-byte) scale per 32 (vllm/model_executor/layers/quantization/mxfp4.py).
+  mxfp4: 4 + 8 / 32,
 };
 
 /**
@@ -65,6 +67,7 @@ export function resolveScheme(quant: QuantVariant): QuantScheme {
     fp8: 'fp8',
     'bnb-4bit': 'bnb-nf4',
     nvfp4: 'nvfp4',
+    mxfp4: 'mxfp4',
     fp16: 'fp16',
   };
   return byId[quant.id] ?? 'bf16';
@@ -100,20 +103,77 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
       why: `${(params.total / 1e9).toFixed(2)} B parameters × ${bits} bits (GGUF ${type.toUpperCase()} average)`,
     };
   }
+  const isMxfp4Moe = scheme === 'mxfp4' && quant.method === 'mxfp4' && arch.moe !== null;
   if (quant.sizeBytes !== undefined && quant.sizeSource === 'published') {
+    if (isMxfp4Moe) {
+      const padding = computeMxfp4MoeBytes(arch, true) - computeMxfp4MoeBytes(arch, false);
+      return {
+        weightBytes: quant.sizeBytes + padding,
+        source: 'published',
+        why: `the checkpoint files + ${formatBytes(padding)} of Marlin MXFP4 expert padding (${describeMxfp4Padding(arch)})`,
+      };
+    }
     return { weightBytes: quant.sizeBytes, source: 'published', why: 'the checkpoint files' };
   }
+  if (isMxfp4Moe) {
+    // gpt-oss: only the experts are MXFP4; attention, router, embeddings and lm_head stay in bf16
+    // (Mxfp4Config.get_quant_method returns UnquantizedLinearMethod for every LinearBase).
+    const experts = computeMxfp4MoeBytes(arch, true);
+    const unquantized = params.total - computeMoeExpertParams(arch);
+    return {
+      weightBytes: experts + 2 * unquantized,
+      source: 'computed',
+      why: `experts ${formatBytes(experts)} in MXFP4 as vLLM's Marlin path pads them (${describeMxfp4Padding(arch)}) + ${(unquantized / 1e9).toFixed(2)} B other parameters in 16 bits`,
+    };
+  }
   const bits = BITS_PER_WEIGHT[scheme];
-  const sixteen = 2 * (params.embedding + params.lmHead + params.other);
+  // A vision tower stays in 16 bits in the quantized checkpoints (AWQ, GPTQ, compressed-tensors ignore it).
+  const vision = arch.vision?.encoderParams ?? 0;
+  const sixteen = 2 * (params.embedding + params.lmHead + params.other + vision);
   const weightBytes = Math.round((params.linear * bits) / 8 + sixteen);
   const isFull = bits === 16;
   return {
     weightBytes,
     source: 'computed',
     why: isFull
-      ? `${(params.total / 1e9).toFixed(2)} B parameters × 2 bytes`
-      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits`,
+      ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ' (vision encoder included)' : ''}`
+      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? ', the vision encoder too' : ''}`,
   };
+}
+
+const roundUp = (n: number, multiple: number): number => Math.ceil(n / multiple) * multiple;
+
+/** Parameters of the routed experts' gate/up/down projections (what MXFP4 checkpoints quantize). */
+function computeMoeExpertParams(arch: Architecture): number {
+  if (arch.moe === null) return 0;
+  return arch.layers * arch.moe.experts * 3 * arch.hiddenSize * arch.moe.expertIntermediateSize;
+}
+
+/**
+ * Bytes of an MXFP4 mixture of experts as vLLM holds it: per expert, w13 (2·I × h) and w2 (h × I) as
+ * packed e2m1 (½ byte per value) with one uint8 scale per 32 values, plus the bf16 biases
+ * (vllm/model_executor/layers/quantization/mxfp4.py `Mxfp4MoEMethod.create_weights`, which registers
+ * w13_bias and w2_bias whatever the checkpoint holds). `padded`: the Marlin backend — the one every
+ * Jetson takes (Orin 8.7 has no triton_kernels path, which needs 9.0 ≤ cc < 11.0; Thor 11.0 is not in
+ * the FlashInfer SM100 family; `get_mxfp4_backend`) — rounds I up to a multiple of 128 and h to 256
+ * (`create_weights`), and `prepare_moe_fp4_layer_for_marlin` (utils/marlin_utils_fp4.py) repacks
+ * into the same number of bytes with the scales as float8_e8m0fnu. Unpadded, the figure is the
+ * checkpoint's own `*_blocks` + `*_scales` + `*_bias` bytes.
+ */
+export function computeMxfp4MoeBytes(arch: Architecture, padded: boolean): number {
+  if (arch.moe === null) return 0;
+  const i = padded ? roundUp(arch.moe.expertIntermediateSize, 128) : arch.moe.expertIntermediateSize;
+  const h = padded ? roundUp(arch.hiddenSize, 256) : arch.hiddenSize;
+  const w13 = (2 * i * h) / 2 + (2 * i * h) / 32 + 2 * i * 2;
+  const w2 = (h * i) / 2 + (h * i) / 32 + h * 2;
+  return arch.layers * arch.moe.experts * (w13 + w2);
+}
+
+/** "I 2880 → 2944, h 2880 → 3072" for the Marlin MXFP4 padding of `arch`'s experts. */
+function describeMxfp4Padding(arch: Architecture): string {
+  const i = arch.moe?.expertIntermediateSize ?? arch.intermediateSize;
+  const h = arch.hiddenSize;
+  return `I ${i} → ${roundUp(i, 128)}, h ${h} → ${roundUp(h, 256)}`;
 }
 
 /** Compute capability as vLLM writes it (8.7 → 87). */
@@ -158,6 +218,15 @@ export function checkCapability(scheme: QuantScheme, cc: string, version: Versio
     case 'fp8':
       minimum = newest ? 75 : 80;
       if (current < 89 && current >= minimum) note = 'FP8 runs weight-only (FP8-Marlin) below compute capability 8.9';
+      break;
+    case 'mxfp4':
+      // mxfp4.py Mxfp4Config.get_min_capability: 80; gpt-oss (quant_method "mxfp4") arrived in 0.10.1.
+      if (!isAtLeast(version, '0.10.1')) {
+        return { ok: false, minimum: 80, reason: 'MXFP4 (gpt-oss) needs vLLM ≥ 0.10.1' };
+      }
+      minimum = 80;
+      if (current >= minimum && (current < 90 || current >= 110))
+        note = 'MXFP4 experts run weight-only through Marlin (padded; bf16 activations) on this GPU';
       break;
     case 'nvfp4':
       if (!isAtLeast(version, '0.8.0')) {

@@ -360,6 +360,7 @@ export function describeGgufModel(
   let parameterCount = 0;
   const usage = new Map<string, GgufTypeUsage>();
   const tensorNames = new Set<string>();
+  const spans: { name: string; type: string; begin: number; end: number }[] = [];
   for (const tensor of tensorInfos) {
     const info = GGML_TYPES[tensor.dtype];
     if (info === undefined) {
@@ -392,12 +393,32 @@ export function describeGgufModel(
     parameterCount += elements;
     dataBytes = Math.max(dataBytes, offset + bytes);
     tensorNames.add(tensor.name);
+    spans.push({ name: tensor.name, type: info.name, begin: offset, end: offset + bytes });
     const used = usage.get(info.name) ?? { name: info.name, tensors: 0, bytes: 0 };
     used.tensors += 1;
     used.bytes += bytes;
     usage.set(info.name, used);
   }
   if (tensorInfos.length === 0) return { ok: false, problem: 'the GGUF file has no tensors' };
+  // Tensors whose data overlaps an earlier one's (a crafted or broken header; llama.cpp writes them
+  // back to back): the bytes they share are in memory once, so they count once (issue 13 item 8).
+  const overlapping: string[] = [];
+  let coveredTo = 0;
+  for (const span of [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (span.begin < coveredTo) {
+      const shared = Math.min(span.end, coveredTo) - span.begin;
+      weightBytes -= shared;
+      const used = usage.get(span.type);
+      if (used !== undefined) used.bytes -= shared;
+      if (shared > 0) overlapping.push(span.name);
+    }
+    coveredTo = Math.max(coveredTo, span.end);
+  }
+  if (overlapping.length > 0) {
+    notes.push(
+      `${overlapping.length} tensor${overlapping.length === 1 ? '' : 's'} (${overlapping.slice(0, 3).join(', ')}${overlapping.length > 3 ? ', …' : ''}) overlap another's data: the shared bytes are counted once`,
+    );
+  }
   const tensorTypes = [...usage.values()].sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
 
   // Architecture.

@@ -4,7 +4,12 @@
  * Jetson (the OS, the Python processes, the container). Pure and synchronous.
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
-import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../model/core/architecture.js';
+import {
+  buildKvCacheLayout,
+  computeConcurrency,
+  computeKvTokens,
+  computeSequenceBytes,
+} from '../../model/core/kv-cache-layout.js';
 import { kvDtypeBytes } from '../../model/core/quantization.js';
 import { GiB, MiB } from '../../shared/units.js';
 import { computeCudaGraphSizes, type VllmVersionInfo } from './vllm-version.js';
@@ -164,17 +169,10 @@ export function computeBudget(input: BudgetInput): Budget {
   const unified = device.isUnified;
   const s = settings;
 
-  const bytesPerToken = computeKvBytesPerToken(arch, kvDtypeBytes(s.kvCacheDtype));
-  const bytesPerBlock = bytesPerToken * s.blockSize;
-  const bytesPerLayerBlock = bytesPerBlock / arch.layers;
-  const layerBlocksPerSeq = computeLayerBlocksForSequence(
-    arch,
-    info.engine,
-    s.maxModelLen,
-    s.blockSize,
-    s.maxNumBatchedTokens,
-  );
-  const bytesPerSequence = layerBlocksPerSeq * bytesPerLayerBlock;
+  // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts).
+  const layout = buildKvCacheLayout(arch, info.engine, kvDtypeBytes(s.kvCacheDtype), s.blockSize);
+  const { bytesPerToken, bytesPerBlock } = layout;
+  const bytesPerSequence = computeSequenceBytes(layout, arch, s.maxModelLen, s.maxNumBatchedTokens);
 
   const pythonHeap = unified ? PYTHON_HEAP_BYTES[info.engine] : 0;
   const container = unified && input.runtime === 'docker' ? CONTAINER_BYTES : 0;
@@ -226,13 +224,11 @@ export function computeBudget(input: BudgetInput): Budget {
   // vllm/config.py CacheConfig: num_cpu_blocks = swap_space_bytes // cache_block_size.
   const cpuBlocks = Math.floor(swapBytesRequested / bytesPerBlock);
   const swapBytes = cpuBlocks * bytesPerBlock;
-  const tokens = gpuBlocks * s.blockSize;
+  const tokens = computeKvTokens(layout, gpuBlocks);
   const maxConcurrency =
     info.engine === 'v0'
       ? tokens / s.maxModelLen
-      : layerBlocksPerSeq > 0
-        ? (gpuBlocks * arch.layers) / layerBlocksPerSeq
-        : 0;
+      : computeConcurrency(layout, arch, gpuBlocks, s.maxModelLen, s.maxNumBatchedTokens);
 
   const items: BudgetItem[] = [];
   const push = (key: BudgetKey, label: string, bytes: number, why: string, isEstimate: boolean): void => {
@@ -285,7 +281,7 @@ export function computeBudget(input: BudgetInput): Budget {
     'kvCache',
     'KV cache',
     kvBytes,
-    `${gpuBlocks} blocks × ${bytesPerBlock} B = ${tokens} tokens; ${algorithmWhy}`,
+    `${gpuBlocks} blocks × ${bytesPerBlock} B = ${tokens} tokens; ${algorithmWhy}${layout.why === null ? '' : `; ${layout.why}`}`,
     s.kvCacheMemoryBytes === null && s.numGpuBlocksOverride === null,
   );
   push(
@@ -403,10 +399,8 @@ function findRefusal(args: {
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
   const { arch, info, settings: s } = input;
-  const bytesPerLayerBlock = (computeKvBytesPerToken(arch, kvDtypeBytes(s.kvCacheDtype)) * s.blockSize) / arch.layers;
-  const fitsLen = (len: number): boolean =>
-    computeLayerBlocksForSequence(arch, info.engine, len, s.blockSize, s.maxNumBatchedTokens) * bytesPerLayerBlock <=
-    kvBytes;
+  const layout = buildKvCacheLayout(arch, info.engine, kvDtypeBytes(s.kvCacheDtype), s.blockSize);
+  const fitsLen = (len: number): boolean => computeSequenceBytes(layout, arch, len, s.maxNumBatchedTokens) <= kvBytes;
   let lo = 0;
   let hi = s.maxModelLen;
   while (hi - lo > 1) {

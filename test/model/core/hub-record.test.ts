@@ -100,3 +100,47 @@ describe('describeHubRecord refuses what it cannot count', () => {
     expect(d.notes.at(-1)).toBe('from the cache');
   });
 });
+
+describe('describeHubRecord: multi-token-prediction tensors', () => {
+  const qwen35 = JSON.stringify({
+    architectures: ['Qwen3_5ForConditionalGeneration'],
+    model_type: 'qwen3_5',
+    text_config: {
+      hidden_size: 64,
+      num_hidden_layers: 4,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      head_dim: 16,
+      intermediate_size: 128,
+      vocab_size: 100,
+      layer_types: ['linear_attention', 'linear_attention', 'linear_attention', 'full_attention'],
+      linear_num_key_heads: 2,
+      linear_num_value_heads: 2,
+      linear_key_head_dim: 16,
+      linear_value_head_dim: 16,
+      mtp_num_hidden_layers: 1,
+    },
+  });
+  const files = {
+    'model.safetensors': {
+      'model.language_model.embed_tokens.weight': { dtype: 'BF16', shape: [100, 64], data_offsets: [0, 12800] },
+      'mtp.fc.weight': { dtype: 'BF16', shape: [64, 128], data_offsets: [12800, 29184] },
+      'mtp.layers.0.mlp.up_proj.weight': { dtype: 'BF16', shape: [128, 64], data_offsets: [29184, 45568] },
+    },
+  };
+
+  it('Qwen3.5 / Qwen3-Next: mtp.* is set aside (vLLM skips it without speculative decoding) and named', () => {
+    const d = describeHubRecord({ repo: 'Qwen/Qwen3.5-x', revision: null }, record(files, qwen35), fail, []);
+    expect(d.quant.sizeBytes).toBe(12_800);
+    expect(d.notes.join('\n')).toContain(
+      '2 multi-token-prediction tensors (mtp.*, 32 KiB) are not counted: vLLM loads them only with --speculative-config method "mtp"',
+    );
+    expect(d.arch.stateLayers).toMatchObject({ kind: 'gated-delta-net', layers: 3, attentionLayers: 1 });
+  });
+
+  it('another architecture keeps every tensor it stores', () => {
+    const llama = JSON.stringify({ ...JSON.parse(CONFIG), architectures: ['Qwen2ForCausalLM'] });
+    const d = describeHubRecord(REF, record(files, llama), fail, []);
+    expect(d.quant.sizeBytes).toBe(45_568);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The presets added for the models Jetson AI Lab lists (presets/models.yaml): their architecture fields agree
+ * with the published parameter counts, and their weights and KV terms are the ones the model core computes.
+ */
+import { describe, expect, it } from 'vitest';
+import { computeParams } from '../../../src/model/core/architecture.js';
+import { buildKvCacheLayout, computeSequenceBytes } from '../../../src/model/core/kv-cache-layout.js';
+import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
+import { loadTestCatalog } from '../../helpers/catalog.js';
+
+const catalog = loadTestCatalog();
+const model = (id: string) => {
+  const m = catalog.models.find((x) => x.id === id);
+  if (m === undefined) throw new Error(id);
+  return m;
+};
+const quant = (id: string, q: string) => {
+  const v = model(id).quants.find((x) => x.id === q);
+  if (v === undefined) throw new Error(`${id} ${q}`);
+  return v;
+};
+
+describe('dense presets: the architecture gives the published parameter count', () => {
+  it('Llama-3.1-70B exactly; Qwen3-32B and Gemma-3-270M up to the q/k norms computeParams leaves out', () => {
+    expect(computeParams(model('llama-3.1-70b-instruct').arch).total).toBe(70_553_706_496);
+    // q_norm + k_norm: 64 layers × 2 × 128.
+    expect(computeParams(model('qwen3-32b').arch).total + 64 * 2 * 128).toBe(32_762_123_264);
+    // Gemma 3 also has pre/post-feedforward norms: 18 × (2 × 640 + 2 × 256).
+    expect(computeParams(model('gemma-3-270m-it').arch).total + 18 * (2 * 640 + 2 * 256)).toBe(268_098_176);
+  });
+
+  it('vision-language presets: text model + vision encoder = the published count', () => {
+    const gemma = model('gemma-3-27b-it').arch;
+    expect(computeParams(gemma).total + 62 * (2 * 5376 + 2 * 128) + (gemma.vision?.encoderParams ?? 0)).toBe(
+      27_432_406_640,
+    );
+    const vl8 = model('qwen3-vl-8b').arch;
+    expect(computeParams(vl8).total + 36 * 2 * 128 + (vl8.vision?.encoderParams ?? 0)).toBe(8_767_123_696);
+    const vl4 = model('qwen3-vl-4b').arch;
+    // Tied embeddings: no lm_head.
+    expect(computeParams(vl4).total + 36 * 2 * 128 + (vl4.vision?.encoderParams ?? 0)).toBe(4_437_815_808);
+    const cosmos = model('cosmos-reason1-7b').arch;
+    // Qwen2.5 has q/k/v biases: 28 × (3584 + 2 × 512).
+    expect(computeParams(cosmos).total + 28 * (3584 + 2 * 512) + (cosmos.vision?.encoderParams ?? 0)).toBe(
+      8_292_166_656,
+    );
+  });
+});
+
+describe('gpt-oss and Nemotron-3-Nano presets plan as vLLM loads them', () => {
+  it('gpt-oss-20b: 14,679,227,520 B with the Marlin padding; gpt-oss-120b computed at 65.9 GiB', () => {
+    expect(estimateWeightBytes(model('gpt-oss-20b').arch, quant('gpt-oss-20b', 'mxfp4')).weightBytes).toBe(
+      14_679_227_520,
+    );
+    const big = estimateWeightBytes(model('gpt-oss-120b').arch, quant('gpt-oss-120b', 'mxfp4'));
+    expect(big.source).toBe('computed');
+    // 36 layers × 128 experts × (padded w13 + w2) = 36 × 128 × 14,431,744 B, + 2 B for each other parameter.
+    const experts = 36 * 128 * 14_431_744;
+    const other = computeParams(model('gpt-oss-120b').arch).total - 36 * 128 * 3 * 2880 * 2880;
+    expect(big.weightBytes).toBe(experts + 2 * other);
+  });
+
+  it('Nemotron-3-Nano: bf16 63,155,895,296 B; an 8k request is 8 block ids of 6 × 2,146,304 B', () => {
+    const m = model('nemotron-3-nano-30b-a3b');
+    expect(estimateWeightBytes(m.arch, quant(m.id, 'bf16')).weightBytes).toBe(63_155_895_296);
+    const layout = buildKvCacheLayout(m.arch, 'v1', 2, 16);
+    expect(layout.blockSize).toBe(2096);
+    expect(computeSequenceBytes(layout, m.arch, 8192, 2048)).toBe(8 * 6 * 2_146_304);
+  });
+});
+
+describe('computed sizes of vision-language and hybrid presets', () => {
+  it('a quantized VL checkpoint keeps its vision encoder in 16 bits; a hybrid preset counts its published parameters', () => {
+    const vl = model('qwen3-vl-8b');
+    const awq = estimateWeightBytes(vl.arch, quant('qwen3-vl-8b', 'awq'));
+    const textOnly = estimateWeightBytes({ ...vl.arch, vision: null }, quant('qwen3-vl-8b', 'awq'));
+    expect(awq.weightBytes - textOnly.weightBytes).toBe(2 * 576_388_336);
+    expect(awq.why).toContain('the vision encoder too');
+    // bf16 computed (without the published size) = all 8.77 B parameters less the q/k norms.
+    const bf16 = estimateWeightBytes(vl.arch, {
+      ...quant('qwen3-vl-8b', 'bf16'),
+      sizeBytes: undefined,
+      sizeSource: undefined,
+    });
+    expect(bf16.weightBytes).toBe(2 * (8_767_123_696 - 36 * 2 * 128));
+    expect(computeParams(model('nemotron-3-nano-30b-a3b').arch).total).toBe(31_577_940_288);
+  });
+});
