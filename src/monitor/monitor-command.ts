@@ -23,9 +23,9 @@ import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
 import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
+import { createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
 import {
   findOnPath,
-  measureVllmRss,
   openReplayFile,
   startNvidiaSmi,
   startProc,
@@ -183,9 +183,11 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     return recorder?.write(line) ?? null;
   };
 
+  // The board's GPU memory (NvMap) beside each live sample: one small read, on the panel only.
+  const readNvMap = isPanel && chosen.kind !== 'replay' ? createNvMapReader() : (): null => null;
   const source = startSource(chosen.kind, chosen.cmd, o, replay, {
     onSample: (sample) => {
-      dispatch({ type: 'sampleReceived', sample });
+      dispatch({ type: 'sampleReceived', sample, gpuMemBytes: readNvMap() });
       return emit(sample) ?? undefined;
     },
     onSkipped: () => dispatch({ type: 'lineSkipped' }),
@@ -196,8 +198,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       if (!isPanel && chosen.kind === 'replay') finish(0);
     },
   });
-  // The vLLM processes' share of RAM, for the bar (a server on this machine only).
-  const isRssMeasured = isPanel && o.url !== null && isLocalUrl(o.url);
+  // The vLLM processes' share of RAM (a server on this machine only): found once, re-checked when one exits.
+  const tracker = isPanel && o.url !== null && isLocalUrl(o.url) ? createVllmProcessTracker() : null;
+  let wasUp = false;
   const poller =
     o.url !== null
       ? startVllmPoller(
@@ -206,10 +209,14 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
           o.bytesPerBlock,
           (metrics) => {
             lastVllm = metrics;
+            // Back up after being down: it may be another process tree now.
+            if (!wasUp) tracker?.rescan();
+            wasUp = true;
+            if (tracker !== null) state = panelReducer(state, { type: 'vllmRssMeasured', bytes: tracker.measureRss() });
             dispatch({ type: 'serverPolled', metrics });
-            if (isRssMeasured) void measureVllmRss().then((bytes) => dispatch({ type: 'vllmRssMeasured', bytes }));
           },
           (why) => {
+            wasUp = false;
             lastVllm = null;
             dispatch({ type: 'serverUnreachable', why });
           },

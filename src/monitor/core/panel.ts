@@ -33,13 +33,15 @@ export interface PanelState {
   predictedBytes: number | null;
   /** Memory the vLLM process holds (RSS), when known. */
   vllmRssBytes: number | null;
+  /** The board's GPU memory in use (NvMapMemUsed), when the board reports it. */
+  gpuMemBytes: number | null;
   /** Lines that were not stats (counted and skipped). */
   skippedLines: number;
   intervalMs: number;
 }
 
 export type PanelEvent =
-  | { type: 'sampleReceived'; sample: Sample }
+  | { type: 'sampleReceived'; sample: Sample; gpuMemBytes?: number | null }
   | { type: 'lineSkipped' }
   | { type: 'sourceEnded'; why: string }
   | { type: 'serverPolled'; metrics: VllmMetrics }
@@ -72,6 +74,7 @@ export function createPanelState(init: {
     isLogShown: false,
     predictedBytes: init.predictedBytes,
     vllmRssBytes: null,
+    gpuMemBytes: null,
     skippedLines: 0,
     intervalMs: init.intervalMs,
   };
@@ -95,6 +98,7 @@ export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
         ...state,
         sourceStatus: LIVE,
         latest: event.sample,
+        gpuMemBytes: event.gpuMemBytes ?? null,
         gpuLoad: push(state.gpuLoad, event.sample.gpu?.loadPct ?? null, HISTORY),
       };
     case 'lineSkipped':
