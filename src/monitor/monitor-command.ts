@@ -23,7 +23,7 @@ import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
 import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
-import { createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
+import { createFanReader, createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
 import {
   findOnPath,
   openReplayFile,
@@ -183,11 +183,13 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     return recorder?.write(line) ?? null;
   };
 
-  // The board's GPU memory (NvMap) beside each live sample: one small read, on the panel only.
-  const readNvMap = isPanel && chosen.kind !== 'replay' ? createNvMapReader() : (): null => null;
+  // The board's GPU memory (NvMap) and fan beside each live sample: small reads, on the panel only.
+  const isBoardRead = isPanel && chosen.kind !== 'replay';
+  const readNvMap = isBoardRead ? createNvMapReader() : (): null => null;
+  const readFan = isBoardRead ? createFanReader() : (): null => null;
   const source = startSource(chosen.kind, chosen.cmd, o, replay, {
     onSample: (sample) => {
-      dispatch({ type: 'sampleReceived', sample, gpuMemBytes: readNvMap() });
+      dispatch({ type: 'sampleReceived', sample, gpuMemBytes: readNvMap(), fanPct: readFan() });
       return emit(sample) ?? undefined;
     },
     onSkipped: () => dispatch({ type: 'lineSkipped' }),

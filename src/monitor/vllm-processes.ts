@@ -6,7 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { classifyComm, isVllmCmdline, parseNvMapUsedBytes, parseVmRssBytes } from './core/vllm-process.js';
+import {
+  classifyComm,
+  isFanHwmonName,
+  isVllmCmdline,
+  parseFanPwmPct,
+  parseNvMapUsedBytes,
+  parseVmRssBytes,
+} from './core/vllm-process.js';
 
 export interface VllmProcessTracker {
   /** The known vLLM processes' resident memory summed (CPU-side), or null when none runs; rescans when one exited. */
@@ -106,5 +113,33 @@ export function createNvMapReader(root = '/'): () => number | null {
     const bytes = meminfo === null ? null : parseNvMapUsedBytes(meminfo);
     if (bytes === null) hasNvMap = false;
     return bytes;
+  };
+}
+
+/**
+ * A reader of the board's fan duty (hwmon pwm-fan's pwm1, in percent): the hwmon folder is looked for once;
+ * null, and never read again, on a board without one.
+ */
+export function createFanReader(root = '/'): () => number | null {
+  let pwmFile: string | null | undefined;
+  const find = (): string | null => {
+    const base = path.join(root, 'sys', 'class', 'hwmon');
+    let names: string[];
+    try {
+      names = readdirSync(base);
+    } catch {
+      return null;
+    }
+    for (const name of names) {
+      const hwmonName = readText(path.join(base, name, 'name'));
+      if (hwmonName !== null && isFanHwmonName(hwmonName)) return path.join(base, name, 'pwm1');
+    }
+    return null;
+  };
+  return () => {
+    pwmFile ??= find();
+    if (pwmFile === null) return null;
+    const text = readText(pwmFile);
+    return text === null ? null : parseFanPwmPct(text);
   };
 }

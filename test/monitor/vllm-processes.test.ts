@@ -6,7 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNvMapReader, createVllmProcessTracker, scanVllmProcesses } from '../../src/monitor/vllm-processes.js';
+import {
+  createFanReader,
+  createNvMapReader,
+  createVllmProcessTracker,
+  scanVllmProcesses,
+} from '../../src/monitor/vllm-processes.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -96,5 +101,22 @@ describe('createNvMapReader', () => {
     expect(readPc()).toBeNull();
     writeFileSync(path.join(pc, 'proc', 'meminfo'), 'NvMapMemUsed: 1 kB\n');
     expect(readPc()).toBeNull();
+  });
+});
+
+describe('createFanReader', () => {
+  it('finds the pwm-fan hwmon once and reads its duty; null on a board without a fan', () => {
+    const root = fakeRoot();
+    const hwmon = path.join(root, 'sys', 'class', 'hwmon');
+    mkdirSync(path.join(hwmon, 'hwmon0'), { recursive: true });
+    writeFileSync(path.join(hwmon, 'hwmon0', 'name'), 'tmp451\n');
+    mkdirSync(path.join(hwmon, 'hwmon1'));
+    writeFileSync(path.join(hwmon, 'hwmon1', 'name'), 'pwm-fan\n');
+    writeFileSync(path.join(hwmon, 'hwmon1', 'pwm1'), '51\n');
+    const read = createFanReader(root);
+    expect(read()).toBeCloseTo(20, 9);
+    writeFileSync(path.join(hwmon, 'hwmon1', 'pwm1'), '255\n');
+    expect(read()).toBe(100);
+    expect(createFanReader(fakeRoot())()).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Recognising vLLM's processes in /proc and reading their memory, as decisions on file texts: which `comm`
- * is worth reading the command line of, which command line is vLLM's, a status file's VmRSS, and the GPU
- * memory a Jetson's meminfo reports (NvMap). Pure: the shell (vllm-processes.ts) reads the files.
+ * is worth reading the command line of, which command line is vLLM's, a status file's VmRSS, the GPU memory a
+ * Jetson's meminfo reports (NvMap), and the board's fan (hwmon pwm-fan). Pure: the shell (vllm-processes.ts)
+ * reads the files.
  */
 import { parseMeminfo } from '../../device/core/system-parsers.js';
 
@@ -43,4 +44,20 @@ export function parseVmRssBytes(status: string): number | null {
 export function parseNvMapUsedBytes(meminfo: string): number | null {
   const mem = parseMeminfo(meminfo);
   return Object.hasOwn(mem, 'NvMapMemUsed') ? (mem.NvMapMemUsed ?? null) : null;
+}
+
+/**
+ * Returns a fan's duty in percent from its hwmon `pwm1` text (0–255, the kernel's pwm-fan scale), or null for a
+ * text that is not one integer in that range.
+ */
+export function parseFanPwmPct(text: string): number | null {
+  const match = /^\s*(\d{1,3})\s*$/.exec(text);
+  if (match?.[1] === undefined) return null;
+  const pwm = Number(match[1]);
+  return pwm <= 255 ? (pwm / 255) * 100 : null;
+}
+
+/** Returns whether an hwmon device's `name` is a PWM fan's (pwm-fan on JetPack 5+, pwmfan on JetPack 4). */
+export function isFanHwmonName(name: string): boolean {
+  return /^pwm-?fan$/.test(name.trim());
 }

@@ -1,13 +1,15 @@
 /**
  * The /proc decisions behind the vLLM process tracker: comm verdicts, vLLM command lines, VmRSS and
- * NvMapMemUsed. Property tests: nothing throws on any text, a VmRSS / NvMapMemUsed line printed from a number
+ * NvMapMemUsed, the fan's pwm1. Property tests: nothing throws on any text, a VmRSS / NvMapMemUsed line printed from a number
  * reads back as that number of KiB, and a comm that is neither vLLM's nor an interpreter's is never read further.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   classifyComm,
+  isFanHwmonName,
   isVllmCmdline,
+  parseFanPwmPct,
   parseNvMapUsedBytes,
   parseVmRssBytes,
 } from '../../../src/monitor/core/vllm-process.js';
@@ -107,6 +109,34 @@ describe('parseNvMapUsedBytes', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const bytes = parseNvMapUsedBytes(text);
         expect(bytes === null || (Number.isSafeInteger(bytes) && bytes >= 0)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('the fan (hwmon pwm-fan)', () => {
+  it('reads pwm1 as a percent of 255 and knows the fan hwmon names', () => {
+    expect(parseFanPwmPct('255\n')).toBe(100);
+    expect(parseFanPwmPct('0\n')).toBe(0);
+    expect(parseFanPwmPct('256\n')).toBeNull();
+    expect(parseFanPwmPct('-1')).toBeNull();
+    expect(isFanHwmonName('pwm-fan\n')).toBe(true);
+    expect(isFanHwmonName('pwmfan\n')).toBe(true);
+    expect(isFanHwmonName('tmp451\n')).toBe(false);
+  });
+
+  it('reads back any duty 0–255 and never answers outside 0–100 for any text', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), (pwm) => {
+        expect(parseFanPwmPct(`${pwm}\n`)).toBeCloseTo((pwm / 255) * 100, 9);
+      }),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const pct = parseFanPwmPct(text);
+        expect(pct === null || (pct >= 0 && pct <= 100)).toBe(true);
       }),
       RUNS,
     );
