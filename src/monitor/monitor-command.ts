@@ -23,6 +23,8 @@ import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
 import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
+import { describeDiscovery } from './core/discovery.js';
+import { discoverLocalServer } from './discover-server.js';
 import { createFanReader, createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
 import {
   findOnPath,
@@ -48,6 +50,8 @@ export interface MonitorOptions extends MonitorSettings {
   attached?: AttachedServer;
   /** A detached server re-attached to (launch --detach): its log feeds the panel's log tail. */
   server?: { name: string; record: ServerRecord } | null;
+  /** Where to look for a vLLM when neither --url nor a server is given (default localhost:8000; null: do not). */
+  discoverUrl?: string | null;
 }
 
 export interface AttachedServer {
@@ -147,12 +151,22 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   }
   const chosen = await chooseSource(o);
   const isPanel = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // The panel with no server given at all: it looks on localhost's default port, and says what it found.
+  let url = o.url;
+  let serverNote: string | null = null;
+  const isUnserved = url === null && o.replay === null && (o.server ?? null) === null && o.attached === undefined;
+  if (isPanel && isUnserved && o.discoverUrl !== null) {
+    const found = await discoverLocalServer(o.discoverUrl);
+    if (found.kind === 'found') url = found.url;
+    serverNote = describeDiscovery(found);
+  }
   let state: PanelState = createPanelState({
     source: chosen.kind,
     sourceLabel: chosen.label,
-    serverUrl: o.url,
+    serverUrl: url,
     predictedBytes: o.predictedBytes,
     intervalMs: o.intervalMs,
+    serverNote,
   });
   let lastVllm: Sample['vllm'] = null;
 
@@ -201,12 +215,12 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     },
   });
   // The vLLM processes' share of RAM (a server on this machine only): found once, re-checked when one exits.
-  const tracker = isPanel && o.url !== null && isLocalUrl(o.url) ? createVllmProcessTracker() : null;
+  const tracker = isPanel && url !== null && isLocalUrl(url) ? createVllmProcessTracker() : null;
   let wasUp = false;
   const poller =
-    o.url !== null
+    url !== null
       ? startVllmPoller(
-          o.url,
+          url,
           o.pollMs,
           o.bytesPerBlock,
           (metrics) => {

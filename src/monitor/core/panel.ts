@@ -39,6 +39,8 @@ export interface PanelState {
   fanPct: number | null;
   /** RAM in use (MiB) of the last HISTORY samples, for the RAM sparkline. */
   ramUsed: (number | null)[];
+  /** What the look for a server found when none was given (shown under the vLLM lines), or null. */
+  serverNote: string | null;
   /** Lines that were not stats (counted and skipped). */
   skippedLines: number;
   intervalMs: number;
@@ -61,6 +63,7 @@ export function createPanelState(init: {
   serverUrl: string | null;
   predictedBytes: number | null;
   intervalMs: number;
+  serverNote?: string | null;
 }): PanelState {
   return {
     source: init.source,
@@ -81,6 +84,7 @@ export function createPanelState(init: {
     gpuMemBytes: null,
     fanPct: null,
     ramUsed: [],
+    serverNote: init.serverNote ?? null,
     skippedLines: 0,
     intervalMs: init.intervalMs,
   };
@@ -422,6 +426,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
     if (v.rejected !== undefined && v.rejected.length > 0)
       lines.push(paint(o, 33, `     N/A (out of range): ${v.rejected.join('; ')}`));
   }
+  if (state.serverNote !== null) lines.push(paint(o, 2, `     ${state.serverNote}`));
   if (state.isLogShown) {
     lines.push('── log (l hides) ──');
     const room = Math.max(1, o.rows - lines.length - 2);
