@@ -171,15 +171,20 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let lastVllm: Sample['vllm'] = null;
 
   let shown: string[] = [];
+  // While the stop question is asked it owns the line under the panel: the panel is drawn a row shorter (the
+  // log view fills the screen) and the question written again after each frame, so nothing draws over it.
+  let question: string | null = null;
   const draw = (isFull = false): void => {
     if (!isPanel) return;
+    const rows = process.stdout.rows || 24;
     const lines = renderPanel(state, {
       columns: process.stdout.columns || 80,
-      rows: process.stdout.rows || 24,
+      rows: question !== null ? Math.max(1, rows - 1) : rows,
       isColor: o.isColor,
     });
-    const out = formatFrameUpdate(lines, shown, isFull);
+    let out = formatFrameUpdate(lines, shown, isFull);
     shown = lines;
+    if (question !== null && out !== '') out += formatRowText(computeAskRow(shown.length, rows), question);
     if (out !== '') process.stdout.write(out);
   };
   const redraw = (): void => draw(true);
@@ -257,7 +262,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let isAsking = false;
   // The question and the answer go on the line under the panel (its last line on a full screen).
   const writeUnder = (text: string): void => {
-    process.stdout.write(formatRowText(computeAskRow(shown.length, process.stdout.rows || 24), text));
+    question = text;
+    draw(true);
   };
   const onKey = (key: string): void => {
     const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true);
@@ -270,6 +276,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         return void o.attached?.stop().then(() => finish(0));
       case 'keepWatching':
         isAsking = false;
+        question = null;
         return redraw();
       case 'quit':
         return finish(0);

@@ -122,7 +122,12 @@ async function runPanelAfterLaunch(
     server,
     ...(isOwned ? { attached } : {}),
   });
-  if (isOwned) await supervisor.stop();
+  if (isOwned) {
+    await supervisor.stop();
+    // The wizard's last frame (its launch screen, "s stop the server") is what the terminal shows under this:
+    // the last word is that the server is stopped.
+    process.stdout.write(`\nThe vLLM server (${plan.model.id}) was stopped.\n`);
+  }
   return code;
 }
 
