@@ -231,14 +231,19 @@ const KNOB_CHANGES = Number(process.env.BENCH_KNOB_CHANGES ?? 60);
 async function wizardWalkOnce(home) {
   const s = startPty(['--root', FIXTURE_ROOT], { HOME: home, XDG_CONFIG_HOME: home });
   try {
+    // Each screen is given 200 ms after it shows: a key pressed before its input handler is set is lost.
     await s.waitFor('part number');
+    await pause(200);
     s.press('enter');
     await s.waitFor('qwen2-7b-instruct');
+    await pause(200);
     s.press('enter');
     await s.waitFor('gguf-q4_k_m');
+    await pause(200);
     for (let i = 0; i < 4; i++) await s.pressAndSettle('down');
     s.press('enter');
     await s.waitFor('Verdict:');
+    await pause(200);
     for (let i = 0; i < KNOB_CHANGES; i++) await s.pressAndSettle(i % 2 === 0 ? 'right' : 'left');
     await pause(500);
     return vmHwmMiB(s.child.pid);
