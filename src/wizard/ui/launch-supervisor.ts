@@ -35,6 +35,11 @@ export interface LaunchSupervisor {
   current(): Plan | null;
   /** A --detach server that got ready: it outlives the wizard. */
   detached(): { name: string; url: string } | null;
+  /**
+   * Stops handing sessions to the screen that started the launch: once the wizard's screens are gone (the panel
+   * took over) its React tree is no longer reachable from the running launch and can be collected.
+   */
+  releaseScreen?(): void;
 }
 
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
@@ -44,6 +49,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let plan: Plan | null = null;
   let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
+  let sessionListener: ((session: LaunchSession) => void) | null = null;
   return {
     start(next, request, onSession) {
       if (isRunning) return;
@@ -51,6 +57,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
       controller = own;
       isRunning = true;
       plan = next;
+      sessionListener = onSession;
       let last = createLaunchSession(next.command, 1);
       running = run(
         next,
@@ -63,7 +70,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
             for (const l of listeners) l(line);
           if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
             detached = { name: session.detachedName, url: session.url };
-          onSession(session);
+          sessionListener?.(session);
         },
         own.signal,
         (prepared) => {
@@ -71,7 +78,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
         },
       )
         .catch((error: unknown) =>
-          onSession(
+          sessionListener?.(
             endLaunchSession(last, `the launch failed: ${error instanceof Error ? error.message : String(error)}`),
           ),
         )
@@ -91,5 +98,8 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
     },
     current: () => plan,
     detached: () => detached,
+    releaseScreen() {
+      sessionListener = null;
+    },
   };
 }

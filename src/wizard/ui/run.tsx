@@ -180,17 +180,26 @@ async function keepWizardHeapSmall(): Promise<void> {
   setFlagsFromString('--max-semi-space-size=1');
 }
 
-export async function runWizard(options: WizardOptions): Promise<number> {
-  await keepWizardHeapSmall();
+/** How the wizard's screens ended. */
+interface ScreensEnd {
+  result: { code: number; print: string | null; panel?: boolean };
+  signalCode: number | null;
+  /** Drops the screens' signal handling (its closure is the last path to the unmounted Ink instance). */
+  unsubscribe: () => void;
+}
+
+/**
+ * The wizard's screens until they end. Ink's instance and the App's props live only in this function's scope, so
+ * once it returns (and `unsubscribe` is called) nothing of the wizard's React tree is reachable from the panel.
+ */
+async function runScreens(options: WizardOptions, supervisor: LaunchSupervisor): Promise<ScreensEnd> {
   const { catalog } = options;
   const detect = async (): Promise<ReturnType<typeof summarizeDetection>> => {
     const { facts, identification, checks } = await examineSystem(createRealHost(options.root), catalog);
     return summarizeDetection(facts, identification, checks);
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();
-  let result: { code: number; print: string | null; panel?: boolean } = { code: 0, print: null };
-  const launchLog: LaunchLogPath = { path: null };
-  const supervisor = createWizardSupervisor(options, launchLog);
+  let result: ScreensEnd['result'] = { code: 0, print: null };
   // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
   // that gap would arrive cooked ("\n" instead of Enter).
   if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
@@ -227,9 +236,28 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   const unsubscribe = onTerminationSignals(onSignal);
   try {
     await instance.waitUntilExit();
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
+  return { result, signalCode, unsubscribe };
+}
+
+export async function runWizard(options: WizardOptions): Promise<number> {
+  await keepWizardHeapSmall();
+  const launchLog: LaunchLogPath = { path: null };
+  const supervisor = createWizardSupervisor(options, launchLog);
+  const isDetached = options.launchOptions?.detach === true;
+  let unsubscribe: () => void = () => undefined;
+  try {
+    const end = await runScreens(options, supervisor);
+    unsubscribe = end.unsubscribe;
+    const { result, signalCode } = end;
     if (signalCode !== null) return signalCode;
     if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
       unsubscribe();
+      // The screens are gone: the launch no longer hands its sessions to their (unmounted) React tree.
+      supervisor.releaseScreen?.();
       const code = await runPanelAfterLaunch(supervisor, options, launchLog.path);
       const note = leftRunning(supervisor.detached());
       if (note !== null) process.stdout.write(`${note}\n`);
