@@ -42,6 +42,9 @@ export interface LaunchSupervisor {
   releaseScreen?(): void;
 }
 
+/** How long log lines' sessions are gathered before the screen gets the latest (ms). */
+const LINE_COALESCE_MS = 100;
+
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let controller: AbortController | null = null;
   let running: Promise<void> = Promise.resolve();
@@ -50,6 +53,23 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
   let sessionListener: ((session: LaunchSession) => void) | null = null;
+  // Log lines come in bursts (hundreds a second while vLLM loads): the screen gets the latest session at most
+  // every LINE_COALESCE_MS for them, and at once for every other event, so Ink does not redraw per line while
+  // the weights load — the moment memory is tightest. Nothing is lost: a session holds the whole tail.
+  let pending: LaunchSession | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const session = pending;
+    pending = null;
+    if (session !== null) sessionListener?.(session);
+  };
+  const hand = (event: LaunchSessionEvent, session: LaunchSession): void => {
+    pending = session;
+    if (event.type !== 'logLineRead' && event.type !== 'runtimeLineRead') return flush();
+    timer ??= setTimeout(flush, LINE_COALESCE_MS);
+  };
   return {
     start(next, request, onSession) {
       if (isRunning) return;
@@ -70,13 +90,14 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
             for (const l of listeners) l(line);
           if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
             detached = { name: session.detachedName, url: session.url };
-          sessionListener?.(session);
+          hand(event, session);
         },
         own.signal,
         (prepared) => {
           plan = prepared;
         },
       )
+        .finally(flush)
         .catch((error: unknown) =>
           sessionListener?.(
             endLaunchSession(last, `the launch failed: ${error instanceof Error ? error.message : String(error)}`),
