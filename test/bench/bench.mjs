@@ -292,6 +292,7 @@ async function wizardLaunchOnce(home, seconds) {
       XDG_DATA_HOME: home,
       XDG_STATE_HOME: home,
       VLLM_STANDIN_STARTUP_MS: '3000',
+      VLLM_STANDIN_PIDFILE: path.join(home, 'vllm.pid'),
     },
   );
   try {
@@ -312,6 +313,14 @@ async function wizardLaunchOnce(home, seconds) {
     return rss;
   } finally {
     s.kill();
+    // A run that failed half-way leaves no stand-in server behind (its pid file says which).
+    for (const file of [path.join(home, 'vllm.pid'), path.join(home, 'vllm.pid.engine')]) {
+      try {
+        process.kill(Number(readFileSync(file, 'utf8')), 'SIGKILL');
+      } catch {
+        // not written, or already gone
+      }
+    }
   }
 }
 
