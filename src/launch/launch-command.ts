@@ -16,12 +16,12 @@ import { buildHistoryEntry, type HistoryEntry } from './core/history.js';
 import { servePort, serverName } from './core/docker.js';
 import {
   createLaunchSession,
-  reduceLaunchSession,
   type LaunchSession,
   type LaunchSessionEvent,
   type LaunchSetup,
   redactToken,
 } from './core/session.js';
+import { reduceLaunchSession } from './core/session-reducer.js';
 import { formatLaunchLines } from './core/session-format.js';
 import { findServedModelName, isModelListed } from './core/readiness.js';
 import { startServer, type DetachedInfo, type ServerExit } from './runtime.js';

@@ -23,9 +23,11 @@ import type { ServerRecord } from '../launch/core/servers.js';
 import { followServerLog } from '../launch/detached.js';
 import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
+import { describeDiscovery } from './core/discovery.js';
+import { discoverLocalServer } from './discover-server.js';
+import { createFanReader, createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
 import {
   findOnPath,
-  measureVllmRss,
   openReplayFile,
   startNvidiaSmi,
   startProc,
@@ -48,6 +50,8 @@ export interface MonitorOptions extends MonitorSettings {
   attached?: AttachedServer;
   /** A detached server re-attached to (launch --detach): its log feeds the panel's log tail. */
   server?: { name: string; record: ServerRecord } | null;
+  /** Where to look for a vLLM when neither --url nor a server is given (default localhost:8000; null: do not). */
+  discoverUrl?: string | null;
 }
 
 export interface AttachedServer {
@@ -147,25 +151,40 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   }
   const chosen = await chooseSource(o);
   const isPanel = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // The panel with no server given at all: it looks on localhost's default port, and says what it found.
+  let url = o.url;
+  let serverNote: string | null = null;
+  const isUnserved = url === null && o.replay === null && (o.server ?? null) === null && o.attached === undefined;
+  if (isPanel && isUnserved && o.discoverUrl !== null) {
+    const found = await discoverLocalServer(o.discoverUrl);
+    if (found.kind === 'found') url = found.url;
+    serverNote = describeDiscovery(found);
+  }
   let state: PanelState = createPanelState({
     source: chosen.kind,
     sourceLabel: chosen.label,
-    serverUrl: o.url,
+    serverUrl: url,
     predictedBytes: o.predictedBytes,
     intervalMs: o.intervalMs,
+    serverNote,
   });
   let lastVllm: Sample['vllm'] = null;
 
   let shown: string[] = [];
+  // While the stop question is asked it owns the line under the panel: the panel is drawn a row shorter (the
+  // log view fills the screen) and the question written again after each frame, so nothing draws over it.
+  let question: string | null = null;
   const draw = (isFull = false): void => {
     if (!isPanel) return;
+    const rows = process.stdout.rows || 24;
     const lines = renderPanel(state, {
       columns: process.stdout.columns || 80,
-      rows: process.stdout.rows || 24,
+      rows: question !== null ? Math.max(1, rows - 1) : rows,
       isColor: o.isColor,
     });
-    const out = formatFrameUpdate(lines, shown, isFull);
+    let out = formatFrameUpdate(lines, shown, isFull);
     shown = lines;
+    if (question !== null && out !== '') out += formatRowText(computeAskRow(shown.length, rows), question);
     if (out !== '') process.stdout.write(out);
   };
   const redraw = (): void => draw(true);
@@ -183,9 +202,13 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     return recorder?.write(line) ?? null;
   };
 
+  // The board's GPU memory (NvMap) and fan beside each live sample: small reads, on the panel only.
+  const isBoardRead = isPanel && chosen.kind !== 'replay';
+  const readNvMap = isBoardRead ? createNvMapReader() : (): null => null;
+  const readFan = isBoardRead ? createFanReader() : (): null => null;
   const source = startSource(chosen.kind, chosen.cmd, o, replay, {
     onSample: (sample) => {
-      dispatch({ type: 'sampleReceived', sample });
+      dispatch({ type: 'sampleReceived', sample, gpuMemBytes: readNvMap(), fanPct: readFan() });
       return emit(sample) ?? undefined;
     },
     onSkipped: () => dispatch({ type: 'lineSkipped' }),
@@ -196,20 +219,25 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       if (!isPanel && chosen.kind === 'replay') finish(0);
     },
   });
-  // The vLLM processes' share of RAM, for the bar (a server on this machine only).
-  const isRssMeasured = isPanel && o.url !== null && isLocalUrl(o.url);
+  // The vLLM processes' share of RAM (a server on this machine only): found once, re-checked when one exits.
+  const tracker = isPanel && url !== null && isLocalUrl(url) ? createVllmProcessTracker() : null;
+  let wasUp = false;
   const poller =
-    o.url !== null
+    url !== null
       ? startVllmPoller(
-          o.url,
+          url,
           o.pollMs,
           o.bytesPerBlock,
           (metrics) => {
             lastVllm = metrics;
+            // Back up after being down: it may be another process tree now.
+            if (!wasUp) tracker?.rescan();
+            wasUp = true;
+            if (tracker !== null) state = panelReducer(state, { type: 'vllmRssMeasured', bytes: tracker.measureRss() });
             dispatch({ type: 'serverPolled', metrics });
-            if (isRssMeasured) void measureVllmRss().then((bytes) => dispatch({ type: 'vllmRssMeasured', bytes }));
           },
           (why) => {
+            wasUp = false;
             lastVllm = null;
             dispatch({ type: 'serverUnreachable', why });
           },
@@ -234,7 +262,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let isAsking = false;
   // The question and the answer go on the line under the panel (its last line on a full screen).
   const writeUnder = (text: string): void => {
-    process.stdout.write(formatRowText(computeAskRow(shown.length, process.stdout.rows || 24), text));
+    question = text;
+    draw(true);
   };
   const onKey = (key: string): void => {
     const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true);
@@ -247,6 +276,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         return void o.attached?.stop().then(() => finish(0));
       case 'keepWatching':
         isAsking = false;
+        question = null;
         return redraw();
       case 'quit':
         return finish(0);

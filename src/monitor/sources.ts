@@ -2,8 +2,8 @@
  * Telemetry sources: one tegrastats child, one nvidia-smi child, or a /proc poller; a replay of a
  * tegrastats log file; and the vLLM poller. Each reports through callbacks and stops cleanly.
  */
-import { access, open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   computeVllmMetrics,
@@ -117,9 +117,18 @@ export function startProc(intervalMs: number, h: SourceHandlers, root = '/'): Ru
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const read = (p: string): Promise<string | null> => readFile(path.join(root, p), 'utf8').catch(() => null);
-  const tick = async (): Promise<void> => {
-    const [meminfo, stat, swaps] = await Promise.all([read('/proc/meminfo'), read('/proc/stat'), read('/proc/swaps')]);
+  // Synchronous: three small files served from kernel memory, cheaper read at once than through the thread pool.
+  const read = (p: string): string | null => {
+    try {
+      return readFileSync(path.join(root, p), 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const tick = (): void => {
+    const meminfo = read('/proc/meminfo');
+    const stat = read('/proc/stat');
+    const swaps = read('/proc/swaps');
     if (meminfo === null || stat === null) {
       h.onSkipped('/proc/meminfo or /proc/stat unreadable');
       return;
@@ -127,8 +136,8 @@ export function startProc(intervalMs: number, h: SourceHandlers, root = '/'): Ru
     void h.onSample(buildProcSample(meminfo, swaps, prevStat, stat, new Date().toISOString()));
     prevStat = stat;
   };
-  void tick();
-  const timer = setInterval(() => void tick(), intervalMs);
+  tick();
+  const timer = setInterval(tick, intervalMs);
   return {
     stop: () => {
       clearInterval(timer);
@@ -322,36 +331,4 @@ export function startVllmPoller(
   void poll();
   const timer = setInterval(() => void poll(), intervalMs);
   return { stop: () => clearInterval(timer) };
-}
-
-/**
- * Resident memory of the vLLM processes on this machine (`vllm serve`, `python -m
- * vllm.entrypoints…`, the V1 engine core): the sum of their VmRSS from /proc, or null when none runs.
- * On a Jetson the GPU's allocations (NvMap) are not in RSS: this is the processes' CPU-side share.
- */
-export async function measureVllmRss(root = '/'): Promise<number | null> {
-  const { readdir } = await import('node:fs/promises');
-  let pids: string[];
-  try {
-    pids = (await readdir(path.join(root, 'proc'))).filter((n) => /^\d+$/.test(n));
-  } catch {
-    return null;
-  }
-  let total = 0;
-  let found = false;
-  await Promise.all(
-    pids.map(async (pid) => {
-      const cmdline = await readFile(path.join(root, 'proc', pid, 'cmdline'), 'utf8').catch(() => '');
-      const args = cmdline.split('\0').join(' ');
-      const comm = (await readFile(path.join(root, 'proc', pid, 'comm'), 'utf8').catch(() => '')).trim();
-      const isVllm = /(^|[\s/])vllm\s+serve\b|vllm\.entrypoints/.test(args) || comm.startsWith('VLLM::');
-      if (!isVllm) return;
-      const status = await readFile(path.join(root, 'proc', pid, 'status'), 'utf8').catch(() => '');
-      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-      if (kb === undefined) return;
-      found = true;
-      total += Number(kb) * 1024;
-    }),
-  );
-  return found ? total : null;
 }

@@ -4,11 +4,11 @@
  */
 import {
   createLaunchSession,
-  reduceLaunchSession,
   type LaunchSession,
   type LaunchSessionEvent,
   type LaunchSetup,
 } from '../../src/launch/core/session.js';
+import { reduceLaunchSession } from '../../src/launch/core/session-reducer.js';
 import type { Plan, PlanRequest } from '../../src/plan/core/plan.js';
 import { loadTestCatalog } from './catalog.js';
 

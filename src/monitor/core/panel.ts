@@ -33,13 +33,21 @@ export interface PanelState {
   predictedBytes: number | null;
   /** Memory the vLLM process holds (RSS), when known. */
   vllmRssBytes: number | null;
+  /** The board's GPU memory in use (NvMapMemUsed), when the board reports it. */
+  gpuMemBytes: number | null;
+  /** The fan's duty in percent (hwmon pwm-fan), when the board has one. */
+  fanPct: number | null;
+  /** RAM in use (MiB) of the last HISTORY samples, for the RAM sparkline. */
+  ramUsed: (number | null)[];
+  /** What the look for a server found when none was given (shown under the vLLM lines), or null. */
+  serverNote: string | null;
   /** Lines that were not stats (counted and skipped). */
   skippedLines: number;
   intervalMs: number;
 }
 
 export type PanelEvent =
-  | { type: 'sampleReceived'; sample: Sample }
+  | { type: 'sampleReceived'; sample: Sample; gpuMemBytes?: number | null; fanPct?: number | null }
   | { type: 'lineSkipped' }
   | { type: 'sourceEnded'; why: string }
   | { type: 'serverPolled'; metrics: VllmMetrics }
@@ -55,6 +63,7 @@ export function createPanelState(init: {
   serverUrl: string | null;
   predictedBytes: number | null;
   intervalMs: number;
+  serverNote?: string | null;
 }): PanelState {
   return {
     source: init.source,
@@ -72,6 +81,10 @@ export function createPanelState(init: {
     isLogShown: false,
     predictedBytes: init.predictedBytes,
     vllmRssBytes: null,
+    gpuMemBytes: null,
+    fanPct: null,
+    ramUsed: [],
+    serverNote: init.serverNote ?? null,
     skippedLines: 0,
     intervalMs: init.intervalMs,
   };
@@ -95,6 +108,9 @@ export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
         ...state,
         sourceStatus: LIVE,
         latest: event.sample,
+        gpuMemBytes: event.gpuMemBytes ?? null,
+        fanPct: event.fanPct ?? null,
+        ramUsed: push(state.ramUsed, event.sample.ram?.usedMiB ?? null, HISTORY),
         gpuLoad: push(state.gpuLoad, event.sample.gpu?.loadPct ?? null, HISTORY),
       };
     case 'lineSkipped':
@@ -192,23 +208,191 @@ export function buildBar(used: number, total: number, width: number, marks: { at
   return cells.join('');
 }
 
+/** Sensors that print a fixed value instead of a reading (PMIC at 100 °C on Nano and TX2 lines): left out. */
+function isPlaceholderTemp(name: string, celsius: number): boolean {
+  return name.toUpperCase() === 'PMIC' && celsius === 100;
+}
+
+/** The rail's short name for an 80-column row: VDD_CPU_GPU_CV → CPU_GPU_CV, POM_5V_GPU → GPU. */
+function shortRailName(name: string): string {
+  return name.replace(/^(VDD_|POM_5V_|VIN_)/, '') || name;
+}
+
+/** Whether a rail is the board's input (shown as the total), or one tegrastats marks not connected (NC). */
+const INPUT_RAILS = ['VDD_IN', 'POM_5V_IN', 'VIN'];
+
+/** The tokens laid out on rows of at most `width` columns: the first after `first`, the rest after `indent`. */
+function wrapTokens(first: string, tokens: string[], indent: string, width: number, maxRows: number): string[] {
+  const rows: string[] = [];
+  let row = first;
+  for (const token of tokens) {
+    const candidate = row === indent || row === first ? `${row}${token}` : `${row} ${token}`;
+    if (candidate.length <= width || row === indent) row = candidate;
+    else {
+      rows.push(row);
+      if (rows.length >= maxRows) return rows;
+      row = `${indent}${token}`;
+    }
+  }
+  rows.push(row);
+  return rows.slice(0, maxRows);
+}
+
+/** The hardware engines that run now (NVENC, NVDEC, NVJPG, DLA, PVA, VIC, OFA), as "NVENC0 40%@716": APE (audio) left out. */
+function formatActiveEngines(s: Sample): string[] {
+  const active: string[] = [];
+  for (const [name, e] of Object.entries(s.engines)) {
+    if (e.state !== 'on' || name === 'APE') continue;
+    const load = e.loadPct !== null ? `${e.loadPct.toFixed(0)}%` : '';
+    const freq = e.freqMHz !== null ? `@${e.freqMHz}` : '';
+    active.push(`${name}${load !== '' || freq !== '' ? ` ${load}${freq}` : ''}`);
+  }
+  return active;
+}
+
+/** Returns the words for actual memory above the plan's prediction ("RAM 0.8 GiB above the plan…"), or null. */
+export function describeAbovePlan(usedBytes: number, predictedBytes: number | null): string | null {
+  if (predictedBytes === null || !(usedBytes > predictedBytes)) return null;
+  const over = (usedBytes - predictedBytes) / 1024 ** 3;
+  return `▲ RAM in use is ${over.toFixed(1)} GiB above the plan (${(usedBytes / 1024 ** 3).toFixed(1)} GiB used, ${(predictedBytes / 1024 ** 3).toFixed(1)} GiB planned)`;
+}
+
+/** The board's lines for one sample: RAM (+ its history), swap, CPU, GPU, engines, EMC, fan, temperatures, power. */
+function renderBoardLines(
+  state: PanelState,
+  s: Sample,
+  o: RenderOptions,
+  w: number,
+  barW: number,
+  wide: boolean,
+): string[] {
+  const lines: string[] = [];
+  if (s.ram !== null) {
+    const marks: { at: number; ch: string }[] = [];
+    const totalBytes = s.ram.totalMiB * 1024 * 1024;
+    if (state.predictedBytes !== null)
+      marks.push({ at: (state.predictedBytes / totalBytes) * s.ram.totalMiB, ch: '▲' });
+    const label = s.source === 'nvidia-smi' ? 'VRAM' : 'RAM ';
+    // CUDA memory on a Jetson is NvMap, not any process's RSS: the board's figure says what the GPU holds.
+    const gpuPart = state.gpuMemBytes !== null ? ` GPU ${(state.gpuMemBytes / 1024 ** 3).toFixed(1)}G` : '';
+    const rss = state.vllmRssBytes;
+    const vllmPart = rss !== null && rss >= 0.05 * 1024 ** 3 ? ` vLLM ${(rss / 1024 ** 3).toFixed(1)}G` : '';
+    const plan = state.predictedBytes !== null ? ` ▲plan ${(state.predictedBytes / 1024 ** 3).toFixed(1)}G` : '';
+    lines.push(
+      `${label} [${buildBar(s.ram.usedMiB, s.ram.totalMiB, barW, marks)}] ${gib(s.ram.usedMiB)}/${gib(s.ram.totalMiB)} GiB${gpuPart}${vllmPart}${plan}`,
+    );
+    if (state.ramUsed.length > 1)
+      lines.push(
+        `     ${buildSparkline(state.ramUsed, Math.min(HISTORY, w - 20), s.ram.totalMiB)} RAM, last ${state.ramUsed.length} samples`,
+      );
+    const above = describeAbovePlan(s.ram.usedMiB * 1024 * 1024, state.predictedBytes);
+    if (above !== null) lines.push(paint(o, 33, above));
+  } else lines.push('RAM  N/A');
+  if (s.swap !== null) {
+    lines.push(
+      `SWAP [${buildBar(s.swap.usedMiB, s.swap.totalMiB, barW)}] ${gib(s.swap.usedMiB)}/${gib(s.swap.totalMiB)} GiB${s.swap.cachedMiB !== null ? ` (cached ${s.swap.cachedMiB} MiB)` : ''}`,
+    );
+  } else lines.push('SWAP N/A');
+  const sum = summarizeCpu(s); // CPU figures only: the Temp line lists the sensors itself
+  if (s.cpu.length > 0) {
+    const cores = s.cpu.map((c) => (c === null ? 'off' : fmt(c.loadPct))).join(' ');
+    const freq = s.cpu.find((c) => c?.freqMHz != null)?.freqMHz;
+    lines.push(
+      `CPU  ${fmt(sum.cpuAvgPct, 0, '%')} avg, ${sum.cpuOnline}/${s.cpu.length} on${freq != null ? ` @${freq} MHz` : ''}  [${cores}]`,
+    );
+  } else lines.push('CPU  N/A');
+  const gpu = s.gpu;
+  lines.push(
+    `GPU  ${gpu === null ? 'N/A' : `${fmt(gpu.loadPct, 0, '%')} @ ${fmt(gpu.freqMHz, 0, ' MHz')}`}  ${buildSparkline(state.gpuLoad, wide ? 60 : 30, 100)}`,
+  );
+  const engines = formatActiveEngines(s);
+  if (engines.length > 0) lines.push(...wrapTokens('ENG  ', engines, '     ', w, 2));
+  const temps = Object.entries(s.temps)
+    .filter(([n, t]) => !isPlaceholderTemp(n, t))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, wide ? 6 : 3);
+  const emc = s.emc === null ? 'N/A' : `${fmt(s.emc.loadPct, 0, '%')} @ ${fmt(s.emc.freqMHz, 0, ' MHz')}`;
+  const fan = state.fanPct !== null ? `   FAN ${state.fanPct.toFixed(0)}%` : '';
+  lines.push(
+    `EMC  ${emc}${fan}   Temp ${temps.length === 0 ? 'N/A' : temps.map(([n, t]) => `${n} ${t.toFixed(1)}°C`).join(' ')}`,
+  );
+  const rails = Object.entries(s.power);
+  const inputName = INPUT_RAILS.find((n) => Object.hasOwn(s.power, n));
+  const input = inputName !== undefined ? s.power[inputName] : undefined;
+  const inputText =
+    input !== undefined
+      ? `${(input.nowMW / 1000).toFixed(1)} W (avg ${(input.avgMW / 1000).toFixed(1)} W)`
+      : rails.length > 0
+        ? `${(rails.reduce((a, [, r]) => a + r.nowMW, 0) / 1000).toFixed(1)} W (sum of module rails)`
+        : 'N/A';
+  if (wide) {
+    lines.push(
+      `PWR  ${inputText}${rails.length > 0 ? `   ${rails.map(([n, r]) => `${n} ${(r.nowMW / 1000).toFixed(1)}W`).join(' ')}` : ''}`,
+    );
+  } else {
+    // Every rail but the input (already the total) and those not connected, in short names, on up to two rows.
+    const tokens = rails
+      .filter(([n]) => n !== inputName && !/^NC(#\d+)?$/.test(n))
+      .map(([n, r]) => `${shortRailName(n)} ${(r.nowMW / 1000).toFixed(1)}`);
+    lines.push(...wrapTokens(`PWR  ${inputText}${tokens.length > 0 ? '  ' : ''}`, tokens, '     ', w, 2));
+  }
+  return lines;
+}
+
+/** Returns the text cut to `max` characters from the left ("…/tegrastats-night.log"): a file's name is at its end. */
+function shortenFromLeft(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return max <= 1 ? '…' : `…${text.slice(text.length - (max - 1))}`;
+}
+
+/**
+ * The first line: source, its status, the sample's time. Over the width, a replayed file's path is shortened
+ * first (from the left: its name is at its end), then the time and the program's name dropped, then the replay
+ * tag shortened, so the status — "stopped: end of the replayed file" — stays visible.
+ */
+function renderHeader(state: PanelState, o: RenderOptions, w: number): string {
+  const st = state.sourceStatus;
+  const suffix = st.kind === 'ended' ? ` stopped: ${st.why}` : st.kind === 'starting' ? ' starting…' : '';
+  const paused = state.isPaused ? ' · PAUSED' : '';
+  const isReplay = state.source === 'replay';
+  let time = state.latest?.time != null ? ` · ${state.latest.time.replace('T', ' ')}` : '';
+  let tag = isReplay ? ' REPLAY (recorded data) ' : '';
+  let name = 'jetson-vllm · ';
+  // "replay of <path>": the words stay, the path is what gets shortened.
+  const prefix = /^replay of /.exec(state.sourceLabel)?.[0] ?? '';
+  const file = state.sourceLabel.slice(prefix.length);
+  let shownFile = file;
+  const width = (): number =>
+    (tag === '' ? 0 : tag.length + 1) +
+    name.length +
+    prefix.length +
+    shownFile.length +
+    suffix.length +
+    time.length +
+    paused.length;
+  const MIN_FILE = 10;
+  const shorten = (): void => {
+    shownFile = shortenFromLeft(file, Math.max(MIN_FILE, shownFile.length - (width() - w)));
+  };
+  if (width() > w) shorten();
+  if (width() > w) time = '';
+  if (width() > w) name = '';
+  if (width() > w && isReplay) tag = ' REPLAY ';
+  if (width() > w) shorten();
+  const label = `${prefix}${shownFile}`;
+  const status = st.kind === 'ended' ? paint(o, 31, `${label}${suffix}`) : `${label}${suffix}`;
+  const replay = tag !== '' ? `${paint(o, 7, tag)} ` : '';
+  return `${replay}${name}${status}${time}${state.isPaused ? paint(o, 33, paused) : ''}`;
+}
+
 /** The panel as lines (at most `rows`, each at most `columns` visible characters). */
 export function renderPanel(state: PanelState, o: RenderOptions): string[] {
   const w = Math.max(40, o.columns);
   const wide = w >= 100;
   const s = state.latest;
   const lines: string[] = [];
-  const status =
-    state.sourceStatus.kind === 'ended'
-      ? paint(o, 31, `${state.sourceLabel} stopped: ${state.sourceStatus.why}`)
-      : state.sourceStatus.kind === 'starting'
-        ? `${state.sourceLabel} starting…`
-        : state.sourceLabel;
-  const replay = state.source === 'replay' ? paint(o, 7, ' REPLAY (recorded data) ') + ' ' : '';
-  lines.push(
-    `${replay}jetson-vllm · ${status}${s?.time != null ? ` · ${s.time.replace('T', ' ')}` : ''}${state.isPaused ? paint(o, 33, ' · PAUSED') : ''}`,
-  );
-  const barW = Math.max(10, Math.min(wide ? 50 : 30, w - 44));
+  lines.push(renderHeader(state, o, w));
+  const barW = Math.max(10, Math.min(wide ? 50 : 26, w - 44));
   if (s === null) {
     lines.push(
       state.sourceStatus.kind === 'ended'
@@ -216,53 +400,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
         : 'Waiting for the first sample…',
     );
   } else {
-    if (s.ram !== null) {
-      const marks: { at: number; ch: string }[] = [];
-      const totalBytes = s.ram.totalMiB * 1024 * 1024;
-      if (state.predictedBytes !== null)
-        marks.push({ at: (state.predictedBytes / totalBytes) * s.ram.totalMiB, ch: '▲' });
-      const label = s.source === 'nvidia-smi' ? 'VRAM' : 'RAM ';
-      const vllmPart = state.vllmRssBytes !== null ? ` vLLM RSS ${(state.vllmRssBytes / 1024 ** 3).toFixed(1)}G` : '';
-      const plan = state.predictedBytes !== null ? ` ▲plan ${(state.predictedBytes / 1024 ** 3).toFixed(1)}G` : '';
-      lines.push(
-        `${label} [${buildBar(s.ram.usedMiB, s.ram.totalMiB, barW, marks)}] ${gib(s.ram.usedMiB)}/${gib(s.ram.totalMiB)} GiB${vllmPart}${plan}`,
-      );
-    } else lines.push('RAM  N/A');
-    if (s.swap !== null) {
-      lines.push(
-        `SWAP [${buildBar(s.swap.usedMiB, s.swap.totalMiB, barW)}] ${gib(s.swap.usedMiB)}/${gib(s.swap.totalMiB)} GiB${s.swap.cachedMiB !== null ? ` (cached ${s.swap.cachedMiB} MiB)` : ''}`,
-      );
-    } else lines.push('SWAP none');
-    const sum = summarizeCpu(s); // CPU figures only: the Temp line lists the sensors itself
-    if (s.cpu.length > 0) {
-      const cores = s.cpu.map((c) => (c === null ? 'off' : fmt(c.loadPct))).join(' ');
-      const freq = s.cpu.find((c) => c?.freqMHz != null)?.freqMHz;
-      lines.push(
-        `CPU  ${fmt(sum.cpuAvgPct, 0, '%')} avg, ${sum.cpuOnline}/${s.cpu.length} on${freq != null ? ` @${freq} MHz` : ''}  [${cores}]`,
-      );
-    } else lines.push('CPU  N/A');
-    const gpu = s.gpu;
-    lines.push(
-      `GPU  ${gpu === null ? 'N/A' : `${fmt(gpu.loadPct, 0, '%')} @ ${fmt(gpu.freqMHz, 0, ' MHz')}`}  ${buildSparkline(state.gpuLoad, wide ? 60 : 30, 100)}`,
-    );
-    const temps = Object.entries(s.temps)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, wide ? 6 : 3);
-    const emc = s.emc === null ? 'N/A' : `${fmt(s.emc.loadPct, 0, '%')} @ ${fmt(s.emc.freqMHz, 0, ' MHz')}`;
-    lines.push(
-      `EMC  ${emc}   Temp ${temps.length === 0 ? 'N/A' : temps.map(([n, t]) => `${n} ${t.toFixed(1)}°C`).join(' ')}`,
-    );
-    const rails = Object.entries(s.power);
-    const input = s.power.VDD_IN ?? s.power.POM_5V_IN ?? s.power.VIN;
-    const inputText =
-      input !== undefined
-        ? `${(input.nowMW / 1000).toFixed(1)} W (avg ${(input.avgMW / 1000).toFixed(1)} W)`
-        : rails.length > 0
-          ? `${(rails.reduce((a, [, r]) => a + r.nowMW, 0) / 1000).toFixed(1)} W (sum of module rails)`
-          : 'N/A';
-    lines.push(
-      `PWR  ${inputText}${wide && rails.length > 0 ? `   ${rails.map(([n, r]) => `${n} ${(r.nowMW / 1000).toFixed(1)}W`).join(' ')}` : ''}`,
-    );
+    lines.push(...renderBoardLines(state, s, o, w, barW, wide));
   }
   // vLLM
   if (state.serverUrl === null) {
@@ -288,6 +426,7 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
     if (v.rejected !== undefined && v.rejected.length > 0)
       lines.push(paint(o, 33, `     N/A (out of range): ${v.rejected.join('; ')}`));
   }
+  if (state.serverNote !== null) lines.push(paint(o, 2, `     ${state.serverNote}`));
   if (state.isLogShown) {
     lines.push('── log (l hides) ──');
     const room = Math.max(1, o.rows - lines.length - 2);

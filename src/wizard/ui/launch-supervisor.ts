@@ -43,7 +43,15 @@ export interface LaunchSupervisor {
   current(): Plan | null;
   /** A --detach server that got ready: it outlives the wizard. */
   detached(): { name: string; url: string } | null;
+  /**
+   * Stops handing sessions to the screen that started the launch: once the wizard's screens are gone (the panel
+   * took over) its React tree is no longer reachable from the running launch and can be collected.
+   */
+  releaseScreen?(): void;
 }
+
+/** How long log lines' sessions are gathered before the screen gets the latest (ms). */
+const LINE_COALESCE_MS = 100;
 
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let controller: AbortController | null = null;
@@ -55,6 +63,24 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let plan: Plan | null = null;
   let detached: { name: string; url: string } | null = null;
   const listeners = new Set<(line: string) => void>();
+  let sessionListener: ((session: LaunchSession) => void) | null = null;
+  // Log lines come in bursts (hundreds a second while vLLM loads): the screen gets the latest session at most
+  // every LINE_COALESCE_MS for them, and at once for every other event, so Ink does not redraw per line while
+  // the weights load — the moment memory is tightest. Nothing is lost: a session holds the whole tail.
+  let pending: LaunchSession | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const session = pending;
+    pending = null;
+    if (session !== null) sessionListener?.(session);
+  };
+  const hand = (event: LaunchSessionEvent, session: LaunchSession): void => {
+    pending = session;
+    if (event.type !== 'logLineRead' && event.type !== 'runtimeLineRead') return flush();
+    timer ??= setTimeout(flush, LINE_COALESCE_MS);
+  };
   return {
     start(next, request, onSession) {
       if (isRunning && !hasEnded) return;
@@ -66,6 +92,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
       killer = ownKill;
       isRunning = true;
       plan = next;
+      sessionListener = onSession;
       let last = createLaunchSession(next.command, 1);
       running = previous
         .then(() =>
@@ -73,15 +100,17 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
             next,
             request,
             (event, session) => {
+              // A late report of an earlier run (a retry began) is not this launch's: it is dropped.
+              if (controller !== own) return;
               last = session;
-              if (session.status === 'ended' && controller === own) hasEnded = true;
+              if (session.status === 'ended') hasEnded = true;
               // A line read is the last of the session's tail (token redacted).
               const line = session.tail[session.tail.length - 1];
               if ((event.type === 'logLineRead' || event.type === 'runtimeLineRead') && line !== undefined)
                 for (const l of listeners) l(line);
               if (event.type === 'serverReady' && session.detachedName !== null && session.url !== null)
                 detached = { name: session.detachedName, url: session.url };
-              onSession(session);
+              hand(event, session);
             },
             own.signal,
             (prepared) => {
@@ -90,11 +119,15 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
             ownKill.signal,
           ),
         )
-        .catch((error: unknown) =>
-          onSession(
+        .finally(() => {
+          if (controller === own) flush();
+        })
+        .catch((error: unknown) => {
+          if (controller !== own) return;
+          sessionListener?.(
             endLaunchSession(last, `the launch failed: ${error instanceof Error ? error.message : String(error)}`),
-          ),
-        )
+          );
+        })
         .then(() => {
           // Only the newest run says that nothing runs (an earlier one may finish after a retry began).
           if (controller !== own) return;
@@ -118,5 +151,8 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
     },
     current: () => plan,
     detached: () => detached,
+    releaseScreen() {
+      sessionListener = null;
+    },
   };
 }

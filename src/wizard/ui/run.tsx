@@ -123,7 +123,12 @@ async function runPanelAfterLaunch(
     server,
     ...(isOwned ? { attached } : {}),
   });
-  if (isOwned) await supervisor.stop();
+  if (isOwned) {
+    await supervisor.stop();
+    // The wizard's last frame (its launch screen, "s stop the server") is what the terminal shows under this:
+    // the last word is that the server is stopped.
+    process.stdout.write(`\nThe vLLM server (${plan.model.id}) was stopped.\n`);
+  }
   return code;
 }
 
@@ -159,16 +164,43 @@ export async function writeRecipeFile(dir: string, recipe: Recipe, fileName: str
   return target;
 }
 
-export async function runWizard(options: WizardOptions): Promise<number> {
+/**
+ * V8 tuned for a small heap before the first frame: Ink rebuilds its output on every key press, and with V8's
+ * defaults (16 MiB young generation, an old generation grown freely) that garbage raised the wizard's peak RSS
+ * from ~71 MiB at the first frame to ~100 MiB after 60 knob changes, though the live heap stays near 11 MiB.
+ * `--optimize-for-size` makes V8 collect before growing the heap, and a 1 MiB semi-space cap keeps the young
+ * generation from growing: set here, at run time, they brought the same walk to ~89 MiB (given on node's command
+ * line, before the heap is set up, --optimize-for-size alone measured ~79 MiB). The flags exist in the V8 of
+ * Node 20–24 (11.x–13.x); any other V8 is left alone.
+ */
+async function keepWizardHeapSmall(): Promise<void> {
+  const major = Number(process.versions.v8.split('.')[0]);
+  if (major < 11 || major > 13) return;
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString('--optimize-for-size');
+  setFlagsFromString('--max-semi-space-size=1');
+}
+
+/** How the wizard's screens ended. */
+interface ScreensEnd {
+  result: { code: number; print: string | null; panel?: boolean };
+  signalCode: number | null;
+  /** Drops the screens' signal handling (its closure is the last path to the unmounted Ink instance). */
+  unsubscribe: () => void;
+}
+
+/**
+ * The wizard's screens until they end. Ink's instance and the App's props live only in this function's scope, so
+ * once it returns (and `unsubscribe` is called) nothing of the wizard's React tree is reachable from the panel.
+ */
+async function runScreens(options: WizardOptions, supervisor: LaunchSupervisor): Promise<ScreensEnd> {
   const { catalog } = options;
   const detect = async (): Promise<ReturnType<typeof summarizeDetection>> => {
     const { facts, identification, checks } = await examineSystem(createRealHost(options.root), catalog);
     return summarizeDetection(facts, identification, checks);
   };
   const recipeDir = options.recipeDir ?? defaultRecipeDir();
-  let result: { code: number; print: string | null; panel?: boolean } = { code: 0, print: null };
-  const launchLog: LaunchLogPath = { path: null };
-  const supervisor = createWizardSupervisor(options, launchLog);
+  let result: ScreensEnd['result'] = { code: 0, print: null };
   // Raw key mode before the first frame: Ink turns it on a few ms after drawing, and a key typed in
   // that gap would arrive cooked ("\n" instead of Enter).
   if (process.stdin.isTTY === true) process.stdin.setRawMode(true);
@@ -205,9 +237,28 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   const unsubscribe = onTerminationSignals(onSignal);
   try {
     await instance.waitUntilExit();
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
+  return { result, signalCode, unsubscribe };
+}
+
+export async function runWizard(options: WizardOptions): Promise<number> {
+  await keepWizardHeapSmall();
+  const launchLog: LaunchLogPath = { path: null };
+  const supervisor = createWizardSupervisor(options, launchLog);
+  const isDetached = options.launchOptions?.detach === true;
+  let unsubscribe: () => void = () => undefined;
+  try {
+    const end = await runScreens(options, supervisor);
+    unsubscribe = end.unsubscribe;
+    const { result, signalCode } = end;
     if (signalCode !== null) return signalCode;
     if (result.panel === true && (supervisor.isRunning() || supervisor.detached() !== null)) {
       unsubscribe();
+      // The screens are gone: the launch no longer hands its sessions to their (unmounted) React tree.
+      supervisor.releaseScreen?.();
       const code = await runPanelAfterLaunch(supervisor, options, launchLog.path);
       const note = leftRunning(supervisor.detached());
       if (note !== null) process.stdout.write(`${note}\n`);

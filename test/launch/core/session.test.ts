@@ -11,10 +11,10 @@ import {
   createLaunchSession,
   FAILURE_TAIL,
   LAUNCH_TAIL,
-  reduceLaunchSession,
   type LaunchSession,
   type LaunchSessionEvent,
 } from '../../../src/launch/core/session.js';
+import { reduceLaunchSession } from '../../../src/launch/core/session-reducer.js';
 import { formatLaunchLines } from '../../../src/launch/core/session-format.js';
 import { formatPredictedVsActual } from '../../../src/launch/core/predicted-vs-actual.js';
 import {

@@ -7,12 +7,8 @@ import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/launch/core/diagnosis/diagnose.js';
 import type { Plan, PlanRequest } from '../../../src/plan/core/plan.js';
-import {
-  createLaunchSession,
-  reduceLaunchSession,
-  type LaunchSession,
-  type LaunchSessionEvent,
-} from '../../../src/launch/core/session.js';
+import { createLaunchSession, type LaunchSession, type LaunchSessionEvent } from '../../../src/launch/core/session.js';
+import { reduceLaunchSession } from '../../../src/launch/core/session-reducer.js';
 import type { WizardFlags } from '../../../src/wizard/core/wizard.js';
 import { App } from '../../../src/wizard/ui/App.js';
 import { ColorContext } from '../../../src/wizard/ui/components/Styled.js';
