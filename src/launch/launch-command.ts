@@ -111,42 +111,24 @@ function buildSetup(ctx: LaunchContext): LaunchSetup {
 /** The largest /v1/models body read (a list of a few models is a few KiB). */
 const MAX_MODELS_BODY = 1024 * 1024;
 
-/** A response's body as text, or null past `max` bytes (then it is not read further). */
-async function readBodyBounded(response: Response, max: number): Promise<string | null> {
-  const body = response.body as ReadableStream<Uint8Array> | null;
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
-    if (chunk.done || chunk.value === undefined) break;
-    const value = chunk.value;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Whether a server is up at the URL: /health 200 and /v1/models listing the model as `servedName`. */
+/**
+ * Whether a server is up at the URL: /health 200 and /v1/models listing the model as `servedName`. Over
+ * node:http with a body limit (process/http-get.ts), not fetch: undici would be loaded while vLLM loads
+ * its weights, the moment the board's memory is tightest.
+ */
 async function isServing(url: string, servedName: string): Promise<boolean> {
   try {
-    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-    await health.body?.cancel();
+    const { getBounded } = await import('../process/http-get.js');
+    const health = await getBounded(`${url}/health`, { limitBytes: 64 * 1024, timeoutMs: 1000, what: 'health' });
     if (health.status !== 200) return false;
-    const models = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1000) });
-    if (!models.ok) {
-      await models.body?.cancel();
-      return false;
-    }
-    const body = await readBodyBounded(models, MAX_MODELS_BODY);
-    return body !== null && isModelListed(body, servedName);
+    const models = await getBounded(`${url}/v1/models`, {
+      limitBytes: MAX_MODELS_BODY,
+      timeoutMs: 1000,
+      what: 'models',
+    });
+    return models.status >= 200 && models.status < 300 && isModelListed(models.body, servedName);
   } catch {
-    return false; // not up yet
+    return false; // not up yet, or an answer past its limit
   }
 }
 

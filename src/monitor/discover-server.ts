@@ -4,7 +4,7 @@
  * at most that before the panel starts.
  */
 import { DEFAULT_VLLM_PORT, parseServedModels, type Discovery } from './core/discovery.js';
-import { getBounded } from './http-get.js';
+import { getBounded } from '../process/http-get.js';
 
 /** The URL looked at by default. */
 export const DEFAULT_LOCAL_URL = `http://127.0.0.1:${DEFAULT_VLLM_PORT}`;

@@ -18,7 +18,7 @@ import type { Sample, VllmMetrics } from './core/sample.js';
 import { parseTegrastatsLine } from './core/tegrastats.js';
 import { createLineSplitter, LINE_CUT_MARKER, REPLAY_LINE_LIMIT } from './core/line-splitter.js';
 import { describeFileError, describeReplayRefusal, type FileKind } from './core/monitor-options.js';
-import { getBounded } from './http-get.js';
+import { getBounded } from '../process/http-get.js';
 import { UserError } from '../shared/errors.js';
 import { spawnLines } from '../process/spawn-lines.js';
 

@@ -1,5 +1,6 @@
 /**
- * A bounded HTTP GET for the vLLM poller: the body is read up to a limit and the whole request (answer and
+ * A bounded HTTP GET, for the vLLM poller and the launcher's readiness checks (here, beside the child
+ * processes, so both areas reach the same one): the body is read up to a limit and the whole request (answer and
  * body) has a deadline. Over the limit or past the deadline the connection is destroyed and the GET fails
  * with one short reason, so an endless or huge body costs at most the limit in memory. node:http, loaded on
  * the first poll (not fetch: undici is a large module to load for one GET every two seconds).

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedGetError, formatLimit, getBounded } from '../../src/monitor/http-get.js';
+import { BoundedGetError, formatLimit, getBounded } from '../../src/process/http-get.js';
 import { HEALTH_BODY_LIMIT, METRICS_BODY_LIMIT, startVllmPoller } from '../../src/monitor/sources.js';
 import type { VllmMetrics } from '../../src/monitor/core/sample.js';
 
