@@ -91,7 +91,7 @@ export async function prepareLaunch(input: {
     if (refusal !== null)
       return { ok: false, reason: 'image', message: `not launched: ${refusal}`, exitCode: 3, plan, notes };
   }
-  if (plan.verdict === 'oom' || plan.verdict === 'max-len') {
+  if (plan.verdict === 'oom' || plan.verdict === 'max-len' || plan.verdict === 'startup-check') {
     return {
       ok: false,
       reason: 'verdict',

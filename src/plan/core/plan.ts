@@ -208,7 +208,9 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
 
   const modelMax = model.arch.maxPositionEmbeddings;
   const shape = chooseShape(ctx, modelMax);
-  const { choice, budget } = evaluate(ctx, shape.maxModelLen, shape.maxNumSeqs);
+  // The context as planned: the fits figures below are solved with the same rules, so they re-plan as they say.
+  const planCtx: PlanContext = shape.fallbackEager ? { ...ctx, fallbackEager: true } : ctx;
+  const { choice, budget } = evaluate(planCtx, shape.maxModelLen, shape.maxNumSeqs);
   const reasons = { ...choice.reasons, ...shape.reasons };
   const userGiven = new Set(Object.keys(request.knobs) as (keyof Settings)[]);
 
@@ -290,16 +292,33 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
 
   notes.push(...flags.notes);
   notes.push(...explainBudget(budget, ctx));
-  if (!info.isKnownRelease)
+  if (info.isNewerThanKnown)
+    notes.push(
+      `vLLM ${info.label} is newer than the newest release this tool knows (${info.newestKnown}): planned with the ${info.newestKnown} family's rules`,
+    );
+  else if (!info.isKnownRelease)
     notes.push(
       `vLLM ${info.label} is not a release this tool lists; its rules were taken from the nearest known versions`,
     );
   if (weight.source === 'computed') notes.push(`weights are an estimate: ${weight.why}`);
 
-  // What could fit: the user's knobs kept, the others chosen by the planner (even with --vllm-defaults).
-  const solverCtx: PlanContext = { ...ctx, defaults: 'planner' };
-  const fitsLen = solveMaxModelLen(solverCtx, choice.settings.maxNumSeqs, modelMax);
-  const fitsSeqs = solveMaxNumSeqs(solverCtx, choice.settings.maxModelLen);
+  // What could fit with the other knobs as planned (the user's kept, the rest chosen the same way: by the planner,
+  // or vLLM's defaults with --vllm-defaults), so re-planning with a fits figure runs.
+  const fitsLen = solveMaxModelLen(planCtx, choice.settings.maxNumSeqs, modelMax);
+  const fitsSeqs = solveMaxNumSeqs(planCtx, choice.settings.maxModelLen);
+  if (request.defaults === 'vllm' && budget.verdict !== 'fits' && budget.verdict !== 'tight') {
+    const plannerCtx: PlanContext = { ...ctx, defaults: 'planner' };
+    const plannerShape = chooseShape(plannerCtx, modelMax);
+    const planned = evaluate(
+      plannerShape.fallbackEager ? { ...plannerCtx, fallbackEager: true } : plannerCtx,
+      plannerShape.maxModelLen,
+      plannerShape.maxNumSeqs,
+    );
+    if (planned.budget.verdict === 'fits' || planned.budget.verdict === 'tight')
+      notes.push(
+        `with the planner choosing the knobs you left open (without --vllm-defaults) it runs: ${plannerShape.maxNumSeqs} sequence(s) of ${plannerShape.maxModelLen} tokens`,
+      );
+  }
   const params = computeParams(model.arch);
 
   return {

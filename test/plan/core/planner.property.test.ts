@@ -433,17 +433,75 @@ describe('the plan', () => {
     );
   });
 
-  it('fits.maxModelLen and fits.maxNumSeqs come from the solvers with the user’s knobs kept', () => {
+  it('fits.maxModelLen and fits.maxNumSeqs come from the solvers with the user’s knobs kept, in the plan’s own defaults mode', () => {
     fc.assert(
       fc.property(scenario(), (s) => {
         const p = plan(s);
         fc.pre(p !== null);
         if (p === null) return;
-        const { ctx, modelMax } = context(s, 'planner');
-        expect(p.fits.maxModelLen).toBe(solveMaxModelLen(ctx, p.settings.maxNumSeqs, modelMax));
+        const base = context(s);
+        // The planner turns CUDA graphs off when nothing runs with them and --enforce-eager was left open.
+        const fallbackEager = p.settings.enforceEager && usableKnobs(s).enforceEager === undefined;
+        const ctx: PlanContext = { ...base.ctx, fallbackEager };
+        expect(p.fits.maxModelLen).toBe(solveMaxModelLen(ctx, p.settings.maxNumSeqs, base.modelMax));
         expect(p.fits.maxNumSeqs).toBe(solveMaxNumSeqs(ctx, p.settings.maxModelLen));
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it('the fits figures re-planned run: the longest context at the planned sequences, the most sequences at the planned context', () => {
+    fc.assert(
+      fc.property(scenario(), (s) => {
+        const p = plan(s);
+        fc.pre(p !== null);
+        if (p === null) return;
+        if (p.fits.maxModelLen !== null) {
+          const again = plan(s, { maxModelLen: String(p.fits.maxModelLen), maxNumSeqs: String(p.settings.maxNumSeqs) });
+          expect(again === null ? 'refused' : again.verdict).toMatch(/^(fits|tight)$/);
+        }
+        if (p.fits.maxNumSeqs !== null) {
+          const again = plan(s, { maxModelLen: String(p.settings.maxModelLen), maxNumSeqs: String(p.fits.maxNumSeqs) });
+          expect(again === null ? 'refused' : again.verdict).toMatch(/^(fits|tight)$/);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('the plan runs whenever some choice of the knobs the user left open runs (context, sequences, CUDA graphs)', () => {
+    const LENS = [256, 1024, 2048, 4096, 8192, 16384, 32768];
+    const SEQS = [1, 2, 4, 8];
+    fc.assert(
+      fc.property(
+        scenario(),
+        fc.option(fc.constantFrom(...LENS), { nil: undefined }),
+        fc.option(fc.constantFrom(...SEQS), { nil: undefined }),
+        (s, givenLen, givenSeqs) => {
+          fc.pre(s.defaults === 'planner');
+          const { ctx, modelMax } = context(s);
+          fc.pre(givenLen === undefined || givenLen <= modelMax);
+          const extra: PlanOptions = {};
+          if (givenLen !== undefined) extra.maxModelLen = String(givenLen);
+          if (givenSeqs !== undefined) extra.maxNumSeqs = String(givenSeqs);
+          const p = plan(s, extra);
+          fc.pre(p !== null);
+          if (p === null) return;
+          const lens = givenLen !== undefined ? [givenLen] : LENS.filter((l) => l <= Math.min(modelMax, 32768));
+          const seqsList = givenSeqs !== undefined ? [givenSeqs] : SEQS;
+          const eagerChoices = ctx.knobs.enforceEager !== undefined ? [undefined] : [false, true];
+          const someRuns = lens.some((len) =>
+            seqsList.some((n) =>
+              eagerChoices.some((eager) => {
+                const knobs = eager === undefined ? ctx.knobs : { ...ctx.knobs, enforceEager: eager };
+                return isRunnable(evaluate({ ...ctx, knobs }, len, n).budget);
+              }),
+            ),
+          );
+          if (someRuns) expect(p.verdict).toMatch(/^(fits|tight)$/);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });
