@@ -421,11 +421,15 @@ function explainBudget(budget: Budget, ctx: PlanContext): string[] {
     );
   if (ctx.device.isUnified && ctx.info.algorithm === 'v0-free-delta')
     lines.push(
-      'vLLM 0.6.3 sizes the KV cache from a free-memory delta that the page cache distorts on Jetson: its own figure may be larger than predicted',
+      `vLLM ${ctx.info.label} sizes the KV cache from a free-memory delta (worker.py determine_num_available_blocks) that saturates near MemFree on a Jetson (the page cache is evicted as it grows): the KV figure above is the no-reclaim bound; vLLM usually allocates more blocks (11836 logged against ≈ 10,370 predicted in jetson-containers #795), which only makes an oversized cache worse`,
     );
   if (ctx.device.isUnified && ctx.info.hasStartupFreeCheck && !ctx.info.isFreeMemAvailable)
     lines.push(
-      "before v0.21 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",
+      "before v0.11.1 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",
+    );
+  else if (ctx.device.isUnified && budget.verdict === 'startup-check')
+    lines.push(
+      'memory held by a crashed run or other services counts as used at the check even from v0.11.1 (MemAvailable): `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches` and stopping them frees it; or lower --gpu-memory-utilization',
     );
   if (budget.limitBytes < 4 * GiB) lines.push('under 4 GiB of memory: only the smallest models have room');
   return lines;

@@ -415,14 +415,14 @@ describe('unsupported-quantization', () => {
 describe('unknown-argument', () => {
   const line = 'vllm serve: error: unrecognized arguments: --swap-space 0';
 
-  it('--swap-space rejected by the moving latest-jetson-orin tag: planned for 0.21.0 without it', () => {
+  it('--swap-space rejected by the moving latest-jetson-orin tag: planned for the newest known (0.31.0) without it', () => {
     const { diagnosis, plan } = run(
       { ...NX_AWQ, vllmVersion: '0.11.2' },
       { kind: 'unknown-argument', line, figures: { arguments: '--swap-space 0' } },
     );
     expect(plan.argv).toContain('--swap-space');
     const fix = replanOf(diagnosis.fix);
-    expect(fix.plan.vllm.version).toBe('0.21.0');
+    expect(fix.plan.vllm.version).toBe('0.31.0');
     expect(fix.plan.argv).not.toContain('--swap-space');
     expect(fix.plan.image).toBe(plan.image);
     expect(fix.changedFlags).toEqual(['without --swap-space']);
