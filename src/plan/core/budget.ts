@@ -5,7 +5,7 @@
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../model/core/architecture.js';
-import { kvDtypeBytes } from '../../model/core/quantization.js';
+import { computeKvElementBytes } from './dtype.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -49,6 +49,8 @@ export interface BudgetInput {
   info: VllmVersionInfo;
   settings: Settings;
   runtime: 'docker' | 'native';
+  /** Bytes per element of the dtype the model runs in (--dtype resolved): 2, or 4 for float32. Default 2. */
+  modelDtypeBytes?: number;
 }
 
 export type BudgetKey =
@@ -193,9 +195,8 @@ export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpFo
  * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
  * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors.
  */
-export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number): number {
+export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
   const h = arch.hiddenSize;
-  const b = 2;
   const form = resolveMlpForm(arch, info);
   switch (form) {
     case 'gate-up-freed':
@@ -224,8 +225,8 @@ export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInf
 export const SAMPLER_BYTES_PER_LOGIT = 38.5;
 
 /** Sampler torch peak: the hidden states of N tokens, then R × vocab logits through top-k/top-p (corrections §1). */
-export function computeSamplerPeakBytes(arch: Architecture, tokens: number, rows: number): number {
-  return tokens * arch.hiddenSize * 2 + Math.ceil(rows * arch.vocabSize * SAMPLER_BYTES_PER_LOGIT);
+export function computeSamplerPeakBytes(arch: Architecture, tokens: number, rows: number, b = 2): number {
+  return tokens * arch.hiddenSize * b + Math.ceil(rows * arch.vocabSize * SAMPLER_BYTES_PER_LOGIT);
 }
 
 /**
@@ -239,9 +240,10 @@ export function estimateActivationBytes(
   batchedTokens: number,
   logitsRows: number,
   info: VllmVersionInfo,
+  dtypeBytes = 2,
 ): number {
-  const forward = computeForwardPeakBytes(arch, info, batchedTokens);
-  const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows);
+  const forward = computeForwardPeakBytes(arch, info, batchedTokens, dtypeBytes);
+  const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);
   return Math.max(forward, sampler) + CUBLAS_WORKSPACE_BYTES;
 }
 
@@ -251,9 +253,9 @@ export function estimateActivationBytes(
  * instance shared through `get_rope`. It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
  * the gap to the safetensors total, corrections §3).
  */
-export function computeRotaryCacheBytes(arch: Architecture): number {
+export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): number {
   const rotaryDim = arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim;
-  return arch.maxPositionEmbeddings * rotaryDim * 2;
+  return arch.maxPositionEmbeddings * rotaryDim * dtypeBytes;
 }
 
 /** CUDA-graph memory for the captured batch sizes (0 with --enforce-eager). Estimate (§2.4). */
@@ -307,7 +309,8 @@ export function computeBudget(input: BudgetInput): Budget {
   const unified = device.isUnified;
   const s = settings;
 
-  const bytesPerToken = computeKvBytesPerToken(arch, kvDtypeBytes(s.kvCacheDtype));
+  const dtypeBytes = input.modelDtypeBytes ?? 2;
+  const bytesPerToken = Math.ceil(computeKvBytesPerToken(arch, computeKvElementBytes(s.kvCacheDtype, dtypeBytes)));
   const bytesPerBlock = bytesPerToken * s.blockSize;
   const bytesPerLayerBlock = bytesPerBlock / arch.layers;
   const layerBlocksPerSeq = computeLayerBlocksForSequence(
@@ -324,9 +327,9 @@ export function computeBudget(input: BudgetInput): Budget {
   const os = unified ? device.osUsedBytes : 0;
   const others = os + pythonHeap + container;
   const logitsRows = Math.min(s.maxNumSeqs, s.maxNumBatchedTokens);
-  const activations = estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info);
+  const activations = estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
   const graphs = estimateCudaGraphBytes(arch, info, s);
-  const rotary = computeRotaryCacheBytes(arch);
+  const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
   const weights = weightBytes + rotary;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
   const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
@@ -564,7 +567,8 @@ function findRefusal(args: {
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
   const { arch, info, settings: s } = input;
-  const bytesPerLayerBlock = (computeKvBytesPerToken(arch, kvDtypeBytes(s.kvCacheDtype)) * s.blockSize) / arch.layers;
+  const elementBytes = computeKvElementBytes(s.kvCacheDtype, input.modelDtypeBytes ?? 2);
+  const bytesPerLayerBlock = (Math.ceil(computeKvBytesPerToken(arch, elementBytes)) * s.blockSize) / arch.layers;
   const fitsLen = (len: number): boolean =>
     computeLayerBlocksForSequence(arch, info.engine, len, s.blockSize, s.maxNumBatchedTokens) * bytesPerLayerBlock <=
     kvBytes;

@@ -11,8 +11,10 @@ export interface ServeTarget {
   model: string;
   /** --tokenizer, for GGUF files (vLLM needs the base model's tokenizer). */
   tokenizer: string | null;
-  /** --dtype half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
-  dtype: 'half' | null;
+  /** --dtype: as the user gave it, or half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
+  dtype: string | null;
+  /** True when --dtype came from the user. */
+  isDtypeGiven?: boolean;
   port: number | null;
   /** --revision (a pinned Hugging Face revision). */
   revision: string | null;
@@ -68,7 +70,9 @@ export function buildServeArgv(
       '--dtype',
       target.dtype,
       null,
-      'the checkpoint is bfloat16 and this GPU has no bfloat16 (compute capability < 8.0)',
+      target.isDtypeGiven === true
+        ? 'as you set it'
+        : 'the checkpoint is bfloat16 and this GPU has no bfloat16 (compute capability < 8.0)',
     );
   emit('--max-model-len', String(s.maxModelLen), 'maxModelLen', 'the context this plan is sized for');
   if (s.maxNumSeqs !== defaultMaxNumSeqs(info, memTotalBytes) || userGiven.has('maxNumSeqs')) {

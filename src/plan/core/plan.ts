@@ -25,9 +25,10 @@ import {
 import type { Architecture, Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription, ModelOrigin } from '../../model/core/model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
-import { formatGiB, GiB } from '../../shared/units.js';
+import { formatGiB, GiB, isAtLeast } from '../../shared/units.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
+import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 
 export interface ResolvedModel {
   id: string;
@@ -54,6 +55,8 @@ export interface PlanRequest {
   vllmVersion: string | null;
   knobs: Knobs;
   defaults: DefaultsMode;
+  /** --dtype as given; absent: auto (the planner passes half where vLLM would refuse bfloat16). */
+  dtype?: DtypeChoice;
   runtime: 'docker' | 'native' | null;
   image: string | null;
   port: number | null;
@@ -179,9 +182,26 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     };
   }
 
+  if (request.knobs.kvCacheDtype === 'nvfp4' && !isAtLeast(info.version, '0.21.0'))
+    return { ok: false, message: `--kv-cache-dtype nvfp4: vLLM ${info.label} has no nvfp4 KV cache (from 0.21.0)` };
+  // --dtype as vLLM resolves it (config.py _get_and_verify_dtype); a resolved bfloat16 below cc 8.0 is refused.
+  const modelDtype = resolveModelDtype(request.dtype ?? 'auto', model.arch.torchDtype);
+  if (request.dtype !== undefined) {
+    const dtypeRefusal = findDtypeRefusal(modelDtype, device.computeCapability);
+    if (dtypeRefusal !== null) return { ok: false, message: `--dtype ${request.dtype}: ${dtypeRefusal}` };
+  }
   const scheme = resolveScheme(quant);
-  const capability = checkCapability(scheme, device.computeCapability, info.version);
+  let capability = checkCapability(scheme, device.computeCapability, info.version);
   const notes: string[] = [];
+  // An unquantized bf16 checkpoint below cc 8.0: only a resolved bfloat16 is refused (worker.py
+  // _check_if_gpu_supports_dtype). With --dtype half/float16/float32, or --dtype left open for the planner (it
+  // passes --dtype half), it runs; with --vllm-defaults and no --dtype, vLLM's auto resolves to bfloat16.
+  if (!capability.ok && scheme === 'bf16') {
+    const servedAs = request.dtype === undefined && request.defaults === 'planner' ? 'float16' : modelDtype;
+    const dtypeRefusal = findDtypeRefusal(servedAs, device.computeCapability);
+    if (dtypeRefusal === null) capability = { ok: true };
+    else return { ok: false, message: `--quant ${quant.id}: ${dtypeRefusal}` };
+  }
   if (!capability.ok) {
     const alternatives = findRunnableQuants(catalog, model, device.computeCapability, info.version, quant.id);
     return {
@@ -193,7 +213,12 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   if (!device.isVllmSupported)
     notes.push(`vLLM does not run on ${device.name}: ${device.vllmReason}. This plan is for reference.`);
 
-  const weight = estimateWeightBytes(model.arch, quant);
+  const estimated = estimateWeightBytes(model.arch, quant);
+  // An unquantized checkpoint served in float32 holds 4 bytes per parameter (the estimate is for 2).
+  const weight =
+    scheme === 'bf16' && modelDtype === 'float32'
+      ? { ...estimated, weightBytes: estimated.weightBytes * 2 }
+      : estimated;
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
   const ctx: PlanContext = {
     arch: model.arch,
@@ -204,6 +229,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     runtime,
     knobs: request.knobs,
     defaults: request.defaults,
+    modelDtypeBytes: computeDtypeBytes(modelDtype),
   };
 
   const modelMax = model.arch.maxPositionEmbeddings;
@@ -251,14 +277,16 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     notes.push(`pinned revision ${model.revision}: vLLM is given --revision`);
   if (model.notes !== undefined) notes.push(...model.notes);
   const needsHalf =
-    model.arch.torchDtype === 'bfloat16' &&
+    request.dtype === undefined &&
+    modelDtype === 'bfloat16' &&
     Number(device.computeCapability) < 8 &&
     (scheme === 'bf16' || scheme === 'gguf');
   const flags = buildServeArgv(
     {
       model: serveModel,
       tokenizer,
-      dtype: needsHalf ? 'half' : null,
+      dtype: request.dtype !== undefined ? request.dtype : needsHalf ? 'half' : null,
+      isDtypeGiven: request.dtype !== undefined,
       port: request.port,
       revision: model.revision ?? null,
     },

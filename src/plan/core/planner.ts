@@ -32,6 +32,8 @@ export interface PlanContext {
   defaults: DefaultsMode;
   /** Set when nothing runs with CUDA graphs and --enforce-eager was left open: the planner turns them off. */
   fallbackEager?: boolean;
+  /** Bytes per element of the dtype the model runs in (--dtype resolved); default 2. */
+  modelDtypeBytes?: number;
 }
 
 export interface SettingsChoice {
@@ -198,7 +200,14 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
 }
 
 function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
-  return { device: ctx.device, arch: ctx.arch, weightBytes: ctx.weightBytes, info: ctx.info, runtime: ctx.runtime };
+  return {
+    device: ctx.device,
+    arch: ctx.arch,
+    weightBytes: ctx.weightBytes,
+    info: ctx.info,
+    runtime: ctx.runtime,
+    ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+  };
 }
 
 /** Budget for a context length and sequence count, with settings chosen as the context says. */

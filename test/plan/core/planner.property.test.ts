@@ -20,13 +20,26 @@ import {
   type PlanContext,
 } from '../../../src/plan/core/planner.js';
 import { parsePresetFile, type Catalog, type PresetFileName } from '../../../src/catalog/core/presets-schema.js';
-import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
+import { estimateWeightBytes, resolveScheme } from '../../../src/model/core/quantization.js';
+import { computeDtypeBytes, resolveModelDtype } from '../../../src/plan/core/dtype.js';
 import { parseCount, resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { isAtLeast } from '../../../src/shared/units.js';
 import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 
 const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
-const VERSIONS = ['0.6.3', '0.7.0', '0.8.6', '0.9.2', '0.11.2', '0.21.0'] as const;
+const VERSIONS = [
+  '0.6.3',
+  '0.7.0',
+  '0.8.6',
+  '0.9.2',
+  '0.11.2',
+  '0.14.0',
+  '0.21.0',
+  '0.22.0',
+  '0.25.0',
+  '0.29.0',
+  '0.31.0',
+] as const;
 const ENV = { detected: null, described: null, hfCacheDir: '/hf', workDir: '/work' };
 
 let catalog: Catalog;
@@ -67,6 +80,7 @@ interface KnobOptions {
   kvCacheMemoryBytes?: string;
   numGpuBlocksOverride?: string;
   maxNumBatchedTokens?: string;
+  dtype?: string;
 }
 
 const knobOptions: fc.Arbitrary<KnobOptions> = fc.record(
@@ -80,6 +94,7 @@ const knobOptions: fc.Arbitrary<KnobOptions> = fc.record(
     kvCacheMemoryBytes: fc.constantFrom('512M', '1G', '3G'),
     numGpuBlocksOverride: fc.constantFrom('64', '512', '4096'),
     maxNumBatchedTokens: fc.constantFrom('512', '2048', '8192'),
+    dtype: fc.constantFrom('auto', 'half', 'bfloat16', 'float32'),
   },
   { requiredKeys: [] },
 );
@@ -136,7 +151,7 @@ function request(s: Scenario, extra: PlanOptions = {}): PlanRequest {
 function plan(s: Scenario, extra: PlanOptions = {}): Plan | null {
   const outcome = buildPlan(request(s, extra), catalog);
   if (outcome.ok) return outcome.plan;
-  if (/not supported on this GPU|needs vLLM/.test(outcome.message)) return null;
+  if (/not supported on this GPU|needs vLLM|refuses bfloat16/.test(outcome.message)) return null;
   throw new Error(outcome.message);
 }
 
@@ -145,9 +160,13 @@ function context(s: Scenario, defaults: DefaultsMode = s.defaults): { ctx: PlanC
   const r = request(s);
   const info = resolveVllmVersion(s.version, catalog.vllm);
   if (info === null) throw new Error(`bad version ${s.version}`);
+  // As buildPlan: --dtype resolved as vLLM does, an unquantized checkpoint in float32 at 4 bytes per parameter.
+  const dtype = resolveModelDtype(r.dtype ?? 'auto', r.model.arch.torchDtype);
+  const weights = estimateWeightBytes(r.model.arch, r.quant).weightBytes;
   const ctx: PlanContext = {
     arch: r.model.arch,
-    weightBytes: estimateWeightBytes(r.model.arch, r.quant).weightBytes,
+    weightBytes: resolveScheme(r.quant) === 'bf16' && dtype === 'float32' ? weights * 2 : weights,
+    modelDtypeBytes: computeDtypeBytes(dtype),
     info,
     vllm: catalog.vllm,
     device: {
