@@ -6,6 +6,7 @@
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../model/core/architecture.js';
 import { computeKvElementBytes } from './dtype.js';
+import { describeMeasured, type Calibration } from './calibration.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -51,6 +52,8 @@ export interface BudgetInput {
   runtime: 'docker' | 'native';
   /** Bytes per element of the dtype the model runs in (--dtype resolved): 2, or 4 for float32. Default 2. */
   modelDtypeBytes?: number;
+  /** This board's measured terms for the version family (calibration.ts); they replace the estimates. */
+  calibration?: Calibration | null;
 }
 
 export type BudgetKey =
@@ -327,8 +330,22 @@ export function computeBudget(input: BudgetInput): Budget {
   const os = unified ? device.osUsedBytes : 0;
   const others = os + pythonHeap + container;
   const logitsRows = Math.min(s.maxNumSeqs, s.maxNumBatchedTokens);
-  const activations = estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
-  const graphs = estimateCudaGraphBytes(arch, info, s);
+  // Measured on this board (same version family) where launches logged the figure; else the estimate.
+  const cal = input.calibration ?? null;
+  const measured = cal === null ? '' : describeMeasured(cal);
+  const perToken = cal?.activationBytesPerToken ?? null;
+  const activations =
+    perToken !== null
+      ? Math.round(perToken * s.maxNumBatchedTokens)
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
+  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s);
+  const graphScale = cal?.graphScale ?? null;
+  const graphs =
+    graphScale !== null
+      ? { ...estimatedGraphs, bytes: Math.round(estimatedGraphs.bytes * graphScale) }
+      : estimatedGraphs;
+  const measuredNonTorch = cal?.nonTorchBytes ?? null;
+  const nonTorchIncrease = measuredNonTorch ?? NON_TORCH_INCREASE_BYTES;
   const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
   const weights = weightBytes + rotary;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
@@ -342,22 +359,23 @@ export function computeBudget(input: BudgetInput): Budget {
     case 'v0-free-delta':
       // 0.6.3 worker.py determine_num_available_blocks: peak = free at init_device − free after profile_run; the
       // CUDA context predates the first reading, the non-torch growth after it is inside the delta.
-      nonKv += NON_TORCH_INCREASE_BYTES;
+      nonKv += nonTorchIncrease;
       algorithmWhy = `vLLM ${info.label}: util × total − (free memory before − after profiling)`;
       break;
     case 'v0-device-peak':
     case 'v1-device-peak':
       // 0.6.4 worker.py / V1 0.8–0.9.0 gpu_worker.py determine_available_memory: every non-torch byte on the device.
-      nonKv += estimateCudaContextBytes(unified) + others;
+      // The logged non_torch_memory of these versions is device-wide: a measurement replaces context + others.
+      nonKv += measuredNonTorch ?? estimateCudaContextBytes(unified) + others;
       algorithmWhy = `vLLM ${info.label}: util × total − (torch peak + all non-torch memory in use on the device)`;
       break;
     case 'v0-profiled':
     case 'v1-profiled':
-      nonKv += NON_TORCH_INCREASE_BYTES;
+      nonKv += nonTorchIncrease;
       algorithmWhy = `vLLM ${info.label}: util × total − (weights + activation peak + non-torch increase)`;
       break;
     case 'v1-profiled-graphs':
-      nonKv += NON_TORCH_INCREASE_BYTES + (reservesGraphs ? graphs.bytes : 0);
+      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes : 0);
       algorithmWhy = reservesGraphs
         ? `vLLM ${info.label}: util × total − (weights + activations + non-torch + CUDA graphs)`
         : `vLLM ${info.label} (Model Runner V2): util × total − (weights + activations + non-torch); graphs not reserved`;
@@ -390,6 +408,10 @@ export function computeBudget(input: BudgetInput): Budget {
         ? (gpuBlocks * arch.layers) / layerBlocksPerSeq
         : 0;
 
+  // The physical non-torch growth: a device-wide measurement (0.6.4, V1 0.8-0.9.0) also holds the OS and the
+  // processes already counted on their own lines, so only an increase measurement replaces the estimate.
+  const isNonTorchMeasured = measuredNonTorch !== null && !info.algorithm.endsWith('device-peak');
+  const physicalNonTorch = isNonTorchMeasured ? measuredNonTorch : NON_TORCH_INCREASE_BYTES;
   const items: BudgetItem[] = [];
   const push = (key: BudgetKey, label: string, bytes: number, why: string, isEstimate: boolean): void => {
     if (bytes > 0 || key === 'kvCache' || key === 'weights') items.push({ key, label, bytes, why, isEstimate });
@@ -408,10 +430,8 @@ export function computeBudget(input: BudgetInput): Budget {
   push(
     'runtime',
     unified ? 'vLLM runtime (Python, CUDA)' : 'CUDA context, workspaces',
-    pythonHeap + estimateCudaContextBytes(unified) + NON_TORCH_INCREASE_BYTES,
-    unified
-      ? `${info.engine === 'v1' ? 'API server + engine core processes' : 'one Python process'} ≈ ${gib(pythonHeap)}, CUDA context ≈ ${gib(CUDA_CONTEXT_BYTES_UNIFIED)}, non-torch growth (cuBLAS, allocator) ≈ ${gib(NON_TORCH_INCREASE_BYTES)}`
-      : `CUDA context ≈ ${gib(CUDA_CONTEXT_BYTES)}, non-torch growth (cuBLAS, allocator) ≈ ${gib(NON_TORCH_INCREASE_BYTES)}`,
+    pythonHeap + estimateCudaContextBytes(unified) + physicalNonTorch,
+    `${unified ? `${info.engine === 'v1' ? 'API server + engine core processes' : 'one Python process'} ≈ ${gib(pythonHeap)}, ` : ''}CUDA context ≈ ${gib(estimateCudaContextBytes(unified))}, non-torch growth (cuBLAS, allocator) ${isNonTorchMeasured ? `${gib(physicalNonTorch)} ${measured}` : `≈ ${gib(physicalNonTorch)}`}`,
     true,
   );
   push('container', 'Container', container, 'docker shim and namespaces', true);
@@ -426,15 +446,17 @@ export function computeBudget(input: BudgetInput): Budget {
     'activations',
     'Activations (profile peak)',
     activations,
-    `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace`,
-    true,
+    perToken !== null
+      ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace`,
+    perToken === null,
   );
   push(
     'cudaGraphs',
     'CUDA graphs',
     graphs.bytes,
-    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}`,
-    true,
+    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}`,
+    graphScale === null,
   );
   push(
     'kvCache',

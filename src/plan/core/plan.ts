@@ -1,7 +1,15 @@
 /**
  * A whole plan (the `plan --json` contract of DESIGN.md §2) from a resolved request. Pure.
  */
-import type { Budget, BudgetItem, KvCacheFigures, Refusal, Settings, Verdict } from './budget.js';
+import {
+  computeBudget,
+  type Budget,
+  type BudgetItem,
+  type KvCacheFigures,
+  type Refusal,
+  type Settings,
+  type Verdict,
+} from './budget.js';
 import {
   buildCommandLine,
   buildDockerArgv,
@@ -29,6 +37,7 @@ import { formatGiB, GiB, isAtLeast } from '../../shared/units.js';
 import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
+import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
 
 export interface ResolvedModel {
   id: string;
@@ -57,6 +66,8 @@ export interface PlanRequest {
   defaults: DefaultsMode;
   /** --dtype as given; absent: auto (the planner passes half where vLLM would refuse bfloat16). */
   dtype?: DtypeChoice;
+  /** This board's recorded launches (the launch history), for calibration; absent: none read. */
+  launchRecords?: readonly LaunchRecord[];
   runtime: 'docker' | 'native' | null;
   image: string | null;
   port: number | null;
@@ -230,6 +241,10 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     knobs: request.knobs,
     defaults: request.defaults,
     modelDtypeBytes: computeDtypeBytes(modelDtype),
+    calibration:
+      request.launchRecords === undefined
+        ? null
+        : computeCalibration(request.launchRecords, device.id, info.label, catalog.vllm),
   };
 
   const modelMax = model.arch.maxPositionEmbeddings;
@@ -319,6 +334,33 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   }
 
   notes.push(...flags.notes);
+  if (ctx.calibration !== null && ctx.calibration !== undefined) {
+    // The same settings judged with the estimates alone: what the measurements changed.
+    const estimated = computeBudget({
+      device: ctx.device,
+      arch: ctx.arch,
+      weightBytes: ctx.weightBytes,
+      info,
+      runtime,
+      settings: choice.settings,
+      ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+    });
+    const cal = ctx.calibration;
+    const terms = [
+      cal.nonTorchBytes !== null ? `non-torch ${formatGiB(cal.nonTorchBytes)}` : null,
+      cal.activationBytesPerToken !== null
+        ? `activation peak ${(cal.activationBytesPerToken / 1024).toFixed(1)} KiB per batched token`
+        : null,
+      cal.graphScale !== null ? `CUDA graphs ×${cal.graphScale.toFixed(2)} the estimate` : null,
+    ].filter((t): t is string => t !== null);
+    notes.push(
+      `${describeMeasured(cal)} of the vLLM ${info.label} family (${cal.family}): ${terms.join(', ')} replace the estimates; ${
+        estimated.verdict === budget.verdict
+          ? `the verdict is the same (${budget.verdict})`
+          : `the verdict changed from ${estimated.verdict} (estimates) to ${budget.verdict}`
+      }, KV cache ${estimated.kvCache.gpuBlocks} → ${budget.kvCache.gpuBlocks} blocks`,
+    );
+  }
   notes.push(...explainBudget(budget, ctx));
   if (info.isNewerThanKnown)
     notes.push(

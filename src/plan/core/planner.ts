@@ -13,6 +13,7 @@ import {
 import { computeLayerBlocksForSequence } from '../../model/core/architecture.js';
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { GiB, MiB } from '../../shared/units.js';
+import type { Calibration } from './calibration.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -34,6 +35,8 @@ export interface PlanContext {
   fallbackEager?: boolean;
   /** Bytes per element of the dtype the model runs in (--dtype resolved); default 2. */
   modelDtypeBytes?: number;
+  /** This board's measured terms for the version family (calibration.ts). */
+  calibration?: Calibration | null;
 }
 
 export interface SettingsChoice {
@@ -207,6 +210,7 @@ function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
     info: ctx.info,
     runtime: ctx.runtime,
     ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+    ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
   };
 }
 
