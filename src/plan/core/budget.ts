@@ -41,7 +41,12 @@ export interface BudgetDevice {
   osUsedBytes: number;
   /** "measured" on the device, or "assumed" (a typical L4T figure). */
   osSource: 'measured' | 'assumed';
+  /** MemFree read on the board before the launch (unified only); absent before launch. */
+  memFreeBytes?: number;
 }
+
+/** What 0.6.3's free-memory delta keeps below MemFree at start on a Jetson (corrections §5: "~0.1 GiB"). */
+export const MEMFREE_FLOOR_BYTES = 0.1 * GiB;
 
 export interface BudgetInput {
   device: BudgetDevice;
@@ -361,6 +366,13 @@ export function computeBudget(input: BudgetInput): Budget {
       // CUDA context predates the first reading, the non-torch growth after it is inside the delta.
       nonKv += nonTorchIncrease;
       algorithmWhy = `vLLM ${info.label}: util × total − (free memory before − after profiling)`;
+      // On Tegra cudaMemGetInfo's free follows MemFree: once vLLM's growth passes it the kernel evicts page cache,
+      // so the measured delta saturates near MemFree at start (corrections §5). With MemFree read on the board, the
+      // prediction is what vLLM will allocate; without it, the no-reclaim figure above is a bound.
+      if (unified && device.memFreeBytes !== undefined && device.memFreeBytes - MEMFREE_FLOOR_BYTES < nonKv) {
+        nonKv = Math.max(0, device.memFreeBytes - MEMFREE_FLOOR_BYTES);
+        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} − 0.1 GiB (page cache reclaimed)`;
+      }
       break;
     case 'v0-device-peak':
     case 'v1-device-peak':
