@@ -210,8 +210,10 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   if (!capability.ok && scheme === 'bf16') {
     const servedAs = request.dtype === undefined && request.defaults === 'planner' ? 'float16' : modelDtype;
     const dtypeRefusal = findDtypeRefusal(servedAs, device.computeCapability);
-    if (dtypeRefusal === null) capability = { ok: true };
-    else return { ok: false, message: `--quant ${quant.id}: ${dtypeRefusal}` };
+    if (dtypeRefusal !== null) return { ok: false, message: `--quant ${quant.id}: ${dtypeRefusal}` };
+    // Served as float16 (or float32): the GPU must still run unquantized half-precision weights.
+    const asHalf = checkCapability('fp16', device.computeCapability, info.version);
+    if (asHalf.ok) capability = { ok: true };
   }
   if (!capability.ok) {
     const alternatives = findRunnableQuants(catalog, model, device.computeCapability, info.version, quant.id);
