@@ -94,7 +94,7 @@ export function formatFits(plan: Plan): string {
   const { maxModelLen, maxNumSeqs } = plan.fits;
   const seqs = plan.settings.maxNumSeqs;
   const len = plan.settings.maxModelLen;
-  const knobs = plan.notes.some((n) => n.startsWith('with the planner choosing')) ? " with vLLM's defaults" : '';
+  const knobs = plan.fits.knobs === 'vllm' ? " with vLLM's defaults" : '';
   if (maxModelLen === null && maxNumSeqs === null)
     return `Fits: nothing${knobs} — no context runs with ${seqs} sequence(s), and no sequence count at ${len} tokens`;
   const lenText =

@@ -119,7 +119,11 @@ export interface Plan {
   argv: string[];
   dockerArgv: string[] | null;
   command: string;
-  fits: { maxModelLen: number | null; maxNumSeqs: number | null };
+  /**
+   * The longest context at the planned sequences and the most sequences at the planned context that run with the
+   * other knobs as planned: chosen by the planner, or vLLM's defaults (`knobs`) under --vllm-defaults.
+   */
+  fits: { maxModelLen: number | null; maxNumSeqs: number | null; knobs: DefaultsMode };
   notes: string[];
 }
 
@@ -447,7 +451,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       argv: flags.argv,
       dockerArgv,
       command: buildCommandLine(dockerArgv ?? flags.argv),
-      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs },
+      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs, knobs: request.defaults },
       notes,
     },
   };

@@ -43,7 +43,7 @@ describe('the seed case with vLLM’s defaults (jetson-containers #795)', () => 
   it('does not say "WILL BE KILLED" and then "Fits: up to 32768 tokens"', () => {
     expect(p.verdict).toBe('oom');
     // With vLLM's defaults (util 0.9 of all memory, 4 GiB pinned swap) no context and no sequence count runs.
-    expect(p.fits).toEqual({ maxModelLen: null, maxNumSeqs: null });
+    expect(p.fits).toEqual({ maxModelLen: null, maxNumSeqs: null, knobs: 'vllm' });
     const text = formatPlan(p, plain);
     expect(text).toContain('Verdict: WILL BE KILLED');
     expect(text).not.toMatch(/Fits: up to/);

@@ -145,8 +145,9 @@ export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }:
       </Box>
       <Text wrap="truncate-end">
         <Styled dim>
-          Fits at most: {p.fits.maxModelLen ?? 0} tokens × {p.settings.maxNumSeqs} seq; {p.fits.maxNumSeqs ?? 0} seqs ×{' '}
-          {p.settings.maxModelLen} tokens
+          {p.fits.maxModelLen === null && p.fits.maxNumSeqs === null
+            ? `Fits: nothing with these settings (${p.settings.maxNumSeqs} seq, ${p.settings.maxModelLen} tokens)`
+            : `Fits at most: ${p.fits.maxModelLen ?? 0} tokens × ${p.settings.maxNumSeqs} seq; ${p.fits.maxNumSeqs ?? 0} seqs × ${p.settings.maxModelLen} tokens`}
         </Styled>
       </Text>
     </Box>
