@@ -3,6 +3,7 @@
  */
 import {
   computeBudget,
+  estimateMaxModelLen,
   type Budget,
   type BudgetItem,
   type KvCacheFigures,
@@ -34,7 +35,7 @@ import type { Architecture, Catalog, QuantVariant } from '../../catalog/core/pre
 import type { ModelDescription, ModelOrigin } from '../../model/core/model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
 import { formatGiB, GiB, isAtLeast } from '../../shared/units.js';
-import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
+import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
@@ -66,6 +67,8 @@ export interface PlanRequest {
   defaults: DefaultsMode;
   /** --dtype as given; absent: auto (the planner passes half where vLLM would refuse bfloat16). */
   dtype?: DtypeChoice;
+  /** --max-model-len auto / -1 (vLLM ≥ 0.14): vLLM fits the context to the KV memory. */
+  maxModelLenAuto?: boolean;
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
   launchRecords?: readonly LaunchRecord[];
   runtime: 'docker' | 'native' | null;
@@ -254,6 +257,28 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   };
 
   const modelMax = model.arch.maxPositionEmbeddings;
+  if (request.maxModelLenAuto === true) {
+    if (!isAtLeast(info.version, '0.14.0'))
+      return { ok: false, message: `--max-model-len auto: vLLM ${info.label} has no auto context (from 0.14.0)` };
+    if (request.defaults === 'vllm') {
+      // vLLM's auto (PR #29431): the longest context whose one request fits the KV memory its profile leaves,
+      // at most the model's (kv_cache_utils.py estimate_max_model_len over the available memory).
+      const full = evaluate(ctx, modelMax, ctx.knobs.maxNumSeqs ?? defaultMaxNumSeqs(info, device.memTotalBytes));
+      const input = {
+        device: ctx.device,
+        arch: ctx.arch,
+        weightBytes: ctx.weightBytes,
+        info,
+        runtime,
+        settings: full.choice.settings,
+        ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+      };
+      const auto = Math.min(modelMax, estimateMaxModelLen(input, full.budget.kvCache.availableBytes));
+      ctx.knobs = { ...ctx.knobs, maxModelLen: Math.max(auto, ctx.knobs.blockSize ?? 16) };
+    } else {
+      notes.push('--max-model-len auto: the planner chose the context (a number), sized with its other choices');
+    }
+  }
   const shape = chooseShape(ctx, modelMax);
   // The context as planned: the fits figures below are solved with the same rules, so they re-plan as they say.
   const planCtx: PlanContext = shape.fallbackEager ? { ...ctx, fallbackEager: true } : ctx;
@@ -310,6 +335,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       isDtypeGiven: request.dtype !== undefined,
       port: request.port,
       revision: model.revision ?? null,
+      maxModelLenAuto: request.maxModelLenAuto === true && request.defaults === 'vllm',
     },
     choice.settings,
     info,

@@ -214,6 +214,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       vllmVersion: options.vllmVersion ?? null,
       knobs,
       defaults,
+      ...(isAutoMaxModelLen(options.maxModelLen) ? { maxModelLenAuto: true } : {}),
       ...(options.dtype !== undefined && isDtypeChoice(options.dtype) ? { dtype: options.dtype } : {}),
       runtime,
       image: options.image ?? null,
@@ -224,9 +225,16 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   };
 }
 
+/** True when --max-model-len asks vLLM to fit the context to the KV memory (`auto` or `-1`). */
+export function isAutoMaxModelLen(text: string | undefined): boolean {
+  return text !== undefined && (text.trim().toLowerCase() === 'auto' || text.trim() === '-1');
+}
+
 /** Parses vLLM's knobs from their option strings; one line naming the bad value when one is wrong. */
 export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | { ok: false; message: string } {
   const knobs: Knobs = {};
+  // --max-model-len auto / -1 (vLLM ≥ 0.14, PR #29431) is a request-level choice, resolved by buildPlan.
+  if (isAutoMaxModelLen(options.maxModelLen)) options = { ...options, maxModelLen: undefined };
   const counts: [keyof PlanOptions, keyof Knobs, string, number, number][] = [
     ['maxModelLen', 'maxModelLen', '--max-model-len', 16, 10_000_000],
     ['maxNumSeqs', 'maxNumSeqs', '--max-num-seqs', 1, 65536],

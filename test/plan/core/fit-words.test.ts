@@ -84,6 +84,23 @@ describe('a refusal at the start-up free-memory check is its own verdict, with t
   });
 });
 
+describe('--max-model-len auto (vLLM ≥ 0.14, PR #29431)', () => {
+  const nx = { device: 'orin-nx-16gb', model: 'qwen3-4b', quant: 'awq', maxModelLen: 'auto' };
+  it('with vLLM’s defaults: passed as auto, the context vLLM will fit to its KV memory planned', () => {
+    const p = planFor({ ...nx, vllmVersion: '0.31.0', gpuMemoryUtilization: '0.4', vllmDefaults: true });
+    expect(p.argv).toEqual(expect.arrayContaining(['--max-model-len', 'auto']));
+    // The longest context whose one request fits the available KV memory: exactly the KV cache's tokens here.
+    expect(p.settings.maxModelLen).toBeLessThanOrEqual(p.kvCache.tokens);
+    expect(p.kvCache.tokens - p.settings.maxModelLen).toBeLessThan(16);
+    expect(p.verdict).toMatch(/^(fits|tight)$/);
+  });
+  it('with the planner: a number it chooses; before 0.14 an error naming the version', () => {
+    const p = planFor({ ...nx, vllmVersion: '0.31.0' });
+    expect(p.argv[p.argv.indexOf('--max-model-len') + 1]).toMatch(/^\d+$/);
+    expect(() => planFor({ ...nx, vllmVersion: '0.11.2' })).toThrow(/has no auto context \(from 0\.14\.0\)/);
+  });
+});
+
 describe('a vLLM newer than the newest known', () => {
   it('is planned with the newest family’s rules and says so', () => {
     const p = planFor({ device: 'agx-thor', model: 'qwen3-8b', quant: 'awq', vllmVersion: '0.33.0' });
