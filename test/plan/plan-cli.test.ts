@@ -101,12 +101,21 @@ describe('jetson-vllm plan (built CLI)', () => {
       },
     });
     writeFileSync(path.join(data, 'jetson-vllm', 'history.jsonl'), `${entry}\n`);
-    const r = runCli(orin, { XDG_DATA_HOME: data });
+    // On the board (detection on a copy of an Orin NX's files): its launches calibrate the plan.
+    const onBoard = [
+      'plan',
+      '--root',
+      path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62'),
+      ...orin.slice(3),
+    ];
+    const r = runCli(onBoard, { XDG_DATA_HOME: data });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/measured on this board \(1 launch\) of the vLLM 0\.6\.3 family \(v0-free-delta\)/);
-    expect(runCli(orin, { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-none-')) }).stdout).not.toContain(
+    expect(runCli(onBoard, { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-none-')) }).stdout).not.toContain(
       'measured on this board',
     );
+    // A preset plan (--device) is a what-if for any such board: not calibrated by this one's launches.
+    expect(runCli(orin, { XDG_DATA_HOME: data }).stdout).not.toContain('measured on this board');
   });
 
   it('--json prints the DESIGN §2 object', () => {

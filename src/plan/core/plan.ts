@@ -250,8 +250,9 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     knobs: request.knobs,
     defaults: request.defaults,
     modelDtypeBytes: computeDtypeBytes(modelDtype),
+    // Only for the board detection identified: the records are this board's measurements, not a preset's.
     calibration:
-      request.launchRecords === undefined
+      request.launchRecords === undefined || device.source !== 'detected'
         ? null
         : computeCalibration(request.launchRecords, device.id, info.label, catalog.vllm),
   };

@@ -15,7 +15,9 @@ const ENV = { detected: null, described: null, hfCacheDir: '/hf', workDir: '/wor
 function plan(options: PlanOptions, launchRecords?: LaunchRecord[]): Plan {
   const r = resolvePlanRequest(options, catalog, ENV);
   if (!r.ok) throw new Error(r.message);
-  const out = buildPlan(launchRecords === undefined ? r.request : { ...r.request, launchRecords }, catalog);
+  // As on the board: detection identified the device (a preset plan is not calibrated by one board's launches).
+  const request = { ...r.request, device: { ...r.request.device, source: 'detected' as const } };
+  const out = buildPlan(launchRecords === undefined ? request : { ...request, launchRecords }, catalog);
   if (!out.ok) throw new Error(out.message);
   return out.plan;
 }
@@ -113,6 +115,14 @@ describe('recorded launches change the next plan', () => {
     expect(planned.verdict).toMatch(/^(fits|tight)$/);
     expect(activationItem(planned)?.why).toContain('measured on this board (1 launch)');
     expect(activationItem(planned)?.bytes).toBe(Math.round(((3 * GiB) / 2048) * planned.settings.maxNumBatchedTokens));
+  });
+
+  it('a preset plan (--device, not detected) is not calibrated by the records', () => {
+    const records = parseLaunchRecords(record({ activationPeakBytes: 3 * GiB }));
+    const r = resolvePlanRequest(atEdge, catalog, ENV);
+    if (!r.ok) throw new Error(r.message);
+    const out = buildPlan({ ...r.request, launchRecords: records }, catalog);
+    expect(out.ok && out.plan.notes.some((n) => n.includes('measured on this board'))).toBe(false);
   });
 
   it('launches of another version family change nothing', () => {
