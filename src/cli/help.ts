@@ -22,7 +22,8 @@ Plan options:
   --quant <id>                  bf16, awq, gptq-int4, w4a16, fp8, gguf-q4_k_m, … (default: the first listed)
   --vllm-version <x.y.z>        the vLLM the plan targets (default: the board's image, or the newest)
   --max-model-len <n>           --max-num-seqs <n>          --max-num-batched-tokens <n>
-  --gpu-memory-utilization <f>  --swap-space <GiB>          --kv-cache-dtype auto|fp8|fp8_e4m3|fp8_e5m2
+  --gpu-memory-utilization <f>  --swap-space <GiB>          --kv-cache-dtype auto|fp8|fp8_e4m3|fp8_e5m2|nvfp4
+  --dtype auto|half|float16|bfloat16|float|float32
   --kv-cache-memory-bytes <n>   --num-gpu-blocks-override <n>  --block-size <n>
   --enforce-eager | --no-enforce-eager
                                 vLLM's own knobs: a knob you give is kept and judged; the rest are chosen

@@ -99,7 +99,7 @@ export async function prepareLaunch(input: {
       return { ok: false, reason: 'image', message: `not launched: ${refusal}`, exitCode: 3, plan, notes };
   }
   const notFitting = (): PreparedLaunch | null =>
-    plan.verdict === 'oom' || plan.verdict === 'max-len'
+    plan.verdict === 'oom' || plan.verdict === 'max-len' || plan.verdict === 'startup-check'
       ? {
           ok: false,
           reason: 'verdict',

@@ -61,9 +61,13 @@ export async function computePlanAndRequest(
     workDir: process.cwd(),
   });
   if (!resolved.ok) throw new UserError(resolved.message);
-  const outcome = buildPlan(resolved.request, catalog);
+  // This board's logged launches calibrate the estimated terms (calibration.ts).
+  const { readLaunchRecords } = await import('./launch-records.js');
+  const launchRecords = await readLaunchRecords();
+  const request: PlanRequest = launchRecords.length > 0 ? { ...resolved.request, launchRecords } : resolved.request;
+  const outcome = buildPlan(request, catalog);
   if (!outcome.ok) throw new UserError(outcome.message);
-  return { plan: outcome.plan, request: resolved.request };
+  return { plan: outcome.plan, request };
 }
 
 /** Exit code of a plan (DESIGN.md §1): 0 fits or tight, 3 would not fit or be refused. */

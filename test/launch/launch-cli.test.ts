@@ -157,7 +157,7 @@ describe('jetson-vllm launch --runtime native (stand-in vllm)', () => {
     );
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'jetson-vllm: not launched: ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; no published image is built for it yet (experimental): build one with jetson-containers and give --image',
+      'jetson-vllm: not launched: ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; --image vllm/vllm-openai:v0.31.0 (vLLM 0.31.0) is built for it',
     ]);
     expect(r.stdout).not.toContain('docker run');
   });

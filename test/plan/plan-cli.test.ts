@@ -80,6 +80,44 @@ describe('jetson-vllm plan (built CLI)', () => {
     );
   });
 
+  it("calibrates the estimated terms from this board's logged launches of the same vLLM family", () => {
+    const data = mkdtempSync(path.join(os.tmpdir(), 'jv-calibration-'));
+    mkdirSync(path.join(data, 'jetson-vllm'));
+    const entry = JSON.stringify({
+      at: '2026-12-01T00:00:00.000Z',
+      device: 'orin-nx-16gb',
+      model: 'qwen2-7b-instruct',
+      quant: 'gguf-q4_k_m',
+      vllmVersion: '0.6.3',
+      outcome: 'ready',
+      predicted: { weightsBytes: 4e9, gpuBlocks: 1000, kvTokens: 16000, totalBytes: 1e10 },
+      actual: { weightsBytes: 4e9, gpuBlocks: 1000, kvTokens: 16000 },
+      terms: {
+        nonTorchBytes: 0.2 * 2 ** 30,
+        activationPeakBytes: 0.3 * 2 ** 30,
+        batchedTokens: 2048,
+        cudaGraphBytes: null,
+        predictedGraphBytes: 0,
+      },
+    });
+    writeFileSync(path.join(data, 'jetson-vllm', 'history.jsonl'), `${entry}\n`);
+    // On the board (detection on a copy of an Orin NX's files): its launches calibrate the plan.
+    const onBoard = [
+      'plan',
+      '--root',
+      path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62'),
+      ...orin.slice(3),
+    ];
+    const r = runCli(onBoard, { XDG_DATA_HOME: data });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/measured on this board \(1 launch\) of the vLLM 0\.6\.3 family \(v0-free-delta\)/);
+    expect(runCli(onBoard, { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), 'jv-none-')) }).stdout).not.toContain(
+      'measured on this board',
+    );
+    // A preset plan (--device) is a what-if for any such board: not calibrated by this one's launches.
+    expect(runCli(orin, { XDG_DATA_HOME: data }).stdout).not.toContain('measured on this board');
+  });
+
   it('--json prints the DESIGN §2 object', () => {
     const r = runCli([...orin, '--json']);
     expect(r.code).toBe(0);

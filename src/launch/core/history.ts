@@ -15,6 +15,14 @@ export interface HistoryEntry {
   outcome: 'ready' | 'failed' | 'stopped';
   predicted: { weightsBytes: number; gpuBlocks: number; kvTokens: number; totalBytes: number };
   actual: { weightsBytes: number | null; gpuBlocks: number | null; kvTokens: number | null };
+  /** vLLM's logged figures for the budget's estimated terms (read back by plan/core/calibration.ts). */
+  terms?: {
+    nonTorchBytes: number | null;
+    activationPeakBytes: number | null;
+    batchedTokens: number;
+    cudaGraphBytes: number | null;
+    predictedGraphBytes: number;
+  };
 }
 
 /** The entry for one launch. */
@@ -38,6 +46,13 @@ export function buildHistoryEntry(
       totalBytes: plan.budget.totalBytes,
     },
     actual: { weightsBytes: figures.weightsBytes, gpuBlocks: figures.gpuBlocks, kvTokens: figures.kvTokens },
+    terms: {
+      nonTorchBytes: figures.nonTorchBytes,
+      activationPeakBytes: figures.activationPeakBytes,
+      batchedTokens: plan.settings.maxNumBatchedTokens,
+      cudaGraphBytes: figures.cudaGraphBytes ?? figures.cudaGraphEstimateBytes,
+      predictedGraphBytes: plan.budget.items.find((i) => i.key === 'cudaGraphs')?.bytes ?? 0,
+    },
   };
 }
 

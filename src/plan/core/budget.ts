@@ -10,9 +10,15 @@ import {
   computeKvTokens,
   computeSequenceBytes,
 } from '../../model/core/kv-cache-layout.js';
-import { kvDtypeBytes } from '../../model/core/quantization.js';
-import { GiB, MiB } from '../../shared/units.js';
-import { computeCudaGraphSizes, type VllmVersionInfo } from './vllm-version.js';
+import { computeKvElementBytes } from './dtype.js';
+import { describeMeasured, type Calibration } from './calibration.js';
+import { GiB, MiB, isAtLeast } from '../../shared/units.js';
+import {
+  computeCudaGraphSizes,
+  isGraphMemoryReserved,
+  resolveModelRunner,
+  type VllmVersionInfo,
+} from './vllm-version.js';
 
 /** The effective vLLM settings a budget is computed for (vLLM's own names, camel-cased). */
 export interface Settings {
@@ -40,7 +46,12 @@ export interface BudgetDevice {
   osUsedBytes: number;
   /** "measured" on the device, or "assumed" (a typical L4T figure). */
   osSource: 'measured' | 'assumed';
+  /** MemFree read on the board before the launch (unified only); absent before launch. */
+  memFreeBytes?: number;
 }
+
+/** What 0.6.3's free-memory delta keeps below MemFree at start on a Jetson (corrections §5: "~0.1 GiB"). */
+export const MEMFREE_FLOOR_BYTES = 0.1 * GiB;
 
 export interface BudgetInput {
   device: BudgetDevice;
@@ -49,6 +60,10 @@ export interface BudgetInput {
   info: VllmVersionInfo;
   settings: Settings;
   runtime: 'docker' | 'native';
+  /** Bytes per element of the dtype the model runs in (--dtype resolved): 2, or 4 for float32. Default 2. */
+  modelDtypeBytes?: number;
+  /** This board's measured terms for the version family (calibration.ts); they replace the estimates. */
+  calibration?: Calibration | null;
 }
 
 export type BudgetKey =
@@ -63,12 +78,32 @@ export interface BudgetItem {
   isEstimate: boolean;
 }
 
-export type Verdict = 'fits' | 'tight' | 'oom' | 'max-len';
+/**
+ * fits / tight: runs; oom: killed (unified) or CUDA OOM; max-len: vLLM refuses after profiling (KV cache too
+ * small, no blocks, swap too large); startup-check: vLLM refuses before loading anything, at its start-up
+ * free-memory check (free < util × total).
+ */
+export type Verdict = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check';
+
+/** The numbers of vLLM's start-up free-memory check (V1 ≥ 0.9.1 `Worker.init_device`). */
+export interface StartupCheck {
+  /** What vLLM reads as free: MemAvailable on Orin/Thor from 0.11.1, cudaMemGetInfo free before. */
+  freeSource: 'MemAvailable' | 'cudaMemGetInfo';
+  freeBytes: number;
+  totalBytes: number;
+  utilization: number;
+  /** util × total. */
+  requestedBytes: number;
+  /** Named estimates (or measurements) of what is in use when the check runs. */
+  inUse: { label: string; bytes: number; source: string }[];
+}
 
 export interface Refusal {
   reason: 'startup-free-memory' | 'no-cache-blocks' | 'max-len' | 'swap-too-large';
   /** The message vLLM would print. */
   message: string;
+  /** The check's figures when reason is startup-free-memory. */
+  check?: StartupCheck;
 }
 
 export interface KvCacheFigures {
@@ -100,16 +135,45 @@ export interface Budget {
 }
 
 /**
- * CUDA context, cuBLAS/cuDNN workspaces and NCCL: vLLM's "non_torch_memory". Estimate: 0.3–0.6 GiB on
- * Orin (§5), 0.39 GiB on a 24 GB GPU in the PR #12126 log.
+ * Device-wide non-torch memory of one vLLM process on a discrete GPU (CUDA context, cuBLAS/cuDNN handles):
+ * what 0.6.4 and V1 0.8–0.9.0 subtract besides the torch peak. Estimate: ≈ 0.35 GiB on a discrete GPU
+ * (reference vllm-memory-corrections.md §2); on a Jetson the same context lives in the shared RAM.
  */
-export const CUDA_CONTEXT_BYTES = 512 * MiB;
+export const CUDA_CONTEXT_BYTES = 0.35 * GiB;
+/**
+ * The same context on a Jetson: its device-side reservations are mapped from the shared RAM as they are touched, so
+ * less of it is resident. Estimate (≈ 0.25 GiB), chosen so that context + non-torch growth stay the 0.5 GiB the
+ * physical budget was calibrated with on Orin (reference vllm-memory.md §5: 0.3–0.6 GiB).
+ */
+export const CUDA_CONTEXT_BYTES_UNIFIED = 0.25 * GiB;
+
+/** The CUDA context estimate for a device kind. */
+export function estimateCudaContextBytes(isUnified: boolean): number {
+  return isUnified ? CUDA_CONTEXT_BYTES_UNIFIED : CUDA_CONTEXT_BYTES;
+}
+/**
+ * Non-torch memory that appears after vLLM's initial snapshot (cuBLAS workspaces, NCCL, allocator slack): what
+ * V0 ≥ 0.6.5 (`vllm/utils.py::memory_profiling`) and V1 ≥ 0.9.1 (`vllm/utils/mem_utils.py::memory_profiling`)
+ * subtract, and what 0.6.3's free-memory delta (`worker.py::determine_num_available_blocks`) sees besides the
+ * torch peak. Logged figures are 0.03–0.25 GiB on one GPU (corrections §2): the upper end is taken, so the
+ * KV cache is not over-promised. Estimate.
+ */
+export const NON_TORCH_INCREASE_BYTES = 0.25 * GiB;
+/** cuBLAS workspace held through the profile run on Ampere and later (≈ 8 MiB, corrections §1). */
+export const CUBLAS_WORKSPACE_BYTES = 8 * MiB;
 /**
  * The vLLM Python processes' own RAM (interpreter, torch, tokenizer) — on a Jetson it is taken from
  * the same pool. V0 runs one process (≈1.0 GiB); V1 runs the API server and the engine core (≈1.5 GiB).
  * Estimate from §9 ("python_runtime ~1.0–1.5 GiB").
  */
 export const PYTHON_HEAP_BYTES = { v0: 1 * GiB, v1: 1.5 * GiB } as const;
+/**
+ * What vLLM's own processes hold when the start-up check runs (V1 `Worker.init_device`, before the weights load
+ * and long before the KV cache): the API server and the engine core with its CUDA context, mostly still lazily
+ * mapped. Estimate fitted to public Orin Nano 8 GB reports at 0.19 (corrections §8: MemAvailable 5.1–5.2 GB
+ * before launch, 0.65 × 7.44 GiB passing at the margin): ≈ 0.25 GiB, not the full runtime charge.
+ */
+export const VLLM_AT_CHECK_BYTES = 0.25 * GiB;
 /** docker's per-container overhead (shim, runc, network namespace). Estimate. */
 export const CONTAINER_BYTES = 64 * MiB;
 /** Per captured CUDA graph and layer: static buffers plus the graph pool. Estimate fitted to §2.4. */
@@ -121,22 +185,90 @@ export function computeMargin(memTotalBytes: number, isUnified: boolean): number
   return isUnified ? Math.max(512 * MiB, 0.05 * memTotalBytes) : Math.max(256 * MiB, 0.02 * memTotalBytes);
 }
 
+/** Which MLP form keeps which tensors alive through the forward pass (see computeForwardPeakBytes). */
+export type MlpForm = 'gate-up-freed' | 'gate-up-alive' | 'moe';
+
 /**
- * Activation peak of the profile run, in bytes. The forward pass over max_num_batched_tokens keeps the
- * gated MLP's gate/up output (2 × intermediate), its activation (intermediate) and the residual
- * stream alive (≈ 4 × intermediate + 2 × hidden values per token, 2 bytes each); fused MoE keeps
- * top-k × (3 × expert width + hidden) (vllm fused_moe intermediate caches). The sampler adds fp32
- * logits and probabilities for the sampled rows (V0 model_runner `profile_run`, V1
- * `_dummy_sampler_run`). Calibrated on the PR #10511 log (Llama-3-8B, 8192 tokens: 1.26 GiB logged,
- * 1.24 GiB here).
+ * The MLP form of an architecture at a version. vLLM's `LlamaMLP.forward` (vllm/model_executor/models/llama.py)
+ * writes `x, _ = self.gate_up_proj(x); x = self.act_fn(x)` since PR #10339 (0.6.4), so gate_up is freed before
+ * down_proj; Mistral and Phi-3 are served by llama.py's classes. Qwen2/Qwen3 (`Qwen2MLP.forward`, qwen2.py; qwen3.py
+ * reuses it), Gemma (gemma*.py `GemmaMLP.forward`) and every MLP before 0.6.4 keep `gate_up` alive through
+ * down_proj (`gate_up, _ = …; x = self.act_fn(gate_up)`).
  */
-export function estimateActivationBytes(arch: Architecture, batchedTokens: number, logitsRows: number): number {
+export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpForm {
+  if (arch.moe !== null) return 'moe';
+  const llamaFile = /^(Llama|Mistral|Phi3)/.test(arch.architecture);
+  return llamaFile && isAtLeast(info.version, '0.6.4') ? 'gate-up-freed' : 'gate-up-alive';
+}
+
+/**
+ * Forward-pass torch peak over N tokens, inside the decoder layer's MLP (corrections §1): alive together are the
+ * layer input the model loop holds (h), the residual (h), the post-attention-norm output (h), gate_up (2I) and the
+ * activation output (I) — F = N·(3I + 3h)·b — plus the down_proj output (h) while gate_up is still alive:
+ * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
+ * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors.
+ */
+export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
   const h = arch.hiddenSize;
-  const perTokenValues =
-    arch.moe === null
-      ? 4 * arch.intermediateSize + 2 * h
-      : 2 * h + arch.moe.expertsPerToken * (3 * arch.moe.expertIntermediateSize + h);
-  return batchedTokens * perTokenValues * 2 + logitsRows * arch.vocabSize * 4 * 2;
+  const form = resolveMlpForm(arch, info);
+  switch (form) {
+    case 'gate-up-freed':
+      return tokens * (3 * arch.intermediateSize + 3 * h) * b;
+    case 'gate-up-alive':
+      return tokens * (3 * arch.intermediateSize + 4 * h) * b;
+    case 'moe': {
+      const moe = arch.moe;
+      const perToken = moe === null ? 0 : moe.expertsPerToken * (3 * moe.expertIntermediateSize + h);
+      return tokens * (perToken + 3 * h) * b;
+    }
+    default: {
+      const unreachable: never = form;
+      throw new Error(`unknown MLP form ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * Bytes per logit element alive at the sampler's peak: V0 `vllm/model_executor/layers/sampler.py::_apply_top_k_top_p`
+ * holds the logits, an fp32 copy, the sorted values with int64 indices, the masks, softmax, cumsum and the scatter
+ * result at once. 38.5 B was fitted from two public logs (38.4 and 39.2, corrections §1); the tensor list is the
+ * code's. V1 `gpu_model_runner.py::_dummy_sampler_run` runs top-k/top-p and the penalties over the same rows: the
+ * same figure is used (not yet checked against a V1 log that prints the torch peak).
+ */
+export const SAMPLER_BYTES_PER_LOGIT = 38.5;
+
+/** Sampler torch peak: the hidden states of N tokens, then R × vocab logits through top-k/top-p (corrections §1). */
+export function computeSamplerPeakBytes(arch: Architecture, tokens: number, rows: number, b = 2): number {
+  return tokens * arch.hiddenSize * b + Math.ceil(rows * arch.vocabSize * SAMPLER_BYTES_PER_LOGIT);
+}
+
+/**
+ * Activation peak of the profile run: max(forward, sampler) + the cuBLAS workspace. The forward pass and the
+ * sampler run one after the other in V0 `model_runner.py::profile_run` and V1 `gpu_model_runner.py::profile_run`,
+ * so the torch peak is the larger of the two, not their sum. Worked check (PR #10511, Llama-3-8B, 8192 tokens,
+ * 256 rows): F = 0.844 GiB, S = 1.240 GiB → 1.248 GiB; the log shows 1.26 GiB.
+ */
+export function estimateActivationBytes(
+  arch: Architecture,
+  batchedTokens: number,
+  logitsRows: number,
+  info: VllmVersionInfo,
+  dtypeBytes = 2,
+): number {
+  const forward = computeForwardPeakBytes(arch, info, batchedTokens, dtypeBytes);
+  const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);
+  return Math.max(forward, sampler) + CUBLAS_WORKSPACE_BYTES;
+}
+
+/**
+ * The rotary embedding's cos/sin cache vLLM registers as a buffer (vllm/model_executor/layers/rotary_embedding.py
+ * `RotaryEmbedding._compute_cos_sin_cache`): max_position_embeddings × rotary_dim elements in the model dtype, one
+ * instance shared through `get_rope`. It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
+ * the gap to the safetensors total, corrections §3).
+ */
+export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): number {
+  const rotaryDim = arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim;
+  return arch.maxPositionEmbeddings * rotaryDim * dtypeBytes;
 }
 
 /** CUDA-graph memory for the captured batch sizes (0 with --enforce-eager). Estimate (§2.4). */
@@ -151,13 +283,34 @@ export function estimateCudaGraphBytes(
 }
 
 /**
- * V1 sampler warm-up after the KV cache is allocated (`_dummy_sampler_run`): fp32 logits,
- * probabilities and a sorted copy for top-p over max_num_seqs rows; kept cached, outside the budget.
+ * What is in use when vLLM's start-up free-memory check runs (V1 ≥ 0.9.1 `Worker.init_device`, before the weights
+ * load): the OS and other processes (measured or assumed), the container shim, vLLM's own processes so far. Each
+ * entry is named with its source; on the board the OS figure is measured.
  */
-export function estimateSamplerBytes(arch: Architecture, info: VllmVersionInfo, settings: Settings): number {
-  if (info.engine === 'v0') return 0;
-  const rows = Math.min(settings.maxNumSeqs, settings.maxNumBatchedTokens);
-  return rows * arch.vocabSize * 4 * 3;
+export function computeInUseAtCheck(
+  device: BudgetDevice,
+  runtime: BudgetInput['runtime'],
+): { label: string; bytes: number; source: string }[] {
+  if (!device.isUnified) return [{ label: 'CUDA context', bytes: CUDA_CONTEXT_BYTES, source: 'estimate (≈ 0.35 GiB)' }];
+  const items = [
+    {
+      label: 'OS and other processes',
+      bytes: device.osUsedBytes,
+      source: device.osSource === 'measured' ? 'measured (MemTotal − MemAvailable)' : 'assumed (a headless L4T)',
+    },
+    {
+      label: "vLLM's API server and engine core so far",
+      bytes: VLLM_AT_CHECK_BYTES,
+      source: 'estimate from public Orin Nano 0.19 reports',
+    },
+  ];
+  if (runtime === 'docker') items.push({ label: 'container', bytes: CONTAINER_BYTES, source: 'estimate' });
+  return items;
+}
+
+/** Free memory vLLM's start-up check will read: total − what is in use at that moment (computeInUseAtCheck). */
+export function computeFreeAtCheck(device: BudgetDevice, runtime: BudgetInput['runtime']): number {
+  return device.memTotalBytes - computeInUseAtCheck(device, runtime).reduce((sum, i) => sum + i.bytes, 0);
 }
 
 const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`;
@@ -169,8 +322,10 @@ export function computeBudget(input: BudgetInput): Budget {
   const unified = device.isUnified;
   const s = settings;
 
-  // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts).
-  const layout = buildKvCacheLayout(arch, info.engine, kvDtypeBytes(s.kvCacheDtype), s.blockSize);
+  const dtypeBytes = input.modelDtypeBytes ?? 2;
+  // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts); an 'auto'
+  // KV dtype follows the model's dtype (dtype.ts).
+  const layout = buildKvCacheLayout(arch, info.engine, computeKvElementBytes(s.kvCacheDtype, dtypeBytes), s.blockSize);
   const { bytesPerToken, bytesPerBlock } = layout;
   const bytesPerSequence = computeSequenceBytes(layout, arch, s.maxModelLen, s.maxNumBatchedTokens);
 
@@ -179,30 +334,62 @@ export function computeBudget(input: BudgetInput): Budget {
   const os = unified ? device.osUsedBytes : 0;
   const others = os + pythonHeap + container;
   const logitsRows = Math.min(s.maxNumSeqs, s.maxNumBatchedTokens);
-  const activations = estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows);
-  const graphs = estimateCudaGraphBytes(arch, info, s);
-  const sampler = estimateSamplerBytes(arch, info, s);
+  // Measured on this board (same version family) where launches logged the figure; else the estimate.
+  const cal = input.calibration ?? null;
+  const measured = cal === null ? '' : describeMeasured(cal);
+  const perToken = cal?.activationBytesPerToken ?? null;
+  const activations =
+    perToken !== null
+      ? Math.round(perToken * s.maxNumBatchedTokens)
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
+  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s);
+  const graphScale = cal?.graphScale ?? null;
+  const graphs =
+    graphScale !== null
+      ? { ...estimatedGraphs, bytes: Math.round(estimatedGraphs.bytes * graphScale) }
+      : estimatedGraphs;
+  const measuredNonTorch = cal?.nonTorchBytes ?? null;
+  const nonTorchIncrease = measuredNonTorch ?? NON_TORCH_INCREASE_BYTES;
+  const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
+  const weights = weightBytes + rotary;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
+  const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
+  const reservesGraphs = isGraphMemoryReserved(info, runner);
 
   // vLLM's own sizing of the KV cache (see MemoryAlgorithm in vllm-version.ts for the citations).
-  let nonKv = weightBytes + activations + CUDA_CONTEXT_BYTES;
+  let nonKv = weights + activations;
   let algorithmWhy: string;
   switch (info.algorithm) {
     case 'v0-free-delta':
+      // 0.6.3 worker.py determine_num_available_blocks: peak = free at init_device − free after profile_run; the
+      // CUDA context predates the first reading, the non-torch growth after it is inside the delta.
+      nonKv += nonTorchIncrease;
       algorithmWhy = `vLLM ${info.label}: util × total − (free memory before − after profiling)`;
+      // On Tegra cudaMemGetInfo's free follows MemFree: once vLLM's growth passes it the kernel evicts page cache,
+      // so the measured delta saturates near MemFree at start (corrections §5). With MemFree read on the board, the
+      // prediction is what vLLM will allocate; without it, the no-reclaim figure above is a bound.
+      if (unified && device.memFreeBytes !== undefined && device.memFreeBytes - MEMFREE_FLOOR_BYTES < nonKv) {
+        nonKv = Math.max(0, device.memFreeBytes - MEMFREE_FLOOR_BYTES);
+        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} − 0.1 GiB (page cache reclaimed)`;
+      }
       break;
     case 'v0-device-peak':
     case 'v1-device-peak':
-      nonKv += others;
-      algorithmWhy = `vLLM ${info.label}: util × total − (torch peak + all non-torch memory in use)`;
+      // 0.6.4 worker.py / V1 0.8–0.9.0 gpu_worker.py determine_available_memory: every non-torch byte on the device.
+      // The logged non_torch_memory of these versions is device-wide: a measurement replaces context + others.
+      nonKv += measuredNonTorch ?? estimateCudaContextBytes(unified) + others;
+      algorithmWhy = `vLLM ${info.label}: util × total − (torch peak + all non-torch memory in use on the device)`;
       break;
     case 'v0-profiled':
     case 'v1-profiled':
-      algorithmWhy = `vLLM ${info.label}: util × total − (weights + activation peak + non-torch)`;
+      nonKv += nonTorchIncrease;
+      algorithmWhy = `vLLM ${info.label}: util × total − (weights + activation peak + non-torch increase)`;
       break;
     case 'v1-profiled-graphs':
-      nonKv += graphs.bytes;
-      algorithmWhy = `vLLM ${info.label}: util × total − (weights + activations + non-torch + CUDA graphs)`;
+      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes : 0);
+      algorithmWhy = reservesGraphs
+        ? `vLLM ${info.label}: util × total − (weights + activations + non-torch + CUDA graphs)`
+        : `vLLM ${info.label} (Model Runner V2): util × total − (weights + activations + non-torch); graphs not reserved`;
       break;
     default: {
       const unreachable: never = info.algorithm;
@@ -230,6 +417,10 @@ export function computeBudget(input: BudgetInput): Budget {
       ? tokens / s.maxModelLen
       : computeConcurrency(layout, arch, gpuBlocks, s.maxModelLen, s.maxNumBatchedTokens);
 
+  // The physical non-torch growth: a device-wide measurement (0.6.4, V1 0.8-0.9.0) also holds the OS and the
+  // processes already counted on their own lines, so only an increase measurement replaces the estimate.
+  const isNonTorchMeasured = measuredNonTorch !== null && !info.algorithm.endsWith('device-peak');
+  const physicalNonTorch = isNonTorchMeasured ? measuredNonTorch : NON_TORCH_INCREASE_BYTES;
   const items: BudgetItem[] = [];
   const push = (key: BudgetKey, label: string, bytes: number, why: string, isEstimate: boolean): void => {
     if (bytes > 0 || key === 'kvCache' || key === 'weights') items.push({ key, label, bytes, why, isEstimate });
@@ -248,34 +439,33 @@ export function computeBudget(input: BudgetInput): Budget {
   push(
     'runtime',
     unified ? 'vLLM runtime (Python, CUDA)' : 'CUDA context, workspaces',
-    pythonHeap + CUDA_CONTEXT_BYTES,
-    unified
-      ? `${info.engine === 'v1' ? 'API server + engine core processes' : 'one Python process'} ≈ ${gib(pythonHeap)}, CUDA context/cuBLAS ≈ ${gib(CUDA_CONTEXT_BYTES)}`
-      : `CUDA context, cuBLAS/cuDNN workspaces ≈ ${gib(CUDA_CONTEXT_BYTES)}`,
+    pythonHeap + estimateCudaContextBytes(unified) + physicalNonTorch,
+    `${unified ? `${info.engine === 'v1' ? 'API server + engine core processes' : 'one Python process'} ≈ ${gib(pythonHeap)}, ` : ''}CUDA context ≈ ${gib(estimateCudaContextBytes(unified))}, non-torch growth (cuBLAS, allocator) ${isNonTorchMeasured ? `${gib(physicalNonTorch)} ${measured}` : `≈ ${gib(physicalNonTorch)}`}`,
     true,
   );
   push('container', 'Container', container, 'docker shim and namespaces', true);
-  push('weights', 'Model weights', weightBytes, 'from the checkpoint format', false);
+  push(
+    'weights',
+    'Model weights',
+    weights,
+    `from the checkpoint format, + ${(rotary / MiB).toFixed(1)} MiB rotary cos/sin cache`,
+    false,
+  );
   push(
     'activations',
     'Activations (profile peak)',
     activations,
-    `${s.maxNumBatchedTokens} batched tokens through the MLP + logits of ${logitsRows} sequences`,
-    true,
+    perToken !== null
+      ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace`,
+    perToken === null,
   );
   push(
     'cudaGraphs',
     'CUDA graphs',
     graphs.bytes,
-    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}`,
-    true,
-  );
-  push(
-    'sampler',
-    'Sampler warm-up',
-    sampler,
-    `fp32 logits for ${Math.min(s.maxNumSeqs, s.maxNumBatchedTokens)} dummy requests, kept cached`,
-    true,
+    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}`,
+    graphScale === null,
   );
   push(
     'kvCache',
@@ -305,14 +495,13 @@ export function computeBudget(input: BudgetInput): Budget {
     gpuBlocks,
     tokens,
     bytesPerSequence,
-    freeAtStart: total - others - CUDA_CONTEXT_BYTES,
     swapBytesRequested,
   });
   const beforeKv = counted
-    .filter((i) => i.key !== 'kvCache' && i.key !== 'swapSpace' && i.key !== 'cudaGraphs' && i.key !== 'sampler')
+    .filter((i) => i.key !== 'kvCache' && i.key !== 'swapSpace' && i.key !== 'cudaGraphs')
     .reduce((sum, i) => sum + i.bytes, 0);
   let verdict: Verdict;
-  if (refusal !== null && refusal.reason === 'startup-free-memory') verdict = 'max-len';
+  if (refusal !== null && refusal.reason === 'startup-free-memory') verdict = 'startup-check';
   else if (refusal !== null && refusal.reason === 'swap-too-large') verdict = 'max-len';
   else if (beforeKv > total) verdict = 'oom';
   else if (refusal !== null) verdict = 'max-len';
@@ -349,7 +538,6 @@ function findRefusal(args: {
   gpuBlocks: number;
   tokens: number;
   bytesPerSequence: number;
-  freeAtStart: number;
   swapBytesRequested: number;
 }): Refusal | null {
   const { input, requested, available, gpuBlocks, tokens, bytesPerSequence } = args;
@@ -361,11 +549,22 @@ function findRefusal(args: {
       message: `Too large swap space. ${gib(args.swapBytesRequested)} out of the ${gib(device.memTotalBytes)} total CPU memory is allocated for the swap space.`,
     };
   }
-  // V1 ≥ 0.9.1 Worker.init_device: fail fast unless free ≥ util × total (PR #19312).
-  if (info.hasStartupFreeCheck && args.freeAtStart < requested) {
+  // V1 ≥ 0.9.1 Worker.init_device: fail fast unless free ≥ util × total (PR #19312). On Orin/Thor from 0.11.1
+  // "free" is psutil MemAvailable (PR #26098; generalised to is_integrated by PR #35356), before that
+  // cudaMemGetInfo's free, which on Tegra follows MemFree (page cache counts as used).
+  const freeAtCheck = computeFreeAtCheck(device, input.runtime);
+  if (info.hasStartupFreeCheck && freeAtCheck < requested) {
     return {
       reason: 'startup-free-memory',
-      message: `Free memory on device (${(args.freeAtStart / GiB).toFixed(2)}/${gib(device.memTotalBytes)}) on startup is less than desired GPU memory utilization (${s.gpuMemoryUtilization}, ${gib(requested)}).`,
+      message: `Free memory on device (${(freeAtCheck / GiB).toFixed(2)}/${gib(device.memTotalBytes)}) on startup is less than desired GPU memory utilization (${s.gpuMemoryUtilization}, ${gib(requested)}).`,
+      check: {
+        freeSource: device.isUnified && info.isFreeMemAvailable ? 'MemAvailable' : 'cudaMemGetInfo',
+        freeBytes: freeAtCheck,
+        totalBytes: device.memTotalBytes,
+        utilization: s.gpuMemoryUtilization,
+        requestedBytes: requested,
+        inUse: computeInUseAtCheck(device, input.runtime),
+      },
     };
   }
   if (gpuBlocks <= 0) {
@@ -399,7 +598,12 @@ function findRefusal(args: {
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
   const { arch, info, settings: s } = input;
-  const layout = buildKvCacheLayout(arch, info.engine, kvDtypeBytes(s.kvCacheDtype), s.blockSize);
+  const layout = buildKvCacheLayout(
+    arch,
+    info.engine,
+    computeKvElementBytes(s.kvCacheDtype, input.modelDtypeBytes ?? 2),
+    s.blockSize,
+  );
   const fitsLen = (len: number): boolean => computeSequenceBytes(layout, arch, len, s.maxNumBatchedTokens) <= kvBytes;
   let lo = 0;
   let hi = s.maxModelLen;

@@ -11,8 +11,12 @@ export interface ServeTarget {
   model: string;
   /** --tokenizer, for GGUF files (vLLM needs the base model's tokenizer). */
   tokenizer: string | null;
-  /** --dtype half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
-  dtype: 'half' | null;
+  /** --dtype: as the user gave it, or half where the checkpoint is bf16 and the GPU has no bf16 (cc < 8.0). */
+  dtype: string | null;
+  /** True when --dtype came from the user. */
+  isDtypeGiven?: boolean;
+  /** `--max-model-len auto` is passed as such (vLLM ≥ 0.14 fits it to the KV memory). */
+  maxModelLenAuto?: boolean;
   port: number | null;
   /** --revision (a pinned Hugging Face revision). */
   revision: string | null;
@@ -68,9 +72,13 @@ export function buildServeArgv(
       '--dtype',
       target.dtype,
       null,
-      'the checkpoint is bfloat16 and this GPU has no bfloat16 (compute capability < 8.0)',
+      target.isDtypeGiven === true
+        ? 'as you set it'
+        : 'the checkpoint is bfloat16 and this GPU has no bfloat16 (compute capability < 8.0)',
     );
-  emit('--max-model-len', String(s.maxModelLen), 'maxModelLen', 'the context this plan is sized for');
+  if (target.maxModelLenAuto === true)
+    emit('--max-model-len', 'auto', null, `as you set it: vLLM fits the context to its KV memory (≈ ${s.maxModelLen})`);
+  else emit('--max-model-len', String(s.maxModelLen), 'maxModelLen', 'the context this plan is sized for');
   if (s.maxNumSeqs !== defaultMaxNumSeqs(info, memTotalBytes) || userGiven.has('maxNumSeqs')) {
     emit('--max-num-seqs', String(s.maxNumSeqs), 'maxNumSeqs', 'concurrent requests this plan is sized for');
   }
@@ -127,6 +135,7 @@ export function findBadArgvNumber(argv: readonly string[]): string | null {
     const value = argv[i + 1] ?? '';
     const isCount = INTEGER_FLAGS.has(flag);
     if (!isCount && !FRACTION_FLAGS.has(flag)) continue;
+    if (flag === '--max-model-len' && value === 'auto') continue;
     const n = Number(value);
     const isGood = isCount
       ? /^\d+$/.test(value) && Number.isSafeInteger(n)

@@ -21,6 +21,8 @@ export function describeVerdict(verdict: Plan['verdict'], isUnified: boolean): s
       return isUnified ? 'WILL BE KILLED (out of memory)' : 'OUT OF MEMORY';
     case 'max-len':
       return 'vLLM WILL REFUSE TO START';
+    case 'startup-check':
+      return 'vLLM WILL REFUSE TO START AT ITS FREE-MEMORY CHECK';
     default: {
       const unreachable: never = verdict;
       return String(unreachable);
@@ -63,15 +65,16 @@ export function formatPlan(plan: Plan, style: Style): string {
   const verdictColor = plan.verdict === 'fits' ? 'green' : plan.verdict === 'tight' ? 'yellow' : 'red';
   lines.push(`Verdict: ${paint(style, verdictColor, describeVerdict(plan.verdict, plan.device.isUnified))}`);
   if (plan.refusal !== null) lines.push(`  vLLM would say: ${plan.refusal.message}`);
+  const check = plan.refusal?.check;
+  if (check !== undefined)
+    lines.push(
+      `  start-up check: ${check.freeSource} ${gib(check.freeBytes)} free < ${check.utilization} × ${gib(check.totalBytes)} = ${gib(check.requestedBytes)}; in use then: ${check.inUse.map((i) => `${i.label} ${gib(i.bytes)} (${i.source})`).join(', ')}`,
+    );
   const kv = plan.kvCache;
   lines.push(
     `KV cache: ${kv.gpuBlocks} GPU blocks = ${kv.tokens} tokens (${gib(kv.gpuBlocks * kv.bytesPerBlock)})${kv.cpuBlocks > 0 ? `, ${kv.cpuBlocks} CPU blocks` : ''}; max concurrency ${kv.maxConcurrency}x at ${plan.settings.maxModelLen} tokens`,
   );
-  const fitsLen = plan.fits.maxModelLen === null ? 'nothing' : `${plan.fits.maxModelLen} tokens`;
-  const fitsSeqs = plan.fits.maxNumSeqs === null ? 'none' : String(plan.fits.maxNumSeqs);
-  lines.push(
-    `Fits: up to ${fitsLen} with ${plan.settings.maxNumSeqs} sequence(s); up to ${fitsSeqs} sequence(s) at ${plan.settings.maxModelLen} tokens`,
-  );
+  lines.push(formatFits(plan));
   lines.push('');
   lines.push('Command:');
   lines.push(`  ${plan.command}`);
@@ -81,6 +84,26 @@ export function formatPlan(plan: Plan, style: Style): string {
     for (const note of plan.notes) lines.push(`  - ${note}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The "Fits" line: the longest context and the most sequences that run with the other knobs as planned (the same
+ * defaults mode), or that nothing does — never a figure the plan's own settings contradict.
+ */
+export function formatFits(plan: Plan): string {
+  const { maxModelLen, maxNumSeqs } = plan.fits;
+  const seqs = plan.settings.maxNumSeqs;
+  const len = plan.settings.maxModelLen;
+  const knobs = plan.fits.knobs === 'vllm' ? " with vLLM's defaults" : '';
+  if (maxModelLen === null && maxNumSeqs === null)
+    return `Fits: nothing${knobs} — no context runs with ${seqs} sequence(s), and no sequence count at ${len} tokens`;
+  const lenText =
+    maxModelLen === null
+      ? `no context with ${seqs} sequence(s)`
+      : `up to ${maxModelLen} tokens with ${seqs} sequence(s)`;
+  const seqText =
+    maxNumSeqs === null ? `no sequence count at ${len} tokens` : `up to ${maxNumSeqs} sequence(s) at ${len} tokens`;
+  return `Fits${knobs}: ${lenText}; ${seqText}`;
 }
 
 /** `jetson-vllm devices`. */

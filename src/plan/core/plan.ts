@@ -1,7 +1,16 @@
 /**
  * A whole plan (the `plan --json` contract of DESIGN.md §2) from a resolved request. Pure.
  */
-import type { Budget, BudgetItem, KvCacheFigures, Refusal, Settings, Verdict } from './budget.js';
+import {
+  computeBudget,
+  estimateMaxModelLen,
+  type Budget,
+  type BudgetItem,
+  type KvCacheFigures,
+  type Refusal,
+  type Settings,
+  type Verdict,
+} from './budget.js';
 import {
   buildCommandLine,
   buildDockerArgv,
@@ -25,9 +34,11 @@ import {
 import type { Architecture, Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription, ModelOrigin } from '../../model/core/model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
-import { formatGiB, GiB } from '../../shared/units.js';
-import { describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
+import { formatGiB, GiB, isAtLeast } from '../../shared/units.js';
+import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
+import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
+import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
 
 export interface ResolvedModel {
   id: string;
@@ -54,6 +65,12 @@ export interface PlanRequest {
   vllmVersion: string | null;
   knobs: Knobs;
   defaults: DefaultsMode;
+  /** --dtype as given; absent: auto (the planner passes half where vLLM would refuse bfloat16). */
+  dtype?: DtypeChoice;
+  /** --max-model-len auto / -1 (vLLM ≥ 0.14): vLLM fits the context to the KV memory. */
+  maxModelLenAuto?: boolean;
+  /** This board's recorded launches (the launch history), for calibration; absent: none read. */
+  launchRecords?: readonly LaunchRecord[];
   runtime: 'docker' | 'native' | null;
   image: string | null;
   port: number | null;
@@ -105,7 +122,11 @@ export interface Plan {
   argv: string[];
   dockerArgv: string[] | null;
   command: string;
-  fits: { maxModelLen: number | null; maxNumSeqs: number | null };
+  /**
+   * The longest context at the planned sequences and the most sequences at the planned context that run with the
+   * other knobs as planned: chosen by the planner, or vLLM's defaults (`knobs`) under --vllm-defaults.
+   */
+  fits: { maxModelLen: number | null; maxNumSeqs: number | null; knobs: DefaultsMode };
   notes: string[];
 }
 
@@ -179,9 +200,28 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     };
   }
 
+  if (request.knobs.kvCacheDtype === 'nvfp4' && !isAtLeast(info.version, '0.21.0'))
+    return { ok: false, message: `--kv-cache-dtype nvfp4: vLLM ${info.label} has no nvfp4 KV cache (from 0.21.0)` };
+  // --dtype as vLLM resolves it (config.py _get_and_verify_dtype); a resolved bfloat16 below cc 8.0 is refused.
+  const modelDtype = resolveModelDtype(request.dtype ?? 'auto', model.arch.torchDtype);
+  if (request.dtype !== undefined) {
+    const dtypeRefusal = findDtypeRefusal(modelDtype, device.computeCapability);
+    if (dtypeRefusal !== null) return { ok: false, message: `--dtype ${request.dtype}: ${dtypeRefusal}` };
+  }
   const scheme = resolveScheme(quant);
-  const capability = checkCapability(scheme, device.computeCapability, info.version);
+  let capability = checkCapability(scheme, device.computeCapability, info.version);
   const notes: string[] = [];
+  // An unquantized bf16 checkpoint below cc 8.0: only a resolved bfloat16 is refused (worker.py
+  // _check_if_gpu_supports_dtype). With --dtype half/float16/float32, or --dtype left open for the planner (it
+  // passes --dtype half), it runs; with --vllm-defaults and no --dtype, vLLM's auto resolves to bfloat16.
+  if (!capability.ok && scheme === 'bf16') {
+    const servedAs = request.dtype === undefined && request.defaults === 'planner' ? 'float16' : modelDtype;
+    const dtypeRefusal = findDtypeRefusal(servedAs, device.computeCapability);
+    if (dtypeRefusal !== null) return { ok: false, message: `--quant ${quant.id}: ${dtypeRefusal}` };
+    // Served as float16 (or float32): the GPU must still run unquantized half-precision weights.
+    const asHalf = checkCapability('fp16', device.computeCapability, info.version);
+    if (asHalf.ok) capability = { ok: true };
+  }
   if (!capability.ok) {
     const alternatives = findRunnableQuants(catalog, model, device.computeCapability, info.version, quant.id);
     return {
@@ -193,7 +233,12 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   if (!device.isVllmSupported)
     notes.push(`vLLM does not run on ${device.name}: ${device.vllmReason}. This plan is for reference.`);
 
-  const weight = estimateWeightBytes(model.arch, quant);
+  const estimated = estimateWeightBytes(model.arch, quant);
+  // An unquantized checkpoint served in float32 holds 4 bytes per parameter (the estimate is for 2).
+  const weight =
+    scheme === 'bf16' && modelDtype === 'float32'
+      ? { ...estimated, weightBytes: estimated.weightBytes * 2 }
+      : estimated;
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
   const ctx: PlanContext = {
     arch: model.arch,
@@ -204,11 +249,41 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     runtime,
     knobs: request.knobs,
     defaults: request.defaults,
+    modelDtypeBytes: computeDtypeBytes(modelDtype),
+    // Only for the board detection identified: the records are this board's measurements, not a preset's.
+    calibration:
+      request.launchRecords === undefined || device.source !== 'detected'
+        ? null
+        : computeCalibration(request.launchRecords, device.id, info.label, catalog.vllm),
   };
 
   const modelMax = model.arch.maxPositionEmbeddings;
+  if (request.maxModelLenAuto === true) {
+    if (!isAtLeast(info.version, '0.14.0'))
+      return { ok: false, message: `--max-model-len auto: vLLM ${info.label} has no auto context (from 0.14.0)` };
+    if (request.defaults === 'vllm') {
+      // vLLM's auto (PR #29431): the longest context whose one request fits the KV memory its profile leaves,
+      // at most the model's (kv_cache_utils.py estimate_max_model_len over the available memory).
+      const full = evaluate(ctx, modelMax, ctx.knobs.maxNumSeqs ?? defaultMaxNumSeqs(info, device.memTotalBytes));
+      const input = {
+        device: ctx.device,
+        arch: ctx.arch,
+        weightBytes: ctx.weightBytes,
+        info,
+        runtime,
+        settings: full.choice.settings,
+        ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+      };
+      const auto = Math.min(modelMax, estimateMaxModelLen(input, full.budget.kvCache.availableBytes));
+      ctx.knobs = { ...ctx.knobs, maxModelLen: Math.max(auto, ctx.knobs.blockSize ?? 16) };
+    } else {
+      notes.push('--max-model-len auto: the planner chose the context (a number), sized with its other choices');
+    }
+  }
   const shape = chooseShape(ctx, modelMax);
-  const { choice, budget } = evaluate(ctx, shape.maxModelLen, shape.maxNumSeqs);
+  // The context as planned: the fits figures below are solved with the same rules, so they re-plan as they say.
+  const planCtx: PlanContext = shape.fallbackEager ? { ...ctx, fallbackEager: true } : ctx;
+  const { choice, budget } = evaluate(planCtx, shape.maxModelLen, shape.maxNumSeqs);
   const reasons = { ...choice.reasons, ...shape.reasons };
   const userGiven = new Set(Object.keys(request.knobs) as (keyof Settings)[]);
 
@@ -249,16 +324,19 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     notes.push(`pinned revision ${model.revision}: vLLM is given --revision`);
   if (model.notes !== undefined) notes.push(...model.notes);
   const needsHalf =
-    model.arch.torchDtype === 'bfloat16' &&
+    request.dtype === undefined &&
+    modelDtype === 'bfloat16' &&
     Number(device.computeCapability) < 8 &&
     (scheme === 'bf16' || scheme === 'gguf');
   const flags = buildServeArgv(
     {
       model: serveModel,
       tokenizer,
-      dtype: needsHalf ? 'half' : null,
+      dtype: request.dtype !== undefined ? request.dtype : needsHalf ? 'half' : null,
+      isDtypeGiven: request.dtype !== undefined,
       port: request.port,
       revision: model.revision ?? null,
+      maxModelLenAuto: request.maxModelLenAuto === true && request.defaults === 'vllm',
     },
     choice.settings,
     info,
@@ -289,17 +367,61 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   }
 
   notes.push(...flags.notes);
+  if (ctx.calibration !== null && ctx.calibration !== undefined) {
+    // The same settings judged with the estimates alone: what the measurements changed.
+    const estimated = computeBudget({
+      device: ctx.device,
+      arch: ctx.arch,
+      weightBytes: ctx.weightBytes,
+      info,
+      runtime,
+      settings: choice.settings,
+      ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+    });
+    const cal = ctx.calibration;
+    const terms = [
+      cal.nonTorchBytes !== null ? `non-torch ${formatGiB(cal.nonTorchBytes)}` : null,
+      cal.activationBytesPerToken !== null
+        ? `activation peak ${(cal.activationBytesPerToken / 1024).toFixed(1)} KiB per batched token`
+        : null,
+      cal.graphScale !== null ? `CUDA graphs ×${cal.graphScale.toFixed(2)} the estimate` : null,
+    ].filter((t): t is string => t !== null);
+    notes.push(
+      `${describeMeasured(cal)} of the vLLM ${info.label} family (${cal.family}): ${terms.join(', ')} replace the estimates; ${
+        estimated.verdict === budget.verdict
+          ? `the verdict is the same (${budget.verdict})`
+          : `the verdict changed from ${estimated.verdict} (estimates) to ${budget.verdict}`
+      }, KV cache ${estimated.kvCache.gpuBlocks} → ${budget.kvCache.gpuBlocks} blocks`,
+    );
+  }
   notes.push(...explainBudget(budget, ctx));
-  if (!info.isKnownRelease)
+  if (info.isNewerThanKnown)
+    notes.push(
+      `vLLM ${info.label} is newer than the newest release this tool knows (${info.newestKnown}): planned with the ${info.newestKnown} family's rules`,
+    );
+  else if (!info.isKnownRelease)
     notes.push(
       `vLLM ${info.label} is not a release this tool lists; its rules were taken from the nearest known versions`,
     );
   if (weight.source === 'computed') notes.push(`weights are an estimate: ${weight.why}`);
 
-  // What could fit: the user's knobs kept, the others chosen by the planner (even with --vllm-defaults).
-  const solverCtx: PlanContext = { ...ctx, defaults: 'planner' };
-  const fitsLen = solveMaxModelLen(solverCtx, choice.settings.maxNumSeqs, modelMax);
-  const fitsSeqs = solveMaxNumSeqs(solverCtx, choice.settings.maxModelLen);
+  // What could fit with the other knobs as planned (the user's kept, the rest chosen the same way: by the planner,
+  // or vLLM's defaults with --vllm-defaults), so re-planning with a fits figure runs.
+  const fitsLen = solveMaxModelLen(planCtx, choice.settings.maxNumSeqs, modelMax);
+  const fitsSeqs = solveMaxNumSeqs(planCtx, choice.settings.maxModelLen);
+  if (request.defaults === 'vllm' && budget.verdict !== 'fits' && budget.verdict !== 'tight') {
+    const plannerCtx: PlanContext = { ...ctx, defaults: 'planner' };
+    const plannerShape = chooseShape(plannerCtx, modelMax);
+    const planned = evaluate(
+      plannerShape.fallbackEager ? { ...plannerCtx, fallbackEager: true } : plannerCtx,
+      plannerShape.maxModelLen,
+      plannerShape.maxNumSeqs,
+    );
+    if (planned.budget.verdict === 'fits' || planned.budget.verdict === 'tight')
+      notes.push(
+        `with the planner choosing the knobs you left open (without --vllm-defaults) it runs: ${plannerShape.maxNumSeqs} sequence(s) of ${plannerShape.maxModelLen} tokens`,
+      );
+  }
   const params = computeParams(model.arch);
 
   return {
@@ -356,7 +478,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       argv: flags.argv,
       dockerArgv,
       command: buildCommandLine(dockerArgv ?? flags.argv),
-      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs },
+      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs, knobs: request.defaults },
       notes,
     },
   };
@@ -402,11 +524,15 @@ function explainBudget(budget: Budget, ctx: PlanContext): string[] {
     );
   if (ctx.device.isUnified && ctx.info.algorithm === 'v0-free-delta')
     lines.push(
-      'vLLM 0.6.3 sizes the KV cache from a free-memory delta that the page cache distorts on Jetson: its own figure may be larger than predicted',
+      `vLLM ${ctx.info.label} sizes the KV cache from a free-memory delta (worker.py determine_num_available_blocks) that saturates near MemFree on a Jetson (the page cache is evicted as it grows): the KV figure above is the no-reclaim bound; vLLM usually allocates more blocks (11836 logged against ≈ 10,370 predicted in jetson-containers #795), which only makes an oversized cache worse`,
     );
   if (ctx.device.isUnified && ctx.info.hasStartupFreeCheck && !ctx.info.isFreeMemAvailable)
     lines.push(
-      "before v0.21 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",
+      "before v0.11.1 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",
+    );
+  else if (ctx.device.isUnified && budget.verdict === 'startup-check')
+    lines.push(
+      'memory held by a crashed run or other services counts as used at the check even from v0.11.1 (MemAvailable): `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches` and stopping them frees it; or lower --gpu-memory-utilization',
     );
   if (budget.limitBytes < 4 * GiB) lines.push('under 4 GiB of memory: only the smallest models have room');
   return lines;

@@ -4,10 +4,8 @@
  */
 import {
   computeBudget,
+  computeFreeAtCheck,
   computeMargin,
-  CUDA_CONTEXT_BYTES,
-  CONTAINER_BYTES,
-  PYTHON_HEAP_BYTES,
   type Budget,
   type BudgetInput,
   type Settings,
@@ -15,6 +13,7 @@ import {
 import { computeLayerBlocksForSequence } from '../../model/core/architecture.js';
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { GiB, MiB } from '../../shared/units.js';
+import type { Calibration } from './calibration.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -32,6 +31,12 @@ export interface PlanContext {
   runtime: BudgetInput['runtime'];
   knobs: Knobs;
   defaults: DefaultsMode;
+  /** Set when nothing runs with CUDA graphs and --enforce-eager was left open: the planner turns them off. */
+  fallbackEager?: boolean;
+  /** Bytes per element of the dtype the model runs in (--dtype resolved); default 2. */
+  modelDtypeBytes?: number;
+  /** This board's measured terms for the version family (calibration.ts). */
+  calibration?: Calibration | null;
 }
 
 export interface SettingsChoice {
@@ -77,12 +82,9 @@ export function chooseTargetMaxModelLen(memTotalBytes: number, modelMax: number)
   return Math.min(target, modelMax);
 }
 
-/** Memory free at vLLM's start-up check: total − OS − the vLLM processes − its CUDA context. */
+/** Memory free at vLLM's start-up check: total − what is in use then (budget.ts computeInUseAtCheck). */
 export function computeFreeAtStart(ctx: PlanContext): number {
-  const d = ctx.device;
-  if (!d.isUnified) return d.memTotalBytes - CUDA_CONTEXT_BYTES;
-  const container = ctx.runtime === 'docker' ? CONTAINER_BYTES : 0;
-  return d.memTotalBytes - d.osUsedBytes - PYTHON_HEAP_BYTES[ctx.info.engine] - container - CUDA_CONTEXT_BYTES;
+  return computeFreeAtCheck(ctx.device, ctx.runtime);
 }
 
 /**
@@ -116,9 +118,11 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
   }
 
   const smallBoard = unified && total <= 17 * GiB;
-  const enforceEager = knobs.enforceEager ?? smallBoard;
+  const enforceEager = knobs.enforceEager ?? (smallBoard || ctx.fallbackEager === true);
   if (knobs.enforceEager === undefined && enforceEager) {
-    reasons.enforceEager = 'no CUDA graphs: saves their memory and minutes of capture on a small board';
+    reasons.enforceEager = smallBoard
+      ? 'no CUDA graphs: saves their memory and minutes of capture on a small board'
+      : 'no CUDA graphs: nothing fits with their memory';
   }
   let maxNumBatchedTokens = knobs.maxNumBatchedTokens;
   if (maxNumBatchedTokens === undefined) {
@@ -199,7 +203,15 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
 }
 
 function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
-  return { device: ctx.device, arch: ctx.arch, weightBytes: ctx.weightBytes, info: ctx.info, runtime: ctx.runtime };
+  return {
+    device: ctx.device,
+    arch: ctx.arch,
+    weightBytes: ctx.weightBytes,
+    info: ctx.info,
+    runtime: ctx.runtime,
+    ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+    ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
+  };
 }
 
 /** Budget for a context length and sequence count, with settings chosen as the context says. */
@@ -277,54 +289,99 @@ export interface ChosenShape {
   maxModelLen: number;
   maxNumSeqs: number;
   reasons: { maxModelLen?: string; maxNumSeqs?: string };
+  /** True when the planner turned CUDA graphs off because nothing ran with them (see PlanContext). */
+  fallbackEager: boolean;
 }
 
 /**
- * Picks max-model-len and max-num-seqs when the user left them open: a sensible target for the
- * device, shrunk to what fits with a margin (verdict "fits"), and rounded to 256 tokens.
+ * Picks max-model-len and max-num-seqs when the user left them open, so that the plan runs whenever any choice of
+ * the open knobs runs: a sensible target for the device, shrunk to what fits with a margin (verdict "fits"), then
+ * fewer sequences, then a "tight" fit; and when nothing runs with CUDA graphs and --enforce-eager is open, the same
+ * search without them.
  */
 export function chooseShape(ctx: PlanContext, modelMax: number): ChosenShape {
   const { knobs, device, info } = ctx;
-  const reasons: ChosenShape['reasons'] = {};
   if (ctx.defaults === 'vllm') {
     return {
       maxModelLen: knobs.maxModelLen ?? modelMax,
       maxNumSeqs: knobs.maxNumSeqs ?? defaultMaxNumSeqs(info, device.memTotalBytes),
-      reasons,
+      reasons: {},
+      fallbackEager: false,
     };
   }
+  const first = chooseShapeWith(ctx, modelMax);
+  const runs = (c: PlanContext, shape: ChosenShape): boolean =>
+    isRunnable(evaluate(c, shape.maxModelLen, shape.maxNumSeqs).budget);
+  if (runs(ctx, first) || knobs.enforceEager !== undefined) return first;
+  const eagerCtx: PlanContext = { ...ctx, fallbackEager: true };
+  if (chooseSettings(ctx, first.maxModelLen, first.maxNumSeqs).settings.enforceEager) return first;
+  const second = chooseShapeWith(eagerCtx, modelMax);
+  return runs(eagerCtx, second) ? { ...second, fallbackEager: true } : first;
+}
+
+function chooseShapeWith(ctx: PlanContext, modelMax: number): ChosenShape {
+  const { knobs, device, info } = ctx;
+  const reasons: ChosenShape['reasons'] = {};
   const unified = device.isUnified;
-  let seqs =
-    knobs.maxNumSeqs ??
-    (unified ? chooseDefaultMaxNumSeqs(device.memTotalBytes) : defaultMaxNumSeqs(info, device.memTotalBytes));
+  const defaultSeqs = unified
+    ? chooseDefaultMaxNumSeqs(device.memTotalBytes)
+    : defaultMaxNumSeqs(info, device.memTotalBytes);
+  const fitsWell = (len: number, n: number): boolean => evaluate(ctx, len, n).budget.verdict === 'fits';
+  const runs = (len: number, n: number): boolean => isRunnable(evaluate(ctx, len, n).budget);
+  const shape = (maxModelLen: number, maxNumSeqs: number): ChosenShape => ({
+    maxModelLen,
+    maxNumSeqs,
+    reasons,
+    fallbackEager: false,
+  });
+  let seqs = knobs.maxNumSeqs ?? defaultSeqs;
   if (knobs.maxNumSeqs === undefined && unified)
     reasons.maxNumSeqs = `${seqs} concurrent requests: enough for a board, far below vLLM's ${defaultMaxNumSeqs(info, device.memTotalBytes)}`;
-  if (knobs.maxModelLen !== undefined) return { maxModelLen: knobs.maxModelLen, maxNumSeqs: seqs, reasons };
+
+  if (knobs.maxModelLen !== undefined) {
+    const len = knobs.maxModelLen;
+    if (knobs.maxNumSeqs !== undefined || fitsWell(len, seqs)) return shape(len, seqs);
+    // Fewer sequences at the context the user asked for: the most that fit with a margin, else the most that run.
+    const well = findLargest(1, seqs, 1, (n) => fitsWell(len, n));
+    const best = well ?? findLargest(1, seqs, 1, (n) => runs(len, n));
+    if (best === null) {
+      reasons.maxNumSeqs = `one request at a time: not even one fits at ${len} tokens`;
+      return shape(len, 1);
+    }
+    if (best !== seqs)
+      reasons.maxNumSeqs = `${best} concurrent request${best === 1 ? '' : 's'}: the most that ${well !== null ? 'fit with a margin' : 'run'} at ${len} tokens`;
+    return shape(len, best);
+  }
 
   const target = unified ? chooseTargetMaxModelLen(device.memTotalBytes, modelMax) : modelMax;
-  const fitsWell = (len: number, n: number): boolean => evaluate(ctx, len, n).budget.verdict === 'fits';
-  const pick = (n: number): number | null => {
-    if (fitsWell(target, n)) return target;
-    const step = ctx.knobs.blockSize ?? 16;
-    const best = findLargestInSegments(contextSegments(ctx, step, target), step, (len) => fitsWell(len, n));
+  const step = ctx.knobs.blockSize ?? 16;
+  const pick = (n: number, ok: (len: number, n: number) => boolean): number | null => {
+    if (ok(target, n)) return target;
+    const best = findLargestInSegments(contextSegments(ctx, step, target), step, (len) => ok(len, n));
     if (best === null) return null;
-    return best >= 256 ? Math.floor(best / 256) * 256 : best;
+    const rounded = best >= 256 ? Math.floor(best / 256) * 256 : best;
+    return ok(rounded, n) ? rounded : best;
   };
-  let len = pick(seqs);
+  let len = pick(seqs, fitsWell);
   if (len === null && knobs.maxNumSeqs === undefined && seqs > 1) {
     seqs = 1;
     reasons.maxNumSeqs = 'one request at a time: nothing more fits';
-    len = pick(seqs);
+    len = pick(seqs, fitsWell);
+  }
+  let isTight = false;
+  if (len === null) {
+    len = pick(seqs, runs);
+    isTight = len !== null;
   }
   if (len === null) {
-    reasons.maxModelLen = 'nothing fits with a margin; showing the model at a short context';
-    return { maxModelLen: Math.min(target, 2048), maxNumSeqs: seqs, reasons };
+    reasons.maxModelLen = 'nothing fits; showing the model at a short context';
+    return shape(Math.min(target, 2048), seqs);
   }
   reasons.maxModelLen =
     len === modelMax
       ? "the model's full context fits"
-      : `${len} tokens: ${len === target ? 'a practical context for this device' : 'the largest that fits with a margin'} (the model allows ${modelMax})`;
-  return { maxModelLen: len, maxNumSeqs: seqs, reasons };
+      : `${len} tokens: ${isTight ? 'the largest that runs (with little headroom)' : len === target ? 'a practical context for this device' : 'the largest that fits with a margin'} (the model allows ${modelMax})`;
+  return shape(len, seqs);
 }
 
 /** Margin re-exported for the text output. */

@@ -8,6 +8,7 @@ import { toResolvedDevice, type ResolvedDevice } from '../../device/core/resolve
 import type { Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
 import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
+import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
@@ -23,6 +24,8 @@ export interface PlanOptions {
   swapSpace?: string;
   kvCacheDtype?: string;
   kvCacheMemoryBytes?: string;
+  /** --dtype: auto, half, float16, bfloat16, float, float32. */
+  dtype?: string;
   enforceEager?: boolean;
   noEnforceEager?: boolean;
   blockSize?: string;
@@ -49,7 +52,7 @@ export interface RequestEnv {
 
 export type RequestOutcome = { ok: true; request: PlanRequest } | { ok: false; message: string };
 
-const KV_DTYPES = ['auto', 'fp8', 'fp8_e4m3', 'fp8_e5m2'];
+const KV_DTYPES = ['auto', 'fp8', 'fp8_e4m3', 'fp8_e5m2', 'nvfp4'];
 const BLOCK_SIZES = [8, 16, 32, 64, 128];
 /** --device-memory in GiB: from a 512 MiB board to far past any Jetson or GPU (4 TiB). */
 const DEVICE_MEMORY_GIB = { min: 0.5, max: 4096 } as const;
@@ -200,6 +203,8 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   if (!target.ok) return target;
   const { runtime, port } = target;
   const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
+  if (options.dtype !== undefined && !isDtypeChoice(options.dtype))
+    return { ok: false, message: `--dtype: "${options.dtype}" is not one of ${DTYPE_CHOICES.join(', ')}` };
   return {
     ok: true,
     request: {
@@ -209,6 +214,8 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       vllmVersion: options.vllmVersion ?? null,
       knobs,
       defaults,
+      ...(isAutoMaxModelLen(options.maxModelLen) ? { maxModelLenAuto: true } : {}),
+      ...(options.dtype !== undefined && isDtypeChoice(options.dtype) ? { dtype: options.dtype } : {}),
       runtime,
       image: options.image ?? null,
       port,
@@ -218,9 +225,16 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   };
 }
 
+/** True when --max-model-len asks vLLM to fit the context to the KV memory (`auto` or `-1`). */
+export function isAutoMaxModelLen(text: string | undefined): boolean {
+  return text !== undefined && (text.trim().toLowerCase() === 'auto' || text.trim() === '-1');
+}
+
 /** Parses vLLM's knobs from their option strings; one line naming the bad value when one is wrong. */
 export function parseKnobs(options: PlanOptions): { ok: true; knobs: Knobs } | { ok: false; message: string } {
   const knobs: Knobs = {};
+  // --max-model-len auto / -1 (vLLM ≥ 0.14, PR #29431) is a request-level choice, resolved by buildPlan.
+  if (isAutoMaxModelLen(options.maxModelLen)) options = { ...options, maxModelLen: undefined };
   const counts: [keyof PlanOptions, keyof Knobs, string, number, number][] = [
     ['maxModelLen', 'maxModelLen', '--max-model-len', 16, 10_000_000],
     ['maxNumSeqs', 'maxNumSeqs', '--max-num-seqs', 1, 65536],

@@ -33,10 +33,18 @@ export interface VllmVersionInfo {
   allocatesSwapSpace: boolean;
   /** Whether vLLM refuses to start when free memory < util × total (V1 ≥ 0.9.1, PR #19312). */
   hasStartupFreeCheck: boolean;
-  /** Whether "free" on an integrated GPU is MemAvailable (PR #35356) rather than cudaMemGetInfo free. */
+  /**
+   * Whether "free" on Orin/Thor is psutil MemAvailable rather than cudaMemGetInfo free: from 0.11.1 (PR #26098,
+   * merged 2025-10-03, hard-coded compute capabilities 8.7, 11.0, 12.1; PR #35356 only generalised it to
+   * `is_integrated`). vllm/v1/worker/utils.py `request_memory` / gpu_worker.py `init_device`.
+   */
   isFreeMemAvailable: boolean;
   /** Whether the vLLM release is one the presets list (otherwise rules were extrapolated). */
   isKnownRelease: boolean;
+  /** The newest release the presets list. */
+  newestKnown: string;
+  /** True when the version is newer than every listed release: planned with the newest family's rules. */
+  isNewerThanKnown: boolean;
 }
 
 /** Resolves a version string into its memory behaviour; null when the text is not a version. */
@@ -55,6 +63,10 @@ export function resolveVllmVersion(text: string, data: VllmData): VllmVersionInf
     const rv = parseVersion(r.version);
     return rv !== null && compareVersions(rv, version) === 0;
   });
+  const newest = data.releases
+    .map((r) => parseVersion(r.version))
+    .filter((v): v is Version => v !== null)
+    .reduce<Version | null>((a, b) => (a === null || compareVersions(b, a) > 0 ? b : a), null);
   return {
     version,
     label: formatVersion(version),
@@ -63,9 +75,39 @@ export function resolveVllmVersion(text: string, data: VllmData): VllmVersionInf
     defaultGpuMemoryUtilization: isAtLeast(version, '0.21.0') ? 0.92 : 0.9,
     allocatesSwapSpace: engine === 'v0',
     hasStartupFreeCheck: isAtLeast(version, '0.9.1'),
-    isFreeMemAvailable: isAtLeast(version, '0.21.0'),
+    isFreeMemAvailable: isAtLeast(version, '0.11.1'),
     isKnownRelease,
+    newestKnown: newest === null ? formatVersion(version) : formatVersion(newest),
+    isNewerThanKnown: newest !== null && compareVersions(version, newest) > 0,
   };
+}
+
+/** Which GPU model runner executes a model: V0's, V1's `gpu_model_runner.py`, or Model Runner V2 (`v1/worker/gpu/`). */
+export type ModelRunner = 'v0' | 'v1' | 'v2';
+
+/**
+ * The model runner a version uses by default for an architecture (field-2026-12.md §1 #4, release notes of 0.22,
+ * 0.23, 0.25, 0.29): Model Runner V2 became the default for Qwen3 dense models in 0.22, for Llama/Mistral dense in
+ * 0.23, for all dense models in 0.25 and for all models in 0.29 (opt out: VLLM_USE_V2_MODEL_RUNNER=0).
+ */
+export function resolveModelRunner(info: VllmVersionInfo, architecture: string, isDense: boolean): ModelRunner {
+  if (info.engine === 'v0') return 'v0';
+  const v = info.version;
+  if (isAtLeast(v, '0.29.0')) return 'v2';
+  if (isDense && isAtLeast(v, '0.25.0')) return 'v2';
+  if (isDense && isAtLeast(v, '0.23.0') && /^(Llama|Mistral)ForCausalLM$/.test(architecture)) return 'v2';
+  if (isDense && isAtLeast(v, '0.22.0') && architecture === 'Qwen3ForCausalLM') return 'v2';
+  return 'v1';
+}
+
+/**
+ * Whether vLLM reserves its CUDA-graph estimate inside the KV budget: Model Runner V1 from 0.21 (PR #38284);
+ * Model Runner V2 returned 0 from `profile_cudagraph_memory()` (issue #49224) until its graph profiling of 0.29
+ * (release notes, third-party summary, not checked in code).
+ */
+export function isGraphMemoryReserved(info: VllmVersionInfo, runner: ModelRunner): boolean {
+  if (info.algorithm !== 'v1-profiled-graphs') return false;
+  return runner !== 'v2' || isAtLeast(info.version, '0.29.0');
 }
 
 /** True when the targeted version has the CLI flag (per presets/vllm.yaml since/until). */

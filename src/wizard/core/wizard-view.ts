@@ -242,7 +242,7 @@ export function requestForState(
   };
 }
 
-export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len';
+export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check';
 
 /** What fits: verdicts for a few contexts × sequence counts, with the planner sizing the rest. */
 export function buildFitsTable(

@@ -156,7 +156,12 @@ describe('images here and the rule', () => {
     const catalog = loadTestCatalog();
     const orin = ruleImages(catalog.vllm.images, 't234', null).map((i) => i.image);
     expect(orin[0]).toBe('ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin');
-    expect(orin[1]).toBe('dustynv/vllm:0.8.6-r36.4-cu128-24.04');
+    // With the L4T unknown, the upstream CUDA 13 image (Orin on JetPack 7.2) ranks by its newer vLLM next; with
+    // JetPack 6's L4T it is out of the rule and the newest r36.4 image follows the preferred one.
+    expect(orin[1]).toBe('vllm/vllm-openai:v0.31.0');
+    expect(ruleImages(catalog.vllm.images, 't234', '36.4.3').map((i) => i.image)[1]).toBe(
+      'dustynv/vllm:0.8.6-r36.4-cu128-24.04',
+    );
     expect(orin.every((i) => !i.includes('thor') && !i.startsWith('nvcr.io'))).toBe(true);
     // JetPack 7 on Thor: never an r36 image.
     const thor = ruleImages(catalog.vllm.images, 't264', '38.2.0').map((i) => i.image);
@@ -318,10 +323,12 @@ describe('imageRefusal (the board L4T against the image, §D.4)', () => {
     expect(imageRefusal('my/own:image', images, '39.2.0', 't234')).toBeNull();
   });
 
-  it('the Orin image on an AGX Orin with JetPack 7.2 (L4T 39.2): refused, and nothing published fits', () => {
+  it('the Orin image on an AGX Orin with JetPack 7.2 (L4T 39.2): refused, and the upstream CUDA 13 image named', () => {
     expect(imageRefusal(orin, images, '39.2.0', 't234')).toBe(
-      `${orin} is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; no published image is built for it yet (experimental): build one with jetson-containers and give --image`,
+      `${orin} is built for L4T 36.4.0 up to (not including) 37.0.0, and this board runs L4T 39.2.0: its driver would refuse the container at start; --image vllm/vllm-openai:v0.31.0 (vLLM 0.31.0) is built for it`,
     );
+    // Past the L4T range of every listed image, nothing published fits.
+    expect(imageRefusal(orin, images, '40.0.0', 't234')).toMatch(/no published image is built for it yet/);
   });
 
   it('the Thor image on a Thor (L4T 38.2) starts; below JetPack 6.1 nothing does', () => {

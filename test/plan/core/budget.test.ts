@@ -61,9 +61,19 @@ describe('KV cache block arithmetic (vllm/worker/cache_engine.py)', () => {
   });
 });
 
-describe('activations (calibrated on vLLM PR #10511)', () => {
-  it('Qwen2-7B, 2048 tokens, 1 sequence: 2048 × (4 × 18944 + 2 × 3584) × 2 B + 1 × 152064 × 8 B', () => {
-    expect(estimateActivationBytes(qwen2.arch, 2048, 1)).toBe(2048 * (4 * 18944 + 2 * 3584) * 2 + 152064 * 8);
+describe('activations: max(forward, sampler) + workspace (corrections §1, checked on vLLM PR #10511)', () => {
+  it('Qwen2-7B, 2048 tokens, 1 sequence: Qwen2MLP keeps gate_up alive, F = N·(3I + 4h)·2 B dominates S', () => {
+    // F = 2048 × (3 × 18944 + 4 × 3584) × 2 = 291,504,128 B; S = 2048 × 3584 × 2 + ceil(1 × 152064 × 38.5)
+    // = 14,680,064 + 5,854,464 = 20,534,528 B; + 8 MiB cuBLAS workspace.
+    expect(estimateActivationBytes(qwen2.arch, 2048, 1, version('0.6.3'))).toBe(
+      2048 * (3 * 18944 + 4 * 3584) * 2 + 8 * MiB,
+    );
+  });
+  it('Qwen2-7B, 2048 tokens, 256 rows: the sampler (top-k/top-p over 256 × 152064 logits) is the peak', () => {
+    // S = 14,680,064 + ceil(256 × 152064 × 38.5) = 14,680,064 + 1,498,742,784 B > F = 291,504,128 B.
+    expect(estimateActivationBytes(qwen2.arch, 2048, 256, version('0.6.3'))).toBe(
+      2048 * 3584 * 2 + 256 * 152064 * 38.5 + 8 * MiB,
+    );
   });
 });
 
@@ -81,17 +91,37 @@ describe('verdicts and refusals', () => {
     expect(b.refusal?.reason).toBe('no-cache-blocks');
     expect(b.verdict).toBe('max-len');
   });
-  it('V1 ≥ 0.9.1 refuses at start when util × total exceeds what the OS leaves free', () => {
-    const b = computeBudget(input({ gpuMemoryUtilization: 0.9 }, '0.11.2'));
+  it('V1 ≥ 0.9.1 refuses at start when util × total exceeds what is free at the check: its own verdict, with the numbers', () => {
+    // In use at the check (V1 Worker.init_device, before the weights load): OS 1.2 GiB (assumed) + container 64 MiB +
+    // vLLM's processes so far 0.25 GiB → 15.29 − 1.5125 = 13.7775 GiB free (MemAvailable from 0.11.1) < 0.95 × 15.29.
+    const b = computeBudget(input({ gpuMemoryUtilization: 0.95 }, '0.11.2'));
     expect(b.refusal?.reason).toBe('startup-free-memory');
+    expect(b.verdict).toBe('startup-check');
     expect(b.refusal?.message).toMatch(
-      /^Free memory on device \(12\.03\/15\.29 GiB\) on startup is less than desired GPU memory utilization \(0\.9, 13\.76 GiB\)\.$/,
+      /^Free memory on device \(13\.78\/15\.29 GiB\) on startup is less than desired GPU memory utilization \(0\.95, 14\.53 GiB\)\.$/,
+    );
+    expect(b.refusal?.check?.freeSource).toBe('MemAvailable');
+    expect(b.refusal?.check?.inUse.map((i) => i.label)).toEqual([
+      'OS and other processes',
+      "vLLM's API server and engine core so far",
+      'container',
+    ]);
+    // 0.9 × 15.29 = 13.761 GiB fits under 13.7775: no longer refused (the full runtime charge is not counted at the check).
+    expect(computeBudget(input({ gpuMemoryUtilization: 0.9 }, '0.11.2')).refusal).toBeNull();
+    // Before 0.11.1 the check reads cudaMemGetInfo free.
+    expect(computeBudget(input({ gpuMemoryUtilization: 0.95 }, '0.10.2')).refusal?.check?.freeSource).toBe(
+      'cudaMemGetInfo',
     );
   });
-  it('V0 0.6.4 counts the OS in its budget, 0.6.5 does not (reference §0)', () => {
+  it('V0 0.6.4 counts all non-torch memory on the device, 0.6.5 only the increase after its snapshot (corrections §2)', () => {
     const a = computeBudget(input({}, '0.6.4'));
     const b = computeBudget(input({}, '0.6.5'));
-    expect(b.kvCache.availableBytes - a.kvCache.availableBytes).toBe(1.2 * GiB + 1 * GiB + 64 * MiB);
+    // 0.6.4: OS 1.2 GiB + Python 1 GiB + container 64 MiB + CUDA context 0.25 GiB (Jetson); 0.6.5: non-torch
+    // increase 0.25 GiB.
+    expect(b.kvCache.availableBytes - a.kvCache.availableBytes).toBeCloseTo(
+      1.2 * GiB + 1 * GiB + 64 * MiB + 0.25 * GiB - 0.25 * GiB,
+      0,
+    );
   });
   it('v0.21 puts the CUDA graph estimate inside the budget', () => {
     const graphs = computeBudget(input({ enforceEager: false, gpuMemoryUtilization: 0.6 }, '0.21.0'));

@@ -20,13 +20,26 @@ import {
   type PlanContext,
 } from '../../../src/plan/core/planner.js';
 import { parsePresetFile, type Catalog, type PresetFileName } from '../../../src/catalog/core/presets-schema.js';
-import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
+import { estimateWeightBytes, resolveScheme } from '../../../src/model/core/quantization.js';
+import { computeDtypeBytes, resolveModelDtype } from '../../../src/plan/core/dtype.js';
 import { parseCount, resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { isAtLeast } from '../../../src/shared/units.js';
 import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 
 const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
-const VERSIONS = ['0.6.3', '0.7.0', '0.8.6', '0.9.2', '0.11.2', '0.21.0'] as const;
+const VERSIONS = [
+  '0.6.3',
+  '0.7.0',
+  '0.8.6',
+  '0.9.2',
+  '0.11.2',
+  '0.14.0',
+  '0.21.0',
+  '0.22.0',
+  '0.25.0',
+  '0.29.0',
+  '0.31.0',
+] as const;
 const ENV = { detected: null, described: null, hfCacheDir: '/hf', workDir: '/work' };
 
 let catalog: Catalog;
@@ -67,6 +80,7 @@ interface KnobOptions {
   kvCacheMemoryBytes?: string;
   numGpuBlocksOverride?: string;
   maxNumBatchedTokens?: string;
+  dtype?: string;
 }
 
 const knobOptions: fc.Arbitrary<KnobOptions> = fc.record(
@@ -80,6 +94,7 @@ const knobOptions: fc.Arbitrary<KnobOptions> = fc.record(
     kvCacheMemoryBytes: fc.constantFrom('512M', '1G', '3G'),
     numGpuBlocksOverride: fc.constantFrom('64', '512', '4096'),
     maxNumBatchedTokens: fc.constantFrom('512', '2048', '8192'),
+    dtype: fc.constantFrom('auto', 'half', 'bfloat16', 'float32'),
   },
   { requiredKeys: [] },
 );
@@ -136,7 +151,7 @@ function request(s: Scenario, extra: PlanOptions = {}): PlanRequest {
 function plan(s: Scenario, extra: PlanOptions = {}): Plan | null {
   const outcome = buildPlan(request(s, extra), catalog);
   if (outcome.ok) return outcome.plan;
-  if (/not supported on this GPU|needs vLLM/.test(outcome.message)) return null;
+  if (/not supported on this GPU|needs vLLM|refuses bfloat16/.test(outcome.message)) return null;
   throw new Error(outcome.message);
 }
 
@@ -145,9 +160,13 @@ function context(s: Scenario, defaults: DefaultsMode = s.defaults): { ctx: PlanC
   const r = request(s);
   const info = resolveVllmVersion(s.version, catalog.vllm);
   if (info === null) throw new Error(`bad version ${s.version}`);
+  // As buildPlan: --dtype resolved as vLLM does, an unquantized checkpoint in float32 at 4 bytes per parameter.
+  const dtype = resolveModelDtype(r.dtype ?? 'auto', r.model.arch.torchDtype);
+  const weights = estimateWeightBytes(r.model.arch, r.quant).weightBytes;
   const ctx: PlanContext = {
     arch: r.model.arch,
-    weightBytes: estimateWeightBytes(r.model.arch, r.quant).weightBytes,
+    weightBytes: resolveScheme(r.quant) === 'bf16' && dtype === 'float32' ? weights * 2 : weights,
+    modelDtypeBytes: computeDtypeBytes(dtype),
     info,
     vllm: catalog.vllm,
     device: {
@@ -433,17 +452,75 @@ describe('the plan', () => {
     );
   });
 
-  it('fits.maxModelLen and fits.maxNumSeqs come from the solvers with the user’s knobs kept', () => {
+  it('fits.maxModelLen and fits.maxNumSeqs come from the solvers with the user’s knobs kept, in the plan’s own defaults mode', () => {
     fc.assert(
       fc.property(scenario(), (s) => {
         const p = plan(s);
         fc.pre(p !== null);
         if (p === null) return;
-        const { ctx, modelMax } = context(s, 'planner');
-        expect(p.fits.maxModelLen).toBe(solveMaxModelLen(ctx, p.settings.maxNumSeqs, modelMax));
+        const base = context(s);
+        // The planner turns CUDA graphs off when nothing runs with them and --enforce-eager was left open.
+        const fallbackEager = p.settings.enforceEager && usableKnobs(s).enforceEager === undefined;
+        const ctx: PlanContext = { ...base.ctx, fallbackEager };
+        expect(p.fits.maxModelLen).toBe(solveMaxModelLen(ctx, p.settings.maxNumSeqs, base.modelMax));
         expect(p.fits.maxNumSeqs).toBe(solveMaxNumSeqs(ctx, p.settings.maxModelLen));
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it('the fits figures re-planned run: the longest context at the planned sequences, the most sequences at the planned context', () => {
+    fc.assert(
+      fc.property(scenario(), (s) => {
+        const p = plan(s);
+        fc.pre(p !== null);
+        if (p === null) return;
+        if (p.fits.maxModelLen !== null) {
+          const again = plan(s, { maxModelLen: String(p.fits.maxModelLen), maxNumSeqs: String(p.settings.maxNumSeqs) });
+          expect(again === null ? 'refused' : again.verdict).toMatch(/^(fits|tight)$/);
+        }
+        if (p.fits.maxNumSeqs !== null) {
+          const again = plan(s, { maxModelLen: String(p.settings.maxModelLen), maxNumSeqs: String(p.fits.maxNumSeqs) });
+          expect(again === null ? 'refused' : again.verdict).toMatch(/^(fits|tight)$/);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('the plan runs whenever some choice of the knobs the user left open runs (context, sequences, CUDA graphs)', () => {
+    const LENS = [256, 1024, 2048, 4096, 8192, 16384, 32768];
+    const SEQS = [1, 2, 4, 8];
+    fc.assert(
+      fc.property(
+        scenario(),
+        fc.option(fc.constantFrom(...LENS), { nil: undefined }),
+        fc.option(fc.constantFrom(...SEQS), { nil: undefined }),
+        (s, givenLen, givenSeqs) => {
+          fc.pre(s.defaults === 'planner');
+          const { ctx, modelMax } = context(s);
+          fc.pre(givenLen === undefined || givenLen <= modelMax);
+          const extra: PlanOptions = {};
+          if (givenLen !== undefined) extra.maxModelLen = String(givenLen);
+          if (givenSeqs !== undefined) extra.maxNumSeqs = String(givenSeqs);
+          const p = plan(s, extra);
+          fc.pre(p !== null);
+          if (p === null) return;
+          const lens = givenLen !== undefined ? [givenLen] : LENS.filter((l) => l <= Math.min(modelMax, 32768));
+          const seqsList = givenSeqs !== undefined ? [givenSeqs] : SEQS;
+          const eagerChoices = ctx.knobs.enforceEager !== undefined ? [undefined] : [false, true];
+          const someRuns = lens.some((len) =>
+            seqsList.some((n) =>
+              eagerChoices.some((eager) => {
+                const knobs = eager === undefined ? ctx.knobs : { ...ctx.knobs, enforceEager: eager };
+                return isRunnable(evaluate({ ...ctx, knobs }, len, n).budget);
+              }),
+            ),
+          );
+          if (someRuns) expect(p.verdict).toMatch(/^(fits|tight)$/);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

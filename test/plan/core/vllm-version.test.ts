@@ -4,6 +4,8 @@ import {
   defaultMaxNumBatchedTokens,
   defaultMaxNumSeqs,
   hasFlag,
+  isGraphMemoryReserved,
+  resolveModelRunner,
   resolveVllmVersion,
 } from '../../../src/plan/core/vllm-version.js';
 import { GiB } from '../../../src/shared/units.js';
@@ -88,5 +90,66 @@ describe('CUDA graph sizes (reference §1.1.7, §2.4)', () => {
     const newest = computeCudaGraphSizes(info('0.11.2'), 256, 2048);
     expect(newest.slice(-3)).toEqual([480, 496, 512]);
     expect(newest).toHaveLength(3 + 31 + 17);
+  });
+});
+
+describe('the start-up check, Model Runner V2 and versions past the newest known (field-2026-12.md §1)', () => {
+  it('reads MemAvailable on Orin/Thor from 0.11.1 (PR #26098), cudaMemGetInfo free before', () => {
+    expect(info('0.11.0').isFreeMemAvailable).toBe(false);
+    expect(info('0.11.1').isFreeMemAvailable).toBe(true);
+    expect(info('0.20.0').isFreeMemAvailable).toBe(true);
+  });
+  it('Model Runner V2 by default: Qwen3 dense 0.22, Llama/Mistral 0.23, all dense 0.25, all models 0.29', () => {
+    expect(resolveModelRunner(info('0.21.0'), 'Qwen3ForCausalLM', true)).toBe('v1');
+    expect(resolveModelRunner(info('0.22.0'), 'Qwen3ForCausalLM', true)).toBe('v2');
+    expect(resolveModelRunner(info('0.22.0'), 'LlamaForCausalLM', true)).toBe('v1');
+    expect(resolveModelRunner(info('0.23.0'), 'LlamaForCausalLM', true)).toBe('v2');
+    expect(resolveModelRunner(info('0.24.0'), 'Qwen2ForCausalLM', true)).toBe('v1');
+    expect(resolveModelRunner(info('0.25.0'), 'Qwen2ForCausalLM', true)).toBe('v2');
+    expect(resolveModelRunner(info('0.28.0'), 'Qwen3MoeForCausalLM', false)).toBe('v1');
+    expect(resolveModelRunner(info('0.29.0'), 'Qwen3MoeForCausalLM', false)).toBe('v2');
+    expect(resolveModelRunner(info('0.6.3'), 'Qwen2ForCausalLM', true)).toBe('v0');
+  });
+  it('graph memory inside the budget: V1 runner from 0.21; V2 reserved none (#49224) until 0.29', () => {
+    expect(isGraphMemoryReserved(info('0.20.0'), 'v1')).toBe(false);
+    expect(isGraphMemoryReserved(info('0.21.0'), 'v1')).toBe(true);
+    expect(isGraphMemoryReserved(info('0.25.0'), 'v2')).toBe(false);
+    expect(isGraphMemoryReserved(info('0.29.0'), 'v2')).toBe(true);
+  });
+  it('knows releases up to 0.31.0; a newer version is planned with the newest rules and says so', () => {
+    for (const v of [
+      '0.22.0',
+      '0.23.0',
+      '0.24.0',
+      '0.25.0',
+      '0.26.0',
+      '0.27.0',
+      '0.28.0',
+      '0.29.0',
+      '0.30.0',
+      '0.31.0',
+    ])
+      expect(info(v).isKnownRelease).toBe(true);
+    expect(info('0.31.0').isNewerThanKnown).toBe(false);
+    const next = info('0.32.0');
+    expect(next.isNewerThanKnown).toBe(true);
+    expect(next.newestKnown).toBe('0.31.0');
+    expect(next.algorithm).toBe(info('0.31.0').algorithm);
+    expect(next.defaultGpuMemoryUtilization).toBe(0.92);
+  });
+  it.each([
+    ['--max-model-len', '0.6.3', true],
+    ['--max-cudagraph-capture-size', '0.11.2', false],
+    ['--max-cudagraph-capture-size', '0.12.0', true],
+    ['--cudagraph-capture-sizes', '0.31.0', true],
+    ['--optimization-level', '0.13.0', true],
+    ['--no-async-scheduling', '0.13.0', false],
+    ['--no-async-scheduling', '0.14.0', true],
+    ['--performance-mode', '0.16.0', false],
+    ['--performance-mode', '0.17.0', true],
+    ['--kv-offloading-size', '0.12.0', true],
+    ['--swap-space', '0.31.0', false],
+  ])('%s in %s: %s', (flag, v, expected) => {
+    expect(hasFlag(data, info(v).version, flag)).toBe(expected);
   });
 });

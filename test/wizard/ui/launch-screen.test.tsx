@@ -115,7 +115,8 @@ describe('LaunchScreen', () => {
     expect(f).toContain('log: Killed');
     expect(flat(f)).toMatch(/fix: .*--swap-space 0.*--enforce-eager → FITS/);
     expect(f).toContain('r retries with the fix');
-    expect(f).toContain('GPU KV blocks    plan 10043        vLLM 11836 (+17.9 %)');
+    // 10371 = (0.9 × 15.29 GiB − (weights + rotary + max(F, S) + workspace + non-torch increase)) / 917504 B (budget.ts).
+    expect(f).toContain('GPU KV blocks    plan 10371        vLLM 11836 (+14.1 %)');
   });
 
   it('a failure fixed by a command shows the command to run', () => {

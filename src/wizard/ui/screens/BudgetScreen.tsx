@@ -26,6 +26,7 @@ export const VERDICT_TEXT: Record<Plan['verdict'], { text: string; tone: Tone }>
   tight: { text: 'TIGHT', tone: 'yellow' },
   oom: { text: 'WILL BE KILLED', tone: 'red' },
   'max-len': { text: 'vLLM WILL REFUSE TO START', tone: 'red' },
+  'startup-check': { text: 'vLLM WILL REFUSE TO START AT ITS FREE-MEMORY CHECK', tone: 'red' },
 };
 
 const SYMBOL: Record<FitSymbol, { ch: string; tone: Tone }> = {
@@ -33,6 +34,7 @@ const SYMBOL: Record<FitSymbol, { ch: string; tone: Tone }> = {
   tight: { ch: '~', tone: 'yellow' },
   oom: { ch: '✗', tone: 'red' },
   'max-len': { ch: '✗', tone: 'red' },
+  'startup-check': { ch: '✗', tone: 'red' },
 };
 
 const KNOB_LABEL: Record<BudgetKnob, string> = {
@@ -143,8 +145,9 @@ export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }:
       </Box>
       <Text wrap="truncate-end">
         <Styled dim>
-          Fits at most: {p.fits.maxModelLen ?? 0} tokens × {p.settings.maxNumSeqs} seq; {p.fits.maxNumSeqs ?? 0} seqs ×{' '}
-          {p.settings.maxModelLen} tokens
+          {p.fits.maxModelLen === null && p.fits.maxNumSeqs === null
+            ? `Fits: nothing with these settings (${p.settings.maxNumSeqs} seq, ${p.settings.maxModelLen} tokens)`
+            : `Fits at most: ${p.fits.maxModelLen ?? 0} tokens × ${p.settings.maxNumSeqs} seq; ${p.fits.maxNumSeqs ?? 0} seqs × ${p.settings.maxModelLen} tokens`}
         </Styled>
       </Text>
     </Box>

@@ -59,7 +59,7 @@ const ORIN_NX_CASE: PlanOptions = {
 const NX_AWQ: PlanOptions = { device: 'orin-nx-16gb', model: 'qwen2-7b-instruct', quant: 'awq' };
 /** The plan's command: what the launcher runs (named for its port, no -it). */
 const nxAwqCommand = (port: number): string =>
-  `docker run --rm --name jetson-vllm-qwen2-7b-instruct-${port} --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve Qwen/Qwen2-7B-Instruct-AWQ --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.77 --swap-space 0 --kv-cache-memory-bytes 1879048192 --enforce-eager`;
+  `docker run --rm --name jetson-vllm-qwen2-7b-instruct-${port} --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve Qwen/Qwen2-7B-Instruct-AWQ --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.88 --swap-space 0 --kv-cache-memory-bytes 1879048192 --enforce-eager`;
 const NX_AWQ_COMMAND_HEAD = nxAwqCommand(8000);
 const isRunnable = (p: Plan): boolean => p.verdict === 'fits' || p.verdict === 'tight';
 
@@ -78,7 +78,7 @@ describe('oom-killed', () => {
     expect(fix.plan.argv).toContain('--enforce-eager');
     expect(fix.changedFlags).toEqual([
       '--max-num-batched-tokens 200',
-      '--gpu-memory-utilization 0.33',
+      '--gpu-memory-utilization 0.31',
       '--swap-space 0',
       '--num-gpu-blocks-override 13',
       '--enforce-eager',
@@ -222,7 +222,9 @@ describe('max-len', () => {
         quant: 'fp8',
         kvCacheDtype: 'fp8',
         maxModelLen: '40960',
-        gpuMemoryUtilization: '0.8',
+        // 0.79 × 39.5 GiB leaves 1.75 GiB of KV cache after weights, max(forward, sampler) and non-torch: under the
+        // 1.88 GiB one 40960-token fp8 request needs (0.8 fits since activations are max(F, S), not F + S).
+        gpuMemoryUtilization: '0.79',
       },
       {
         kind: 'max-len',
@@ -243,7 +245,7 @@ describe('max-len', () => {
     expect(isRunnable(fix.plan)).toBe(true);
     expect(fix.changedFlags).toEqual([`--max-model-len ${len}`]);
     // What the user set otherwise stays.
-    expect(fix.knobs).toEqual({ maxModelLen: len, gpuMemoryUtilization: 0.8, kvCacheDtype: 'fp8' });
+    expect(fix.knobs).toEqual({ maxModelLen: len, gpuMemoryUtilization: 0.79, kvCacheDtype: 'fp8' });
     expect(diagnosis.cause).toMatch(/221000 tokens were asked for; about 122080 fit/);
   });
 
@@ -389,7 +391,11 @@ describe('unsupported-quantization', () => {
     expect(diagnosis.cause).toMatch(/fp8 needs compute capability 8\.9; this GPU is 8\.7/);
     const fix = replanOf(diagnosis.fix);
     expect(fix.plan.quant.id).toBe('gptq-int8');
-    expect(fix.changedFlags).toEqual(['vllm serve Qwen/Qwen2.5-7B-Instruct-GPTQ-Int8']);
+    // The planner sizes vLLM's share to the weights: GPTQ-Int8's differ from FP8's, so the share moves with them.
+    expect(fix.changedFlags).toEqual([
+      'vllm serve Qwen/Qwen2.5-7B-Instruct-GPTQ-Int8',
+      `--gpu-memory-utilization ${fix.plan.settings.gpuMemoryUtilization}`,
+    ]);
     expect(isRunnable(fix.plan)).toBe(true);
   });
 
@@ -409,14 +415,14 @@ describe('unsupported-quantization', () => {
 describe('unknown-argument', () => {
   const line = 'vllm serve: error: unrecognized arguments: --swap-space 0';
 
-  it('--swap-space rejected by the moving latest-jetson-orin tag: planned for 0.21.0 without it', () => {
+  it('--swap-space rejected by the moving latest-jetson-orin tag: planned for the newest known (0.31.0) without it', () => {
     const { diagnosis, plan } = run(
       { ...NX_AWQ, vllmVersion: '0.11.2' },
       { kind: 'unknown-argument', line, figures: { arguments: '--swap-space 0' } },
     );
     expect(plan.argv).toContain('--swap-space');
     const fix = replanOf(diagnosis.fix);
-    expect(fix.plan.vllm.version).toBe('0.21.0');
+    expect(fix.plan.vllm.version).toBe('0.31.0');
     expect(fix.plan.argv).not.toContain('--swap-space');
     expect(fix.plan.image).toBe(plan.image);
     expect(fix.changedFlags).toEqual(['without --swap-space']);
@@ -519,7 +525,7 @@ describe('command fixes, exact', () => {
     );
     const fix = commandOf(diagnosis.fix);
     expect(fix.command).toBe(
-      "read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && docker run --rm --name jetson-vllm-llama-3.2-1b-instruct-8000 --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve meta-llama/Llama-3.2-1B-Instruct --max-model-len 4096 --max-num-seqs 2 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.52 --swap-space 0 --kv-cache-memory-bytes 268435456 --enforce-eager",
+      "read -rsp 'Hugging Face token: ' HF_TOKEN && export HF_TOKEN && docker run --rm --name jetson-vllm-llama-3.2-1b-instruct-8000 --runtime nvidia --network host --shm-size 8g -v /hf:/root/.cache/huggingface -e HF_HOME=/root/.cache/huggingface -e HF_TOKEN ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin vllm serve meta-llama/Llama-3.2-1B-Instruct --max-model-len 4096 --max-num-seqs 2 --max-num-batched-tokens 1024 --gpu-memory-utilization 0.76 --swap-space 0 --kv-cache-memory-bytes 268435456 --enforce-eager",
     );
     expect(fix.explanation).toMatch(/https:\/\/huggingface\.co\/meta-llama\/Llama-3\.2-1B-Instruct/);
     expect(diagnosis.cause).toMatch(/vLLM had no token \(HF_TOKEN was not set\)/);
