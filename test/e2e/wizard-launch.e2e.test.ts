@@ -148,13 +148,17 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
   );
 
   it(
-    'a killed start (exit 137) shows the diagnosis and the re-planned fix; r retries (attempt 2); q quits',
+    'a killed start (exit 137) where vLLM grew past its plan: the prediction was wrong by how much; r retries the re-plan (attempt 2); q quits',
     async () => {
       const { s, pidFile } = startWizard({ VLLM_STANDIN_EXIT: '137' });
       await launch(s);
       const failed = await s.waitFor('r retries with the fix', 15_000);
       expect(failed).toMatch(/^Failed: Killed: the board ran out of memory$/m);
       expect(flat(failed)).toMatch(/cause: The kernel killed vLLM \(exit 137/);
+      // The stand-in prints "Available KV cache memory: 1.75 GiB" where the plan reserved 0.38 GiB.
+      expect(flat(failed)).toMatch(/vLLM grew past its plan: kv cache 1\.75 GiB against 0\.38 GiB predicted/);
+      expect(flat(failed)).toMatch(/The prediction was wrong by 1\.\d\d GiB \(\+\d+ %/);
+      expect(flat(failed)).not.toMatch(/vLLM's defaults|pinned swap/);
       expect(failed).toContain('log: Killed');
       const fix = /fix: (.+?) → (FITS|TIGHT)/.exec(flat(failed));
       expect(fix).not.toBeNull();

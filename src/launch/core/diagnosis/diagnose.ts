@@ -20,6 +20,7 @@ import {
   diagnoseQuantization,
   diagnoseUnknownArgument,
 } from './diagnose-setup.js';
+import { DROP_CACHES, diagnoseKill } from './kill.js';
 import { readGiB, readNumber, readString } from './read-figures.js';
 import {
   MEMORY_CULPRITS,
@@ -34,8 +35,6 @@ import {
 } from './replan.js';
 import type { Diagnosis, DiagnosisContext, DiagnosisOutcome, FailureInput } from './types.js';
 
-/** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
-const DROP_CACHES = 'sync && echo 3 | sudo tee /proc/sys/vm/drop_caches';
 const UNKNOWN_RUNTIME_COMMAND = 'sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker';
 /** Free memory kept back when a utilization is derived from vLLM's own free-memory figure. */
 const FREE_SAFETY_GIB = 0.25;
@@ -61,7 +60,7 @@ function diagnoseKind(ctx: DiagnosisContext): DiagnosisOutcome {
   const { failure } = ctx;
   switch (failure.kind) {
     case 'oom-killed':
-      return { detail: describeBudget(ctx.plan), fix: fixOutOfMemory(ctx, true) };
+      return diagnoseKill(ctx, describeBudget);
     case 'cuda-oom':
       return diagnoseCudaOom(ctx);
     case 'max-len':
