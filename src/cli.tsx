@@ -197,6 +197,18 @@ async function run(argv: string[]): Promise<number> {
       );
       return result.exitCode;
     }
+    case 'diagnose': {
+      const { runDiagnose } = await import('./launch/diagnose-command.js');
+      return runDiagnose({
+        source: args.input,
+        options: args.plan,
+        catalog,
+        json: args.json,
+        root: args.root,
+        write,
+        stdin: process.stdin,
+      });
+    }
     case 'plan': {
       const { computePlan, planExitCode } = await import('./plan/plan-command.js');
       const format = args.export;

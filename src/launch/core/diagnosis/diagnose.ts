@@ -201,7 +201,14 @@ function diagnoseMaxLen(ctx: DiagnosisContext): DiagnosisOutcome {
   if (estimated === null && needed !== null && available !== null && needed > 0)
     estimated = Math.floor((requested * Math.max(0, available)) / needed);
   const block = plan.settings.blockSize;
-  const cap = floorTo(Math.min(requested, plan.fits.maxModelLen ?? Infinity, estimated ?? Infinity), block);
+  // Under vLLM's defaults (256 sequences) the plan that ran fits a short context only; the fix is planner-made,
+  // so the longest context is the planner's (still never more than the log says fit).
+  const probe =
+    request.defaults === 'vllm'
+      ? tryPlan(request, ctx.catalog, { knobs: omitKnobs(request.knobs, ['maxModelLen']), defaults: 'planner' })
+      : null;
+  const fitsLen = Math.max(plan.fits.maxModelLen ?? 0, probe?.fits.maxModelLen ?? 0);
+  const cap = floorTo(Math.min(requested, fitsLen > 0 ? fitsLen : Infinity, estimated ?? Infinity), block);
   const asked = readNumber(f, 'maxModelLen') ?? plan.settings.maxModelLen;
   const detail =
     estimated !== null
