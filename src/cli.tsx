@@ -210,11 +210,12 @@ async function run(argv: string[]): Promise<number> {
       });
     }
     case 'plan': {
-      const { computePlan, planExitCode } = await import('./plan/plan-command.js');
+      const { planExitCode } = await import('./plan/plan-command.js');
       const format = args.export;
       if (format !== undefined && format !== 'compose' && format !== 'systemd' && format !== 'script')
         throw new UserError(`--export: "${format}" is not one of compose, systemd, script`);
-      const plan = await computePlan(args.plan, catalog, args.root);
+      const { computePlanAndRequest } = await import('./plan/plan-command.js');
+      const { plan, request, holders } = await computePlanAndRequest(args.plan, catalog, args.root);
       if (format !== undefined) {
         const { buildExport } = await import('./plan/core/export.js');
         const exported = buildExport(plan, format, { containerName: 'jetson-vllm' });
@@ -222,7 +223,9 @@ async function run(argv: string[]): Promise<number> {
         write(exported.text);
         return planExitCode(plan);
       }
-      write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
+      const { describeMemoryHolders } = await import('./plan/core/holders.js');
+      const lead = args.json ? [] : describeMemoryHolders(plan, request, catalog, holders);
+      write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }, lead));
       if (!args.json) {
         // How far this device's plans have been off, from the launches recorded here (launch → history).
         const { readHistory } = await import('./launch/history-file.js');
