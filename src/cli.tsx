@@ -4,7 +4,7 @@
  */
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './shared/errors.js';
-import { MAIN_HELP } from './cli/help.js';
+import { MAIN_HELP, selectHelp } from './cli/help.js';
 import type { LaunchOptionsText } from './launch/prepare.js';
 import { hasTerminationHandlers, raiseTermination } from './process/signals.js';
 
@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.help) {
-    write(MAIN_HELP);
+    write(selectHelp(args.command));
     return 0;
   }
   if (args.root !== undefined) {

@@ -125,6 +125,9 @@ const planOptionSpec = {
   version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Every option the command line accepts, without its dashes. */
+export const OPTION_NAMES: readonly string[] = Object.keys(planOptionSpec);
+
 /** `compile-presets` is internal: the build runs it. */
 const COMMANDS: readonly string[] = [
   'plan',
