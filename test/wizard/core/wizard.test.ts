@@ -206,7 +206,7 @@ describe('the budget knobs', () => {
     expect(run(auto, knob('kvCacheDtype', 1), knob('kvCacheDtype', 1)).knobs.kvCacheDtype).toBe('auto');
   });
 
-  it('cycles the vLLM version through the list (wrapping) and drops knobs a version may lack', () => {
+  it('steps the vLLM version through the list, stopping at its ends, and drops knobs a version may lack', () => {
     const s = budgetState({
       vllmVersion: '0.6.3',
       knobs: { maxModelLen: 4096, swapSpaceGiB: 4, kvCacheMemoryBytes: 1e9, numGpuBlocksOverride: 100 },
@@ -214,8 +214,11 @@ describe('the budget knobs', () => {
     const next = run(s, knob('vllmVersion', 1));
     expect(next.vllmVersion).toBe('0.8.6');
     expect(next.knobs).toEqual({ maxModelLen: 4096 });
-    expect(run(s, knob('vllmVersion', -1)).vllmVersion).toBe('0.11.2');
-    expect(run(next, knob('vllmVersion', 1), knob('vllmVersion', 1)).vllmVersion).toBe('0.6.3');
+    // At the first version ← stays (no wrap-around to the last); at the last → stays.
+    expect(run(s, knob('vllmVersion', -1))).toBe(s);
+    const last = run(next, knob('vllmVersion', 1));
+    expect(last.vllmVersion).toBe('0.11.2');
+    expect(run(last, knob('vllmVersion', 1))).toBe(last);
     // A version from the command line that is not in the list: the list's first (→) or last (←).
     expect(run(budgetState({ vllmVersion: '0.99.0' }), knob('vllmVersion', 1)).vllmVersion).toBe('0.6.3');
     expect(run(budgetState({ vllmVersion: '0.99.0' }), knob('vllmVersion', -1)).vllmVersion).toBe('0.11.2');
@@ -283,7 +286,8 @@ describe('the review actions', () => {
     expect(elsewhere.step).toBe('review');
     expect(elsewhere.launchId).toBe(0);
     expect(elsewhere.notice).toBe(
-      'Not launched: this plan is for orin-nx-16gb, and this machine is no NVIDIA GPU. Copy the command or save the recipe to run it on that board, or choose "This device".',
+      // No "This device" row exists for a machine without a GPU: it is not offered.
+      'Not launched: this plan is for orin-nx-16gb, and this machine is no NVIDIA GPU. Copy the command or save the recipe to run it on that board.',
     );
     expect(launchElsewhere({ kind: 'preset', id: 'orin-nx-16gb' }, { status: 'loading' })).toMatch(
       /detection has not finished/,
