@@ -320,8 +320,19 @@ function resumeLaunch(state: WizardState): WizardState {
 /** The reducer. */
 export function wizardReducer(state: WizardState, event: WizardEvent): WizardState {
   switch (event.type) {
-    case 'detectionFinished':
-      return resumeLaunch({ ...state, detection: event.detection });
+    case 'detectionFinished': {
+      const detected = resumeLaunch({ ...state, detection: event.detection });
+      // --model without --device: once this board is known (and nothing was touched), it is the device and the
+      // wizard opens at the step after the flags, as README says; off-device the device is still asked.
+      const isUntouched =
+        detected.step === 'device' &&
+        detected.list.cursor === 0 &&
+        detected.list.filter === '' &&
+        !detected.list.isFiltering;
+      if (isUntouched && detected.model !== null && event.detection.identification.device !== null)
+        return wizardReducer(detected, { type: 'deviceChosen', device: { kind: 'detected' } });
+      return detected;
+    }
     case 'detectionFailed':
       return resumeLaunch({ ...state, detection: { status: 'failed', reason: event.reason } });
     case 'cursorMoved': {

@@ -3,6 +3,7 @@
  * and the list filter. A property checks that no sequence of events can break the state's shape.
  */
 import fc from 'fast-check';
+import { toResolvedDevice } from '../../../src/device/core/resolved-device.js';
 import { describe, expect, it } from 'vitest';
 import {
   BUDGET_KNOBS,
@@ -442,6 +443,26 @@ describe('flags pre-fill the first state', () => {
     expect(run(withQuant, { type: 'deviceChosen', device: { kind: 'preset', id: 'orin-nx-16gb' } }).step).toBe(
       'budget',
     );
+  });
+
+  it('--model without --device opens at the quantization step once this board is detected (with --quant: the budget)', () => {
+    const preset = catalog.devices.find((d) => d.id === 'orin-nx-16gb');
+    if (preset === undefined) throw new Error('no orin-nx-16gb preset');
+    const DONE_JETSON: Extract<Detection, { status: 'done' }> = {
+      ...ORIN_NX_HERE,
+      identification: { ...ORIN_NX_HERE.identification, device: toResolvedDevice(preset, 'detected') },
+    };
+    const withModel = createWizardState({ ...noFlags(), model: MODEL }, catalog);
+    expect(withModel.step).toBe('device');
+    const opened = run(withModel, { type: 'detectionFinished', detection: DONE_JETSON });
+    expect(opened.step).toBe('quant');
+    if (opened.step === 'quant') expect(opened.device).toEqual({ kind: 'detected' });
+    const withQuant = createWizardState({ ...noFlags(), model: MODEL, quant: QUANT }, catalog);
+    expect(run(withQuant, { type: 'detectionFinished', detection: DONE_JETSON }).step).toBe('budget');
+    // Off-device (no device detected) or once the list was touched, the device is still asked.
+    expect(run(withModel, { type: 'detectionFinished', detection: DONE }).step).toBe('device');
+    const touched = run(withModel, { type: 'cursorMoved', delta: 1, size: 5 });
+    expect(run(touched, { type: 'detectionFinished', detection: DONE_JETSON }).step).toBe('device');
   });
 
   it('ignores a model not in the catalog and a quantization the model does not have', () => {
