@@ -189,7 +189,15 @@ async function run(argv: string[]): Promise<number> {
       const { runDoctor } = await import('./doctor/doctor-command.js');
       const { createRealHost } = await import('./device/real-host.js');
       const { formatDoctor } = await import('./doctor/core/report.js');
-      const result = await runDoctor(createRealHost(args.root), catalog);
+      // doctor --model: available memory is checked against what that model's plan needs (besides the OS).
+      let need: { bytes: number; what: string } | null = null;
+      if (args.plan.model !== undefined) {
+        const { computePlan } = await import('./plan/plan-command.js');
+        const plan = await computePlan(args.plan, catalog, args.root);
+        const bytes = plan.budget.items.filter((i) => i.key !== 'os').reduce((sum, i) => sum + i.bytes, 0);
+        need = { bytes, what: `${plan.model.id} ${plan.quant.id} (as planned)` };
+      }
+      const result = await runDoctor(createRealHost(args.root), catalog, need);
       write(
         args.json
           ? JSON.stringify(result.report, null, 2)

@@ -164,6 +164,8 @@ Options:
   --root <dir>            check a board's files copied under <dir> (commands
                           are skipped: their checks say so)
   --json                  the report as one JSON object
+  --model <ref>           check available memory against what this model's plan
+                          needs (with --quant and the other plan options)
   --device <id>           not needed: doctor detects the board
   --no-color              no colour
 

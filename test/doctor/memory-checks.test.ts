@@ -141,3 +141,21 @@ describe("doctor's swap fix, sized to the board", () => {
     );
   });
 });
+
+describe('doctor --model (built CLI)', () => {
+  it("checks available memory against the chosen model's plan: on the busy AGX Orin it does not fit now", () => {
+    const r = runCli(['doctor', '--root', root('agx-orin-64gb-jp72'), '--model', 'qwen2.5-14b-instruct']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^WARN {2}memory {17}16\.1 GiB of 61\.3 GiB available: .*; qwen2\.5-14b-instruct bf16 \(as planned\) needs \d+\.\d GiB \(weights and vLLM's runtime\): it does not fit now$/m,
+    );
+  });
+
+  it('a model larger than the board: no process to stop, a smaller variant', () => {
+    const r = runCli(['doctor', '--root', root('orin-nx-16gb-jp62'), '--model', 'qwen2.5-14b-instruct']);
+    expect(r.stdout).toMatch(/needs \d+\.\d GiB \(weights and vLLM's runtime\): more than the board's 15\.3 GiB/);
+    expect(r.stdout).toContain(
+      'fix:   a smaller model or quantization: jetson-vllm models --device <this board> lists what fits',
+    );
+  });
+});

@@ -32,6 +32,8 @@ export interface DoctorInput {
   imageBytes: number;
   /** How far this device's launches were from their plans (the local history); null if unknown. */
   accuracy?: PredictionAccuracy | null;
+  /** What the chosen model's plan needs besides the OS (doctor --model); null: a typical model. */
+  need?: { bytes: number; what: string } | null;
 }
 
 /** A typical vLLM image for Jetson (dustynv/vllm:0.8.6-r36.4-cu128-24.04, 5.7 GB). */
@@ -67,7 +69,11 @@ function canRunVllm({ identification, catalog }: DoctorInput): boolean {
 export function runDoctorChecks(input: DoctorInput): Check[] {
   const { facts, identification } = input;
   const checks: Check[] = [checkDevice(input), checkPredictions(input)];
-  const memory = checkAvailableMemory(facts, input.modelBytes + SERVER_OVERHEAD_BYTES, canRunVllm(input));
+  const need = input.need ?? null;
+  const memory =
+    need === null
+      ? checkAvailableMemory(facts, input.modelBytes + SERVER_OVERHEAD_BYTES, canRunVllm(input))
+      : checkAvailableMemory(facts, need.bytes, canRunVllm(input), need.what);
   if (!facts.isJetson) {
     const why = identification.kind === 'discrete' ? 'not a Jetson' : 'no Jetson here';
     for (const [id, what] of [

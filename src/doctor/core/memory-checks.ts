@@ -46,7 +46,12 @@ function describeHolders(holders: readonly { name: string; rssBytes: number }[])
  * Returns the check of available memory against what the chosen model needs (`needBytes`: weights plus
  * {@link SERVER_OVERHEAD_BYTES}): who holds the rest, by name when the process list is known, with NvMap.
  */
-export function checkAvailableMemory(facts: SystemFacts, needBytes: number, canRunVllm: boolean): MemoryCheck {
+export function checkAvailableMemory(
+  facts: SystemFacts,
+  needBytes: number,
+  canRunVllm: boolean,
+  what = 'a typical model',
+): MemoryCheck {
   const total = facts.memTotalBytes.value;
   const available = facts.memAvailableBytes.value;
   if (total === null || available === null)
@@ -71,11 +76,22 @@ export function checkAvailableMemory(facts: SystemFacts, needBytes: number, canR
     return {
       id: 'memory',
       status: 'pass',
-      summary: `${summary} (a model needing ${gib(needBytes)} fits)`,
+      summary: `${summary} (${what}, ${gib(needBytes)}, fits)`,
       fix: null,
       gain: null,
     };
-  const need = `a typical model needs ${gib(needBytes)} (weights and vLLM's runtime)`;
+  const need = `${what} needs ${gib(needBytes)} (weights and vLLM's runtime)`;
+  // Larger than the board itself: nothing to stop would make room; a smaller variant would.
+  if (needBytes > total)
+    return {
+      id: 'memory',
+      status: 'warn',
+      summary: `${summary}; ${need}: more than the board's ${gib(total)}`,
+      fix: canRunVllm
+        ? 'a smaller model or quantization: jetson-vllm models --device <this board> lists what fits'
+        : null,
+      gain: null,
+    };
   const fix = canRunVllm
     ? procs === null
       ? "see who holds it: ps -eo rss,comm --sort=-rss | head   (and jtop's GPU tab for NvMap); stop what you do not need (sudo systemctl stop ollama, docker stop <container>)"
