@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
 import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import { buildKillEvidence } from '../../src/launch/core/diagnosis/kill.js';
 import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest } from '../../src/plan/core/request.js';
@@ -209,7 +210,9 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       const pid = await standinPid(pidFile);
       process.kill(pid, 'SIGKILL');
       const reported = await s.waitFor(/^Failed: Killed/m, 10_000);
-      expect(reported).toContain('r retries with the fix');
+      // Killed before vLLM printed a figure, with gigabytes predicted to spare: doctor, then the same plan again.
+      expect(reported).toContain('run: jetson-vllm doctor');
+      expect(reported).toContain('r launches again once it is done');
       expect(s.hasExited()).toBe(false);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
@@ -529,9 +532,12 @@ describe('wizard → launch: each catalogued failure → its diagnosis and its r
         if (!built.ok) throw new Error(built.message);
         const alone = followStandin(built.plan.argv.slice(1), { VLLM_STANDIN_FAIL: kind });
         const ended = await alone.exited;
-        const failure = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0).failure;
+        const state = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0);
+        const failure = state.failure;
         if (failure === null) throw new Error(`the stand-in did not fail as ${kind}`);
-        const d = diagnose(failure, resolved.request, built.plan, catalog);
+        // With what the launcher saw of the start (vLLM's figures, its stage) as the evidence of a kill.
+        const evidence = buildKillEvidence(state, null);
+        const d = diagnose({ ...failure, evidence }, resolved.request, built.plan, catalog);
 
         const { s } = startWizard({ VLLM_STANDIN_FAIL: kind });
         await launch(s);

@@ -9,7 +9,8 @@
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { diagnose } from './diagnosis/diagnose.js';
-import type { Diagnosis, KillEvidence } from './diagnosis/types.js';
+import type { Diagnosis } from './diagnosis/types.js';
+import { buildKillEvidence } from './diagnosis/kill.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
@@ -284,7 +285,7 @@ function endWithExit(
   if (session.watchdog !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const why = session.watchdog;
-    const evidence = buildKillEvidence(session, session.log);
+    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null);
     const d = diagnose({ kind: 'oom-killed', line: `watchdog: ${why}`, figures: {}, evidence }, request, plan, catalog);
     return end(session.log, 'watchdog', 'watchdog', 1, `stopped by the watchdog: ${why}`, d);
   }
@@ -301,19 +302,9 @@ function endWithExit(
     const line = redactToken(log.failure.line.trim(), setup.token);
     return end(log, 'exited', 'died-after-ready', 1, `vLLM died after it was ready (${describeExit(exit)}): ${line}`);
   }
-  const evidence = buildKillEvidence(session, log);
+  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null);
   const d = diagnose({ ...log.failure, hasHfToken: setup.hasHfToken, evidence }, request, plan, catalog);
   return end(log, 'failed', 'failed', 1, `vLLM failed: ${d.title}`, d);
-}
-
-/** What the session saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest memory. */
-function buildKillEvidence(session: LaunchSession, log: LogState): KillEvidence {
-  const reached = log.stages.filter((s) => s.stage !== 'failed').at(-1)?.stage ?? null;
-  return {
-    measured: log.figures,
-    stage: reached,
-    memory: { firstBytes: null, lowestBytes: session.memory?.lowestBytes ?? null },
-  };
 }
 
 /** Returns the session after one event. An ended session changes no more (a late line, a second exit). */

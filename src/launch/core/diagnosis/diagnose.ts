@@ -35,6 +35,9 @@ import {
 } from './replan.js';
 import type { Diagnosis, DiagnosisContext, DiagnosisOutcome, FailureInput } from './types.js';
 
+/** The cause of a watchdog stop: memory ran out while vLLM started. */
+const WATCHDOG_CAUSE =
+  'The watchdog stopped vLLM before the kernel killed it: the board was running out of RAM, which on a Jetson the GPU shares with the OS and every process.';
 const UNKNOWN_RUNTIME_COMMAND = 'sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker';
 /** Free memory kept back when a utilization is derived from vLLM's own free-memory figure. */
 const FREE_SAFETY_GIB = 0.25;
@@ -48,10 +51,12 @@ export function diagnose(failure: FailureInput, request: PlanRequest, plan: Plan
   const entry = DIAGNOSES[failure.kind];
   const ctx: DiagnosisContext = { failure, request, plan, catalog };
   const { detail, fix } = diagnoseKind(ctx);
+  // The watchdog stopped vLLM before the kernel could: said as such, not as the kernel's kill.
+  const base = failure.kind === 'oom-killed' && failure.line.startsWith('watchdog:') ? WATCHDOG_CAUSE : entry.cause;
   return {
     kind: failure.kind,
     title: entry.title,
-    cause: detail === '' ? entry.cause : `${entry.cause} ${detail}`,
+    cause: detail === '' ? base : `${base} ${detail}`,
     fix,
   };
 }

@@ -11,7 +11,14 @@ import type { Plan } from '../../../plan/core/plan.js';
 import { formatGiB, GiB, MiB } from '../../../shared/units.js';
 import { findOtherHolders, isVllmProcess } from './kernel-oom.js';
 import { MEMORY_CULPRITS, buildRungs, dropCulprits, fixOutOfMemory, solveMemory } from './replan.js';
+import type { LogState } from '../log/state.js';
 import type { DiagnosisContext, DiagnosisOutcome, GrownProcess, KillEvidence } from './types.js';
+
+/** Returns what a launch saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest memory. */
+export function buildKillEvidence(log: LogState, lowestBytes: number | null): KillEvidence {
+  const reached = log.stages.filter((s) => s.stage !== 'failed').at(-1)?.stage ?? null;
+  return { measured: log.figures, stage: reached, memory: { firstBytes: null, lowestBytes } };
+}
 
 /** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
 export const DROP_CACHES = 'sync && echo 3 | sudo tee /proc/sys/vm/drop_caches';
@@ -82,8 +89,8 @@ function describePrediction(plan: Plan): string {
 /** "available memory fell from 12.10 GiB to 0.20 GiB", or "". */
 function describeMemoryFall(evidence: KillEvidence | undefined): string {
   const m = evidence?.memory;
-  if (m === undefined || m.lowestBytes === null) return '';
-  if (m.firstBytes === null) return `available memory fell to ${formatGiB(m.lowestBytes)}`;
+  // Without the first sample the fall is unknown: the lowest figure alone says nothing of where it went.
+  if (m === undefined || m.lowestBytes === null || m.firstBytes === null) return '';
   return `available memory fell from ${formatGiB(m.firstBytes)} to ${formatGiB(m.lowestBytes)}`;
 }
 
