@@ -4,7 +4,7 @@
  */
 import { parseCliArgs, type ParsedArgs } from './cli/args.js';
 import { UserError } from './shared/errors.js';
-import { MAIN_HELP } from './cli/help.js';
+import { MAIN_HELP, selectHelp } from './cli/help.js';
 import type { LaunchOptions } from './launch/prepare.js';
 import { hasTerminationHandlers, raiseTermination } from './process/signals.js';
 
@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.help) {
-    write(MAIN_HELP);
+    write(selectHelp(args.command));
     return 0;
   }
   if (args.root !== undefined) {
@@ -189,7 +189,15 @@ async function run(argv: string[]): Promise<number> {
       const { runDoctor } = await import('./doctor/doctor-command.js');
       const { createRealHost } = await import('./device/real-host.js');
       const { formatDoctor } = await import('./doctor/core/report.js');
-      const result = await runDoctor(createRealHost(args.root), catalog);
+      // doctor --model: available memory is checked against what that model's plan needs (besides the OS).
+      let need: { bytes: number; what: string } | null = null;
+      if (args.plan.model !== undefined) {
+        const { computePlan } = await import('./plan/plan-command.js');
+        const plan = await computePlan(args.plan, catalog, args.root);
+        const bytes = plan.budget.items.filter((i) => i.key !== 'os').reduce((sum, i) => sum + i.bytes, 0);
+        need = { bytes, what: `${plan.model.id} ${plan.quant.id} (as planned)` };
+      }
+      const result = await runDoctor(createRealHost(args.root), catalog, need);
       write(
         args.json
           ? JSON.stringify(result.report, null, 2)
@@ -197,12 +205,25 @@ async function run(argv: string[]): Promise<number> {
       );
       return result.exitCode;
     }
+    case 'diagnose': {
+      const { runDiagnose } = await import('./launch/diagnose-command.js');
+      return runDiagnose({
+        source: args.input,
+        options: args.plan,
+        catalog,
+        json: args.json,
+        root: args.root,
+        write,
+        stdin: process.stdin,
+      });
+    }
     case 'plan': {
-      const { computePlan, planExitCode } = await import('./plan/plan-command.js');
+      const { planExitCode } = await import('./plan/plan-command.js');
       const format = args.export;
       if (format !== undefined && format !== 'compose' && format !== 'systemd' && format !== 'script')
         throw new UserError(`--export: "${format}" is not one of compose, systemd, script`);
-      const plan = await computePlan(args.plan, catalog, args.root);
+      const { computePlanAndRequest } = await import('./plan/plan-command.js');
+      const { plan, request, holders } = await computePlanAndRequest(args.plan, catalog, args.root);
       if (format !== undefined) {
         const { buildExport } = await import('./plan/core/export.js');
         const exported = buildExport(plan, format, { containerName: 'jetson-vllm' });
@@ -210,7 +231,9 @@ async function run(argv: string[]): Promise<number> {
         write(exported.text);
         return planExitCode(plan);
       }
-      write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }));
+      const { describeMemoryHolders } = await import('./plan/core/holders.js');
+      const lead = args.json ? [] : describeMemoryHolders(plan, request, catalog, holders);
+      write(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { color: isColorWanted(args) }, lead));
       if (!args.json) {
         // How far this device's plans have been off, from the launches recorded here (launch → history).
         const { readHistory } = await import('./launch/history-file.js');

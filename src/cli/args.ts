@@ -7,7 +7,17 @@ import { UserError } from '../shared/errors.js';
 import { parseDecimal } from '../shared/units.js';
 
 export type Command =
-  'wizard' | 'plan' | 'launch' | 'monitor' | 'doctor' | 'devices' | 'models' | 'help' | 'version' | 'compile-presets';
+  | 'wizard'
+  | 'plan'
+  | 'launch'
+  | 'monitor'
+  | 'doctor'
+  | 'diagnose'
+  | 'devices'
+  | 'models'
+  | 'help'
+  | 'version'
+  | 'compile-presets';
 
 export interface ParsedArgs {
   command: Command;
@@ -24,6 +34,8 @@ export interface ParsedArgs {
   export: string | undefined;
   /** launch --detach: the server outlives the launch. */
   detach: boolean;
+  /** `diagnose <log file | ->`: the log to read ("-": stdin). */
+  input: string | undefined;
   /** --stop-grace in milliseconds (checked: 0–3600 s), for `launch` and `launch --stop`; null when not given. */
   stopGraceMs: number | null;
   /** --memory-floor in MiB (checked), for `launch` and the wizard's launch; null when not given. */
@@ -118,12 +130,16 @@ const planOptionSpec = {
   version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Every option the command line accepts, without its dashes. */
+export const OPTION_NAMES: readonly string[] = Object.keys(planOptionSpec);
+
 /** `compile-presets` is internal: the build runs it. */
 const COMMANDS: readonly string[] = [
   'plan',
   'launch',
   'monitor',
   'doctor',
+  'diagnose',
   'devices',
   'models',
   'help',
@@ -149,11 +165,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     );
   }
   const first = positionals[0];
-  if (positionals.length > 1)
+  if (positionals.length > (first === 'diagnose' ? 2 : 1))
     throw new UserError(`unexpected argument "${positionals[1] ?? ''}"`, 'jetson-vllm --help lists the commands');
   if (first !== undefined && !COMMANDS.includes(first)) {
     throw new UserError(
-      `"${first}" is not a command: use plan, launch, monitor, doctor, devices or models`,
+      `"${first}" is not a command: use plan, launch, monitor, doctor, diagnose, devices or models`,
       'jetson-vllm --help lists the commands',
     );
   }
@@ -203,6 +219,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     root: str('root'),
     recipeDir: str('recipe-dir'),
     export: str('export'),
+    input: first === 'diagnose' ? positionals[1] : undefined,
     detach: bool('detach'),
     stopGraceMs: stopGraceS === null ? null : Math.round(stopGraceS * 1000),
     memoryFloorMiB,

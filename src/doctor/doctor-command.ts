@@ -15,6 +15,7 @@ export async function examineSystem(
   host: ProbeHost,
   catalog: Catalog,
   accuracyOf: (presetId: string) => Promise<PredictionAccuracy | null> = () => Promise.resolve(null),
+  need: { bytes: number; what: string } | null = null,
 ): Promise<{ facts: SystemFacts; identification: Identification; checks: Check[] }> {
   const facts = await detectSystem(host);
   const identification = identifyDevice(facts, catalog);
@@ -26,6 +27,7 @@ export async function examineSystem(
     modelBytes: TYPICAL_MODEL_BYTES,
     imageBytes: TYPICAL_IMAGE_BYTES,
     accuracy,
+    need,
   });
   return { facts, identification, checks };
 }
@@ -34,13 +36,19 @@ export async function examineSystem(
 export async function runDoctor(
   host: ProbeHost,
   catalog: Catalog,
+  need: { bytes: number; what: string } | null = null,
 ): Promise<{ report: DoctorReport; identification: Identification; facts: SystemFacts; exitCode: number }> {
   // doctor shows how far this board's launches were from their plans (the local history).
-  const { facts, identification, checks } = await examineSystem(host, catalog, async (presetId) => {
-    const { readHistory } = await import('../launch/history-file.js');
-    const { summarizeAccuracy } = await import('../launch/core/history.js');
-    return summarizeAccuracy(await readHistory(), presetId);
-  });
+  const { facts, identification, checks } = await examineSystem(
+    host,
+    catalog,
+    async (presetId) => {
+      const { readHistory } = await import('../launch/history-file.js');
+      const { summarizeAccuracy } = await import('../launch/core/history.js');
+      return summarizeAccuracy(await readHistory(), presetId);
+    },
+    need,
+  );
   return {
     report: buildDoctorReport(facts, identification, checks),
     identification,

@@ -4,6 +4,8 @@
 import os from 'node:os';
 import { buildPlan, type Plan, type PlanRequest } from './core/plan.js';
 import type { ResolvedDevice } from '../device/core/resolved-device.js';
+import type { SystemFacts } from '../device/core/system-facts.js';
+import type { MemoryHolders } from './core/holders.js';
 import type { Catalog } from '../catalog/core/presets-schema.js';
 import { resolvePlanRequest, type PlanOptions } from './core/request.js';
 import { describeModelRef } from '../model/resolve.js';
@@ -25,7 +27,7 @@ export async function computePlanAndRequest(
   options: PlanOptions,
   catalog: Catalog,
   root?: string,
-): Promise<{ plan: Plan; request: PlanRequest }> {
+): Promise<{ plan: Plan; request: PlanRequest; holders: MemoryHolders | null }> {
   const described =
     options.model !== undefined
       ? await describeModelRef(
@@ -38,12 +40,15 @@ export async function computePlanAndRequest(
         )
       : null;
   let detected: ResolvedDevice | null = null;
+  let holders: MemoryHolders | null = null;
   if (options.device === undefined) {
     // No --device: plan for this machine, with its measured memory (device detection).
     const { detectSystem } = await import('../device/detect.js');
     const { createRealHost } = await import('../device/real-host.js');
     const { identifyDevice } = await import('../device/core/identify.js');
-    const identification = identifyDevice(await detectSystem(createRealHost(root)), catalog);
+    const facts = await detectSystem(createRealHost(root));
+    const identification = identifyDevice(facts, catalog);
+    holders = readMemoryHolders(facts);
     if (identification.device === null) {
       const ids = catalog.devices.filter((d) => d.vllm.isSupported && d.kind === 'jetson').map((d) => d.id);
       const what =
@@ -67,7 +72,15 @@ export async function computePlanAndRequest(
   const request: PlanRequest = launchRecords.length > 0 ? { ...resolved.request, launchRecords } : resolved.request;
   const outcome = buildPlan(request, catalog);
   if (!outcome.ok) throw new UserError(outcome.message);
-  return { plan: outcome.plan, request };
+  return { plan: outcome.plan, request, holders };
+}
+
+/** What the detection saw holding memory: the processes by name (largest first) and NvMapMemUsed. */
+function readMemoryHolders(facts: SystemFacts): MemoryHolders {
+  const byName = new Map<string, number>();
+  for (const p of facts.processes.value ?? []) byName.set(p.comm, (byName.get(p.comm) ?? 0) + p.rssBytes);
+  const processes = [...byName].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  return { processes, nvmapBytes: facts.nvmapBytes.value };
 }
 
 /** Exit code of a plan (DESIGN.md §1): 0 fits or tight, 3 would not fit or be refused. */

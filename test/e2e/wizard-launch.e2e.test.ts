@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
 import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import { buildKillEvidence } from '../../src/launch/core/diagnosis/kill.js';
 import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest } from '../../src/plan/core/request.js';
@@ -159,13 +160,17 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
   );
 
   it(
-    'a killed start (exit 137) shows the diagnosis and the re-planned fix; r retries (attempt 2); q quits',
+    'a killed start (exit 137) where vLLM grew past its plan: the prediction was wrong by how much; r retries the re-plan (attempt 2); q quits',
     async () => {
       const { s, pidFile } = startWizard({ VLLM_STANDIN_EXIT: '137' });
       await launch(s);
       const failed = await s.waitFor('r retries with the fix', 15_000);
       expect(failed).toMatch(/^Failed: Killed: the board ran out of memory$/m);
       expect(flat(failed)).toMatch(/cause: The kernel killed vLLM \(exit 137/);
+      // The stand-in prints "Available KV cache memory: 1.75 GiB" where the plan reserved 0.38 GiB.
+      expect(flat(failed)).toMatch(/vLLM grew past its plan: kv cache 1\.75 GiB against 0\.38 GiB predicted/);
+      expect(flat(failed)).toMatch(/The prediction was wrong by 1\.\d\d GiB \(\+\d+ %/);
+      expect(flat(failed)).not.toMatch(/vLLM's defaults|pinned swap/);
       expect(failed).toContain('log: Killed');
       const fix = /fix: (.+?) → (FITS|TIGHT)/.exec(flat(failed));
       expect(fix).not.toBeNull();
@@ -216,7 +221,9 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       const pid = await standinPid(pidFile);
       process.kill(pid, 'SIGKILL');
       const reported = await s.waitFor(/^Failed: Killed/m, 10_000);
-      expect(reported).toContain('r retries with the fix');
+      // Killed before vLLM printed a figure, with gigabytes predicted to spare: doctor, then the same plan again.
+      expect(reported).toContain('run: jetson-vllm doctor');
+      expect(reported).toContain('r launches again once it is done');
       expect(s.hasExited()).toBe(false);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
@@ -335,8 +342,11 @@ describe('wizard → launch on a machine that is not the board planned for', () 
       s.press('enter');
       const refused = await s.waitFor(/Not launched: this plan is for orin-nx-16gb/);
       expect(flat(refused)).toMatch(
-        /Not launched: this plan is for orin-nx-16gb, and this machine is .+\. Copy the command or save the recipe to run it on that board, or choose "This device"\./,
+        /Not launched: this plan is for orin-nx-16gb, and this machine is .+\. Copy the command or save the recipe to run it on that board\./,
       );
+      // The x86 box has no "This device" row: it is not offered.
+      expect(flat(refused)).not.toContain('This device');
+      expect(flat(refused)).toMatch(/Copy the command or save the recipe to run it on that board\./);
       expect(refused).toMatch(/^❯ Launch$/m);
       expect(existsSync(pidFile)).toBe(false);
       s.press('q');
@@ -536,9 +546,12 @@ describe('wizard → launch: each catalogued failure → its diagnosis and its r
         if (!built.ok) throw new Error(built.message);
         const alone = followStandin(built.plan.argv.slice(1), { VLLM_STANDIN_FAIL: kind });
         const ended = await alone.exited;
-        const failure = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0).failure;
+        const state = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0);
+        const failure = state.failure;
         if (failure === null) throw new Error(`the stand-in did not fail as ${kind}`);
-        const d = diagnose(failure, resolved.request, built.plan, catalog);
+        // With what the launcher saw of the start (vLLM's figures, its stage) as the evidence of a kill.
+        const evidence = buildKillEvidence(state, null);
+        const d = diagnose({ ...failure, evidence }, resolved.request, built.plan, catalog);
 
         const { s } = startWizard({ VLLM_STANDIN_FAIL: kind });
         await launch(s);

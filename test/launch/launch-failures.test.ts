@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
 import { diagnose } from '../../src/launch/core/diagnosis/diagnose.js';
+import { buildKillEvidence } from '../../src/launch/core/diagnosis/kill.js';
 import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { buildPlan, type Plan, type PlanRequest } from '../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../src/plan/core/request.js';
@@ -59,11 +60,14 @@ describe('launch: every catalogued failure is diagnosed with the fix for this de
     // What the stand-in prints for this plan's argv, read by the log parser: the failure to expect.
     const alone = followStandin(plan.argv.slice(1), { VLLM_STANDIN_FAIL: kind, HF_TOKEN: SECRET });
     const ended = await alone.exited;
-    const failure = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0).failure;
+    const state = markExited(parseLog(alone.lines.map((l) => l.text)), ended.code, ended.signal, 0);
+    const failure = state.failure;
     expect(failure?.kind).toBe(kind);
     if (failure === null) return;
-    // The CLI runs with HF_TOKEN set: a gated model is then the account's or the token's access.
-    const d = diagnose({ ...failure, hasHfToken: true }, request, plan, catalog);
+    // The CLI runs with HF_TOKEN set: a gated model is then the account's or the token's access. The launcher
+    // passes what it saw of the start (vLLM's figures, its stage) as the evidence of a kill.
+    const evidence = buildKillEvidence(state, null);
+    const d = diagnose({ ...failure, hasHfToken: true, evidence }, request, plan, catalog);
     expect(d.title).toBe(DIAGNOSES[kind].title);
 
     const run = followCli(cliArgs(port), { VLLM_STANDIN_FAIL: kind, HF_TOKEN: SECRET });

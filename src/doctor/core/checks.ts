@@ -8,6 +8,7 @@ import { compareL4t } from '../../device/core/jetpack.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import { findGpuUsers, NOT_CHECKED, sumDesktopRss, type SystemFacts } from '../../device/core/system-facts.js';
 import { GiB, MiB } from '../../shared/units.js';
+import { buildSwapFix, checkAvailableMemory, checkNvmapHeld, SERVER_OVERHEAD_BYTES } from './memory-checks.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skipped';
 
@@ -31,6 +32,8 @@ export interface DoctorInput {
   imageBytes: number;
   /** How far this device's launches were from their plans (the local history); null if unknown. */
   accuracy?: PredictionAccuracy | null;
+  /** What the chosen model's plan needs besides the OS (doctor --model); null: a typical model. */
+  need?: { bytes: number; what: string } | null;
 }
 
 /** A typical vLLM image for Jetson (dustynv/vllm:0.8.6-r36.4-cu128-24.04, 5.7 GB). */
@@ -55,10 +58,22 @@ function skipped(id: string, what: string, why: string): Check {
   return check(id, 'skipped', `${what}: ${why}`);
 }
 
+/** Returns whether vLLM can run on the identified board (a fix for vLLM is offered only there). */
+function canRunVllm({ identification, catalog }: DoctorInput): boolean {
+  if (identification.device !== null) return identification.device.isVllmSupported;
+  const preset = catalog.devices.find((d) => d.id === identification.presetId);
+  return preset?.vllm.isSupported ?? false;
+}
+
 /** Runs every check. */
 export function runDoctorChecks(input: DoctorInput): Check[] {
   const { facts, identification } = input;
   const checks: Check[] = [checkDevice(input), checkPredictions(input)];
+  const need = input.need ?? null;
+  const memory =
+    need === null
+      ? checkAvailableMemory(facts, input.modelBytes + SERVER_OVERHEAD_BYTES, canRunVllm(input))
+      : checkAvailableMemory(facts, need.bytes, canRunVllm(input), need.what);
   if (!facts.isJetson) {
     const why = identification.kind === 'discrete' ? 'not a Jetson' : 'no Jetson here';
     for (const [id, what] of [
@@ -70,11 +85,12 @@ export function runDoctorChecks(input: DoctorInput): Check[] {
     ] as const) {
       checks.push(skipped(id, what, why));
     }
-    checks.push(checkGpuUsers(input), ...checkDocker(input, false), checkDisk(input), checkCacheMedium(input));
+    checks.push(memory, checkGpuUsers(input), ...checkDocker(input, false), checkDisk(input), checkCacheMedium(input));
     return checks;
   }
   checks.push(
     checkJetpack(input),
+    memory,
     checkDesktop(input),
     checkSwap(input),
     checkGpuUsers(input),
@@ -226,31 +242,25 @@ function checkDesktop({ facts }: DoctorInput): Check {
   return check('desktop', 'pass', `headless${target !== null ? ` (${target})` : ''}`);
 }
 
-function checkSwap({ facts }: DoctorInput): Check {
+function checkSwap(input: DoctorInput): Check {
+  const { facts } = input;
   const swaps = facts.swaps.value;
   if (swaps === null) return skipped('swap', 'swap', facts.swaps.source);
-  const recipe =
-    'sudo systemctl disable nvzramconfig && sudo fallocate -l 16G /ssd/16GB.swap && sudo chmod 600 /ssd/16GB.swap && sudo mkswap /ssd/16GB.swap && sudo swapon /ssd/16GB.swap && echo "/ssd/16GB.swap none swap sw 0 0" | sudo tee -a /etc/fstab';
+  const sized = buildSwapFix(facts, canRunVllm(input));
   const note =
     'swap never holds GPU memory (CUDA memory is pinned); it relieves CPU-side pressure while the model loads';
+  const why = sized.why === '' ? '' : `; ${sized.why}`;
   const disk = swaps.filter((s) => s.kind !== 'zram');
   const zram = swaps.filter((s) => s.kind === 'zram');
-  if (swaps.length === 0)
-    return check(
-      'swap',
-      'warn',
-      `no swap at all; ${note}`,
-      recipe,
-      "room for the loader's CPU-side peak instead of an OOM kill",
-    );
+  if (swaps.length === 0) return check('swap', 'warn', `no swap at all; ${note}${why}`, sized.fix, sized.gain);
   if (disk.length === 0) {
     const total = zram.reduce((s, z) => s + z.sizeBytes, 0);
     return check(
       'swap',
       'warn',
-      `only zram swap (${gib(total)} compressed in RAM itself); ${note}`,
-      recipe,
-      'swap that does not take RAM to hold it',
+      `only zram swap (${gib(total)} compressed in RAM itself); ${note}${why}`,
+      sized.fix,
+      sized.gain === null ? null : `${sized.gain}; swap that does not take RAM to hold it`,
     );
   }
   return check(
@@ -260,9 +270,13 @@ function checkSwap({ facts }: DoctorInput): Check {
   );
 }
 
-function checkGpuUsers({ facts }: DoctorInput): Check {
+function checkGpuUsers(input: DoctorInput): Check {
+  const { facts } = input;
   const procs = facts.processes.value;
-  if (procs === null) return skipped('gpu-users', 'other GPU users', facts.processes.source);
+  if (procs === null) {
+    // Without the process list (--root) the files still say how much GPU memory others hold.
+    return checkNvmapHeld(facts, canRunVllm(input)) ?? skipped('gpu-users', 'other GPU users', facts.processes.source);
+  }
   const users = findGpuUsers(procs);
   if (users.length > 0) {
     const byName = new Map<string, number>();

@@ -88,7 +88,9 @@ export function formatDoctor(report: DoctorReport, style: Style): string {
   lines.push('');
   for (const c of report.checks) {
     lines.push(`${paint(style, STATUS_COLOR[c.status], STATUS_LABEL[c.status])}  ${c.id.padEnd(22)} ${c.summary}`);
-    if (c.fix !== null) lines.push(`      fix:   ${c.fix}`);
+    // A fix given as steps keeps one step a line, under the first.
+    if (c.fix !== null)
+      c.fix.split('\n').forEach((step, i) => lines.push(`${i === 0 ? '      fix:   ' : '             '}${step}`));
     if (c.gain !== null) lines.push(`      gains: ${c.gain}`);
   }
   const count = (s: Check['status']): number => report.checks.filter((c) => c.status === s).length;

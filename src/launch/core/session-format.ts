@@ -47,6 +47,10 @@ function formatEnding(after: LaunchSession, at: string, setup: LaunchSetup): str
               `  retry: ${d.fix.plan.command}`,
             ]
           : []),
+        // A kill with room to spare is not the plan's size: the cause says where to look, and the command.
+        ...(d?.fix.kind === 'command'
+          ? [`  cause: ${d.cause}`, `  fix: ${d.fix.explanation}`, `  run: ${d.fix.command}`]
+          : []),
       ];
     case 'stopped':
       return [

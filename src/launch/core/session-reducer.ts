@@ -8,6 +8,7 @@
  */
 import { diagnose } from './diagnosis/diagnose.js';
 import type { Diagnosis } from './diagnosis/types.js';
+import { buildKillEvidence } from './diagnosis/kill.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
@@ -116,7 +117,8 @@ function endWithExit(
   if (session.watchdog !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const why = session.watchdog;
-    const d = diagnose({ kind: 'oom-killed', line: `watchdog: ${why}`, figures: {} }, request, plan, catalog);
+    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null);
+    const d = diagnose({ kind: 'oom-killed', line: `watchdog: ${why}`, figures: {}, evidence }, request, plan, catalog);
     return end(session.log, 'watchdog', 'watchdog', 1, `stopped by the watchdog: ${why}`, d);
   }
   if (session.status === 'stopping') return end(session.log, 'stopped', 'stopped', 0, 'the server was stopped');
@@ -132,7 +134,8 @@ function endWithExit(
     const line = redactToken(log.failure.line.trim(), setup.token);
     return end(log, 'exited', 'died-after-ready', 1, `vLLM died after it was ready (${describeExit(exit)}): ${line}`);
   }
-  const d = diagnose({ ...log.failure, hasHfToken: setup.hasHfToken }, request, plan, catalog);
+  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null);
+  const d = diagnose({ ...log.failure, hasHfToken: setup.hasHfToken, evidence }, request, plan, catalog);
   return end(log, 'failed', 'failed', 1, `vLLM failed: ${d.title}`, d);
 }
 

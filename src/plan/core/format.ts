@@ -33,13 +33,15 @@ export function describeVerdict(verdict: Plan['verdict'], isUnified: boolean): s
 const BAR_WIDTH = 24;
 
 /** The plan as a readable report: budget table with bars, verdict, what fits, command, notes. */
-export function formatPlan(plan: Plan, style: Style): string {
+export function formatPlan(plan: Plan, style: Style, lead: readonly string[] = []): string {
   const lines: string[] = [];
   const limit = plan.budget.limitBytes;
   lines.push(paint(style, 'bold', `${plan.model.name} (${plan.quant.id}) on ${plan.device.name}`));
   lines.push(
     `vLLM ${plan.vllm.version} (${plan.vllm.engine.toUpperCase()} engine), ${plan.runtime}${plan.image !== null ? ` ${plan.image}` : ''}; memory ${gib(limit)} (${plan.device.source})`,
   );
+  // What must be said first (holders.ts: the OS and other processes as the largest item).
+  if (lead.length > 0) lines.push('', ...lead.map((l) => paint(style, 'yellow', l)));
   lines.push('');
   lines.push(`  ${'item'.padEnd(30)} ${'size'.padStart(10)}  of ${gib(limit)}`);
   let used = 0;

@@ -39,7 +39,10 @@ export function detectedDevice(state: WizardState): ResolvedDevice | null {
 
 export interface DeviceRow {
   choice: DeviceChoice;
+  /** The board's name (the detected row: what it is). */
   label: string;
+  /** What identifies it, shown dimmed: the preset id, its memory, "no vLLM". */
+  detail?: string;
 }
 
 /** The device list: the detected device first (when there is one), then the presets, filtered. */
@@ -56,12 +59,15 @@ export function listDevices(catalog: Catalog, state: WizardState, filter: string
     // cursor when detection finishes (only a detection without a device removes it).
     rows.push({ choice: { kind: 'detected' }, label: 'This device (detecting…)' });
   }
-  for (const d of catalog.devices) {
+  // Boards vLLM runs on first (in catalog order), then the others, marked.
+  const presets = [...catalog.devices].sort((a, b) => Number(b.vllm.isSupported) - Number(a.vllm.isSupported));
+  for (const d of presets) {
     if (!matchesFilter(`${d.id} ${d.name}`, filter)) continue;
-    const note = d.vllm.isSupported ? '' : '  no vLLM';
+    const note = d.vllm.isSupported ? '' : ' · no vLLM';
     rows.push({
       choice: { kind: 'preset', id: d.id },
-      label: `${d.id.padEnd(16)} ${gib(d.memTotalBytes).padStart(9)}${note}`,
+      label: d.name,
+      detail: `${d.id} · ${gib(d.memTotalBytes)}${note}`,
     });
   }
   return rows;

@@ -242,12 +242,10 @@ function adjust(
       if (e.versions.length === 0) return state;
       const shown = state.vllmVersion ?? e.current?.vllmVersion ?? null;
       const at = shown === null ? -1 : e.versions.indexOf(shown);
+      // Like every other knob, the version stops at the ends of its list.
       const next =
-        at < 0
-          ? e.direction > 0
-            ? e.versions[0]
-            : e.versions.at(-1)
-          : e.versions[(at + e.direction + e.versions.length) % e.versions.length];
+        at < 0 ? (e.direction > 0 ? e.versions[0] : e.versions.at(-1)) : (e.versions[at + e.direction] ?? shown);
+      if (next === shown) return state;
       // Knobs a version lacks would make the plan invalid: drop them when the version changes.
       const { swapSpaceGiB: _s, kvCacheMemoryBytes: _k, numGpuBlocksOverride: _n, ...kept } = knobs;
       return { ...state, knobs: kept, vllmVersion: next ?? null, notice: null };
@@ -309,7 +307,9 @@ export function launchElsewhere(device: DeviceChoice, detection: Detection): str
   if (detection.status === 'failed')
     return `Not launched: this plan is for ${device.id}, and this machine could not be detected (${detection.reason}). Copy the command or save the recipe to run it on that board.`;
   if (detection.identification.presetId === device.id) return null;
-  return `Not launched: this plan is for ${device.id}, and this machine is ${detection.identification.name}. Copy the command or save the recipe to run it on that board, or choose "This device".`;
+  // "This device" is offered only where the device list has that row (a machine that could be planned for).
+  const orHere = detection.identification.device !== null ? ', or choose "This device"' : '';
+  return `Not launched: this plan is for ${device.id}, and this machine is ${detection.identification.name}. Copy the command or save the recipe to run it on that board${orHere}.`;
 }
 
 /** A launch chosen while detection ran goes ahead now (or is refused), if the review is still open. */
@@ -324,8 +324,19 @@ function resumeLaunch(state: WizardState): WizardState {
 /** The reducer. */
 export function wizardReducer(state: WizardState, event: WizardEvent): WizardState {
   switch (event.type) {
-    case 'detectionFinished':
-      return resumeLaunch({ ...state, detection: event.detection });
+    case 'detectionFinished': {
+      const detected = resumeLaunch({ ...state, detection: event.detection });
+      // --model without --device: once this board is known (and nothing was touched), it is the device and the
+      // wizard opens at the step after the flags, as README says; off-device the device is still asked.
+      const isUntouched =
+        detected.step === 'device' &&
+        detected.list.cursor === 0 &&
+        detected.list.filter === '' &&
+        !detected.list.isFiltering;
+      if (isUntouched && detected.model !== null && event.detection.identification.device !== null)
+        return wizardReducer(detected, { type: 'deviceChosen', device: { kind: 'detected' } });
+      return detected;
+    }
     case 'detectionFailed':
       return resumeLaunch({ ...state, detection: { status: 'failed', reason: event.reason } });
     case 'cursorMoved': {

@@ -110,6 +110,20 @@ describe('systemd', () => {
       expect(lines).toContain(l);
   });
 
+  it('does not restart an OOM-killed vLLM in a loop, and says why; other failures hit a start limit', () => {
+    for (const plan of [dockerPlan, nativePlan]) {
+      const unit = text(plan, 'systemd');
+      const lines = unit.split('\n');
+      expect(lines).toContain('RestartPreventExitStatus=137 SIGKILL');
+      expect(unit).toMatch(/# Not after an OOM kill \(exit 137, SIGKILL.*\): the same plan would be killed again,/);
+      expect(unit).toMatch(/jetson-vllm diagnose -/);
+      // StartLimit* belong to [Unit]: in [Service] systemd ignores them.
+      const unitSection = unit.slice(unit.indexOf('[Unit]'), unit.indexOf('[Service]'));
+      expect(unitSection).toContain('StartLimitIntervalSec=600');
+      expect(unitSection).toContain('StartLimitBurst=3');
+    }
+  });
+
   it('runs vllm serve directly for a native plan', () => {
     const lines = text(nativePlan, 'systemd').split('\n');
     expect(lines).toContain(`ExecStart=${nativePlan.argv.join(' ')}`);

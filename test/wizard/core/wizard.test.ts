@@ -3,6 +3,7 @@
  * and the list filter. A property checks that no sequence of events can break the state's shape.
  */
 import fc from 'fast-check';
+import { toResolvedDevice } from '../../../src/device/core/resolved-device.js';
 import { describe, expect, it } from 'vitest';
 import {
   BUDGET_KNOBS,
@@ -206,7 +207,7 @@ describe('the budget knobs', () => {
     expect(run(auto, knob('kvCacheDtype', 1), knob('kvCacheDtype', 1)).knobs.kvCacheDtype).toBe('auto');
   });
 
-  it('cycles the vLLM version through the list (wrapping) and drops knobs a version may lack', () => {
+  it('steps the vLLM version through the list, stopping at its ends, and drops knobs a version may lack', () => {
     const s = budgetState({
       vllmVersion: '0.6.3',
       knobs: { maxModelLen: 4096, swapSpaceGiB: 4, kvCacheMemoryBytes: 1e9, numGpuBlocksOverride: 100 },
@@ -214,8 +215,11 @@ describe('the budget knobs', () => {
     const next = run(s, knob('vllmVersion', 1));
     expect(next.vllmVersion).toBe('0.8.6');
     expect(next.knobs).toEqual({ maxModelLen: 4096 });
-    expect(run(s, knob('vllmVersion', -1)).vllmVersion).toBe('0.11.2');
-    expect(run(next, knob('vllmVersion', 1), knob('vllmVersion', 1)).vllmVersion).toBe('0.6.3');
+    // At the first version ← stays (no wrap-around to the last); at the last → stays.
+    expect(run(s, knob('vllmVersion', -1))).toBe(s);
+    const last = run(next, knob('vllmVersion', 1));
+    expect(last.vllmVersion).toBe('0.11.2');
+    expect(run(last, knob('vllmVersion', 1))).toBe(last);
     // A version from the command line that is not in the list: the list's first (→) or last (←).
     expect(run(budgetState({ vllmVersion: '0.99.0' }), knob('vllmVersion', 1)).vllmVersion).toBe('0.6.3');
     expect(run(budgetState({ vllmVersion: '0.99.0' }), knob('vllmVersion', -1)).vllmVersion).toBe('0.11.2');
@@ -283,7 +287,8 @@ describe('the review actions', () => {
     expect(elsewhere.step).toBe('review');
     expect(elsewhere.launchId).toBe(0);
     expect(elsewhere.notice).toBe(
-      'Not launched: this plan is for orin-nx-16gb, and this machine is no NVIDIA GPU. Copy the command or save the recipe to run it on that board, or choose "This device".',
+      // No "This device" row exists for a machine without a GPU: it is not offered.
+      'Not launched: this plan is for orin-nx-16gb, and this machine is no NVIDIA GPU. Copy the command or save the recipe to run it on that board.',
     );
     expect(launchElsewhere({ kind: 'preset', id: 'orin-nx-16gb' }, { status: 'loading' })).toMatch(
       /detection has not finished/,
@@ -438,6 +443,26 @@ describe('flags pre-fill the first state', () => {
     expect(run(withQuant, { type: 'deviceChosen', device: { kind: 'preset', id: 'orin-nx-16gb' } }).step).toBe(
       'budget',
     );
+  });
+
+  it('--model without --device opens at the quantization step once this board is detected (with --quant: the budget)', () => {
+    const preset = catalog.devices.find((d) => d.id === 'orin-nx-16gb');
+    if (preset === undefined) throw new Error('no orin-nx-16gb preset');
+    const DONE_JETSON: Extract<Detection, { status: 'done' }> = {
+      ...ORIN_NX_HERE,
+      identification: { ...ORIN_NX_HERE.identification, device: toResolvedDevice(preset, 'detected') },
+    };
+    const withModel = createWizardState({ ...noFlags(), model: MODEL }, catalog);
+    expect(withModel.step).toBe('device');
+    const opened = run(withModel, { type: 'detectionFinished', detection: DONE_JETSON });
+    expect(opened.step).toBe('quant');
+    if (opened.step === 'quant') expect(opened.device).toEqual({ kind: 'detected' });
+    const withQuant = createWizardState({ ...noFlags(), model: MODEL, quant: QUANT }, catalog);
+    expect(run(withQuant, { type: 'detectionFinished', detection: DONE_JETSON }).step).toBe('budget');
+    // Off-device (no device detected) or once the list was touched, the device is still asked.
+    expect(run(withModel, { type: 'detectionFinished', detection: DONE }).step).toBe('device');
+    const touched = run(withModel, { type: 'cursorMoved', delta: 1, size: 5 });
+    expect(run(touched, { type: 'detectionFinished', detection: DONE_JETSON }).step).toBe('device');
   });
 
   it('ignores a model not in the catalog and a quantization the model does not have', () => {

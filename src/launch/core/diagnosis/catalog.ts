@@ -26,10 +26,10 @@ export const DIAGNOSES: Readonly<Record<FailureKind, DiagnosisEntry>> = {
   'oom-killed': {
     title: 'Killed: the board ran out of memory',
     cause:
-      'The kernel killed vLLM (exit 137, "Killed"): the board ran out of RAM. On a Jetson the GPU uses the same RAM, and vLLM\'s defaults take 90 % of all of it for vLLM alone, plus 4 GiB of pinned swap (V0), with the OS and vLLM\'s own processes still to fit on top.',
+      'The kernel killed vLLM (exit 137, "Killed"): the board ran out of RAM, which on a Jetson the GPU shares with the OS and every process.',
     fixKind: 'replan',
     remedy:
-      'Let the planner size --gpu-memory-utilization (or the KV cache) for the context you need, with --swap-space 0 and, on small boards, --enforce-eager.',
+      'When the plan was too large, let the planner size --gpu-memory-utilization (or the KV cache) for the context you need, with --swap-space 0 and, on small boards, --enforce-eager; when it predicted room to spare, find what else took the memory (jetson-vllm doctor) and stop it.',
     references: [
       'https://github.com/dusty-nv/jetson-containers/issues/795',
       'https://github.com/vllm-project/vllm/issues/12346',

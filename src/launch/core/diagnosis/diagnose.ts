@@ -20,6 +20,7 @@ import {
   diagnoseQuantization,
   diagnoseUnknownArgument,
 } from './diagnose-setup.js';
+import { DROP_CACHES, diagnoseKill } from './kill.js';
 import { readGiB, readNumber, readString } from './read-figures.js';
 import {
   MEMORY_CULPRITS,
@@ -34,8 +35,9 @@ import {
 } from './replan.js';
 import type { Diagnosis, DiagnosisContext, DiagnosisOutcome, FailureInput } from './types.js';
 
-/** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
-const DROP_CACHES = 'sync && echo 3 | sudo tee /proc/sys/vm/drop_caches';
+/** The cause of a watchdog stop: memory ran out while vLLM started. */
+const WATCHDOG_CAUSE =
+  'The watchdog stopped vLLM before the kernel killed it: the board was running out of RAM, which on a Jetson the GPU shares with the OS and every process.';
 const UNKNOWN_RUNTIME_COMMAND = 'sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker';
 /** Free memory kept back when a utilization is derived from vLLM's own free-memory figure. */
 const FREE_SAFETY_GIB = 0.25;
@@ -49,10 +51,12 @@ export function diagnose(failure: FailureInput, request: PlanRequest, plan: Plan
   const entry = DIAGNOSES[failure.kind];
   const ctx: DiagnosisContext = { failure, request, plan, catalog };
   const { detail, fix } = diagnoseKind(ctx);
+  // The watchdog stopped vLLM before the kernel could: said as such, not as the kernel's kill.
+  const base = failure.kind === 'oom-killed' && failure.line.startsWith('watchdog:') ? WATCHDOG_CAUSE : entry.cause;
   return {
     kind: failure.kind,
     title: entry.title,
-    cause: detail === '' ? entry.cause : `${entry.cause} ${detail}`,
+    cause: detail === '' ? base : `${base} ${detail}`,
     fix,
   };
 }
@@ -61,7 +65,7 @@ function diagnoseKind(ctx: DiagnosisContext): DiagnosisOutcome {
   const { failure } = ctx;
   switch (failure.kind) {
     case 'oom-killed':
-      return { detail: describeBudget(ctx.plan), fix: fixOutOfMemory(ctx, true) };
+      return diagnoseKill(ctx, describeBudget);
     case 'cuda-oom':
       return diagnoseCudaOom(ctx);
     case 'max-len':
@@ -202,7 +206,14 @@ function diagnoseMaxLen(ctx: DiagnosisContext): DiagnosisOutcome {
   if (estimated === null && needed !== null && available !== null && needed > 0)
     estimated = Math.floor((requested * Math.max(0, available)) / needed);
   const block = plan.settings.blockSize;
-  const cap = floorTo(Math.min(requested, plan.fits.maxModelLen ?? Infinity, estimated ?? Infinity), block);
+  // Under vLLM's defaults (256 sequences) the plan that ran fits a short context only; the fix is planner-made,
+  // so the longest context is the planner's (still never more than the log says fit).
+  const probe =
+    request.defaults === 'vllm'
+      ? tryPlan(request, ctx.catalog, { knobs: omitKnobs(request.knobs, ['maxModelLen']), defaults: 'planner' })
+      : null;
+  const fitsLen = Math.max(plan.fits.maxModelLen ?? 0, probe?.fits.maxModelLen ?? 0);
+  const cap = floorTo(Math.min(requested, fitsLen > 0 ? fitsLen : Infinity, estimated ?? Infinity), block);
   const asked = readNumber(f, 'maxModelLen') ?? plan.settings.maxModelLen;
   const detail =
     estimated !== null

@@ -218,6 +218,8 @@ function makeReplan(ctx: DiagnosisContext, knobs: Knobs, fixed: Plan, advice: st
   parts.push(
     `the planner chose ${userKeys.length + added.length > 0 ? 'the rest' : 'every setting'}: the new plan ${verdict}, ${formatGiB(fixed.budget.totalBytes)} of ${formatGiB(fixed.budget.limitBytes)} with ${formatGiB(fixed.budget.headroomBytes)} to spare`,
   );
+  const given = describeGivenUp(ctx.plan, fixed);
+  if (given !== null) parts.unshift(given);
   return {
     kind: 'replan',
     knobs,
@@ -226,6 +228,17 @@ function makeReplan(ctx: DiagnosisContext, knobs: Knobs, fixed: Plan, advice: st
     plan: fixed,
     explanation: [...advice, ...parts].join('; '),
   };
+}
+
+/** Says so when a fix gives up more than half the context or the concurrency of the plan that ran (null if not). */
+export function describeGivenUp(before: Plan, after: Plan): string | null {
+  const lost: string[] = [];
+  const a = before.settings;
+  const b = after.settings;
+  if (b.maxModelLen * 2 < a.maxModelLen) lost.push(`the context (${a.maxModelLen} → ${b.maxModelLen} tokens)`);
+  if (b.maxNumSeqs * 2 < a.maxNumSeqs) lost.push(`the concurrency (${a.maxNumSeqs} → ${b.maxNumSeqs} sequences)`);
+  if (lost.length === 0) return null;
+  return `this gives up more than half of ${lost.join(' and ')}: check it still does what you need before you retry`;
 }
 
 /** The knobs that make a memory failure of this kind: always left to the planner. */

@@ -5,7 +5,8 @@
 import type { DefaultsMode, Knobs } from '../../../plan/core/planner.js';
 import type { Plan, PlanRequest } from '../../../plan/core/plan.js';
 import type { Catalog } from '../../../catalog/core/presets-schema.js';
-import type { LogFailureKind } from '../log/state.js';
+import type { LaunchStage, LogFailureKind, LogFigures } from '../log/state.js';
+import type { KernelOomReport } from './kernel-oom.js';
 
 /** The failures the vLLM log parser recognises. */
 export type FailureKind = LogFailureKind;
@@ -23,6 +24,32 @@ export interface FailureInput {
   figures: Record<string, number | string>;
   /** Whether the server had a Hugging Face token (HF_TOKEN set): the launcher knows, the log does not. */
   hasHfToken?: boolean;
+  /** What the launcher (or a pasted log) saw around the failure: it says where the memory of a kill went. */
+  evidence?: KillEvidence;
+}
+
+/** A process other than vLLM whose memory grew while vLLM started (from memory samples of the processes). */
+export interface GrownProcess {
+  name: string;
+  pid: number | null;
+  /** How much its resident memory grew during the start (bytes). */
+  grewBytes: number;
+  /** Its resident memory at the last sample (bytes). */
+  rssBytes: number;
+}
+
+/** The evidence of a kill: vLLM's own figures, the stage it reached, available memory, other processes. */
+export interface KillEvidence {
+  /** The figures vLLM printed before it died (weights, KV cache, CUDA graphs…), null where it printed none. */
+  measured?: Partial<LogFigures>;
+  /** The stage vLLM had reached. */
+  stage?: LaunchStage | null;
+  /** Available memory (MemAvailable + free swap) at the first and the lowest sample of the start (bytes). */
+  memory?: { firstBytes: number | null; lowestBytes: number | null };
+  /** Processes other than vLLM that grew while it started, largest growth first. */
+  processes?: GrownProcess[];
+  /** The kernel's own report of the kill (dmesg), when it was readable. */
+  kernel?: KernelOomReport | null;
 }
 
 /** What fixes a failure: a new plan (and the flags that changed), a command, or advice only. */

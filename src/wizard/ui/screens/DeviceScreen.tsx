@@ -1,11 +1,13 @@
 /** Step 1: what was detected (each value with its source, doctor's warnings and fixes), or a list of presets. */
 import type { ReactNode } from 'react';
-import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
+import { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
 import type { Detection, ListState } from '../../core/wizard.js';
 import type { DeviceRow } from '../../core/wizard-view.js';
-import { SelectIndicator, SelectItem } from '../components/SelectParts.js';
+import { ListSelect } from '../components/ListSelect.js';
 import { Styled } from '../components/Styled.js';
+import { useTerminalSize } from '../hooks/useTerminalSize.js';
+import { wrapHanging } from '../../core/wrap.js';
 
 export interface DeviceScreenProps {
   detection: Detection;
@@ -17,7 +19,79 @@ export interface DeviceScreenProps {
   onHighlight: (index: number) => void;
 }
 
-function DetectionSummary({ detection }: { detection: Detection }): ReactNode {
+/** The prefix of a fix line; its wrapped lines start under the fix. */
+const FIX_PREFIX = '    fix: ';
+
+/** The rows a warning takes once wrapped: its summary, then its fix (whole, never cut). */
+export function wrapWarning(
+  warning: { status: string; summary: string; fix: string | null },
+  width: number,
+): { summary: string[]; fix: string[] } {
+  const summary = wrapHanging(`${warning.status === 'fail' ? '✗ ' : '! '}${warning.summary}`, width, 2);
+  // "fix: …" wrapped 4 columns narrower, then indented: its lines start under the fix's first word.
+  const fix = warning.fix === null ? [] : wrapHanging(`fix: ${warning.fix}`, width - 4, 5).map((line) => `    ${line}`);
+  return { summary, fix };
+}
+
+/**
+ * How the checks are shown: 'full' (every summary and fix wrapped whole), 'compact' (a summary a line, the fixes
+ * behind "d", when whole they would push the list off an 80×24 screen); "d" then shows only the checks, whole.
+ */
+type SummaryMode = 'full' | 'compact';
+
+function Warnings({
+  warnings,
+  width,
+}: {
+  warnings: { id: string; status: string; summary: string; fix: string | null }[];
+  width: number;
+}): ReactNode {
+  return (
+    <>
+      {warnings.map((w) => {
+        const wrapped = wrapWarning(w, width);
+        return (
+          <Box key={w.id} flexDirection="column">
+            {wrapped.summary.map((line, i) => (
+              <Text key={`s${i}`}>
+                {i === 0 ? (
+                  <>
+                    <Styled tone={w.status === 'fail' ? 'red' : 'yellow'}>{line.slice(0, 2)}</Styled>
+                    {line.slice(2)}
+                  </>
+                ) : (
+                  line
+                )}
+              </Text>
+            ))}
+            {wrapped.fix.map((line, i) => (
+              <Text key={`f${i}`}>
+                {i === 0 ? (
+                  <>
+                    <Styled dim>{FIX_PREFIX}</Styled>
+                    {line.slice(FIX_PREFIX.length)}
+                  </>
+                ) : (
+                  line
+                )}
+              </Text>
+            ))}
+          </Box>
+        );
+      })}
+    </>
+  );
+}
+
+function DetectionSummary({
+  detection,
+  width,
+  mode,
+}: {
+  detection: Detection;
+  width: number;
+  mode: SummaryMode;
+}): ReactNode {
   if (detection.status === 'loading')
     return <Styled tone="cyan">Detecting this device… (pick a preset meanwhile)</Styled>;
   if (detection.status === 'failed')
@@ -40,20 +114,18 @@ function DetectionSummary({ detection }: { detection: Detection }): ReactNode {
           <Styled dim> ({r.source})</Styled>
         </Text>
       ))}
-      {warnings.map((w) => (
-        <Box key={w.id} flexDirection="column">
-          <Text wrap="truncate-end">
-            <Styled tone={w.status === 'fail' ? 'red' : 'yellow'}>{w.status === 'fail' ? '✗ ' : '! '}</Styled>
-            {w.summary}
-          </Text>
-          {w.fix !== null ? (
-            <Text wrap="truncate-end">
-              <Styled dim>{'    fix: '}</Styled>
-              {w.fix}
+      {mode === 'full' ? <Warnings warnings={warnings} width={width} /> : null}
+      {mode === 'compact' ? (
+        <>
+          {warnings.map((w) => (
+            <Text key={w.id} wrap="truncate-end">
+              <Styled tone={w.status === 'fail' ? 'red' : 'yellow'}>{w.status === 'fail' ? '✗ ' : '! '}</Styled>
+              {w.summary}
             </Text>
-          ) : null}
-        </Box>
-      ))}
+          ))}
+          <Styled tone="cyan">d: the checks with their fixes, whole</Styled>
+        </>
+      ) : null}
     </Box>
   );
 }
@@ -66,33 +138,59 @@ export function DeviceScreen({
   onChoose,
   onHighlight,
 }: DeviceScreenProps): ReactNode {
-  // Values are the device ids (not positions), so a list rebuilt under the cursor cannot pick another row.
+  // Keys are the device ids (not positions), so a list rebuilt under the cursor cannot pick another row.
   const idOf = (r: DeviceRow): string => (r.choice.kind === 'detected' ? 'detected' : r.choice.id);
-  const items = rows.map((r) => ({ key: idOf(r), label: r.label, value: idOf(r) }));
+  const { columns } = useTerminalSize();
+  const width = Math.max(40, Math.min(columns, 120));
+  // The frame counted two rows a warning; wrapped, they take more, and the list gives way (3 rows at least).
+  const warnings = detection.status === 'done' ? detection.warnings : [];
+  const extra = warnings.reduce((n, w) => {
+    const wrapped = wrapWarning(w, width);
+    return n + wrapped.summary.length + wrapped.fix.length - 2;
+  }, 0);
+  // Whole, the checks would leave the list under 3 rows: a line each, and "d" opens them whole.
+  const isCompact = listHeight - extra < 3;
+  const [isDetailsShown, setDetailsShown] = useState(false);
+  useInput(
+    (input) => {
+      if (input === 'd') setDetailsShown((shown) => !shown);
+    },
+    { isActive: isCompact && !list.isFiltering },
+  );
+  if (isCompact && isDetailsShown) {
+    return (
+      <Box flexDirection="column">
+        <Warnings warnings={warnings} width={width} />
+        <Styled tone="cyan">d: back to the list</Styled>
+      </Box>
+    );
+  }
+  const limit = isCompact ? listHeight + warnings.length - 1 : listHeight - extra;
   return (
     <Box flexDirection="column">
-      <DetectionSummary detection={detection} />
+      <DetectionSummary detection={detection} width={width} mode={isCompact ? 'compact' : 'full'} />
       <Box marginTop={1}>
         <Text>
           {list.isFiltering || list.filter !== '' ? `Filter: ${list.filter}${list.isFiltering ? '▏' : ''}  ` : ''}
           <Styled dim>{rows.length} devices</Styled>
         </Text>
       </Box>
-      {items.length === 0 ? (
+      {rows.length === 0 ? (
         <Styled tone="yellow">No device matches "{list.filter}".</Styled>
       ) : (
-        <SelectInput
-          indicatorComponent={SelectIndicator}
-          itemComponent={SelectItem}
-          key={list.filter}
-          items={items}
-          limit={Math.max(3, listHeight)}
-          isFocused={!list.isFiltering}
-          onSelect={(item) => {
-            const row = rows.find((r) => idOf(r) === item.value);
+        <ListSelect
+          rows={rows.map((r) => ({
+            key: idOf(r),
+            label: r.label,
+            ...(r.detail !== undefined ? { detail: r.detail } : {}),
+          }))}
+          limit={Math.max(3, limit)}
+          isFiltering={list.isFiltering}
+          onSelect={(key) => {
+            const row = rows.find((r) => idOf(r) === key);
             if (row !== undefined) onChoose(row);
           }}
-          onHighlight={(item) => onHighlight(rows.findIndex((r) => idOf(r) === item.value))}
+          onHighlight={(key) => onHighlight(rows.findIndex((r) => idOf(r) === key))}
         />
       )}
     </Box>

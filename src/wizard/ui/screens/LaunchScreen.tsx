@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { LaunchSession } from '../../../launch/core/session.js';
 import { Styled } from '../components/Styled.js';
+import { wrapHanging } from '../../core/wrap.js';
 
 export interface LaunchScreenProps {
   session: LaunchSession;
@@ -84,7 +85,8 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
   left -= comparison.length + 1;
   const stages = session.stages.slice(-Math.max(1, Math.min(8, left)));
   left -= Math.max(1, stages.length);
-  const tail = left > 1 ? session.tail.slice(-(left - 1)) : [];
+  // vLLM's lines wrap whole (a hanging indent under each); the newest rows that fit are shown.
+  const tail = left > 1 ? session.tail.flatMap((l) => wrapHanging(l, cols, 2)).slice(-(left - 1)) : [];
   const hasFailed = session.status === 'ended' && session.outcome !== null && session.outcome.kind !== 'stopped';
   return (
     <Box flexDirection="column">
@@ -123,7 +125,7 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
       {tail.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           {tail.map((line, i) => (
-            <Text key={`${i}-${line}`} wrap="truncate-end">
+            <Text key={`${i}-${line}`}>
               <Styled dim>{line}</Styled>
             </Text>
           ))}

@@ -1,10 +1,9 @@
 /** Step 2: the model catalog, filterable, each row with its size class and whether it can fit at all. */
 import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
 import type { ListState } from '../../core/wizard.js';
 import type { ModelRow } from '../../core/wizard-view.js';
-import { SelectIndicator } from '../components/SelectParts.js';
+import { ListSelect } from '../components/ListSelect.js';
 import { Styled, type Tone } from '../components/Styled.js';
 
 export interface ModelScreenProps {
@@ -25,24 +24,6 @@ const FIT_TONE: Record<ModelRow['fit'], Tone> = {
   unsupported: 'red',
 };
 
-function ModelItem({
-  isSelected = false,
-  label,
-  fit,
-}: {
-  isSelected?: boolean;
-  label: string;
-  fit: ModelRow['fit'];
-}): ReactNode {
-  return (
-    <Text>
-      <Styled tone={FIT_TONE[fit]} bold={isSelected}>
-        {label}
-      </Styled>
-    </Text>
-  );
-}
-
 export function ModelScreen({
   deviceName,
   rows,
@@ -52,11 +33,6 @@ export function ModelScreen({
   onChoose,
   onHighlight,
 }: ModelScreenProps): ReactNode {
-  const items = rows.map((r) => ({ key: r.model.id, label: r.label, value: r.model.id }));
-  const fitByLabel = new Map(rows.map((r) => [r.label, r.fit]));
-  const Item = ({ isSelected, label }: { isSelected?: boolean; label: string }): ReactNode => (
-    <ModelItem isSelected={isSelected ?? false} label={label} fit={fitByLabel.get(label) ?? 'unsupported'} />
-  );
   return (
     <Box flexDirection="column">
       <Text>
@@ -67,20 +43,18 @@ export function ModelScreen({
         {list.isFiltering || list.filter !== '' ? `Filter: ${list.filter}${list.isFiltering ? '▏' : ''}  ` : ''}
         <Styled dim>{rows.length} models</Styled>
       </Text>
-      {items.length === 0 ? (
+      {rows.length === 0 ? (
         <Styled tone="yellow">
           No model matches "{list.filter}". Any Hugging Face id or folder: jetson-vllm plan --model ./folder
         </Styled>
       ) : (
-        <SelectInput
-          indicatorComponent={SelectIndicator}
-          key={list.filter}
-          items={items}
+        <ListSelect
+          rows={rows.map((r) => ({ key: r.model.id, label: r.label, tone: FIT_TONE[r.fit] }))}
           limit={Math.max(3, listHeight)}
-          isFocused={!list.isFiltering && entry === null}
-          itemComponent={Item}
-          onSelect={(item) => onChoose(item.value)}
-          onHighlight={(item) => onHighlight(items.findIndex((i) => i.value === item.value))}
+          isFiltering={list.isFiltering}
+          isFocused={entry === null}
+          onSelect={onChoose}
+          onHighlight={(key) => onHighlight(rows.findIndex((r) => r.model.id === key))}
         />
       )}
       {entry !== null ? (

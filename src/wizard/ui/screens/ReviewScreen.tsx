@@ -1,12 +1,15 @@
 /** Step 5: the exact command, the reason for every flag, and what to do with it. */
 import type { ReactNode } from 'react';
-import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Plan } from '../../../plan/core/plan.js';
 import type { ReviewAction } from '../../core/wizard.js';
 import { SelectIndicator, SelectItem } from '../components/SelectParts.js';
 import { Styled } from '../components/Styled.js';
 import { VERDICT_TEXT } from './BudgetScreen.js';
+import { useTerminalSize } from '../hooks/useTerminalSize.js';
+import { wrapHanging } from '../../core/wrap.js';
 
 export interface ReviewScreenProps {
   plan: Plan;
@@ -22,10 +25,43 @@ const ACTIONS: { label: string; value: ReviewAction }[] = [
   { label: 'Back to the budget', value: 'back' },
 ];
 
+/** Returns the reasons to show from `offset`: whole reasons, wrapped, as many as `height` rows hold (one at least). */
+export function pageReasons(
+  notes: readonly string[],
+  offset: number,
+  height: number,
+  width: number,
+): { lines: string[]; shown: number } {
+  const lines: string[] = [];
+  let shown = 0;
+  for (const note of notes.slice(offset)) {
+    const wrapped = wrapHanging(`· ${note}`, width, 2);
+    if (shown > 0 && lines.length + wrapped.length > height) break;
+    lines.push(...wrapped);
+    shown++;
+  }
+  return { lines, shown };
+}
+
 export function ReviewScreen({ plan, notesHeight, onAction }: ReviewScreenProps): ReactNode {
-  const flagNotes = plan.notes.filter((n) => n.startsWith('--'));
-  const shown = flagNotes.slice(0, Math.max(1, notesHeight));
+  // Every reason: the flags' first, then the rest (a GGUF file to download first, estimates).
+  const notes = [...plan.notes.filter((n) => n.startsWith('--')), ...plan.notes.filter((n) => !n.startsWith('--'))];
+  const { columns } = useTerminalSize();
+  const width = Math.max(40, Math.min(columns, 120)) - 2;
+  const [offset, setOffset] = useState(0);
+  const height = Math.max(1, notesHeight - 1);
+  const page = pageReasons(notes, offset, height, width);
+  const isPaged = offset > 0 || page.shown < notes.length;
+  useInput(
+    (input, key) => {
+      if (key.pageDown === true || input === ']')
+        setOffset((o) => Math.min(notes.length - 1, o + Math.max(1, page.shown)));
+      if (key.pageUp === true || input === '[') setOffset((o) => Math.max(0, o - Math.max(1, page.shown)));
+    },
+    { isActive: isPaged },
+  );
   const verdict = VERDICT_TEXT[plan.verdict];
+  const left = notes.length - offset - page.shown;
   return (
     <Box flexDirection="column">
       <Text>
@@ -42,14 +78,22 @@ export function ReviewScreen({ plan, notesHeight, onAction }: ReviewScreenProps)
         </Text>
       </Box>
       <Box flexDirection="column" marginTop={1}>
-        {shown.map((n) => (
-          <Text key={n} wrap="truncate-end">
-            <Styled dim>{'· '}</Styled>
-            {n}
+        {page.lines.map((line, i) => (
+          <Text key={`${offset}-${i}`}>
+            {line.startsWith('· ') ? (
+              <>
+                <Styled dim>{'· '}</Styled>
+                {line.slice(2)}
+              </>
+            ) : (
+              line
+            )}
           </Text>
         ))}
-        {flagNotes.length > shown.length ? (
-          <Styled dim>… {flagNotes.length - shown.length} more (jetson-vllm plan … shows all)</Styled>
+        {isPaged ? (
+          <Styled dim>
+            {`reasons ${offset + 1}–${offset + page.shown} of ${notes.length}${left > 0 ? `, ${left} more` : ''} · PgDn/] next, PgUp/[ back`}
+          </Styled>
         ) : null}
       </Box>
       <Box marginTop={1}>

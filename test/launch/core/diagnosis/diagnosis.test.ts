@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Plan, PlanRequest } from '../../../../src/plan/core/plan.js';
+import { buildPlan, type Plan, type PlanRequest } from '../../../../src/plan/core/plan.js';
 import type { PlanOptions } from '../../../../src/plan/core/request.js';
 import { DIAGNOSES } from '../../../../src/launch/core/diagnosis/catalog.js';
 import { diagnose } from '../../../../src/launch/core/diagnosis/diagnose.js';
 import { listChangedFlags } from '../../../../src/launch/core/diagnosis/replan.js';
+import { hasLargeHeadroom } from '../../../../src/launch/core/diagnosis/kill.js';
 import type { Diagnosis, FailureInput, FailureKind, Fix } from '../../../../src/launch/core/diagnosis/types.js';
 import { GiB } from '../../../../src/shared/units.js';
 import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../../../helpers/catalog.js';
@@ -106,9 +107,34 @@ describe('oom-killed', () => {
     expect(fix.explanation).toMatch(/left to the planner what caused it \(.*--no-enforce-eager/);
   });
 
-  it('when the planner had predicted a fit, a smaller KV cache: half the sequences', () => {
+  it('when the planner had predicted a fit with a large headroom: the cause is elsewhere, doctor, no smaller KV cache', () => {
     const { diagnosis, plan } = run({ ...NX_AWQ, vllmVersion: '0.11.2' }, { kind: 'oom-killed', line, figures: {} });
     expect(plan.verdict).toBe('fits');
+    expect(plan.budget.headroomBytes).toBeGreaterThan(4 * GiB);
+    // The cause describes the plan that ran, never defaults that were not used.
+    expect(diagnosis.cause).not.toMatch(/defaults|pinned swap|90 %/);
+    expect(diagnosis.cause).toContain(
+      `It ran with --gpu-memory-utilization ${plan.settings.gpuMemoryUtilization}, --swap-space 0, --kv-cache-memory-bytes ${plan.settings.kvCacheMemoryBytes}`,
+    );
+    expect(diagnosis.cause).toMatch(
+      /This plan predicted \d+\.\d\d GiB of 15\.29 GiB, \d+\.\d\d GiB to spare: a kill with that much headroom means the memory went elsewhere — another process, the page cache, or an estimate that was wrong/,
+    );
+    const fix = commandOf(diagnosis.fix);
+    expect(fix.command).toBe('jetson-vllm doctor');
+    expect(fix.explanation).toMatch(/launch the same plan again/);
+  });
+
+  it('when the planner had predicted a tight fit, a smaller KV cache: half the sequences', () => {
+    const { request, plan: fitting } = setup({ ...NX_AWQ, vllmVersion: '0.11.2' });
+    // The same plan on a board whose OS holds all but the plan's margin: little headroom.
+    const osBytes = fitting.budget.items.find((i) => i.key === 'os')?.bytes ?? 0;
+    const osUsedBytes = osBytes + fitting.budget.headroomBytes - 0.3 * GiB;
+    const tightRequest = { ...request, device: { ...request.device, osUsedBytes } };
+    const outcome = buildPlan(tightRequest, catalog);
+    if (!outcome.ok) throw new Error(outcome.message);
+    const plan = outcome.plan;
+    expect(['fits', 'tight']).toContain(plan.verdict);
+    const diagnosis = diagnose({ kind: 'oom-killed', line, figures: {} }, tightRequest, plan, catalog);
     const fix = replanOf(diagnosis.fix);
     expect(isRunnable(fix.plan)).toBe(true);
     expect(fix.plan.settings.maxNumSeqs).toBe(plan.settings.maxNumSeqs / 2);
@@ -669,6 +695,11 @@ describe('invariants', () => {
             expect(diagnosis.fix.changedFlags.length).toBeGreaterThan(0);
             expect(diagnosis.fix.plan.device.id).toBe(device);
             expect(diagnosis.fix.plan.model.id).toBe(model);
+          } else if (diagnosis.fix.kind === 'command') {
+            // Only a kill of a plan that predicted a large headroom: the cause is elsewhere, doctor names it.
+            expect(kind).toBe('oom-killed');
+            expect(hasLargeHeadroom(plan)).toBe(true);
+            expect(diagnosis.fix.command).toBe('jetson-vllm doctor');
           } else {
             expect(diagnosis.fix.kind).toBe('none');
           }
