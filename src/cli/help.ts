@@ -133,8 +133,9 @@ and a vLLM server's /health and /metrics
 Usage: jetson-vllm monitor [options]
 
 Options:
-  --server <name>         re-attach to a detached server (its URL and its log;
-                          l shows it); alone, the only one recorded is used
+  --server <name>         re-attach to a server launched with --detach (its URL
+                          and its log; l shows it); alone, the only one
+                          recorded is used
   --url <http://host:port>  the vLLM server to poll
   --source auto|tegrastats|nvidia-smi|proc
   --interval <ms>         between samples (default 1000)

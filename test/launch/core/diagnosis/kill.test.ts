@@ -69,7 +69,9 @@ describe('an OOM kill with evidence', () => {
   const { request, plan } = requestAndPlanFor(NX_AWQ);
 
   it('the issue plan predicted a large headroom', () => {
-    expect(plan.settings.gpuMemoryUtilization).toBe(0.77);
+    // Issue 14's plan said 0.77; the planner of issue 12 (activations, non-torch by algorithm, the check's
+    // MemAvailable) gives 0.88 for the same choices: still the planner's own V1 plan, with large headroom.
+    expect(plan.settings.gpuMemoryUtilization).toBe(0.88);
     expect(plan.settings.swapSpaceGiB).toBe(0);
     expect(hasLargeHeadroom(plan)).toBe(true);
   });
