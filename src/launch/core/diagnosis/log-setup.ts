@@ -7,20 +7,22 @@
  * request`, which prints max_model_len); and the catalog preset a model path or id names. Pure.
  */
 import type { Catalog } from '../../../catalog/core/presets-schema.js';
+import type { PlanOptions } from '../../../plan/core/request.js';
 
 /** The knobs a log shows, as the command line spells them (strings, as `plan` parses them). */
-export interface LogKnobs {
-  maxModelLen?: string;
-  maxNumSeqs?: string;
-  maxNumBatchedTokens?: string;
-  gpuMemoryUtilization?: string;
-  swapSpace?: string;
-  kvCacheDtype?: string;
-  kvCacheMemoryBytes?: string;
-  blockSize?: string;
-  numGpuBlocksOverride?: string;
-  enforceEager?: boolean;
-}
+export type LogKnobs = Pick<
+  PlanOptions,
+  | 'maxModelLen'
+  | 'maxNumSeqs'
+  | 'maxNumBatchedTokens'
+  | 'gpuMemoryUtilization'
+  | 'swapSpace'
+  | 'kvCacheDtype'
+  | 'kvCacheMemoryBytes'
+  | 'blockSize'
+  | 'numGpuBlocksOverride'
+  | 'enforceEager'
+>;
 
 /** What a log says about its run: the model as given to vLLM, its version, quantization and knobs. */
 export interface LogSetup {
