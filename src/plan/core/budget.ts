@@ -370,7 +370,7 @@ export function computeBudget(input: BudgetInput): Budget {
       // prediction is what vLLM will allocate; without it, the no-reclaim figure above is a bound.
       if (unified && device.memFreeBytes !== undefined && device.memFreeBytes - MEMFREE_FLOOR_BYTES < nonKv) {
         nonKv = Math.max(0, device.memFreeBytes - MEMFREE_FLOOR_BYTES);
-        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} − 0.1 GiB (page cache reclaimed)`;
+        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} (measured on the board) − 0.1 GiB (page cache reclaimed)`;
       }
       break;
     case 'v0-device-peak':
