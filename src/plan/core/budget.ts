@@ -315,6 +315,25 @@ export function computeFreeAtCheck(device: BudgetDevice, runtime: BudgetInput['r
 
 const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`;
 
+/**
+ * V0's Mamba / gated-delta-net states, outside the KV pool: vllm/model_executor/models/mamba_cache.py
+ * `MambaCacheManager.__init__` allocates conv and temporal state tensors of (layers, max_batch_size, …) with
+ * max_batch_size = max_num_seqs, padded up to the next CUDA-graph batch size (`vllm_config.pad_for_cudagraph`)
+ * unless --enforce-eager. The hybrid models create it on their first forward (the profile run), so vLLM's profiled
+ * peak holds it and the KV cache gets what is left. Returns the bytes and the sequences they are sized for.
+ */
+export function computeV0StateCache(
+  stateBytesPerSequence: number,
+  info: VllmVersionInfo,
+  s: Settings,
+): { bytes: number; sequences: number } {
+  if (info.engine !== 'v0' || stateBytesPerSequence === 0) return { bytes: 0, sequences: 0 };
+  const sequences = s.enforceEager
+    ? s.maxNumSeqs
+    : (computeCudaGraphSizes(info, s.maxNumSeqs, s.maxNumBatchedTokens).at(-1) ?? s.maxNumSeqs);
+  return { bytes: stateBytesPerSequence * sequences, sequences };
+}
+
 /** Computes the whole budget, KV figures and verdict for one set of settings. */
 export function computeBudget(input: BudgetInput): Budget {
   const { device, arch, info, settings, weightBytes } = input;
@@ -356,8 +375,10 @@ export function computeBudget(input: BudgetInput): Budget {
   const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
   const reservesGraphs = isGraphMemoryReserved(info, runner);
 
+  const stateCache = computeV0StateCache(layout.stateBytesPerSequence, info, s);
+
   // vLLM's own sizing of the KV cache (see MemoryAlgorithm in vllm-version.ts for the citations).
-  let nonKv = weights + activations;
+  let nonKv = weights + activations + stateCache.bytes;
   let algorithmWhy: string;
   switch (info.algorithm) {
     case 'v0-free-delta':
@@ -474,6 +495,16 @@ export function computeBudget(input: BudgetInput): Budget {
     `${gpuBlocks} blocks × ${bytesPerBlock} B = ${tokens} tokens; ${algorithmWhy}${layout.why === null ? '' : `; ${layout.why}`}`,
     s.kvCacheMemoryBytes === null && s.numGpuBlocksOverride === null,
   );
+  // Keyed as KV cache (the same kind of memory; in V1 it lives inside the KV pool), on a line of its own.
+  const kvItem = items.find((i) => i.key === 'kvCache');
+  if (stateCache.bytes > 0)
+    items.push({
+      key: 'kvCache',
+      label: `State cache (${arch.stateLayers?.kind ?? 'state'}, V0)`,
+      bytes: stateCache.bytes,
+      why: `${layout.stateBytesPerSequence} B per sequence × ${stateCache.sequences} (max_num_seqs ${s.maxNumSeqs}${stateCache.sequences !== s.maxNumSeqs ? ', padded to a CUDA-graph batch size' : ''}): V0's MambaCacheManager (mamba_cache.py) keeps them outside the KV pool`,
+      isEstimate: false,
+    });
   push(
     'swapSpace',
     'Pinned CPU swap space',
@@ -498,7 +529,7 @@ export function computeBudget(input: BudgetInput): Budget {
     swapBytesRequested,
   });
   const beforeKv = counted
-    .filter((i) => i.key !== 'kvCache' && i.key !== 'swapSpace' && i.key !== 'cudaGraphs')
+    .filter((i) => i !== kvItem && i.key !== 'swapSpace' && i.key !== 'cudaGraphs')
     .reduce((sum, i) => sum + i.bytes, 0);
   let verdict: Verdict;
   if (refusal !== null && refusal.reason === 'startup-free-memory') verdict = 'startup-check';
