@@ -278,7 +278,12 @@ export function estimateCudaGraphBytes(
   settings: Settings,
 ): { bytes: number; graphs: number } {
   if (settings.enforceEager) return { bytes: 0, graphs: 0 };
-  const graphs = computeCudaGraphSizes(info, settings.maxNumSeqs, settings.maxNumBatchedTokens).length;
+  const graphs = computeCudaGraphSizes(
+    info,
+    settings.maxNumSeqs,
+    settings.maxNumBatchedTokens,
+    arch.architecture,
+  ).length;
   return { bytes: CUDA_GRAPH_POOL_BYTES + graphs * arch.layers * CUDA_GRAPH_BYTES_PER_LAYER, graphs };
 }
 

@@ -195,3 +195,18 @@ describe('V0 hybrid models: the Mamba / gated-delta-net states outside the KV po
     expect(stateLine(computeBudget(input({ maxNumSeqs: 4 })))).toBeUndefined();
   });
 });
+
+describe('gpt-oss CUDA graphs follow its capture-size override (models/config.py GptOssForCausalLMConfig)', () => {
+  const gptOss = catalog.models.find((m) => m.id === 'gpt-oss-20b');
+  if (gptOss === undefined) throw new Error('gpt-oss-20b preset missing');
+  it('83 captured sizes for one sequence, where another model of the same settings captures 2', () => {
+    const over = { enforceEager: false, maxNumSeqs: 1, maxNumBatchedTokens: 8192 };
+    const graphs = (arch: BudgetInput['arch']) =>
+      computeBudget({ ...input(over, '0.11.2'), arch }).items.find((i) => i.key === 'cudaGraphs');
+    const oss = graphs(gptOss.arch);
+    expect(oss?.why).toMatch(/^83 captured batch sizes/);
+    const plain = graphs({ ...gptOss.arch, architecture: 'Qwen3MoeForCausalLM' });
+    expect(plain?.why).toMatch(/^2 captured batch sizes/);
+    expect(oss?.bytes).toBeGreaterThan(plain?.bytes ?? Infinity);
+  });
+});
