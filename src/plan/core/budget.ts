@@ -325,7 +325,10 @@ const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`;
  * `MambaCacheManager.__init__` allocates conv and temporal state tensors of (layers, max_batch_size, …) with
  * max_batch_size = max_num_seqs, padded up to the next CUDA-graph batch size (`vllm_config.pad_for_cudagraph`)
  * unless --enforce-eager. The hybrid models create it on their first forward (the profile run), so vLLM's profiled
- * peak holds it and the KV cache gets what is left. Returns the bytes and the sequences they are sized for.
+ * peak holds it and the KV cache gets what is left. The per-sequence bytes are kv-cache-layout.ts's state page,
+ * whose temporal dtype follows the config; V0's manager allocated the temporal state in the model dtype at most
+ * commits read (float32 at one), so for a float32 SSM state this may overstate V0 by up to half that term.
+ * Returns the bytes and the sequences they are sized for.
  */
 export function computeV0StateCache(
   stateBytesPerSequence: number,
