@@ -190,11 +190,16 @@ async function detectCuda(host: ProbeHost, l4t: Fact<string>): Promise<Fact<stri
 
 async function detectMemory(
   host: ProbeHost,
-): Promise<Pick<SystemFacts, 'memTotalBytes' | 'memAvailableBytes' | 'nvmapBytes'>> {
+): Promise<Pick<SystemFacts, 'memTotalBytes' | 'memAvailableBytes' | 'memFreeBytes' | 'nvmapBytes'>> {
   const file = '/proc/meminfo';
   const r = await readText(host, file);
   if (!('text' in r))
-    return { memTotalBytes: unknown(r.why), memAvailableBytes: unknown(r.why), nvmapBytes: unknown(r.why) };
+    return {
+      memTotalBytes: unknown(r.why),
+      memAvailableBytes: unknown(r.why),
+      memFreeBytes: unknown(r.why),
+      nvmapBytes: unknown(r.why),
+    };
   const m = parseMeminfo(r.text);
   const get = (key: string): Fact<number> => {
     const v = m[key];
@@ -203,6 +208,8 @@ async function detectMemory(
   return {
     memTotalBytes: get('MemTotal'),
     memAvailableBytes: get('MemAvailable'),
+    // vLLM 0.6.3's free-memory delta saturates near MemFree on a Jetson (plan/core/budget.ts, corrections §5).
+    memFreeBytes: get('MemFree'),
     nvmapBytes:
       m.NvMapMemUsed !== undefined
         ? known(m.NvMapMemUsed, `${file} NvMapMemUsed`)

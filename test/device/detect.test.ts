@@ -154,4 +154,17 @@ describe('a damaged root', () => {
     expect(identifyDevice(facts, catalog).presetId).toBe('orin-nx-16gb');
     expect(facts.memTotalBytes.value).toBeGreaterThan(14 * GiB);
   });
+
+  it('reads MemFree and carries it into the detected device (vLLM 0.6.3 sizes its KV cache near it)', async () => {
+    const { facts, identification } = await examine('orin-nx-16gb-jp62-pagecache');
+    expect(facts.memFreeBytes).toEqual({ value: 3928800 * 1024, source: '/proc/meminfo MemFree' });
+    expect(identification.presetId).toBe('orin-nx-16gb');
+    expect(identification.device?.memFreeBytes).toBe(3928800 * 1024);
+    // Page cache is reclaimable: MemAvailable (and so the measured OS use) is the same as on the roomy copy.
+    const roomy = await examine('orin-nx-16gb-jp62');
+    expect(roomy.facts.memFreeBytes.value).toBe(12891424 * 1024);
+    expect(identification.device?.osUsedBytes).toBe(roomy.identification.device?.osUsedBytes);
+    const damaged = await examine('damaged');
+    expect(damaged.identification.device?.memFreeBytes).toBeUndefined();
+  });
 });

@@ -118,6 +118,21 @@ describe('jetson-vllm plan (built CLI)', () => {
     expect(runCli(orin, { XDG_DATA_HOME: data }).stdout).not.toContain('measured on this board');
   });
 
+  it("on the board, 0.6.3's KV cache follows the MemFree it reads: the 11836 blocks of jetson-containers #795", () => {
+    // The fake root's MemFree is the one the #795 log implies (its README derives it); a preset plan keeps the bound.
+    const seed = [...orin.slice(3), '--max-model-len', '200', '--max-num-seqs', '1', '--vllm-defaults'];
+    const board = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62-pagecache');
+    const r = runCli(['plan', '--root', board, ...seed, '--runtime', 'native', '--json']);
+    expect(r.code).toBe(3);
+    const plan = JSON.parse(r.stdout) as { kvCache: { gpuBlocks: number }; notes: string[] };
+    expect(Math.abs(plan.kvCache.gpuBlocks - 11836) / 11836).toBeLessThan(0.01);
+    expect(plan.notes.join('\n')).toMatch(/measured on the board \(\/proc\/meminfo\)/);
+    const preset = runCli([...orin, '--max-model-len', '200', '--max-num-seqs', '1', '--vllm-defaults', '--json']);
+    const presetPlan = JSON.parse(preset.stdout) as { kvCache: { gpuBlocks: number }; notes: string[] };
+    expect(presetPlan.kvCache.gpuBlocks).toBeLessThan(plan.kvCache.gpuBlocks);
+    expect(presetPlan.notes.join('\n')).toMatch(/no-reclaim bound, since a plan for a preset cannot read/);
+  });
+
   it('--json prints the DESIGN §2 object', () => {
     const r = runCli([...orin, '--json']);
     expect(r.code).toBe(0);

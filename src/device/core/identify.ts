@@ -42,6 +42,8 @@ function withMeasuredMemory(preset: Device, facts: SystemFacts, name: string): R
   const device: ResolvedDevice = { ...base, name };
   if (total !== null) device.memTotalBytes = total;
   if (total !== null && available !== null) device.osUsedBytes = Math.max(0, total - available);
+  const free = facts.memFreeBytes.value;
+  if (free !== null) device.memFreeBytes = free;
   return device;
 }
 

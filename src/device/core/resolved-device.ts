@@ -13,6 +13,8 @@ export interface ResolvedDevice {
   vllmReason: string;
   /** Memory the OS and other processes hold, when measured on the device. */
   osUsedBytes?: number;
+  /** MemFree read on the device (unified only): vLLM 0.6.3 sizes its KV cache from a delta that saturates near it. */
+  memFreeBytes?: number;
 }
 
 /** Maps a device preset to the planner's device. */

@@ -81,6 +81,8 @@ export interface SystemFacts {
   os: Fact<string>;
   memTotalBytes: Fact<number>;
   memAvailableBytes: Fact<number>;
+  /** MemFree: RAM holding nothing, page cache excluded (what cudaMemGetInfo's free follows on Tegra). */
+  memFreeBytes: Fact<number>;
   /** NvMapMemUsed: memory the GPU driver holds (JetPack 4–6). */
   nvmapBytes: Fact<number>;
   swaps: Fact<SwapFact[]>;

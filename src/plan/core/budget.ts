@@ -278,7 +278,12 @@ export function estimateCudaGraphBytes(
   settings: Settings,
 ): { bytes: number; graphs: number } {
   if (settings.enforceEager) return { bytes: 0, graphs: 0 };
-  const graphs = computeCudaGraphSizes(info, settings.maxNumSeqs, settings.maxNumBatchedTokens).length;
+  const graphs = computeCudaGraphSizes(
+    info,
+    settings.maxNumSeqs,
+    settings.maxNumBatchedTokens,
+    arch.architecture,
+  ).length;
   return { bytes: CUDA_GRAPH_POOL_BYTES + graphs * arch.layers * CUDA_GRAPH_BYTES_PER_LAYER, graphs };
 }
 
@@ -314,6 +319,28 @@ export function computeFreeAtCheck(device: BudgetDevice, runtime: BudgetInput['r
 }
 
 const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`;
+
+/**
+ * V0's Mamba / gated-delta-net states, outside the KV pool: vllm/model_executor/models/mamba_cache.py
+ * `MambaCacheManager.__init__` allocates conv and temporal state tensors of (layers, max_batch_size, …) with
+ * max_batch_size = max_num_seqs, padded up to the next CUDA-graph batch size (`vllm_config.pad_for_cudagraph`)
+ * unless --enforce-eager. The hybrid models create it on their first forward (the profile run), so vLLM's profiled
+ * peak holds it and the KV cache gets what is left. The per-sequence bytes are kv-cache-layout.ts's state page,
+ * whose temporal dtype follows the config; V0's manager allocated the temporal state in the model dtype at most
+ * commits read (float32 at one), so for a float32 SSM state this may overstate V0 by up to half that term.
+ * Returns the bytes and the sequences they are sized for.
+ */
+export function computeV0StateCache(
+  stateBytesPerSequence: number,
+  info: VllmVersionInfo,
+  s: Settings,
+): { bytes: number; sequences: number } {
+  if (info.engine !== 'v0' || stateBytesPerSequence === 0) return { bytes: 0, sequences: 0 };
+  const sequences = s.enforceEager
+    ? s.maxNumSeqs
+    : (computeCudaGraphSizes(info, s.maxNumSeqs, s.maxNumBatchedTokens).at(-1) ?? s.maxNumSeqs);
+  return { bytes: stateBytesPerSequence * sequences, sequences };
+}
 
 /** Computes the whole budget, KV figures and verdict for one set of settings. */
 export function computeBudget(input: BudgetInput): Budget {
@@ -356,8 +383,10 @@ export function computeBudget(input: BudgetInput): Budget {
   const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
   const reservesGraphs = isGraphMemoryReserved(info, runner);
 
+  const stateCache = computeV0StateCache(layout.stateBytesPerSequence, info, s);
+
   // vLLM's own sizing of the KV cache (see MemoryAlgorithm in vllm-version.ts for the citations).
-  let nonKv = weights + activations;
+  let nonKv = weights + activations + stateCache.bytes;
   let algorithmWhy: string;
   switch (info.algorithm) {
     case 'v0-free-delta':
@@ -370,7 +399,7 @@ export function computeBudget(input: BudgetInput): Budget {
       // prediction is what vLLM will allocate; without it, the no-reclaim figure above is a bound.
       if (unified && device.memFreeBytes !== undefined && device.memFreeBytes - MEMFREE_FLOOR_BYTES < nonKv) {
         nonKv = Math.max(0, device.memFreeBytes - MEMFREE_FLOOR_BYTES);
-        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} − 0.1 GiB (page cache reclaimed)`;
+        algorithmWhy += `, the delta saturating at MemFree ${gib(device.memFreeBytes)} (measured on the board) − 0.1 GiB (page cache reclaimed)`;
       }
       break;
     case 'v0-device-peak':
@@ -474,6 +503,16 @@ export function computeBudget(input: BudgetInput): Budget {
     `${gpuBlocks} blocks × ${bytesPerBlock} B = ${tokens} tokens; ${algorithmWhy}${layout.why === null ? '' : `; ${layout.why}`}`,
     s.kvCacheMemoryBytes === null && s.numGpuBlocksOverride === null,
   );
+  // Keyed as KV cache (the same kind of memory; in V1 it lives inside the KV pool), on a line of its own.
+  const kvItem = items.find((i) => i.key === 'kvCache');
+  if (stateCache.bytes > 0)
+    items.push({
+      key: 'kvCache',
+      label: `State cache (${arch.stateLayers?.kind ?? 'state'}, V0)`,
+      bytes: stateCache.bytes,
+      why: `${layout.stateBytesPerSequence} B per sequence × ${stateCache.sequences} (max_num_seqs ${s.maxNumSeqs}${stateCache.sequences !== s.maxNumSeqs ? ', padded to a CUDA-graph batch size' : ''}): V0's MambaCacheManager (mamba_cache.py) keeps them outside the KV pool`,
+      isEstimate: false,
+    });
   push(
     'swapSpace',
     'Pinned CPU swap space',
@@ -498,7 +537,7 @@ export function computeBudget(input: BudgetInput): Budget {
     swapBytesRequested,
   });
   const beforeKv = counted
-    .filter((i) => i.key !== 'kvCache' && i.key !== 'swapSpace' && i.key !== 'cudaGraphs')
+    .filter((i) => i !== kvItem && i.key !== 'swapSpace' && i.key !== 'cudaGraphs')
     .reduce((sum, i) => sum + i.bytes, 0);
   let verdict: Verdict;
   if (refusal !== null && refusal.reason === 'startup-free-memory') verdict = 'startup-check';

@@ -158,6 +158,8 @@ export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {
     isUnified: device.isUnified,
     osUsedBytes: device.osUsedBytes ?? ASSUMED_OS_BYTES,
     osSource: device.osUsedBytes !== undefined ? 'measured' : 'assumed',
+    // MemFree is read on the detected board only: a preset (or a --device-memory what-if) has no page cache to read.
+    ...(device.isUnified && device.memFreeBytes !== undefined ? { memFreeBytes: device.memFreeBytes } : {}),
   };
 }
 
@@ -522,10 +524,17 @@ function explainBudget(budget: Budget, ctx: PlanContext): string[] {
     lines.push(
       `OS and other processes assumed at ${formatGiB(ctx.device.osUsedBytes)}; on the board the measured figure is used`,
     );
-  if (ctx.device.isUnified && ctx.info.algorithm === 'v0-free-delta')
+  if (ctx.device.isUnified && ctx.info.algorithm === 'v0-free-delta') {
+    const memFree = ctx.device.memFreeBytes;
+    // A fixed block count or KV size (planner-chosen or given) replaces the profiled delta altogether.
+    const kvWhy = budget.items.find((i) => i.key === 'kvCache')?.why ?? '';
+    const isKvFixed = /^\d+ blocks × \d+ B = \d+ tokens; --(num-gpu-blocks-override|kv-cache-memory-bytes)/.test(kvWhy);
     lines.push(
-      `vLLM ${ctx.info.label} sizes the KV cache from a free-memory delta (worker.py determine_num_available_blocks) that saturates near MemFree on a Jetson (the page cache is evicted as it grows): the KV figure above is the no-reclaim bound; vLLM usually allocates more blocks (11836 logged against ≈ 10,370 predicted in jetson-containers #795), which only makes an oversized cache worse`,
+      memFree === undefined
+        ? `vLLM ${ctx.info.label} sizes the KV cache from a free-memory delta (worker.py determine_num_available_blocks) that saturates near MemFree on a Jetson (the page cache is evicted as it grows): the KV figure above is the no-reclaim bound, since a plan for a preset cannot read the board's MemFree; vLLM usually allocates more blocks (11836 logged against ≈ 10,370 predicted in jetson-containers #795), which only makes an oversized cache worse; plan on the board (without --device) to predict them`
+        : `vLLM ${ctx.info.label} sizes the KV cache from a free-memory delta (worker.py determine_num_available_blocks) that saturates near MemFree on a Jetson (the page cache is evicted as it grows): MemFree ${formatGiB(memFree)} measured on the board (/proc/meminfo)${isKvFixed ? `, but the ${budget.kvCache.gpuBlocks} blocks above are fixed by the command and do not depend on it` : `, so the KV figure above is the ${budget.kvCache.gpuBlocks} blocks vLLM will allocate; dropping the page cache first (\`sync && echo 3 | sudo tee /proc/sys/vm/drop_caches\`) changes MemFree and so the blocks`}`,
     );
+  }
   if (ctx.device.isUnified && ctx.info.hasStartupFreeCheck && !ctx.info.isFreeMemAvailable)
     lines.push(
       "before v0.11.1 vLLM's start-up check reads cudaMemGetInfo free, which excludes page cache: if it refuses, run `sync && echo 3 | sudo tee /proc/sys/vm/drop_caches`",

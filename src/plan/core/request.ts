@@ -147,7 +147,9 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
         message: `--device-memory: "${options.deviceMemory}" is not a size in GiB from ${DEVICE_MEMORY_GIB.min} to ${DEVICE_MEMORY_GIB.max} (e.g. 15.3)`,
       };
     }
-    device = { ...device, memTotalBytes: Math.round(gib * GiB), source: 'override' };
+    // Another total is a what-if: the MemFree read on this board does not belong to it.
+    const { memFreeBytes: _measuredFree, ...rest } = device;
+    device = { ...rest, memTotalBytes: Math.round(gib * GiB), source: 'override' };
   }
 
   // Model and quantization

@@ -165,11 +165,17 @@ export function isChunkedPrefill(info: VllmVersionInfo, maxModelLen: number): bo
  * `_get_max_graph_batch_size`). V1 0.8–0.9: [1, 2, 4] + 8…512 by 8, ≤ max_num_batched_tokens
  * (vllm/config.py `_set_cudagraph_sizes`). 0.10 (PR #20628): up to min(2 × max_num_seqs, 512).
  * ≥ 0.11.1 (PR #26016): [1, 2, 4] + 8…248 by 8 + 256… by 16 up to min(2 × max_num_seqs, 512).
+ * gpt-oss (`architecture` GptOssForCausalLM) overrides the sizes up to 1024 (83 graphs instead of 67):
+ * vllm/model_executor/models/config.py `GptOssForCausalLMConfig.verify_and_update_config` sets
+ * scheduler_config.cuda_graph_sizes to [1, 2, 4] + 8…248 by 8 + 256…1024 by 16 (0.10.x), then
+ * compilation_config.max_cudagraph_capture_size = 1024 (≥ 0.11.1) when the user set neither capture flag;
+ * both are kept ≤ max_num_batched_tokens (vllm/config/vllm.py `_set_cudagraph_sizes`).
  */
 export function computeCudaGraphSizes(
   info: VllmVersionInfo,
   maxNumSeqs: number,
   maxNumBatchedTokens: number,
+  architecture?: string,
 ): number[] {
   const ladder = (limit: number, coarseFrom = Infinity): number[] => {
     const sizes = [1, 2, 4].filter((s) => s <= limit);
@@ -182,6 +188,7 @@ export function computeCudaGraphSizes(
     return all.filter((s) => s <= padded);
   }
   if (!isAtLeast(info.version, '0.10.0')) return ladder(Math.min(512, maxNumBatchedTokens));
+  if (architecture === 'GptOssForCausalLM') return ladder(Math.max(1, Math.min(1024, maxNumBatchedTokens)), 256);
   const limit = Math.max(1, Math.min(maxNumSeqs * 2, 512, maxNumBatchedTokens));
   if (!isAtLeast(info.version, '0.11.1')) return ladder(limit);
   return ladder(limit, 256);

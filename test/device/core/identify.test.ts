@@ -22,6 +22,7 @@ function facts(over: Partial<SystemFacts>): SystemFacts {
     os: none,
     memTotalBytes: none,
     memAvailableBytes: none,
+    memFreeBytes: none,
     nvmapBytes: none,
     swaps: none,
     powerMode: none,

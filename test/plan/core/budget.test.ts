@@ -144,3 +144,69 @@ describe('verdicts and refusals', () => {
     expect(b.headroomBytes).toBe(b.limitBytes - b.totalBytes);
   });
 });
+
+describe('V0 hybrid models: the Mamba / gated-delta-net states outside the KV pool (mamba_cache.py MambaCacheManager)', () => {
+  // A hybrid of 6 attention and 23 Mamba2 layers (Nemotron-3-Nano's shape, test/model/core/kv-cache-layout.test.ts):
+  // state page = conv 3 · 6144 · 2 B + temporal 64 · 64 · 128 · 4 B = 2,134,016 B per layer and sequence.
+  const hybrid = {
+    ...qwen2.arch,
+    layers: 29,
+    stateLayers: {
+      kind: 'mamba2' as const,
+      layers: 23,
+      attentionLayers: 6,
+      convDim: 6144,
+      convKernel: 4,
+      temporalElements: 64 * 64 * 128,
+      temporalDtype: 'float32' as const,
+    },
+  };
+  const perSequence = 23 * 2_134_016;
+  const hybridInput = (over: Partial<Settings>, v = '0.6.3'): BudgetInput => ({ ...input(over, v), arch: hybrid });
+  const stateLine = (b: ReturnType<typeof computeBudget>) => b.items.find((i) => /^State cache/.test(i.label));
+
+  it('charges stateBytesPerSequence × max_num_seqs on its own line, and the KV cache gets that much less', () => {
+    const b = computeBudget(hybridInput({ maxNumSeqs: 4 }));
+    const state = stateLine(b);
+    expect(state?.bytes).toBe(4 * perSequence);
+    expect(state?.label).toBe('State cache (mamba2, V0)');
+    expect(state?.why).toMatch(/MambaCacheManager \(mamba_cache\.py\)/);
+    expect(state?.isEstimate).toBe(false);
+    // The KV line is still the first kvCache item and holds only the attention layers' blocks.
+    expect(b.items.find((i) => i.key === 'kvCache')?.label).toBe('KV cache');
+    // The state is in the profiled peak: the KV cache shrinks by the state bytes (to within a block).
+    const one = computeBudget(hybridInput({ maxNumSeqs: 1 }));
+    const shrink = (one.kvCache.gpuBlocks - b.kvCache.gpuBlocks) * b.kvCache.bytesPerBlock;
+    expect(Math.abs(shrink - 3 * perSequence)).toBeLessThanOrEqual(b.kvCache.bytesPerBlock);
+    // On a Jetson every line counts against the memory, the state line too.
+    expect(b.totalBytes).toBe(b.items.reduce((sum, i) => sum + i.bytes, 0));
+  });
+
+  it('without --enforce-eager the cache is sized for max_num_seqs padded to a CUDA-graph batch size', () => {
+    // vllm_config.pad_for_cudagraph: the V0 capture ladder 1, 2, 4, 8, 16, …: 5 sequences → 8.
+    const b = computeBudget(hybridInput({ maxNumSeqs: 5, enforceEager: false }));
+    expect(stateLine(b)?.bytes).toBe(8 * perSequence);
+    expect(stateLine(b)?.why).toMatch(/× 8 \(max_num_seqs 5, padded to a CUDA-graph batch size\)/);
+    expect(stateLine(computeBudget(hybridInput({ maxNumSeqs: 5, enforceEager: true })))?.bytes).toBe(5 * perSequence);
+  });
+
+  it('V1 keeps the states inside the KV pool: no line of their own; plain models have none either', () => {
+    expect(stateLine(computeBudget(hybridInput({ maxNumSeqs: 4 }, '0.11.2')))).toBeUndefined();
+    expect(stateLine(computeBudget(input({ maxNumSeqs: 4 })))).toBeUndefined();
+  });
+});
+
+describe('gpt-oss CUDA graphs follow its capture-size override (models/config.py GptOssForCausalLMConfig)', () => {
+  const gptOss = catalog.models.find((m) => m.id === 'gpt-oss-20b');
+  if (gptOss === undefined) throw new Error('gpt-oss-20b preset missing');
+  it('83 captured sizes for one sequence, where another model of the same settings captures 2', () => {
+    const over = { enforceEager: false, maxNumSeqs: 1, maxNumBatchedTokens: 8192 };
+    const graphs = (arch: BudgetInput['arch']) =>
+      computeBudget({ ...input(over, '0.11.2'), arch }).items.find((i) => i.key === 'cudaGraphs');
+    const oss = graphs(gptOss.arch);
+    expect(oss?.why).toMatch(/^83 captured batch sizes/);
+    const plain = graphs({ ...gptOss.arch, architecture: 'Qwen3MoeForCausalLM' });
+    expect(plain?.why).toMatch(/^2 captured batch sizes/);
+    expect(oss?.bytes).toBeGreaterThan(plain?.bytes ?? Infinity);
+  });
+});

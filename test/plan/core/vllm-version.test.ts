@@ -91,6 +91,21 @@ describe('CUDA graph sizes (reference §1.1.7, §2.4)', () => {
     expect(newest.slice(-3)).toEqual([480, 496, 512]);
     expect(newest).toHaveLength(3 + 31 + 17);
   });
+  it('gpt-oss captures up to 1024 whatever the sequences: 83 graphs, ≤ max_num_batched_tokens (GptOssForCausalLMConfig)', () => {
+    // models/config.py GptOssForCausalLMConfig: [1, 2, 4] + range(8, 256, 8) + range(256, 1025, 16) in 0.10.x,
+    // max_cudagraph_capture_size = 1024 from 0.11.1; "This will increase the number of CUDA graphs from 67 to 83."
+    for (const v of ['0.10.1', '0.11.2', '0.31.0']) {
+      const sizes = computeCudaGraphSizes(info(v), 1, 8192, 'GptOssForCausalLM');
+      expect(sizes, v).toHaveLength(3 + 31 + 49);
+      expect(sizes.slice(-2), v).toEqual([1008, 1024]);
+      expect(sizes.slice(33, 38), v).toEqual([248, 256, 272, 288, 304]);
+    }
+    // _set_cudagraph_sizes keeps the sizes ≤ max_num_batched_tokens.
+    expect(computeCudaGraphSizes(info('0.11.2'), 1, 512, 'GptOssForCausalLM')).toHaveLength(3 + 31 + 17);
+    // Other architectures keep the default rule; V0 and 0.8–0.9 had no such override.
+    expect(computeCudaGraphSizes(info('0.11.2'), 1, 8192, 'Qwen3ForCausalLM')).toEqual([1, 2]);
+    expect(computeCudaGraphSizes(info('0.8.6'), 1, 8192, 'GptOssForCausalLM')).toHaveLength(67);
+  });
 });
 
 describe('the start-up check, Model Runner V2 and versions past the newest known (field-2026-12.md §1)', () => {
