@@ -67,7 +67,16 @@ export interface BudgetInput {
 }
 
 export type BudgetKey =
-  'os' | 'runtime' | 'container' | 'weights' | 'activations' | 'cudaGraphs' | 'sampler' | 'kvCache' | 'swapSpace';
+  | 'os'
+  | 'runtime'
+  | 'container'
+  | 'weights'
+  | 'activations'
+  | 'cudaGraphs'
+  | 'sampler'
+  | 'kvCache'
+  | 'stateCache'
+  | 'swapSpace';
 
 export interface BudgetItem {
   key: BudgetKey;
@@ -507,7 +516,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const kvItem = items.find((i) => i.key === 'kvCache');
   if (stateCache.bytes > 0)
     items.push({
-      key: 'kvCache',
+      key: 'stateCache',
       label: `State cache (${arch.stateLayers?.kind ?? 'state'}, V0)`,
       bytes: stateCache.bytes,
       why: `${layout.stateBytesPerSequence} B per sequence × ${stateCache.sequences} (max_num_seqs ${s.maxNumSeqs}${stateCache.sequences !== s.maxNumSeqs ? ', padded to a CUDA-graph batch size' : ''}): V0's MambaCacheManager (mamba_cache.py) keeps them outside the KV pool`,

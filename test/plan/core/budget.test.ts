@@ -172,8 +172,9 @@ describe('V0 hybrid models: the Mamba / gated-delta-net states outside the KV po
     expect(state?.label).toBe('State cache (mamba2, V0)');
     expect(state?.why).toMatch(/MambaCacheManager \(mamba_cache\.py\)/);
     expect(state?.isEstimate).toBe(false);
-    // The KV line is still the first kvCache item and holds only the attention layers' blocks.
-    expect(b.items.find((i) => i.key === 'kvCache')?.label).toBe('KV cache');
+    // A line of its own (the bar's M), apart from the KV line, which holds only the attention layers' blocks.
+    expect(state?.key).toBe('stateCache');
+    expect(b.items.filter((i) => i.key === 'kvCache').map((i) => i.label)).toEqual(['KV cache']);
     // The state is in the profiled peak: the KV cache shrinks by the state bytes (to within a block).
     const one = computeBudget(hybridInput({ maxNumSeqs: 1 }));
     const shrink = (one.kvCache.gpuBlocks - b.kvCache.gpuBlocks) * b.kvCache.bytesPerBlock;

@@ -458,7 +458,7 @@ describe('BudgetScreen', () => {
     expect(f).toContain(plan.device.name);
     expect(f).toContain('0.6.3');
     const bar = f.split('\n').find((l) => l.startsWith('['));
-    expect(bar).toMatch(/^\[[ORCWAGSKP]+·*\]$/);
+    expect(bar).toMatch(/^\[[ORCWAGSKMP]+·*\]$/);
     expect(bar).toContain('W');
     const len = lineWith(f, 'max-model-len');
     expect(len).toContain('200');
@@ -492,7 +492,7 @@ describe('BudgetScreen', () => {
     expect(f).toContain('WILL BE KILLED');
     expect(f).not.toMatch(/FITS|TIGHT|WILL REFUSE/);
     const bar = f.split('\n').find((l) => l.startsWith('['));
-    expect(bar).toMatch(/^\[[ORCWAGSKP]+\|[ORCWAGSKP]+$/);
+    expect(bar).toMatch(/^\[[ORCWAGSKMP]+\|[ORCWAGSKMP]+$/);
   });
 
   it('vLLM will refuse to start: says so with the message vLLM would print', () => {
@@ -638,7 +638,7 @@ describe('BudgetBar', () => {
       keys.length,
     );
     expect(lines[0]).toBe(`[${keys.map((k) => BAR_LETTERS[k].letter).join('')}]`);
-    expect(lines[0]).toBe('[ORCWAGSKP]');
+    expect(lines[0]).toBe('[ORCWAGSKMP]');
   });
 });
 

@@ -16,6 +16,7 @@ export const BAR_LETTERS: Record<BudgetKey, { letter: string; tone: Tone; short:
   cudaGraphs: { letter: 'G', tone: 'cyan', short: 'graphs' },
   sampler: { letter: 'S', tone: 'cyan', short: 'sampler' },
   kvCache: { letter: 'K', tone: 'green', short: 'KV cache' },
+  stateCache: { letter: 'M', tone: 'green', short: 'state cache' },
   swapSpace: { letter: 'P', tone: 'red', short: 'pinned swap' },
 };
 
