@@ -66,13 +66,15 @@ const HINTS: Record<WizardState['step'], string> = {
   device: '↑↓/jk move  Enter choose  / filter  q quit  ? help',
   model: '↑↓/jk move  Enter choose  / filter  m other model  Esc back  q quit',
   quant: '↑↓/jk move  Enter choose  Esc back  q quit  ? help',
-  budget: '↑↓ knob  ←→ change  Enter review  Esc back  q quit  ? help',
+  budget: '↑↓ knob  ←→ change  1-9 type  0 reset  Enter review  Esc back  q quit  ? help',
   review: '↑↓ move  Enter choose  Esc back  q quit  ? help',
   launch: 's stop the server  q stop and quit',
 };
 
 /** The launch screen's keys depend on where the launch is. */
 function launchHints(state: WizardState): string {
+  if (state.step === 'budget' && state.knobEntry !== null)
+    return 'digits type the number  Enter set it  ⌫ erase  Esc cancel';
   if (state.step !== 'launch') return HINTS[state.step];
   switch (state.launch.status) {
     case 'ready':
@@ -243,6 +245,28 @@ export function App(props: AppProps): ReactNode {
       case 'choose':
         if (state.step === 'budget') dispatch({ type: 'reviewOpened' });
         return;
+      case 'knobType': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined) dispatch({ type: 'knobDigitTyped', knob, text: intent.text });
+        return;
+      }
+      case 'knobErase':
+        dispatch({ type: 'knobDigitErased' });
+        return;
+      case 'knobCancel':
+        dispatch({ type: 'knobEntryCancelled' });
+        return;
+      case 'knobSubmit': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined && model !== undefined)
+          dispatch({ type: 'knobEntrySubmitted', knob, modelMax: model.arch.maxPositionEmbeddings });
+        return;
+      }
+      case 'knobReset': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined) dispatch({ type: 'knobReset', knob });
+        return;
+      }
       case 'stopServer':
         dispatch({ type: 'launchStopRequested' });
         return;
@@ -325,6 +349,7 @@ export function App(props: AppProps): ReactNode {
             focus={state.focus}
             defaults={state.defaults}
             userKnobs={userKnobs}
+            entry={state.knobEntry}
             table={table}
             width={width}
           />

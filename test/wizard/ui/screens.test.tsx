@@ -470,6 +470,29 @@ describe('BudgetScreen', () => {
     expect(count(f, '✓')).toBeGreaterThan(1);
   });
 
+  it('a number being typed shows on the focused knob in place of its value, without "set"', () => {
+    const plan = planFor(base);
+    const f = show(
+      <BudgetScreen
+        plan={{ ok: true, plan }}
+        focus={0}
+        defaults="planner"
+        userKnobs={new Set(['maxModelLen', 'maxNumSeqs'])}
+        entry="12"
+        table={null}
+        width={80}
+      />,
+    ).frame();
+    const len = lineWith(f, 'max-model-len');
+    expect(len).toContain('12▏');
+    expect(len).toContain('Enter set');
+    expect(len).not.toContain(' 200');
+    expect(len).not.toContain('Enter set set');
+    expect(len).not.toContain('200 set');
+    // Other knobs still show theirs.
+    expect(lineWith(f, 'max-num-seqs')).toContain('set');
+  });
+
   it('moves the focus marker to the focused knob', () => {
     const f = budgetScreen({ ok: true, plan: planFor(base) }, { focus: 2 }).frame();
     expect(lineWith(f, 'enforce-eager')).toContain('›');
@@ -837,6 +860,49 @@ describe('App', () => {
     const back = await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (f) => !f.includes('max-model-len'));
     expect(back).toContain('gguf-q4_k_m');
     expect(back).toContain('bf16');
+    expect(app.exits).toEqual([]);
+  });
+
+  it('a number typed on a knob: digits then Enter set it (200), 0 puts it back to the planner, Esc cancels', async () => {
+    const app = start({ flags: { ...noFlags(), device: 'orin-nx-16gb', model: MODEL, quant: 'gguf-q4_k_m' } });
+    const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('max-model-len'));
+    const valueOf = (f: string): number => Number(/max-model-len\s+(\d+)/.exec(f)?.[1]);
+    const planned = valueOf(f0);
+    expect(planned).not.toBe(200);
+    // The keys are in the hints.
+    expect(f0).toContain('1-9 type');
+    expect(f0).toContain('0 reset');
+    let f = '';
+    for (const [i, ch] of [...'200'].entries()) {
+      const typed = '200'.slice(0, i + 1);
+      f = await pressAndWait(
+        app.stdin,
+        app.lastFrame,
+        ch,
+        (x) => lineWith(x, 'max-model-len')?.includes(`${typed}▏`) === true,
+      );
+    }
+    // While typing: the entry on the knob, the typing keys in the hints, the old value not yet replaced.
+    expect(f).toContain('Enter set');
+    expect(f).toContain('Esc cancel');
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => valueOf(x) === 200 && !x.includes('▏'));
+    expect(lineWith(f, 'max-model-len')).toContain('set');
+    expect(f).toMatch(VERDICT_WORDS);
+    // 0: the planner's choice again, no longer "set".
+    f = await pressAndWait(app.stdin, app.lastFrame, '0', (x) => valueOf(x) === planned);
+    expect(lineWith(f, 'max-model-len')).not.toContain('set');
+    // Esc while typing cancels the number and stays on the budget.
+    await pressAndWait(app.stdin, app.lastFrame, '7', (x) => x.includes('7▏'));
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (x) => !x.includes('Esc cancel'));
+    expect(f).toContain('max-model-len');
+    expect(valueOf(f)).toBe(planned);
+    // Out of range: a one-line notice, the old value kept.
+    await pressAndWait(app.stdin, app.lastFrame, '9', (x) => x.includes('9▏'));
+    for (const ch of '999999') press(app.stdin, ch);
+    await waitForFrame(app.lastFrame, (x) => x.includes('9999999▏'));
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => x.includes('was not set'));
+    expect(lineWith(f, 'was not set')).toContain('max-model-len takes a whole number from 1 to');
+    expect(valueOf(f)).toBe(planned);
     expect(app.exits).toEqual([]);
   });
 
