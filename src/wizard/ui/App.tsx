@@ -3,7 +3,7 @@
  * derived from the state during render (core/wizard-view.ts); I/O happens only in ui/hooks.
  */
 import { useEffect, useMemo, useReducer, type ReactNode } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { useApp, useInput } from 'ink';
 import { buildRecipe, recipeFileName, type Recipe } from '../../plan/core/recipe.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import {
@@ -28,6 +28,7 @@ import {
 } from '../core/wizard.js';
 import { ColorContext, Styled } from './components/Styled.js';
 import { Frame } from './components/Frame.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
 import { useDetection, type Detector } from './hooks/useDetection.js';
 import { useLauncher } from './hooks/useLauncher.js';
 import type { LaunchSupervisor } from './launch-supervisor.js';
@@ -73,6 +74,7 @@ const HINTS: Record<WizardState['step'], string> = {
 
 /** The launch screen's keys depend on where the launch is. */
 function launchHints(state: WizardState): string {
+  if (state.isHelpShown) return '? or Esc close the help  q quit';
   if (state.step === 'budget' && state.knobEntry !== null)
     return 'digits type the number  Enter set it  ⌫ erase  Esc cancel';
   if (state.step !== 'launch') return HINTS[state.step];
@@ -92,17 +94,6 @@ function launchHints(state: WizardState): string {
     }
   }
 }
-
-const HELP = [
-  'jetson-vllm wizard — keys',
-  '  ↑ ↓ or j k   move          Enter   choose / next step',
-  '  ← → or h l   change a knob on the budget screen',
-  '  /            filter a list by typing (Enter keeps it, Esc clears it)',
-  '  Esc ⌫        back          q       quit          ?   this help',
-  'Budget screen: every change re-plans at once. "open knobs" switches between the planner\'s',
-  "choices and vLLM's own defaults for the knobs you did not set. Figures are estimates.",
-  'Everything here can be scripted: jetson-vllm plan | doctor | devices | models (see --help).',
-];
 
 export function App(props: AppProps): ReactNode {
   const { catalog, flags } = props;
@@ -293,13 +284,7 @@ export function App(props: AppProps): ReactNode {
       : 1);
   let body: ReactNode;
   if (state.isHelpShown) {
-    body = (
-      <Box flexDirection="column">
-        {HELP.map((l) => (
-          <Text key={l}>{l}</Text>
-        ))}
-      </Box>
-    );
+    body = <HelpOverlay step={state.step} />;
   } else {
     switch (state.step) {
       case 'device':

@@ -37,6 +37,7 @@ import { GiB } from '../../../src/shared/units.js';
 import { App } from '../../../src/wizard/ui/App.js';
 import { BAR_LETTERS, BudgetBar } from '../../../src/wizard/ui/components/BudgetBar.js';
 import { Frame } from '../../../src/wizard/ui/components/Frame.js';
+import { buildHelpLines, HelpOverlay } from '../../../src/wizard/ui/components/HelpOverlay.js';
 import { ColorContext } from '../../../src/wizard/ui/components/Styled.js';
 import type { Detector } from '../../../src/wizard/ui/hooks/useDetection.js';
 import type { RecipeWriter } from '../../../src/wizard/ui/hooks/useRecipeSaver.js';
@@ -665,6 +666,60 @@ describe('BudgetBar', () => {
   });
 });
 
+describe('HelpOverlay', () => {
+  const STEPS = ['device', 'model', 'quant', 'budget', 'review', 'launch'] as const;
+  /** The overlay in its frame at 80 columns, as the App shows it. */
+  const helpFrame = (step: (typeof STEPS)[number]): string =>
+    show(
+      <Frame step={step} hints="? or Esc close the help  q quit" notice={null} width={80}>
+        <HelpOverlay step={step} />
+      </Frame>,
+    ).frame();
+
+  it('fits 80×24 on every screen: no line over 80 columns, none cut, at most 24 lines', () => {
+    for (const step of STEPS) {
+      for (const line of buildHelpLines(step)) expect(line.length, `${step}: ${line}`).toBeLessThanOrEqual(80);
+      const f = helpFrame(step);
+      expect(f.split('\n').length, step).toBeLessThanOrEqual(24);
+      expect(f, step).not.toContain('…');
+      for (const line of buildHelpLines(step)) expect(flat(f), step).toContain(flat(line));
+      cleanup();
+    }
+  });
+
+  it('on the budget: every bar letter, the free and over marks, "set", "tight", the typed-number and reset keys', () => {
+    const f = helpFrame('budget');
+    for (const meta of Object.values(BAR_LETTERS)) expect(f).toMatch(new RegExp(`\\b${meta.letter} \\w`));
+    expect(f).toContain('OS and other processes');
+    expect(f).toContain('KV cache');
+    expect(f).toContain('· free memory');
+    expect(f).toContain('|');
+    expect(f).toMatch(/^set\s+a knob you changed/m);
+    expect(f).toMatch(/TIGHT/);
+    expect(f).toContain('1-9');
+    expect(f).toContain('e.g. 200');
+    expect(f).toMatch(/^ {2}0 +put the focused knob back to the planner's choice/m);
+    expect(f).toContain('Esc cancels');
+  });
+
+  it('on the launch: s, q, r, Enter and l', () => {
+    const f = helpFrame('launch');
+    for (const k of ['s', 'q', 'r', 'Enter', 'l']) expect(f).toMatch(new RegExp(`^ {2}${k} +\\w`, 'm'));
+    expect(lineWith(f, '  s ')).toContain('stop the server');
+    expect(lineWith(f, '  r ')).toContain('retry');
+    expect(lineWith(f, '  Enter ')).toContain('live panel');
+    expect(lineWith(f, '  l ')).toContain('log');
+  });
+
+  it('on the review: PgDn and PgUp; on the device: d and /', () => {
+    expect(lineWith(helpFrame('review'), 'PgDn PgUp')).toContain('every reason');
+    cleanup();
+    const device = helpFrame('device');
+    expect(device).toMatch(/^ {2}d +the checks of this device with their fixes/m);
+    expect(device).toMatch(/^ {2}\/ +filter/m);
+  });
+});
+
 describe('Frame', () => {
   const frameWith = (notice: string | null): string =>
     show(
@@ -903,6 +958,10 @@ describe('App', () => {
     f = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => x.includes('was not set'));
     expect(lineWith(f, 'was not set')).toContain('max-model-len takes a whole number from 1 to');
     expect(valueOf(f)).toBe(planned);
+    // ? on the budget explains the budget's keys and bar; Esc closes it.
+    f = await pressAndWait(app.stdin, app.lastFrame, '?', (x) => x.includes('Budget — keys'));
+    expect(f).toContain('W model weights');
+    await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (x) => x.includes('max-model-len  '));
     expect(app.exits).toEqual([]);
   });
 
@@ -936,6 +995,9 @@ describe('App', () => {
     const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('Jetson Orin NX 16GB'));
     const help = await pressAndWait(app.stdin, app.lastFrame, '?', (f) => !f.includes('nano-4gb'));
     expect(help).not.toBe(f0);
+    // The help of the screen it was opened on.
+    expect(help).toContain('Device — keys');
+    expect(help).toContain('? or Esc close the help');
     await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (f) => f.includes('nano-4gb'));
     expect(app.exits).toEqual([]);
   });
