@@ -185,6 +185,8 @@ describe.each([
       const lines = s.lines().filter((l) => l !== '');
       const command = lines.at(-1) ?? '';
       expect(command, printed).toMatch(/^docker run .* vllm serve .*--swap-space 0\b/);
+      // The wizard's screen was cleared first: the command is alone, not glued onto the key hints ("? help").
+      expect(lines, printed).toEqual([command]);
 
       // It is the command `jetson-vllm plan` gives for the same flags, home and folder.
       const plan = spawnSync(process.execPath, [CLI, 'plan', ...flags, '--json'], {

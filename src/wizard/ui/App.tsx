@@ -364,6 +364,9 @@ export function App(props: AppProps): ReactNode {
       }
     }
   }
+  // Copy: the last frame is empty, so Ink erases the screen it drew and the command printed after the wizard
+  // (run.tsx) stands alone on its lines, as the Copy label says, not glued under the key hints.
+  if (state.exit !== null && state.exit.print !== null) return null;
   return (
     <ColorContext.Provider value={props.isColor}>
       <Frame step={state.step} hints={launchHints(state)} notice={state.notice} width={width}>

@@ -867,6 +867,18 @@ describe('App', () => {
     press(app.stdin, KEY.enter);
     await waitUntil(() => app.exits.length > 0, 4000, 'onExit');
     expect(app.exits).toEqual([{ code: 0, print: walkedPlan().command }]);
+    // The last frame is empty: Ink erases the review, so the command printed after it stands alone.
+    await waitForFrame(app.lastFrame, (f) => f.trim() === '');
+  });
+
+  it('quitting leaves the last screen as it was (only Copy clears it)', async () => {
+    const app = start();
+    const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('Jetson Orin NX 16GB'));
+    press(app.stdin, 'q');
+    await waitUntil(() => app.exits.length > 0, 4000, 'onExit');
+    await tick();
+    expect(app.frame()).toContain('jetson-vllm');
+    expect(f0).toContain('q quit');
   });
 
   it('save writes the recipe once and shows where it went', async () => {
