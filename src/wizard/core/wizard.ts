@@ -83,7 +83,8 @@ export type WizardState =
       quant: string | null;
     })
   | (Base & { step: 'model'; list: ListState; device: DeviceChoice; model: string | null; quant: string | null })
-  | (Base & { step: 'quant'; cursor: number; device: DeviceChoice; model: string; quant: string | null })
+  /** `cursor` null: not moved yet, the list starts on the first variant that fits (the screen knows which). */
+  | (Base & { step: 'quant'; cursor: number | null; device: DeviceChoice; model: string; quant: string | null })
   | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'launch'; device: DeviceChoice; model: string; quant: string; launch: LaunchSession });
@@ -193,7 +194,7 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
       : null;
   if (device === null) return { ...base, step: 'device', list: freshList(), device: null, model, quant };
   if (model === null) return { ...base, step: 'model', list: freshList(), device, model: null, quant: null };
-  if (quant === null) return { ...base, step: 'quant', cursor: 0, device, model, quant: null };
+  if (quant === null) return { ...base, step: 'quant', cursor: null, device, model, quant: null };
   return { ...base, step: 'budget', focus: 0, device, model, quant };
 }
 
@@ -232,7 +233,7 @@ function back(state: WizardState): WizardState {
         ...state,
         knobEntry: null,
         step: 'quant',
-        cursor: 0,
+        cursor: null,
         device: state.device,
         model: state.model,
         quant: state.quant,
@@ -298,7 +299,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       const wrap = (c: number): number => (((c + event.delta) % event.size) + event.size) % event.size;
       if (state.step === 'device' || state.step === 'model')
         return { ...state, list: { ...state.list, cursor: wrap(state.list.cursor) } };
-      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor) };
+      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor ?? 0) };
       if (state.step === 'launch') return state;
       return { ...state, focus: wrap(state.focus) };
     }
@@ -347,7 +348,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         return {
           ...state,
           step: 'quant',
-          cursor: 0,
+          cursor: null,
           device: event.device,
           model: state.model,
           quant: null,
@@ -367,7 +368,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return {
         ...state,
         step: 'quant',
-        cursor: 0,
+        cursor: null,
         device: state.device,
         model: event.id,
         quant: state.model === event.id ? state.quant : null,
@@ -495,7 +496,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         custom: event.description,
         notice: null,
         step: 'quant',
-        cursor: 0,
+        cursor: null,
         device: state.device,
         model: event.description.id,
         quant: null,

@@ -9,6 +9,7 @@ import type { Catalog } from '../../catalog/core/presets-schema.js';
 import {
   buildFitsTable,
   detectedDevice,
+  findFirstFittingQuant,
   findModel,
   listDevices,
   listModels,
@@ -318,7 +319,7 @@ export function App(props: AppProps): ReactNode {
             modelName={model?.name ?? state.model}
             deviceName={device?.name ?? 'unknown device'}
             rows={quantRows}
-            cursor={state.cursor}
+            cursor={state.cursor ?? findFirstFittingQuant(quantRows)}
             listHeight={rows - 9}
             onChoose={(id) => dispatch({ type: 'quantChosen', id })}
             onHighlight={(index) => dispatch({ type: 'itemHighlighted', index })}

@@ -115,7 +115,8 @@ describe('a walk through the steps', () => {
     const q = at(s, 'quant');
     expect(q.model).toBe(MODEL);
     expect(q.quant).toBeNull();
-    expect(q.cursor).toBe(0);
+    // Not moved yet: the screen starts on the first variant that fits.
+    expect(q.cursor).toBeNull();
     s = run(s, { type: 'quantChosen', id: QUANT });
     const b = at(s, 'budget');
     expect([b.model, b.quant, b.focus]).toEqual([MODEL, QUANT, 0]);
@@ -338,6 +339,16 @@ describe('the budget knobs', () => {
     const up = run(budgetState(), { type: 'cursorMoved', delta: -1, size });
     expect(at(up, 'budget').focus).toBe(size - 1);
     expect(at(run(up, { type: 'cursorMoved', delta: 1, size }), 'budget').focus).toBe(0);
+  });
+});
+
+describe('the quantization cursor', () => {
+  it('is not placed until moved (the screen starts on the first variant that fits); a highlight places it', () => {
+    const quant = at(createWizardState({ ...noFlags(), device: 'orin-nx-16gb', model: MODEL }, catalog), 'quant');
+    expect(quant.cursor).toBeNull();
+    expect(at(run(quant, { type: 'itemHighlighted', index: 2 }), 'quant').cursor).toBe(2);
+    // Coming back from the budget the list starts again on the first that fits.
+    expect(at(run(budgetState(), { type: 'wentBack' }), 'quant').cursor).toBeNull();
   });
 });
 

@@ -14,6 +14,8 @@ import type { Plan } from '../../../src/plan/core/plan.js';
 import { recipeFileName, type Recipe } from '../../../src/plan/core/recipe.js';
 import {
   buildFitsTable,
+  detectedDevice,
+  findFirstFittingQuant,
   listDevices,
   listModels,
   listQuants,
@@ -404,6 +406,23 @@ describe('QuantScreen', () => {
     expect(f).toContain(current?.quant.file);
   });
 
+  it('starts on the first variant that fits this device, not on one that would not fit', () => {
+    const device = preset('orin-nano-8gb');
+    const rows = listQuants(catalog, device, model('qwen2.5-7b-instruct'), null);
+    // The first row does not fit here (that is what the start moves past).
+    expect(rows[0]?.fit).toBe('too-big');
+    const first = findFirstFittingQuant(rows);
+    expect(first).toBeGreaterThan(0);
+    expect(['fits', 'tight']).toContain(rows[first]?.fit);
+    expect(rows.slice(0, first).some((r) => r.fit === 'fits')).toBe(false);
+    const { frame } = quantScreen('orin-nano-8gb', 'qwen2.5-7b-instruct', first);
+    expect(lineWith(frame(), '❯')).toContain(`${rows[first]?.quant.id} `);
+    // Nothing fits (a board that cannot run it): the first row, the list saying why each does not.
+    cleanup();
+    const none = listQuants(catalog, preset('nano-4gb'), model('qwen2.5-7b-instruct'), null);
+    expect(findFirstFittingQuant(none)).toBe(0);
+  });
+
   it('Enter chooses the highlighted variant', async () => {
     const onChoose = vi.fn();
     const { stdin, lastFrame, frame, rows } = quantScreen('agx-orin-64gb', MODEL, 0, onChoose);
@@ -782,14 +801,28 @@ describe('App', () => {
     return Object.assign(r, { exits, saves, frame: () => plain(r.lastFrame()) });
   }
 
-  /** The plan the walk below arrives at: detected Orin NX, the first model, its first variant. */
+  /** The variant the quantization list starts on for the first model on the detected Orin NX: the first that fits. */
+  function walkedQuant(): string {
+    const m = catalog.models[0];
+    const here = run(
+      createWizardState(noFlags(), catalog),
+      { type: 'detectionFinished', detection: detection('orin-nx-16gb-jp62') },
+      { type: 'deviceChosen', device: { kind: 'detected' } },
+    );
+    const device = resolveChoice({ kind: 'detected' }, catalog, detectedDevice(here));
+    if (m === undefined || device === null) throw new Error('no first model or device');
+    const rows = listQuants(catalog, device, m, null);
+    return rows[findFirstFittingQuant(rows)]?.quant.id ?? '';
+  }
+
+  /** The plan the walk below arrives at: detected Orin NX, the first model, its first variant that fits. */
   function walkedPlan(): Plan {
     const state = run(
       createWizardState(noFlags(), catalog),
       { type: 'detectionFinished', detection: detection('orin-nx-16gb-jp62') },
       { type: 'deviceChosen', device: { kind: 'detected' } },
       { type: 'modelChosen', id: catalog.models[0]?.id ?? '' },
-      { type: 'quantChosen', id: catalog.models[0]?.quants[0]?.id ?? '' },
+      { type: 'quantChosen', id: walkedQuant() },
       { type: 'reviewOpened' },
     );
     const outcome = planForState(state, catalog, '/hf', '/work');
@@ -840,6 +873,18 @@ describe('App', () => {
     expect(f).toContain('36.4.3');
     expect(signals).toHaveLength(1);
     expect(signals[0]?.aborted).toBe(false);
+  });
+
+  it('the quantization list opens on the first variant that fits (--model on a board where the first does not)', async () => {
+    const app = start({ flags: { ...noFlags(), device: 'orin-nano-8gb', model: 'qwen2.5-7b-instruct' } });
+    const rows = listQuants(catalog, preset('orin-nano-8gb'), model('qwen2.5-7b-instruct'), null);
+    const first = rows[findFirstFittingQuant(rows)]?.quant.id ?? '';
+    const f = await waitForFrame(app.lastFrame, (x) => x.includes('choose the quantization'));
+    expect(lineWith(f, '❯')).toContain(`${first} `);
+    expect(lineWith(f, '❯')).not.toContain('does not fit');
+    // Enter takes it to the budget.
+    const budget = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => x.includes('max-model-len'));
+    expect(budget).toContain(first);
   });
 
   it('shows why detection failed', async () => {
