@@ -83,7 +83,8 @@ export type WizardState =
       quant: string | null;
     })
   | (Base & { step: 'model'; list: ListState; device: DeviceChoice; model: string | null; quant: string | null })
-  /** `cursor` null: not moved yet, the list starts on the first variant that fits (the screen knows which). */
+  /** `cursor` null: not moved yet, the list starts on the variant chosen before, else the first that fits (the screen
+   * knows which). */
   | (Base & { step: 'quant'; cursor: number | null; device: DeviceChoice; model: string; quant: string | null })
   | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string })

@@ -18,6 +18,7 @@ import {
   planForState,
   requestForState,
   resolveChoice,
+  type VariantRow,
 } from '../core/wizard-view.js';
 import {
   BUDGET_KNOBS,
@@ -94,6 +95,12 @@ function launchHints(state: WizardState): string {
       throw new Error(`unknown launch status ${String(unreachable)}`);
     }
   }
+}
+
+/** Where the variants' list starts: on the variant chosen before (back from the budget), else the first that fits. */
+function startOfQuants(rows: readonly VariantRow[], chosen: string | null): number {
+  const at = chosen === null ? -1 : rows.findIndex((r) => r.quant.id === chosen);
+  return at >= 0 ? at : findFirstFittingQuant(rows);
 }
 
 export function App(props: AppProps): ReactNode {
@@ -319,7 +326,7 @@ export function App(props: AppProps): ReactNode {
             modelName={model?.name ?? state.model}
             deviceName={device?.name ?? 'unknown device'}
             rows={quantRows}
-            cursor={state.cursor ?? findFirstFittingQuant(quantRows)}
+            cursor={state.cursor ?? startOfQuants(quantRows, state.quant)}
             listHeight={rows - 9}
             onChoose={(id) => dispatch({ type: 'quantChosen', id })}
             onHighlight={(index) => dispatch({ type: 'itemHighlighted', index })}

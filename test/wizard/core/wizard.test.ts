@@ -347,7 +347,7 @@ describe('the quantization cursor', () => {
     const quant = at(createWizardState({ ...noFlags(), device: 'orin-nx-16gb', model: MODEL }, catalog), 'quant');
     expect(quant.cursor).toBeNull();
     expect(at(run(quant, { type: 'itemHighlighted', index: 2 }), 'quant').cursor).toBe(2);
-    // Coming back from the budget the list starts again on the first that fits.
+    // Coming back from the budget the screen places it (on the variant chosen before).
     expect(at(run(budgetState(), { type: 'wentBack' }), 'quant').cursor).toBeNull();
   });
 });

@@ -972,6 +972,8 @@ describe('App', () => {
     const back = await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (f) => !f.includes('max-model-len'));
     expect(back).toContain('gguf-q4_k_m');
     expect(back).toContain('bf16');
+    // Back on the variants, the cursor is on the one chosen before.
+    expect(lineWith(back, '❯')).toContain('gguf-q4_k_m ');
     expect(app.exits).toEqual([]);
   });
 
