@@ -69,7 +69,9 @@ async function toBudget(s: CliSession): Promise<string> {
   expect(rowWith(models, 'qwen2-7b-instruct')).toMatch(/^❯ qwen2-7b-instruct\b.*\bfits\b/);
   const quants = await pressAndWait(s, 'enter', 'gguf-q4_k_m');
   expect(quants).toMatch(/bf16\s+[\d.]+ GiB\s+does not fit/);
-  for (let i = 0; i < 4; i++) await pressAndWait(s, 'down', /^❯ /m);
+  // The list opens on the first variant that fits (awq), not on bf16; down from there to gguf-q4_k_m.
+  expect(quants).toMatch(/^❯ awq\s+[\d.]+ GiB\s+up to \d+ tokens/m);
+  for (let i = 0; i < 3; i++) await pressAndWait(s, 'down', /^❯ /m);
   expect(s.screen()).toMatch(/^❯ gguf-q4_k_m\b/m);
   return pressAndWait(s, 'enter', 'Verdict:');
 }
@@ -108,11 +110,13 @@ describe.each([
       // The first row → the variants; bf16 (14 GiB of weights) does not fit in 16 GB.
       const quants = await pressAndWait(s, 'enter', 'gguf-q4_k_m');
       expect(quants).toContain('choose the quantization');
-      expect(quants).toMatch(/^❯ bf16\s+[\d.]+ GiB\s+does not fit/m);
+      expect(quants).toMatch(/^ {2}bf16\s+[\d.]+ GiB\s+does not fit/m);
       expect(quants).toMatch(/^ {2}gguf-q4_k_m\s+[\d.]+ GiB\s+up to \d+ tokens/m);
+      // The cursor starts on the first variant that fits (awq), not on bf16 that would not.
+      expect(quants).toMatch(/^❯ awq\s+[\d.]+ GiB\s+up to \d+ tokens/m);
 
       // Down to gguf-q4_k_m, one key at a time, each move drawn before the next key.
-      for (let i = 0; i < 4; i++) await pressAndWait(s, 'down', /^❯ /m);
+      for (let i = 0; i < 3; i++) await pressAndWait(s, 'down', /^❯ /m);
       expect(s.screen()).toMatch(/^❯ gguf-q4_k_m\b/m);
 
       const budget = await pressAndWait(s, 'enter', 'Verdict:');
@@ -185,6 +189,8 @@ describe.each([
       const lines = s.lines().filter((l) => l !== '');
       const command = lines.at(-1) ?? '';
       expect(command, printed).toMatch(/^docker run .* vllm serve .*--swap-space 0\b/);
+      // The wizard's screen was cleared first: the command is alone, not glued onto the key hints ("? help").
+      expect(lines, printed).toEqual([command]);
 
       // It is the command `jetson-vllm plan` gives for the same flags, home and folder.
       const plan = spawnSync(process.execPath, [CLI, 'plan', ...flags, '--json'], {

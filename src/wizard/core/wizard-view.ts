@@ -179,6 +179,19 @@ export function listQuants(
 }
 
 /**
+ * Returns where the variants' list starts: the first variant that fits with room, else the first tight one, else the
+ * first row (nothing fits: the list shows why each does not).
+ */
+export function findFirstFittingQuant(rows: readonly VariantRow[]): number {
+  const fits = rows.findIndex((r) => r.fit === 'fits');
+  if (fits >= 0) return fits;
+  return Math.max(
+    0,
+    rows.findIndex((r) => r.fit === 'tight'),
+  );
+}
+
+/**
  * The model the wizard's state names: a preset, or the model read from its own metadata, shaped like a
  * preset whose variants are what the checkpoint really is plus, for a base model the presets know,
  * its published quantized variants.

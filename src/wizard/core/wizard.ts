@@ -8,6 +8,9 @@ import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
 import { createLaunchSession, isServerOwned, type LaunchSession } from '../../launch/core/session.js';
+import { NUMBER_KNOBS, resetKnob, setTypedKnob, stepKnob, type BudgetKnob, type ShownKnobs } from './budget-knobs.js';
+
+export { BUDGET_KNOBS, CONTEXT_STEPS, SEQ_STEPS, type BudgetKnob } from './budget-knobs.js';
 
 export type Step = 'device' | 'model' | 'quant' | 'budget' | 'review' | 'launch';
 
@@ -27,17 +30,6 @@ export interface ListState {
   filter: string;
   isFiltering: boolean;
 }
-
-/** The knobs the budget screen adjusts, in display order. */
-export const BUDGET_KNOBS = [
-  'maxModelLen',
-  'maxNumSeqs',
-  'enforceEager',
-  'kvCacheDtype',
-  'vllmVersion',
-  'defaults',
-] as const;
-export type BudgetKnob = (typeof BUDGET_KNOBS)[number];
 
 export const REVIEW_ACTIONS = ['launch', 'copy', 'save', 'back'] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
@@ -78,6 +70,8 @@ interface Base {
   entry: string | null;
   /** A model reference the shell is reading now. */
   pendingLookup: string | null;
+  /** The digits being typed on the focused budget knob (Enter sets them, Esc cancels), or null. */
+  knobEntry: string | null;
 }
 
 export type WizardState =
@@ -89,7 +83,9 @@ export type WizardState =
       quant: string | null;
     })
   | (Base & { step: 'model'; list: ListState; device: DeviceChoice; model: string | null; quant: string | null })
-  | (Base & { step: 'quant'; cursor: number; device: DeviceChoice; model: string; quant: string | null })
+  /** `cursor` null: not moved yet, the list starts on the variant chosen before, else the first that fits (the screen
+   * knows which). */
+  | (Base & { step: 'quant'; cursor: number | null; device: DeviceChoice; model: string; quant: string | null })
   | (Base & { step: 'budget'; focus: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'review'; cursor: number; device: DeviceChoice; model: string; quant: string })
   | (Base & { step: 'launch'; device: DeviceChoice; model: string; quant: string; launch: LaunchSession });
@@ -114,14 +110,16 @@ export type WizardEvent =
       modelMax: number;
       versions: string[];
       /** The values the budget screen shows now (the plan's), which a change steps from. */
-      current?: {
-        maxModelLen: number;
-        maxNumSeqs: number;
-        enforceEager: boolean;
-        kvCacheDtype: string;
-        vllmVersion: string;
-      } | null;
+      current?: ShownKnobs | null;
     }
+  /** The focused knob goes back to the planner's choice. */
+  | { type: 'knobReset'; knob: BudgetKnob }
+  /** A digit typed on the focused number knob (the first one starts the entry). */
+  | { type: 'knobDigitTyped'; knob: BudgetKnob; text: string }
+  | { type: 'knobDigitErased' }
+  | { type: 'knobEntryCancelled' }
+  /** Enter on a typed number: set when it is within the knob's range (`modelMax` for max-model-len). */
+  | { type: 'knobEntrySubmitted'; knob: BudgetKnob; modelMax: number }
   | { type: 'reviewOpened' }
   | {
       type: 'actionChosen';
@@ -178,6 +176,7 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     custom: null,
     entry: null,
     pendingLookup: null,
+    knobEntry: null,
     launchId: 0,
     stopId: 0,
     killId: 0,
@@ -196,67 +195,16 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
       : null;
   if (device === null) return { ...base, step: 'device', list: freshList(), device: null, model, quant };
   if (model === null) return { ...base, step: 'model', list: freshList(), device, model: null, quant: null };
-  if (quant === null) return { ...base, step: 'quant', cursor: 0, device, model, quant: null };
+  if (quant === null) return { ...base, step: 'quant', cursor: null, device, model, quant: null };
   return { ...base, step: 'budget', focus: 0, device, model, quant };
-}
-
-/** Context steps the budget screen walks through. */
-export const CONTEXT_STEPS = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144];
-/** Sequence counts the budget screen walks through. */
-export const SEQ_STEPS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-
-function stepThrough(steps: number[], current: number | undefined, direction: 1 | -1, max: number): number {
-  const allowed = [...steps.filter((s) => s < max), max].filter((v, i, a) => a.indexOf(v) === i);
-  if (current === undefined) return direction > 0 ? (allowed[0] ?? max) : (allowed.at(-1) ?? max);
-  const next = direction > 0 ? allowed.find((s) => s > current) : [...allowed].reverse().find((s) => s < current);
-  return next ?? current;
 }
 
 function adjust(
   state: Extract<WizardState, { step: 'budget' }>,
   e: Extract<WizardEvent, { type: 'knobAdjusted' }>,
 ): WizardState {
-  const knobs: Knobs = { ...state.knobs };
-  switch (e.knob) {
-    case 'maxModelLen':
-      knobs.maxModelLen = stepThrough(
-        CONTEXT_STEPS,
-        state.knobs.maxModelLen ?? e.current?.maxModelLen,
-        e.direction,
-        e.modelMax,
-      );
-      return { ...state, knobs, notice: null };
-    case 'maxNumSeqs':
-      knobs.maxNumSeqs = stepThrough(SEQ_STEPS, state.knobs.maxNumSeqs ?? e.current?.maxNumSeqs, e.direction, 256);
-      return { ...state, knobs, notice: null };
-    case 'enforceEager':
-      knobs.enforceEager = !(state.knobs.enforceEager ?? e.current?.enforceEager ?? false);
-      return { ...state, knobs, notice: null };
-    case 'kvCacheDtype': {
-      const order = ['auto', 'fp8'];
-      const at = order.indexOf(state.knobs.kvCacheDtype ?? e.current?.kvCacheDtype ?? 'auto');
-      knobs.kvCacheDtype = order[(at + (e.direction > 0 ? 1 : order.length - 1)) % order.length] ?? 'auto';
-      return { ...state, knobs, notice: null };
-    }
-    case 'vllmVersion': {
-      if (e.versions.length === 0) return state;
-      const shown = state.vllmVersion ?? e.current?.vllmVersion ?? null;
-      const at = shown === null ? -1 : e.versions.indexOf(shown);
-      // Like every other knob, the version stops at the ends of its list.
-      const next =
-        at < 0 ? (e.direction > 0 ? e.versions[0] : e.versions.at(-1)) : (e.versions[at + e.direction] ?? shown);
-      if (next === shown) return state;
-      // Knobs a version lacks would make the plan invalid: drop them when the version changes.
-      const { swapSpaceGiB: _s, kvCacheMemoryBytes: _k, numGpuBlocksOverride: _n, ...kept } = knobs;
-      return { ...state, knobs: kept, vllmVersion: next ?? null, notice: null };
-    }
-    case 'defaults':
-      return { ...state, defaults: state.defaults === 'planner' ? 'vllm' : 'planner', notice: null };
-    default: {
-      const unreachable: never = e.knob;
-      throw new Error(`unknown knob ${String(unreachable)}`);
-    }
-  }
+  const next = stepKnob(state, e);
+  return next === null ? state : { ...state, ...next, knobEntry: null, notice: null };
 }
 
 function back(state: WizardState): WizardState {
@@ -282,7 +230,15 @@ function back(state: WizardState): WizardState {
         quant: state.quant,
       };
     case 'budget':
-      return { ...state, step: 'quant', cursor: 0, device: state.device, model: state.model, quant: state.quant };
+      return {
+        ...state,
+        knobEntry: null,
+        step: 'quant',
+        cursor: null,
+        device: state.device,
+        model: state.model,
+        quant: state.quant,
+      };
     case 'review':
       return { ...state, step: 'budget', focus: 0, device: state.device, model: state.model, quant: state.quant };
     case 'launch':
@@ -344,7 +300,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       const wrap = (c: number): number => (((c + event.delta) % event.size) + event.size) % event.size;
       if (state.step === 'device' || state.step === 'model')
         return { ...state, list: { ...state.list, cursor: wrap(state.list.cursor) } };
-      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor) };
+      if (state.step === 'quant' || state.step === 'review') return { ...state, cursor: wrap(state.cursor ?? 0) };
       if (state.step === 'launch') return state;
       return { ...state, focus: wrap(state.focus) };
     }
@@ -393,7 +349,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         return {
           ...state,
           step: 'quant',
-          cursor: 0,
+          cursor: null,
           device: event.device,
           model: state.model,
           quant: null,
@@ -413,7 +369,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return {
         ...state,
         step: 'quant',
-        cursor: 0,
+        cursor: null,
         device: state.device,
         model: event.id,
         quant: state.model === event.id ? state.quant : null,
@@ -433,10 +389,29 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
     case 'knobAdjusted':
       if (state.step !== 'budget') return state;
       return adjust(state, event);
+    case 'knobReset':
+      if (state.step !== 'budget') return state;
+      return { ...state, ...resetKnob(state, event.knob), knobEntry: null, notice: null };
+    case 'knobDigitTyped':
+      if (state.step !== 'budget' || !NUMBER_KNOBS.includes(event.knob) || !/^\d+$/.test(event.text)) return state;
+      // Seven digits are more than any knob takes: more is a stuck key, not a number.
+      return { ...state, knobEntry: ((state.knobEntry ?? '') + event.text).slice(0, 7), notice: null };
+    case 'knobDigitErased':
+      if (state.knobEntry === null) return state;
+      return { ...state, knobEntry: state.knobEntry.slice(0, -1) };
+    case 'knobEntryCancelled':
+      return state.knobEntry === null ? state : { ...state, knobEntry: null };
+    case 'knobEntrySubmitted': {
+      if (state.step !== 'budget' || state.knobEntry === null) return state;
+      const typed = setTypedKnob(state, event.knob, state.knobEntry, event.modelMax);
+      if (!typed.ok) return { ...state, knobEntry: null, notice: typed.notice };
+      return { ...state, ...typed.values, knobEntry: null, notice: null };
+    }
     case 'reviewOpened':
       if (state.step !== 'budget') return state;
       return {
         ...state,
+        knobEntry: null,
         step: 'review',
         cursor: 0,
         device: state.device,
@@ -492,6 +467,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       return { ...state, pendingSave: false, notice: `The recipe was not saved: ${event.reason}` };
     case 'wentBack':
       if (state.entry !== null) return { ...state, entry: null };
+      if (state.knobEntry !== null) return { ...state, knobEntry: null };
       if ((state.step === 'device' || state.step === 'model') && state.list.isFiltering) {
         return { ...state, list: { ...state.list, isFiltering: false, filter: '' } };
       }
@@ -521,7 +497,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         custom: event.description,
         notice: null,
         step: 'quant',
-        cursor: 0,
+        cursor: null,
         device: state.device,
         model: event.description.id,
         quant: null,
@@ -622,6 +598,11 @@ export type KeyIntent =
   | { kind: 'entryType'; text: string }
   | { kind: 'entryErase' }
   | { kind: 'entrySubmit' }
+  | { kind: 'knobType'; text: string }
+  | { kind: 'knobErase' }
+  | { kind: 'knobCancel' }
+  | { kind: 'knobSubmit' }
+  | { kind: 'knobReset' }
   | { kind: 'stopServer' }
   | { kind: 'retry' }
   | { kind: 'openPanel' }
@@ -643,6 +624,14 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
     if (key.backspace === true || key.delete === true) return { kind: 'entryErase' };
     if (key.input.length > 0 && key.ctrl !== true && /^[\x20-\x7e]+$/.test(key.input))
       return { kind: 'entryType', text: key.input };
+    return { kind: 'none' };
+  }
+  if (state.knobEntry !== null) {
+    // Typing a number on a knob: digits go into it, Enter sets it, Esc cancels; other keys wait.
+    if (key.return === true) return { kind: 'knobSubmit' };
+    if (key.escape === true) return { kind: 'knobCancel' };
+    if (key.backspace === true || key.delete === true) return { kind: 'knobErase' };
+    if (/^\d+$/.test(key.input)) return { kind: 'knobType', text: key.input };
     return { kind: 'none' };
   }
   if (filtering) {
@@ -673,6 +662,9 @@ export function interpretKey(state: WizardState, key: KeyPress): KeyIntent {
   if (key.leftArrow === true || key.input === 'h' || key.input === '-') return { kind: 'adjust', direction: -1 };
   if (key.rightArrow === true || key.input === 'l' || key.input === '+') return { kind: 'adjust', direction: 1 };
   if (key.return === true) return { kind: 'choose' };
+  // 0 starts no number: it puts the focused knob back to the planner's choice; 1–9 start typing a number.
+  if (key.input === '0') return { kind: 'knobReset' };
+  if (/^[1-9]\d*$/.test(key.input)) return { kind: 'knobType', text: key.input };
   return { kind: 'none' };
 }
 

@@ -3,12 +3,13 @@
  * derived from the state during render (core/wizard-view.ts); I/O happens only in ui/hooks.
  */
 import { useEffect, useMemo, useReducer, type ReactNode } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { useApp, useInput } from 'ink';
 import { buildRecipe, recipeFileName, type Recipe } from '../../plan/core/recipe.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import {
   buildFitsTable,
   detectedDevice,
+  findFirstFittingQuant,
   findModel,
   listDevices,
   listModels,
@@ -17,6 +18,7 @@ import {
   planForState,
   requestForState,
   resolveChoice,
+  type VariantRow,
 } from '../core/wizard-view.js';
 import {
   BUDGET_KNOBS,
@@ -28,6 +30,7 @@ import {
 } from '../core/wizard.js';
 import { ColorContext, Styled } from './components/Styled.js';
 import { Frame } from './components/Frame.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
 import { useDetection, type Detector } from './hooks/useDetection.js';
 import { useLauncher } from './hooks/useLauncher.js';
 import type { LaunchSupervisor } from './launch-supervisor.js';
@@ -66,13 +69,16 @@ const HINTS: Record<WizardState['step'], string> = {
   device: '↑↓/jk move  Enter choose  / filter  q quit  ? help',
   model: '↑↓/jk move  Enter choose  / filter  m other model  Esc back  q quit',
   quant: '↑↓/jk move  Enter choose  Esc back  q quit  ? help',
-  budget: '↑↓ knob  ←→ change  Enter review  Esc back  q quit  ? help',
+  budget: '↑↓ knob  ←→ change  1-9 type  0 reset  Enter review  Esc back  q quit  ? help',
   review: '↑↓ move  Enter choose  Esc back  q quit  ? help',
   launch: 's stop the server  q stop and quit',
 };
 
 /** The launch screen's keys depend on where the launch is. */
 function launchHints(state: WizardState): string {
+  if (state.isHelpShown) return '? or Esc close the help  q quit';
+  if (state.step === 'budget' && state.knobEntry !== null)
+    return 'digits type the number  Enter set it  ⌫ erase  Esc cancel';
   if (state.step !== 'launch') return HINTS[state.step];
   switch (state.launch.status) {
     case 'ready':
@@ -91,16 +97,11 @@ function launchHints(state: WizardState): string {
   }
 }
 
-const HELP = [
-  'jetson-vllm wizard — keys',
-  '  ↑ ↓ or j k   move          Enter   choose / next step',
-  '  ← → or h l   change a knob on the budget screen',
-  '  /            filter a list by typing (Enter keeps it, Esc clears it)',
-  '  Esc ⌫        back          q       quit          ?   this help',
-  'Budget screen: every change re-plans at once. "open knobs" switches between the planner\'s',
-  "choices and vLLM's own defaults for the knobs you did not set. Figures are estimates.",
-  'Everything here can be scripted: jetson-vllm plan | doctor | devices | models (see --help).',
-];
+/** Where the variants' list starts: on the variant chosen before (back from the budget), else the first that fits. */
+function startOfQuants(rows: readonly VariantRow[], chosen: string | null): number {
+  const at = chosen === null ? -1 : rows.findIndex((r) => r.quant.id === chosen);
+  return at >= 0 ? at : findFirstFittingQuant(rows);
+}
 
 export function App(props: AppProps): ReactNode {
   const { catalog, flags } = props;
@@ -243,6 +244,28 @@ export function App(props: AppProps): ReactNode {
       case 'choose':
         if (state.step === 'budget') dispatch({ type: 'reviewOpened' });
         return;
+      case 'knobType': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined) dispatch({ type: 'knobDigitTyped', knob, text: intent.text });
+        return;
+      }
+      case 'knobErase':
+        dispatch({ type: 'knobDigitErased' });
+        return;
+      case 'knobCancel':
+        dispatch({ type: 'knobEntryCancelled' });
+        return;
+      case 'knobSubmit': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined && model !== undefined)
+          dispatch({ type: 'knobEntrySubmitted', knob, modelMax: model.arch.maxPositionEmbeddings });
+        return;
+      }
+      case 'knobReset': {
+        const knob = state.step === 'budget' ? BUDGET_KNOBS[state.focus] : undefined;
+        if (knob !== undefined) dispatch({ type: 'knobReset', knob });
+        return;
+      }
       case 'stopServer':
         dispatch({ type: 'launchStopRequested' });
         return;
@@ -269,13 +292,7 @@ export function App(props: AppProps): ReactNode {
       : 1);
   let body: ReactNode;
   if (state.isHelpShown) {
-    body = (
-      <Box flexDirection="column">
-        {HELP.map((l) => (
-          <Text key={l}>{l}</Text>
-        ))}
-      </Box>
-    );
+    body = <HelpOverlay step={state.step} />;
   } else {
     switch (state.step) {
       case 'device':
@@ -309,7 +326,7 @@ export function App(props: AppProps): ReactNode {
             modelName={model?.name ?? state.model}
             deviceName={device?.name ?? 'unknown device'}
             rows={quantRows}
-            cursor={state.cursor}
+            cursor={state.cursor ?? startOfQuants(quantRows, state.quant)}
             listHeight={rows - 9}
             onChoose={(id) => dispatch({ type: 'quantChosen', id })}
             onHighlight={(index) => dispatch({ type: 'itemHighlighted', index })}
@@ -325,6 +342,7 @@ export function App(props: AppProps): ReactNode {
             focus={state.focus}
             defaults={state.defaults}
             userKnobs={userKnobs}
+            entry={state.knobEntry}
             table={table}
             width={width}
           />
@@ -354,6 +372,9 @@ export function App(props: AppProps): ReactNode {
       }
     }
   }
+  // Copy: the last frame is empty, so Ink erases the screen it drew and the command printed after the wizard
+  // (run.tsx) stands alone on its lines, as the Copy label says, not glued under the key hints.
+  if (state.exit !== null && state.exit.print !== null) return null;
   return (
     <ColorContext.Provider value={props.isColor}>
       <Frame step={state.step} hints={launchHints(state)} notice={state.notice} width={width}>

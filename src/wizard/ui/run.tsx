@@ -266,8 +266,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     }
     const note = leftRunning(supervisor.detached());
     if (note !== null) process.stdout.write(`${note}\n`);
-    // On a line of its own: Ink's last frame may end without a newline (the key hints), and the command
-    // glued onto it would not paste.
+    // Alone on its lines: the App's last frame is empty (Ink erased the screen it drew), and the newline before
+    // it keeps it off any line the terminal's cursor was left on, so it pastes whole.
     if (result.print !== null) process.stdout.write(`\n${result.print}\n`);
     return result.code;
   } finally {

@@ -115,7 +115,8 @@ describe('a walk through the steps', () => {
     const q = at(s, 'quant');
     expect(q.model).toBe(MODEL);
     expect(q.quant).toBeNull();
-    expect(q.cursor).toBe(0);
+    // Not moved yet: the screen starts on the first variant that fits.
+    expect(q.cursor).toBeNull();
     s = run(s, { type: 'quantChosen', id: QUANT });
     const b = at(s, 'budget');
     expect([b.model, b.quant, b.focus]).toEqual([MODEL, QUANT, 0]);
@@ -193,18 +194,22 @@ describe('the budget knobs', () => {
     expect(one.knobs.maxNumSeqs).toBe(1);
   });
 
-  it('toggles enforce-eager either way', () => {
+  it('sets enforce-eager off with ← and on with →, stopping at each end (no wrap-around)', () => {
     const on = budgetState({ knobs: { enforceEager: true } });
-    expect(run(on, knob('enforceEager', 1)).knobs.enforceEager).toBe(false);
     expect(run(on, knob('enforceEager', -1)).knobs.enforceEager).toBe(false);
-    expect(run(on, knob('enforceEager', 1), knob('enforceEager', -1)).knobs.enforceEager).toBe(true);
+    expect(run(on, knob('enforceEager', 1))).toBe(on);
+    expect(run(on, knob('enforceEager', -1), knob('enforceEager', 1)).knobs.enforceEager).toBe(true);
+    const off = budgetState({ knobs: { enforceEager: false } });
+    expect(run(off, knob('enforceEager', -1))).toBe(off);
   });
 
-  it('cycles kv-cache-dtype between auto and fp8', () => {
+  it('moves kv-cache-dtype between auto (←) and fp8 (→), stopping at each end (no wrap-around)', () => {
     const auto = budgetState({ knobs: { kvCacheDtype: 'auto' } });
     expect(run(auto, knob('kvCacheDtype', 1)).knobs.kvCacheDtype).toBe('fp8');
-    expect(run(auto, knob('kvCacheDtype', -1)).knobs.kvCacheDtype).toBe('fp8');
-    expect(run(auto, knob('kvCacheDtype', 1), knob('kvCacheDtype', 1)).knobs.kvCacheDtype).toBe('auto');
+    expect(run(auto, knob('kvCacheDtype', -1))).toBe(auto);
+    const fp8 = run(auto, knob('kvCacheDtype', 1));
+    expect(run(fp8, knob('kvCacheDtype', 1))).toBe(fp8);
+    expect(run(fp8, knob('kvCacheDtype', -1)).knobs.kvCacheDtype).toBe('auto');
   });
 
   it('steps the vLLM version through the list, stopping at its ends, and drops knobs a version may lack', () => {
@@ -231,6 +236,96 @@ describe('the budget knobs', () => {
     const s = run(budgetState(), knob('defaults', 1));
     expect(s.defaults).toBe('vllm');
     expect(run(s, knob('defaults', -1)).defaults).toBe('planner');
+    // Each end stays: → on vLLM's defaults and ← on the planner's change nothing.
+    expect(run(s, knob('defaults', 1))).toBe(s);
+    expect(run(budgetState(), knob('defaults', -1)).defaults).toBe('planner');
+  });
+
+  it('takes a typed number on max-model-len (any value, e.g. 200) and max-num-seqs: digits, then Enter', () => {
+    const typed = (s: WizardState, k: BudgetKnob, digits: string): WizardState =>
+      run(s, ...[...digits].map((text): WizardEvent => ({ type: 'knobDigitTyped', knob: k, text })));
+    const s = typed(budgetState({ knobs: { maxModelLen: 4096 } }), 'maxModelLen', '200');
+    expect(s.knobEntry).toBe('200');
+    // Until Enter the old value holds.
+    expect(s.knobs.maxModelLen).toBe(4096);
+    const set = run(s, { type: 'knobEntrySubmitted', knob: 'maxModelLen', modelMax: 32768 });
+    expect(set.knobs.maxModelLen).toBe(200);
+    expect(set.knobEntry).toBeNull();
+    expect(set.notice).toBeNull();
+    const seqs = run(typed(budgetState(), 'maxNumSeqs', '3'), {
+      type: 'knobEntrySubmitted',
+      knob: 'maxNumSeqs',
+      modelMax: 32768,
+    });
+    expect(seqs.knobs.maxNumSeqs).toBe(3);
+    // ⌫ erases the last digit.
+    const erased = run(typed(budgetState(), 'maxModelLen', '2000'), { type: 'knobDigitErased' });
+    expect(erased.knobEntry).toBe('200');
+  });
+
+  it('Esc cancels a typed number and keeps the old value; the budget step stays', () => {
+    const s = run(budgetState({ knobs: { maxModelLen: 4096 } }), {
+      type: 'knobDigitTyped',
+      knob: 'maxModelLen',
+      text: '9',
+    });
+    const cancelled = at(run(s, { type: 'wentBack' }), 'budget');
+    expect(cancelled.knobEntry).toBeNull();
+    expect(cancelled.knobs.maxModelLen).toBe(4096);
+    expect(run(s, { type: 'knobEntryCancelled' }).knobEntry).toBeNull();
+  });
+
+  it('a typed number out of range keeps the old value and says why in one line', () => {
+    const over = run(
+      budgetState({ knobs: { maxModelLen: 4096 } }),
+      ...[...'99999'].map((text): WizardEvent => ({ type: 'knobDigitTyped', knob: 'maxModelLen', text })),
+      { type: 'knobEntrySubmitted', knob: 'maxModelLen', modelMax: 32768 },
+    );
+    expect(over.knobs.maxModelLen).toBe(4096);
+    expect(over.knobEntry).toBeNull();
+    expect(over.notice).toContain('max-model-len');
+    expect(over.notice).toContain('1 to 32768');
+    expect(over.notice).not.toContain('\n');
+    const seqs = run(
+      budgetState({ knobs: { maxNumSeqs: 4 } }),
+      ...[...'300'].map((text): WizardEvent => ({ type: 'knobDigitTyped', knob: 'maxNumSeqs', text })),
+      { type: 'knobEntrySubmitted', knob: 'maxNumSeqs', modelMax: 32768 },
+    );
+    expect(seqs.knobs.maxNumSeqs).toBe(4);
+    expect(seqs.notice).toContain('1 to 256');
+    // An empty entry (every digit erased) is not a number either.
+    const empty = run(
+      budgetState({ knobs: { maxNumSeqs: 4 } }),
+      { type: 'knobDigitTyped', knob: 'maxNumSeqs', text: '5' },
+      { type: 'knobDigitErased' },
+      { type: 'knobEntrySubmitted', knob: 'maxNumSeqs', modelMax: 32768 },
+    );
+    expect(empty.knobs.maxNumSeqs).toBe(4);
+    expect(empty.notice).not.toBeNull();
+  });
+
+  it('digits start no entry on a knob that is not a number', () => {
+    for (const k of ['enforceEager', 'kvCacheDtype', 'vllmVersion', 'defaults'] as const) {
+      const s = budgetState();
+      expect(run(s, { type: 'knobDigitTyped', knob: k, text: '4' })).toBe(s);
+    }
+  });
+
+  it("a reset puts each knob back to the planner's choice", () => {
+    const s = budgetState({
+      vllmVersion: '0.8.6',
+      defaults: 'vllm',
+      knobs: { maxModelLen: 200, maxNumSeqs: 3, enforceEager: true, kvCacheDtype: 'fp8' },
+    });
+    const reset = (k: BudgetKnob): WizardState => run(s, { type: 'knobReset', knob: k });
+    expect(reset('maxModelLen').knobs).toEqual({ maxNumSeqs: 3, enforceEager: true, kvCacheDtype: 'fp8' });
+    expect(reset('maxNumSeqs').knobs).toEqual({ maxModelLen: 200, enforceEager: true, kvCacheDtype: 'fp8' });
+    expect(reset('enforceEager').knobs.enforceEager).toBeUndefined();
+    expect(reset('kvCacheDtype').knobs.kvCacheDtype).toBeUndefined();
+    expect(reset('vllmVersion').vllmVersion).toBeNull();
+    expect(reset('defaults').defaults).toBe('planner');
+    // Only the knob reset changes.
+    expect(reset('vllmVersion').knobs).toEqual(s.knobs);
   });
 
   it('clears a notice when a knob changes', () => {
@@ -244,6 +339,16 @@ describe('the budget knobs', () => {
     const up = run(budgetState(), { type: 'cursorMoved', delta: -1, size });
     expect(at(up, 'budget').focus).toBe(size - 1);
     expect(at(run(up, { type: 'cursorMoved', delta: 1, size }), 'budget').focus).toBe(0);
+  });
+});
+
+describe('the quantization cursor', () => {
+  it('is not placed until moved (the screen starts on the first variant that fits); a highlight places it', () => {
+    const quant = at(createWizardState({ ...noFlags(), device: 'orin-nx-16gb', model: MODEL }, catalog), 'quant');
+    expect(quant.cursor).toBeNull();
+    expect(at(run(quant, { type: 'itemHighlighted', index: 2 }), 'quant').cursor).toBe(2);
+    // Coming back from the budget the screen places it (on the variant chosen before).
+    expect(at(run(budgetState(), { type: 'wentBack' }), 'quant').cursor).toBeNull();
   });
 });
 
@@ -541,6 +646,20 @@ describe('interpretKey', () => {
     expect(interpretKey(budget, key('x'))).toEqual({ kind: 'none' });
   });
 
+  it('on the budget: 1–9 start typing a number, 0 resets the knob; while typing Enter sets, Esc cancels', () => {
+    for (const d of ['1', '2', '9']) expect(interpretKey(budget, key(d))).toEqual({ kind: 'knobType', text: d });
+    expect(interpretKey(budget, key('0'))).toEqual({ kind: 'knobReset' });
+    const typing = run(budget, { type: 'knobDigitTyped', knob: 'maxModelLen', text: '2' });
+    expect(interpretKey(typing, key('0'))).toEqual({ kind: 'knobType', text: '0' });
+    expect(interpretKey(typing, key('', { return: true }))).toEqual({ kind: 'knobSubmit' });
+    expect(interpretKey(typing, key('', { escape: true }))).toEqual({ kind: 'knobCancel' });
+    expect(interpretKey(typing, key('', { backspace: true }))).toEqual({ kind: 'knobErase' });
+    // Other keys wait while a number is typed (q does not quit half-way; Ctrl-C still does).
+    for (const k of [key('q'), key('l'), key('', { upArrow: true }), key('?')])
+      expect(interpretKey(typing, k)).toEqual({ kind: 'none' });
+    expect(interpretKey(typing, key('c', { ctrl: true }))).toEqual({ kind: 'quit' });
+  });
+
   it('q quits, ? shows help, Esc and ⌫ go back, on every screen when not filtering', () => {
     for (const s of [device, model, quant, budget, review]) {
       expect(interpretKey(s, key('q'))).toEqual({ kind: 'quit' });
@@ -643,6 +762,15 @@ describe('any sequence of events', () => {
         versions: fc.subarray(releases),
       })
       .map((r): WizardEvent => ({ type: 'knobAdjusted', catalog, ...r })),
+    fc
+      .record({ knob: fc.constantFrom(...BUDGET_KNOBS), text: fc.constantFrom('0', '2', '9', 'x') })
+      .map((r): WizardEvent => ({ type: 'knobDigitTyped', ...r })),
+    fc.constantFrom(...BUDGET_KNOBS).map((k): WizardEvent => ({ type: 'knobReset', knob: k })),
+    fc.constant<WizardEvent>({ type: 'knobDigitErased' }),
+    fc.constant<WizardEvent>({ type: 'knobEntryCancelled' }),
+    fc
+      .record({ knob: fc.constantFrom(...BUDGET_KNOBS), modelMax: fc.constantFrom(256, 32768) })
+      .map((r): WizardEvent => ({ type: 'knobEntrySubmitted', ...r })),
     fc.constant<WizardEvent>({ type: 'reviewOpened' }),
     fc
       .constantFrom(...REVIEW_ACTIONS)
@@ -683,6 +811,11 @@ describe('any sequence of events', () => {
             expect(typeof state.quant).toBe('string');
           }
           if (state.step === 'budget') expect(state.focus).toBeGreaterThanOrEqual(0);
+          // A number is typed only on the budget, and only digits.
+          if (state.knobEntry !== null) {
+            expect(state.step).toBe('budget');
+            expect(state.knobEntry).toMatch(/^\d*$/);
+          }
           if (state.step === 'device' || state.step === 'model') {
             expect(state.list.cursor).toBeGreaterThanOrEqual(0);
           }

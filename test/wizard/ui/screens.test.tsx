@@ -14,6 +14,8 @@ import type { Plan } from '../../../src/plan/core/plan.js';
 import { recipeFileName, type Recipe } from '../../../src/plan/core/recipe.js';
 import {
   buildFitsTable,
+  detectedDevice,
+  findFirstFittingQuant,
   listDevices,
   listModels,
   listQuants,
@@ -37,6 +39,7 @@ import { GiB } from '../../../src/shared/units.js';
 import { App } from '../../../src/wizard/ui/App.js';
 import { BAR_LETTERS, BudgetBar } from '../../../src/wizard/ui/components/BudgetBar.js';
 import { Frame } from '../../../src/wizard/ui/components/Frame.js';
+import { buildHelpLines, HelpOverlay } from '../../../src/wizard/ui/components/HelpOverlay.js';
 import { ColorContext } from '../../../src/wizard/ui/components/Styled.js';
 import type { Detector } from '../../../src/wizard/ui/hooks/useDetection.js';
 import type { RecipeWriter } from '../../../src/wizard/ui/hooks/useRecipeSaver.js';
@@ -403,6 +406,23 @@ describe('QuantScreen', () => {
     expect(f).toContain(current?.quant.file);
   });
 
+  it('starts on the first variant that fits this device, not on one that would not fit', () => {
+    const device = preset('orin-nano-8gb');
+    const rows = listQuants(catalog, device, model('qwen2.5-7b-instruct'), null);
+    // The first row does not fit here (that is what the start moves past).
+    expect(rows[0]?.fit).toBe('too-big');
+    const first = findFirstFittingQuant(rows);
+    expect(first).toBeGreaterThan(0);
+    expect(['fits', 'tight']).toContain(rows[first]?.fit);
+    expect(rows.slice(0, first).some((r) => r.fit === 'fits')).toBe(false);
+    const { frame } = quantScreen('orin-nano-8gb', 'qwen2.5-7b-instruct', first);
+    expect(lineWith(frame(), '❯')).toContain(`${rows[first]?.quant.id} `);
+    // Nothing fits (a board that cannot run it): the first row, the list saying why each does not.
+    cleanup();
+    const none = listQuants(catalog, preset('nano-4gb'), model('qwen2.5-7b-instruct'), null);
+    expect(findFirstFittingQuant(none)).toBe(0);
+  });
+
   it('Enter chooses the highlighted variant', async () => {
     const onChoose = vi.fn();
     const { stdin, lastFrame, frame, rows } = quantScreen('agx-orin-64gb', MODEL, 0, onChoose);
@@ -468,6 +488,29 @@ describe('BudgetScreen', () => {
     expect(lineWith(f, 'kv-cache-dtype')).not.toContain('set');
     expect(table?.cells.flat()).toContain('fits');
     expect(count(f, '✓')).toBeGreaterThan(1);
+  });
+
+  it('a number being typed shows on the focused knob in place of its value, without "set"', () => {
+    const plan = planFor(base);
+    const f = show(
+      <BudgetScreen
+        plan={{ ok: true, plan }}
+        focus={0}
+        defaults="planner"
+        userKnobs={new Set(['maxModelLen', 'maxNumSeqs'])}
+        entry="12"
+        table={null}
+        width={80}
+      />,
+    ).frame();
+    const len = lineWith(f, 'max-model-len');
+    expect(len).toContain('12▏');
+    expect(len).toContain('Enter set');
+    expect(len).not.toContain(' 200');
+    expect(len).not.toContain('Enter set set');
+    expect(len).not.toContain('200 set');
+    // Other knobs still show theirs.
+    expect(lineWith(f, 'max-num-seqs')).toContain('set');
   });
 
   it('moves the focus marker to the focused knob', () => {
@@ -642,6 +685,60 @@ describe('BudgetBar', () => {
   });
 });
 
+describe('HelpOverlay', () => {
+  const STEPS = ['device', 'model', 'quant', 'budget', 'review', 'launch'] as const;
+  /** The overlay in its frame at 80 columns, as the App shows it. */
+  const helpFrame = (step: (typeof STEPS)[number]): string =>
+    show(
+      <Frame step={step} hints="? or Esc close the help  q quit" notice={null} width={80}>
+        <HelpOverlay step={step} />
+      </Frame>,
+    ).frame();
+
+  it('fits 80×24 on every screen: no line over 80 columns, none cut, at most 24 lines', () => {
+    for (const step of STEPS) {
+      for (const line of buildHelpLines(step)) expect(line.length, `${step}: ${line}`).toBeLessThanOrEqual(80);
+      const f = helpFrame(step);
+      expect(f.split('\n').length, step).toBeLessThanOrEqual(24);
+      expect(f, step).not.toContain('…');
+      for (const line of buildHelpLines(step)) expect(flat(f), step).toContain(flat(line));
+      cleanup();
+    }
+  });
+
+  it('on the budget: every bar letter, the free and over marks, "set", "tight", the typed-number and reset keys', () => {
+    const f = helpFrame('budget');
+    for (const meta of Object.values(BAR_LETTERS)) expect(f).toMatch(new RegExp(`\\b${meta.letter} \\w`));
+    expect(f).toContain('OS and other processes');
+    expect(f).toContain('KV cache');
+    expect(f).toContain('· free memory');
+    expect(f).toContain('|');
+    expect(f).toMatch(/^set\s+a knob you changed/m);
+    expect(f).toMatch(/TIGHT/);
+    expect(f).toContain('1-9');
+    expect(f).toContain('e.g. 200');
+    expect(f).toMatch(/^ {2}0 +put the focused knob back to the planner's choice/m);
+    expect(f).toContain('Esc cancels');
+  });
+
+  it('on the launch: s, q, r, Enter and l', () => {
+    const f = helpFrame('launch');
+    for (const k of ['s', 'q', 'r', 'Enter', 'l']) expect(f).toMatch(new RegExp(`^ {2}${k} +\\w`, 'm'));
+    expect(lineWith(f, '  s ')).toContain('stop the server');
+    expect(lineWith(f, '  r ')).toContain('retry');
+    expect(lineWith(f, '  Enter ')).toContain('live panel');
+    expect(lineWith(f, '  l ')).toContain('log');
+  });
+
+  it('on the review: PgDn and PgUp; on the device: d and /', () => {
+    expect(lineWith(helpFrame('review'), 'PgDn PgUp')).toContain('every reason');
+    cleanup();
+    const device = helpFrame('device');
+    expect(device).toMatch(/^ {2}d +the checks of this device with their fixes/m);
+    expect(device).toMatch(/^ {2}\/ +filter/m);
+  });
+});
+
 describe('Frame', () => {
   const frameWith = (notice: string | null): string =>
     show(
@@ -704,14 +801,28 @@ describe('App', () => {
     return Object.assign(r, { exits, saves, frame: () => plain(r.lastFrame()) });
   }
 
-  /** The plan the walk below arrives at: detected Orin NX, the first model, its first variant. */
+  /** The variant the quantization list starts on for the first model on the detected Orin NX: the first that fits. */
+  function walkedQuant(): string {
+    const m = catalog.models[0];
+    const here = run(
+      createWizardState(noFlags(), catalog),
+      { type: 'detectionFinished', detection: detection('orin-nx-16gb-jp62') },
+      { type: 'deviceChosen', device: { kind: 'detected' } },
+    );
+    const device = resolveChoice({ kind: 'detected' }, catalog, detectedDevice(here));
+    if (m === undefined || device === null) throw new Error('no first model or device');
+    const rows = listQuants(catalog, device, m, null);
+    return rows[findFirstFittingQuant(rows)]?.quant.id ?? '';
+  }
+
+  /** The plan the walk below arrives at: detected Orin NX, the first model, its first variant that fits. */
   function walkedPlan(): Plan {
     const state = run(
       createWizardState(noFlags(), catalog),
       { type: 'detectionFinished', detection: detection('orin-nx-16gb-jp62') },
       { type: 'deviceChosen', device: { kind: 'detected' } },
       { type: 'modelChosen', id: catalog.models[0]?.id ?? '' },
-      { type: 'quantChosen', id: catalog.models[0]?.quants[0]?.id ?? '' },
+      { type: 'quantChosen', id: walkedQuant() },
       { type: 'reviewOpened' },
     );
     const outcome = planForState(state, catalog, '/hf', '/work');
@@ -764,6 +875,18 @@ describe('App', () => {
     expect(signals[0]?.aborted).toBe(false);
   });
 
+  it('the quantization list opens on the first variant that fits (--model on a board where the first does not)', async () => {
+    const app = start({ flags: { ...noFlags(), device: 'orin-nano-8gb', model: 'qwen2.5-7b-instruct' } });
+    const rows = listQuants(catalog, preset('orin-nano-8gb'), model('qwen2.5-7b-instruct'), null);
+    const first = rows[findFirstFittingQuant(rows)]?.quant.id ?? '';
+    const f = await waitForFrame(app.lastFrame, (x) => x.includes('choose the quantization'));
+    expect(lineWith(f, '❯')).toContain(`${first} `);
+    expect(lineWith(f, '❯')).not.toContain('does not fit');
+    // Enter takes it to the budget.
+    const budget = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => x.includes('max-model-len'));
+    expect(budget).toContain(first);
+  });
+
   it('shows why detection failed', async () => {
     const app = start({ detect: () => Promise.reject(new Error('no /proc here')) });
     const f = await waitForFrame(app.lastFrame, (x) => x.includes('no /proc here'));
@@ -789,6 +912,18 @@ describe('App', () => {
     press(app.stdin, KEY.enter);
     await waitUntil(() => app.exits.length > 0, 4000, 'onExit');
     expect(app.exits).toEqual([{ code: 0, print: walkedPlan().command }]);
+    // The last frame is empty: Ink erases the review, so the command printed after it stands alone.
+    await waitForFrame(app.lastFrame, (f) => f.trim() === '');
+  });
+
+  it('quitting leaves the last screen as it was (only Copy clears it)', async () => {
+    const app = start();
+    const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('Jetson Orin NX 16GB'));
+    press(app.stdin, 'q');
+    await waitUntil(() => app.exits.length > 0, 4000, 'onExit');
+    await tick();
+    expect(app.frame()).toContain('jetson-vllm');
+    expect(f0).toContain('q quit');
   });
 
   it('save writes the recipe once and shows where it went', async () => {
@@ -837,6 +972,55 @@ describe('App', () => {
     const back = await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (f) => !f.includes('max-model-len'));
     expect(back).toContain('gguf-q4_k_m');
     expect(back).toContain('bf16');
+    // Back on the variants, the cursor is on the one chosen before.
+    expect(lineWith(back, '❯')).toContain('gguf-q4_k_m ');
+    expect(app.exits).toEqual([]);
+  });
+
+  it('a number typed on a knob: digits then Enter set it (200), 0 puts it back to the planner, Esc cancels', async () => {
+    const app = start({ flags: { ...noFlags(), device: 'orin-nx-16gb', model: MODEL, quant: 'gguf-q4_k_m' } });
+    const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('max-model-len'));
+    const valueOf = (f: string): number => Number(/max-model-len\s+(\d+)/.exec(f)?.[1]);
+    const planned = valueOf(f0);
+    expect(planned).not.toBe(200);
+    // The keys are in the hints.
+    expect(f0).toContain('1-9 type');
+    expect(f0).toContain('0 reset');
+    let f = '';
+    for (const [i, ch] of [...'200'].entries()) {
+      const typed = '200'.slice(0, i + 1);
+      f = await pressAndWait(
+        app.stdin,
+        app.lastFrame,
+        ch,
+        (x) => lineWith(x, 'max-model-len')?.includes(`${typed}▏`) === true,
+      );
+    }
+    // While typing: the entry on the knob, the typing keys in the hints, the old value not yet replaced.
+    expect(f).toContain('Enter set');
+    expect(f).toContain('Esc cancel');
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => valueOf(x) === 200 && !x.includes('▏'));
+    expect(lineWith(f, 'max-model-len')).toContain('set');
+    expect(f).toMatch(VERDICT_WORDS);
+    // 0: the planner's choice again, no longer "set".
+    f = await pressAndWait(app.stdin, app.lastFrame, '0', (x) => valueOf(x) === planned);
+    expect(lineWith(f, 'max-model-len')).not.toContain('set');
+    // Esc while typing cancels the number and stays on the budget.
+    await pressAndWait(app.stdin, app.lastFrame, '7', (x) => x.includes('7▏'));
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (x) => !x.includes('Esc cancel'));
+    expect(f).toContain('max-model-len');
+    expect(valueOf(f)).toBe(planned);
+    // Out of range: a one-line notice, the old value kept.
+    await pressAndWait(app.stdin, app.lastFrame, '9', (x) => x.includes('9▏'));
+    for (const ch of '999999') press(app.stdin, ch);
+    await waitForFrame(app.lastFrame, (x) => x.includes('9999999▏'));
+    f = await pressAndWait(app.stdin, app.lastFrame, KEY.enter, (x) => x.includes('was not set'));
+    expect(lineWith(f, 'was not set')).toContain('max-model-len takes a whole number from 1 to');
+    expect(valueOf(f)).toBe(planned);
+    // ? on the budget explains the budget's keys and bar; Esc closes it.
+    f = await pressAndWait(app.stdin, app.lastFrame, '?', (x) => x.includes('Budget — keys'));
+    expect(f).toContain('W model weights');
+    await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (x) => x.includes('max-model-len  '));
     expect(app.exits).toEqual([]);
   });
 
@@ -870,6 +1054,9 @@ describe('App', () => {
     const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('Jetson Orin NX 16GB'));
     const help = await pressAndWait(app.stdin, app.lastFrame, '?', (f) => !f.includes('nano-4gb'));
     expect(help).not.toBe(f0);
+    // The help of the screen it was opened on.
+    expect(help).toContain('Device — keys');
+    expect(help).toContain('? or Esc close the help');
     await pressAndWait(app.stdin, app.lastFrame, KEY.escape, (f) => f.includes('nano-4gb'));
     expect(app.exits).toEqual([]);
   });

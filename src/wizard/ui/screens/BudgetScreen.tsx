@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { Plan } from '../../../plan/core/plan.js';
 import type { FitSymbol } from '../../core/wizard-view.js';
-import { BUDGET_KNOBS, type BudgetKnob } from '../../core/wizard.js';
+import { BUDGET_KNOBS, KNOB_LABEL, type BudgetKnob } from '../../core/budget-knobs.js';
 import { BudgetBar } from '../components/BudgetBar.js';
 import { Styled, type Tone } from '../components/Styled.js';
 
@@ -15,6 +15,8 @@ export interface BudgetScreenProps {
   defaults: 'planner' | 'vllm';
   /** Knobs the user set in the wizard (shown as "set"). */
   userKnobs: ReadonlySet<string>;
+  /** The number being typed on the focused knob, or null. */
+  entry?: string | null;
   table: { contexts: number[]; seqs: number[]; cells: FitSymbol[][] } | null;
   width: number;
 }
@@ -35,15 +37,6 @@ const SYMBOL: Record<FitSymbol, { ch: string; tone: Tone }> = {
   oom: { ch: '✗', tone: 'red' },
   'max-len': { ch: '✗', tone: 'red' },
   'startup-check': { ch: '✗', tone: 'red' },
-};
-
-const KNOB_LABEL: Record<BudgetKnob, string> = {
-  maxModelLen: 'max-model-len',
-  maxNumSeqs: 'max-num-seqs',
-  enforceEager: 'enforce-eager',
-  kvCacheDtype: 'kv-cache-dtype',
-  vllmVersion: 'vLLM version',
-  defaults: 'open knobs',
 };
 
 function knobValue(plan: Plan, knob: BudgetKnob, defaults: 'planner' | 'vllm'): string {
@@ -69,7 +62,15 @@ function knobValue(plan: Plan, knob: BudgetKnob, defaults: 'planner' | 'vllm'): 
 
 const shortLen = (n: number): string => (n >= 1024 && n % 1024 === 0 ? `${n / 1024}k` : String(n));
 
-export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }: BudgetScreenProps): ReactNode {
+export function BudgetScreen({
+  plan,
+  focus,
+  defaults,
+  userKnobs,
+  entry = null,
+  table,
+  width,
+}: BudgetScreenProps): ReactNode {
   if (!plan.ok) {
     return (
       <Box flexDirection="column">
@@ -115,8 +116,13 @@ export function BudgetScreen({ plan, focus, defaults, userKnobs, table, width }:
           {BUDGET_KNOBS.map((knob, i) => (
             <Text key={knob}>
               {i === focus ? <Styled inverse>{'›'}</Styled> : ' '} {KNOB_LABEL[knob].padEnd(15)}
-              <Styled bold={i === focus}>{knobValue(p, knob, defaults)}</Styled>
-              {userKnobs.has(knob) ? <Styled dim> set</Styled> : null}
+              {i === focus && entry !== null ? (
+                <Styled inverse>{`${entry}▏`}</Styled>
+              ) : (
+                <Styled bold={i === focus}>{knobValue(p, knob, defaults)}</Styled>
+              )}
+              {i === focus && entry !== null ? <Styled dim> Enter set</Styled> : null}
+              {!(i === focus && entry !== null) && userKnobs.has(knob) ? <Styled dim> set</Styled> : null}
             </Text>
           ))}
         </Box>

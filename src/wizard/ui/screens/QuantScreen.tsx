@@ -49,7 +49,10 @@ export function QuantScreen({
         {'id'.padEnd(16)}
         {'weights'.padStart(9)} context it leaves (estimate)
       </Styled>
+      {/* Mounted afresh for another list, so it starts on `cursor` (the first variant that fits, until moved). */}
       <SelectInput
+        key={items.map((i) => i.value).join('\n')}
+        initialIndex={Math.min(cursor, Math.max(0, items.length - 1))}
         indicatorComponent={SelectIndicator}
         itemComponent={SelectItem}
         items={items}
