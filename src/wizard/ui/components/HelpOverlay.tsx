@@ -24,6 +24,7 @@ const BAR_WORDS: Record<BudgetKey, string> = {
   cudaGraphs: 'CUDA graphs',
   sampler: 'sampler warm-up',
   kvCache: 'KV cache',
+  stateCache: 'Mamba/linear-attention state (V0)',
   swapSpace: 'pinned swap (--swap-space, V0)',
 };
 
