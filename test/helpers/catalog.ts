@@ -72,3 +72,25 @@ export function logged(c: VllmLogCase, re: RegExp, group = 1): number {
   }
   throw new Error(`no line of ${c.source_url} matches ${String(re)}`);
 }
+
+/**
+ * The seed case as its user ran it (jetson-containers #795): Orin NX 16 GB, Qwen2-7B-Instruct Q4_K_M GGUF,
+ * vLLM 0.6.3, 200 tokens, 1 sequence, the rest at vLLM's defaults.
+ */
+export const SEED_CASE_AS_RUN: PlanOptions = {
+  device: 'orin-nx-16gb',
+  model: 'qwen2-7b-instruct',
+  quant: 'gguf-q4_k_m',
+  vllmVersion: '0.6.3',
+  maxModelLen: '200',
+  maxNumSeqs: '1',
+  vllmDefaults: true,
+};
+
+/** The recorded case whose source URL holds `fragment`; throws when none does. */
+let logCases: VllmLogCase[] | null = null;
+export function findLogCase(fragment: string): VllmLogCase {
+  const c = (logCases ??= loadVllmLogCases()).find((x) => x.source_url.includes(fragment));
+  if (c === undefined) throw new Error(`no recorded case ${fragment}`);
+  return c;
+}

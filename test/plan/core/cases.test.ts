@@ -6,25 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { GiB } from '../../../src/shared/units.js';
 import { computeBudget } from '../../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
-import { loadTestCatalog, loadVllmLogCases, logged, planFor } from '../../helpers/catalog.js';
+import { findLogCase, loadTestCatalog, logged, planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 
-const cases = loadVllmLogCases();
-const byUrl = (fragment: string) => {
-  const c = cases.find((x) => x.source_url.includes(fragment));
-  if (c === undefined) throw new Error(`no case ${fragment}`);
-  return c;
-};
+const byUrl = findLogCase;
 
 describe('case 1: Orin NX 16 GB, Qwen2-7B-Instruct Q4_K_M GGUF, vLLM 0.6.3 (jetson-containers #795)', () => {
   const c = byUrl('jetson-containers/issues/795');
   const asRun = planFor({
-    device: 'orin-nx-16gb',
-    model: 'qwen2-7b-instruct',
-    quant: 'gguf-q4_k_m',
-    vllmVersion: '0.6.3',
-    maxModelLen: '200',
-    maxNumSeqs: '1',
-    vllmDefaults: true,
+    ...SEED_CASE_AS_RUN,
   });
 
   it('says the process will be killed, as it was', () => {

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { computeBudget, type BudgetInput, type Settings } from '../../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import { GiB, MiB } from '../../../src/shared/units.js';
-import { loadTestCatalog, loadVllmLogCases, logged, planFor } from '../../helpers/catalog.js';
+import { findLogCase, loadTestCatalog, logged, planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const qwen2 = catalog.models.find((m) => m.id === 'qwen2-7b-instruct');
@@ -100,12 +100,7 @@ describe('the KV cache memory per version family, by hand from vLLM’s code', (
 });
 
 describe('public logs, reproduced with the user’s knobs and vLLM’s defaults (--vllm-defaults)', () => {
-  const cases = loadVllmLogCases();
-  const byUrl = (fragment: string) => {
-    const c = cases.find((x) => x.source_url.includes(fragment));
-    if (c === undefined) throw new Error(fragment);
-    return c;
-  };
+  const byUrl = findLogCase;
 
   it('0.6.5 family, PR #10511 (Llama-3-8B, 79.22 GiB): weights within 3 %, KV within 2 % of the total memory', () => {
     const c = byUrl('vllm/pull/10511');
@@ -128,13 +123,7 @@ describe('public logs, reproduced with the user’s knobs and vLLM’s defaults 
   it('0.6.3 family, jetson-containers #795: weights within 3 %, killed; the KV figure is the no-reclaim bound', () => {
     const c = byUrl('jetson-containers/issues/795');
     const p = planFor({
-      device: 'orin-nx-16gb',
-      model: 'qwen2-7b-instruct',
-      quant: 'gguf-q4_k_m',
-      vllmVersion: '0.6.3',
-      maxModelLen: '200',
-      maxNumSeqs: '1',
-      vllmDefaults: true,
+      ...SEED_CASE_AS_RUN,
     });
     const weights = p.budget.items.find((i) => i.key === 'weights')?.bytes ?? 0;
     const w = logged(c, /Loading model weights took ([\d.]+) GB/);
@@ -148,13 +137,7 @@ describe('public logs, reproduced with the user’s knobs and vLLM’s defaults 
 describe('0.6.3 on a Jetson with MemFree read on the board (corrections §5)', () => {
   it('the free-memory delta saturates at MemFree − 0.1 GiB: the blocks vLLM really allocates', () => {
     const p = planFor({
-      device: 'orin-nx-16gb',
-      model: 'qwen2-7b-instruct',
-      quant: 'gguf-q4_k_m',
-      vllmVersion: '0.6.3',
-      maxModelLen: '200',
-      maxNumSeqs: '1',
-      vllmDefaults: true,
+      ...SEED_CASE_AS_RUN,
     });
     const info = resolveVllmVersion('0.6.3', catalog.vllm);
     if (info === null) throw new Error('0.6.3');

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatFits, formatPlan } from '../../../src/plan/core/format.js';
-import { planFor } from '../../helpers/catalog.js';
+import { planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 
 const plain = { color: false } as const;
 
@@ -32,13 +32,7 @@ describe("README's example: plan --device orin-nano-8gb --model qwen3-4b --quant
 
 describe('the seed case with vLLM’s defaults (jetson-containers #795)', () => {
   const p = planFor({
-    device: 'orin-nx-16gb',
-    model: 'qwen2-7b-instruct',
-    quant: 'gguf-q4_k_m',
-    vllmVersion: '0.6.3',
-    maxModelLen: '200',
-    maxNumSeqs: '1',
-    vllmDefaults: true,
+    ...SEED_CASE_AS_RUN,
   });
   it('does not say "WILL BE KILLED" and then "Fits: up to 32768 tokens"', () => {
     expect(p.verdict).toBe('oom');
