@@ -919,10 +919,15 @@ describe('App', () => {
   it('quitting leaves the last screen as it was (only Copy clears it)', async () => {
     const app = start();
     const f0 = await waitForFrame(app.lastFrame, (f) => f.includes('Jetson Orin NX 16GB'));
+    const before = app.frames.length;
     press(app.stdin, 'q');
     await waitUntil(() => app.exits.length > 0, 4000, 'onExit');
     await tick();
-    expect(app.frame()).toContain('jetson-vllm');
+    // The frames Ink wrote from q on. Under CI=true (is-in-ci) Ink adds one bare '\n' when it unmounts in
+    // place of the last frame; that trailer is Ink's, not the wizard's, so it is left out.
+    const after = app.frames.slice(before).filter((f) => f !== '\n');
+    expect(after.length).toBeGreaterThan(0);
+    expect(plain(after.at(-1))).toContain('jetson-vllm');
     expect(f0).toContain('q quit');
   });
 
