@@ -19,6 +19,11 @@ import pty from 'node-pty';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'bin', 'jetson-vllm.js');
 const runs = Number(process.env.BENCH_RUNS ?? 15);
+// What users run: `jetson-vllm` starts node through its shebang with the V8 flags written there
+// (`#!/usr/bin/env -S node <flags>`), so every case gives node those same flags, read from that line.
+const CLI_NODE_FLAGS = (/^#!\S*env -S node((?: --\S+)*)\s*$/m.exec(readFileSync(cli, 'utf8').split('\n')[0])?.[1] ?? '')
+  .split(' ')
+  .filter((flag) => flag !== '');
 
 /** Milliseconds of one run of node with `args`. */
 function timeOnce(args) {
@@ -59,15 +64,36 @@ async function timePaired(once, count) {
 }
 
 const cases = [
-  ['start-up to first output (--version)', [cli, '--version']],
+  ['start-up to first output (--version)', [...CLI_NODE_FLAGS, cli, '--version']],
   [
     'plan, one model (Orin NX, Qwen2-7B GGUF)',
-    [cli, 'plan', '--device', 'orin-nx-16gb', '--model', 'qwen2-7b-instruct', '--quant', 'gguf-q4_k_m', '--json'],
+    [
+      ...CLI_NODE_FLAGS,
+      cli,
+      'plan',
+      '--device',
+      'orin-nx-16gb',
+      '--model',
+      'qwen2-7b-instruct',
+      '--quant',
+      'gguf-q4_k_m',
+      '--json',
+    ],
   ],
-  ['plan, whole catalog (models --device orin-nx-16gb)', [cli, 'models', '--device', 'orin-nx-16gb']],
+  [
+    'plan, whole catalog (models --device orin-nx-16gb)',
+    [...CLI_NODE_FLAGS, cli, 'models', '--device', 'orin-nx-16gb'],
+  ],
   [
     'detection + doctor on a fixture root (--root orin-nx-16gb)',
-    [cli, 'doctor', '--json', '--root', path.join(root, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62')],
+    [
+      ...CLI_NODE_FLAGS,
+      cli,
+      'doctor',
+      '--json',
+      '--root',
+      path.join(root, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62'),
+    ],
   ],
 ];
 const results = [];
@@ -95,7 +121,7 @@ function vmHwmMiB(pid) {
 function wizardOnce(home) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = pty.spawn(process.execPath, [cli, '--root', FIXTURE_ROOT], {
+    const child = pty.spawn(process.execPath, [...CLI_NODE_FLAGS, cli, '--root', FIXTURE_ROOT], {
       name: 'xterm-256color',
       cols: 80,
       rows: 24,
@@ -152,7 +178,7 @@ const KEYS = { enter: '\r', down: '\u001b[B', right: '\u001b[C', left: '\u001b[D
 
 /** A wizard (or any CLI) in an 80×24 pty whose screen text can be waited on. */
 function startPty(args, env) {
-  const child = pty.spawn(process.execPath, [cli, ...args], {
+  const child = pty.spawn(process.execPath, [...CLI_NODE_FLAGS, cli, ...args], {
     name: 'xterm-256color',
     cols: 80,
     rows: 24,
@@ -430,12 +456,22 @@ const panelRuns = [];
 const floorRuns = [];
 const serverRuns = [];
 for (let i = 0; i < PANEL_RUNS; i++) {
-  panelRuns.push(await panelRun([cli, 'monitor', '--interval', '1000']));
+  panelRuns.push(await panelRun([...CLI_NODE_FLAGS, cli, 'monitor', '--interval', '1000']));
   floorRuns.push(await panelRun([path.join(root, 'test', 'bench', 'panel-floor.mjs')]));
   const server = await startStandinServer();
   try {
     serverRuns.push(
-      await panelRun([cli, 'monitor', '--interval', '1000', '--url', server.url, '--poll-interval', '2000']),
+      await panelRun([
+        ...CLI_NODE_FLAGS,
+        cli,
+        'monitor',
+        '--interval',
+        '1000',
+        '--url',
+        server.url,
+        '--poll-interval',
+        '2000',
+      ]),
     );
   } finally {
     server.stop();
@@ -496,10 +532,14 @@ async function replayRun() {
       `process.on('exit', () => { const fs = require('fs'); try { fs.writeFileSync(process.env.HWM_FILE, /VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} });\n`,
     );
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['-r', hook, cli, 'monitor', '--replay', file, '--speed', '0', '--json'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: dir, HWM_FILE: hwmFile },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [...CLI_NODE_FLAGS, '-r', hook, cli, 'monitor', '--replay', file, '--speed', '0', '--json'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: process.env.PATH, HOME: dir, HWM_FILE: hwmFile },
+      },
+    );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     if (r.status !== 0) throw new Error(`monitor --replay exited ${r.status}: ${r.stderr}`);
     let rssMiB = null;

@@ -50,6 +50,8 @@ export interface StartOptions {
   rows?: number;
   /** Added to the child's environment (PATH, HOME, XDG_CONFIG_HOME, TERM are set by the harness). */
   env?: Record<string, string>;
+  /** Run bin/jetson-vllm.js itself, as an installed `jetson-vllm` is (node found through its shebang). */
+  asInstalled?: boolean;
 }
 
 export interface Exit {
@@ -116,7 +118,8 @@ export function startCli(args: string[], options: StartOptions = {}): CliSession
   };
 
   const term = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 1000 });
-  const child = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols, rows, cwd: ROOT, env });
+  const [file, argv] = options.asInstalled === true ? [CLI, args] : [process.execPath, [CLI, ...args]];
+  const child = pty.spawn(file, argv, { name: 'xterm-256color', cols, rows, cwd: ROOT, env });
 
   let raw = '';
   let pending = 0; // term.write calls xterm has not yet parsed

@@ -164,23 +164,6 @@ export async function writeRecipeFile(dir: string, recipe: Recipe, fileName: str
   return target;
 }
 
-/**
- * V8 tuned for a small heap before the first frame: Ink rebuilds its output on every key press, and with V8's
- * defaults (16 MiB young generation, an old generation grown freely) that garbage raised the wizard's peak RSS
- * from ~71 MiB at the first frame to ~100 MiB after 60 knob changes, though the live heap stays near 11 MiB.
- * `--optimize-for-size` makes V8 collect before growing the heap, and a 1 MiB semi-space cap keeps the young
- * generation from growing: set here, at run time, they brought the same walk to ~89 MiB (given on node's command
- * line, before the heap is set up, --optimize-for-size alone measured ~79 MiB). The flags exist in the V8 of
- * Node 20–24 (11.x–13.x); any other V8 is left alone.
- */
-async function keepWizardHeapSmall(): Promise<void> {
-  const major = Number(process.versions.v8.split('.')[0]);
-  if (major < 11 || major > 13) return;
-  const { setFlagsFromString } = await import('node:v8');
-  setFlagsFromString('--optimize-for-size');
-  setFlagsFromString('--max-semi-space-size=1');
-}
-
 /** How the wizard's screens ended. */
 interface ScreensEnd {
   result: { code: number; print: string | null; panel?: boolean };
@@ -245,7 +228,6 @@ async function runScreens(options: WizardOptions, supervisor: LaunchSupervisor):
 }
 
 export async function runWizard(options: WizardOptions): Promise<number> {
-  await keepWizardHeapSmall();
   const launchLog: LaunchLogPath = { path: null };
   const supervisor = createWizardSupervisor(options, launchLog);
   const isDetached = options.launchOptions?.detach === true;
