@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './catalog.js';
+import { TEST_HOME } from './home.js';
 
 export interface CliResult {
   code: number | null;
@@ -12,7 +13,7 @@ export interface CliResult {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: '/tmp/jetson-vllm-test-home', ...env },
+    env: { PATH: process.env.PATH, HOME: TEST_HOME, ...env },
     timeout: 20_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -25,7 +26,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
 export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
-      env: { PATH: process.env.PATH, HOME: '/tmp/jetson-vllm-test-home', ...env },
+      env: { PATH: process.env.PATH, HOME: TEST_HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

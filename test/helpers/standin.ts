@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './catalog.js';
+import { TEST_HOME } from './home.js';
 
 export const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 export const STANDIN = path.join(BIN, 'vllm');
@@ -91,7 +92,7 @@ export function followStandin(args: string[], env: Record<string, string> = {}):
 export function followCli(args: string[], env: Record<string, string> = {}): Followed {
   return follow(process.execPath, [CLI_JS, ...args], {
     PATH: `${BIN}:${process.env.PATH ?? ''}`,
-    HOME: '/tmp/jetson-vllm-test-home',
+    HOME: TEST_HOME,
     ...env,
   });
 }

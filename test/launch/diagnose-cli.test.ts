@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, loadVllmLogCases } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 const cases = loadVllmLogCases();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'jv-diagnose-'));
@@ -28,7 +29,7 @@ function runStdin(args: string[], input: string): { code: number | null; stdout:
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
     encoding: 'utf8',
     input,
-    env: { PATH: process.env.PATH, HOME: '/tmp/jetson-vllm-test-home' },
+    env: { PATH: process.env.PATH, HOME: TEST_HOME },
     timeout: 20_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -18,10 +18,11 @@ import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
 import type { LaunchStage } from '../../src/launch/core/log/state.js';
 import { loadTestCatalog, loadVllmLogCases } from '../helpers/catalog.js';
 import { findFreePort, followCli, followStandin } from '../helpers/standin.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 const catalog = loadTestCatalog();
 const SECRET = 'hf_launchFailuresNeverPrintThis9431';
-const HOME = '/tmp/jetson-vllm-test-home';
+const HOME = TEST_HOME;
 const OPTIONS: PlanOptions = { runtime: 'native', device: 'orin-nx-16gb', model: 'qwen2.5-0.5b-instruct' };
 const cliArgs = (port: number): string[] => [
   'launch',
