@@ -323,9 +323,20 @@ async function wizardLaunchOnce(home, seconds) {
   );
   try {
     await s.waitFor('Verdict:');
+    await pause(200);
     s.press('enter');
     await s.waitFor(/❯ Launch/);
-    s.press('enter');
+    await pause(200);
+    // An Enter that lands before the Review list's key handler is attached is lost under load (as in the e2e
+    // tests' launch()): it is pressed again while the launch has not started.
+    for (let i = 0; i < 3; i++) {
+      s.press('enter');
+      const started = await s.waitFor(/Starting vLLM|Ready|Failed/, 3000).then(
+        () => true,
+        () => false,
+      );
+      if (started) break;
+    }
     await s.waitFor('Enter live panel', 30_000);
     s.press('enter');
     await s.waitFor(/healthy/, 15_000);
