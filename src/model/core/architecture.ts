@@ -5,6 +5,7 @@
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import { computeHybridGroups } from './hybrid-groups.js';
+import { computeKvHeadBytes, computeMlaElementBytes, type KvElementSize } from './kv-element.js';
 
 /** Parameter counts split by how quantized formats treat them. */
 export interface ParamBreakdown {
@@ -43,14 +44,19 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
 }
 
-/** KV-cache bytes one token takes in one attention layer: 2 × kv_heads × head_dim × dtype (MLA: latent). */
-export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes: number): number {
-  if (arch.mla !== null) return (arch.mla.kvLoraRank + arch.mla.qkRopeHeadDim) * kvDtypeBytes;
-  return 2 * arch.kvHeads * arch.headDim * kvDtypeBytes;
+/**
+ * KV-cache bytes one token takes in one attention layer: 2 × kv_heads × the bytes of one head (head_dim × dtype, or
+ * NVFP4's packed head, kv-element.ts); MLA: the latent row.
+ */
+export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes: KvElementSize): number {
+  if (arch.mla !== null) {
+    return (arch.mla.kvLoraRank + arch.mla.qkRopeHeadDim) * computeMlaElementBytes(kvDtypeBytes);
+  }
+  return 2 * arch.kvHeads * computeKvHeadBytes(arch.headDim, kvDtypeBytes);
 }
 
 /** KV-cache bytes one token takes across all layers (what vLLM's block size formula multiplies). */
-export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: number): number {
+export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: KvElementSize): number {
   return arch.layers * computeKvBytesPerTokenPerLayer(arch, kvDtypeBytes);
 }
 

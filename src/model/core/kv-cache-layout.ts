@@ -23,6 +23,7 @@ import {
   computeLayerBlocksForSequence,
 } from './architecture.js';
 import { computeHybridGroups, computeStatePageBytes, type HybridGroups } from './hybrid-groups.js';
+import type { KvElementSize } from './kv-element.js';
 
 /** One model's KV cache layout for a set of cache settings. */
 export interface KvCacheLayout {
@@ -44,12 +45,12 @@ const cdiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /**
  * Builds the layout vLLM uses for `arch` with these cache settings (`kvBytes`: bytes of one KV element
- * for the --kv-cache-dtype).
+ * for the --kv-cache-dtype, or 'nvfp4' for its packed layout).
  */
 export function buildKvCacheLayout(
   arch: Architecture,
   engine: 'v0' | 'v1',
-  kvBytes: number,
+  kvBytes: KvElementSize,
   blockSize: number,
 ): KvCacheLayout {
   const state = arch.stateLayers;
