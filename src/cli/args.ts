@@ -86,6 +86,7 @@ export function parseLaunchAmount(name: keyof typeof LAUNCH_AMOUNTS, text: strin
 const planOptionSpec = {
   device: { type: 'string' },
   'device-memory': { type: 'string' },
+  jetpack: { type: 'string' },
   model: { type: 'string' },
   quant: { type: 'string' },
   'vllm-version': { type: 'string' },
@@ -181,6 +182,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   const map: [keyof PlanOptions, string][] = [
     ['device', 'device'],
     ['deviceMemory', 'device-memory'],
+    ['jetpack', 'jetpack'],
     ['model', 'model'],
     ['quant', 'quant'],
     ['vllmVersion', 'vllm-version'],

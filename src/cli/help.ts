@@ -11,6 +11,8 @@ const PLAN_OPTIONS = `Plan options:
   --device <id>           a device preset (orin-nx-16gb, agx-orin-64gb, …);
                           default: this board, with its measured memory
   --device-memory <GiB>   override the total memory CUDA reports
+  --jetpack <x.y>         the JetPack (or L4T r36.4.3) a preset Jetson runs:
+                          its MemTotal on that release, where one is recorded
   --model <ref>           a preset id, a Hugging Face id (org/name[@revision]),
                           a folder with config.json, or a .gguf file
   --gguf <file>           the GGUF file to pick in a Hugging Face repository

@@ -31,6 +31,23 @@ export const deviceSchema = z.strictObject({
   /** Where memTotalBytes comes from; "derived" when no real report was found. */
   memTotalSource: z.string().min(1),
   isMemTotalDerived: z.boolean().default(false),
+  /**
+   * MemTotal as a given JetPack release reports it (carve-outs move with the release): what a plan for that release
+   * uses off the board (`--jetpack`). Only releases with a real report are listed; the rest use memTotalBytes.
+   */
+  memTotalByRelease: z
+    .array(
+      z.strictObject({
+        /** The JetPack release, e.g. 6.2 or 7.2. */
+        jetpack: version,
+        /** Its L4T release, e.g. 36.4.3. */
+        l4t: version,
+        memTotalBytes: bytes,
+        /** Where the figure comes from. */
+        source: z.string().min(1),
+      }),
+    )
+    .default([]),
   /** Whether any vLLM build runs on this device, and why not. */
   vllm: z.strictObject({
     isSupported: z.boolean(),

@@ -69,6 +69,8 @@ export interface PlanRequest {
   dtype?: DtypeChoice;
   /** --max-model-len auto / -1 (vLLM ≥ 0.14): vLLM fits the context to the KV memory. */
   maxModelLenAuto?: boolean;
+  /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
+  deviceNotes?: string[];
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
   launchRecords?: readonly LaunchRecord[];
   runtime: 'docker' | 'native' | null;
@@ -232,6 +234,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     };
   }
   if (capability.note !== undefined) notes.push(capability.note);
+  if (request.deviceNotes !== undefined) notes.push(...request.deviceNotes);
   if (!device.isVllmSupported)
     notes.push(`vLLM does not run on ${device.name}: ${device.vllmReason}. This plan is for reference.`);
 
