@@ -24,6 +24,9 @@ const PLAN_OPTIONS = `Plan options:
   --kv-cache-dtype auto|fp8|fp8_e4m3|fp8_e5m2|nvfp4
   --kv-cache-memory-bytes <n>
   --dtype auto|half|float16|bfloat16|float|float32
+  --speculative-config <json>
+                          e.g. '{"method":"mtp","num_speculative_tokens":1}':
+                          the model's MTP heads (weights, KV) are planned
   --num-gpu-blocks-override <n>                  --block-size <n>
   --enforce-eager | --no-enforce-eager
                           vLLM's knobs: one you give is kept and judged; the

@@ -81,7 +81,7 @@ export function computeLayerBlocksForSequence(
     // apart and pages the attention layers only.
     const groups = engine === 'v1' ? computeHybridGroups(arch, 2, blockSize) : null;
     if (groups === null) return arch.layers * Math.ceil(seqLen / blockSize);
-    return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state);
+    return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state * groups.statePages);
   }
   const fullBlocks = Math.ceil(seqLen / blockSize);
   const swLayers = arch.slidingWindow === null ? 0 : arch.slidingWindowLayers;

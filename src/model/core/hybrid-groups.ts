@@ -25,6 +25,13 @@ export interface HybridGroups {
   pageBytes: number;
   /** The Mamba/GDN state of one layer before padding. */
   statePageBytes: number;
+  /**
+   * Pages one request holds in each state group: 1, plus num_speculative_blocks with speculative decoding
+   * (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`: page × (1 + num_speculative_blocks) without
+   * prefix caching; vllm/model_executor/layers/mamba/abstract.py `get_kv_cache_spec` sets it to
+   * num_speculative_tokens).
+   */
+  statePages: number;
 }
 
 const cdiv = (a: number, b: number): number => Math.ceil(a / b);
@@ -63,5 +70,6 @@ export function computeHybridGroups(
     state: cdiv(state.layers, size),
     pageBytes: attnBlock * attnPerToken,
     statePageBytes: statePage,
+    statePages: 1 + (state.speculativeBlocks ?? 0),
   };
 }

@@ -11,6 +11,7 @@ import {
   computeSequenceBytes,
 } from '../../model/core/kv-cache-layout.js';
 import { computeKvElementBytes } from './dtype.js';
+import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { describeMeasured, type Calibration } from './calibration.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
@@ -64,6 +65,8 @@ export interface BudgetInput {
   modelDtypeBytes?: number;
   /** This board's measured terms for the version family (calibration.ts); they replace the estimates. */
   calibration?: Calibration | null;
+  /** --speculative-config as planned (speculative.ts); absent or null: none. */
+  speculative?: SpeculativeSettings | null;
 }
 
 export type BudgetKey =
@@ -353,10 +356,12 @@ export function computeV0StateCache(
 
 /** Computes the whole budget, KV figures and verdict for one set of settings. */
 export function computeBudget(input: BudgetInput): Budget {
-  const { device, arch, info, settings, weightBytes } = input;
+  const { device, info, settings, weightBytes } = input;
   const total = device.memTotalBytes;
   const unified = device.isUnified;
   const s = settings;
+  // With MTP speculative decoding the drafter's layers join the KV cache and its weights and buffers the rest.
+  const arch = resolveServedArchitecture(input.arch, input.speculative);
 
   const dtypeBytes = input.modelDtypeBytes ?? 2;
   // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts); an 'auto'
@@ -374,10 +379,12 @@ export function computeBudget(input: BudgetInput): Budget {
   const cal = input.calibration ?? null;
   const measured = cal === null ? '' : describeMeasured(cal);
   const perToken = cal?.activationBytesPerToken ?? null;
+  const drafter = computeDrafterBytes(input.arch, input.speculative, s.maxNumBatchedTokens, dtypeBytes);
   const activations =
-    perToken !== null
+    drafter.buffers +
+    (perToken !== null
       ? Math.round(perToken * s.maxNumBatchedTokens)
-      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes));
   const estimatedGraphs = estimateCudaGraphBytes(arch, info, s);
   const graphScale = cal?.graphScale ?? null;
   const graphs =
@@ -387,7 +394,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const measuredNonTorch = cal?.nonTorchBytes ?? null;
   const nonTorchIncrease = measuredNonTorch ?? NON_TORCH_INCREASE_BYTES;
   const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
-  const weights = weightBytes + rotary;
+  const weights = weightBytes + rotary + drafter.weights;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
   const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
   const reservesGraphs = isGraphMemoryReserved(info, runner);
@@ -486,8 +493,8 @@ export function computeBudget(input: BudgetInput): Budget {
     'weights',
     'Model weights',
     weights,
-    `from the checkpoint format, + ${(rotary / MiB).toFixed(1)} MiB rotary cos/sin cache`,
-    false,
+    `from the checkpoint format, + ${(rotary / MiB).toFixed(1)} MiB rotary cos/sin cache${drafter.weightsSource === null ? '' : `, + ${(drafter.weights / MiB).toFixed(1)} MiB MTP layers for speculative decoding (${drafter.weightsSource === 'computed' ? 'computed, 16-bit' : 'tensor headers'})`}`,
+    drafter.weightsSource === 'computed',
   );
   push(
     'activations',
@@ -495,7 +502,7 @@ export function computeBudget(input: BudgetInput): Budget {
     activations,
     perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
-      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace`,
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`,
     perToken === null,
   );
   push(
@@ -645,7 +652,8 @@ function findRefusal(args: {
  * (vllm/v1/core/kv_cache_utils.py) reports it in the max-len error; 0 when not even one block fits.
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
-  const { arch, info, settings: s } = input;
+  const { info, settings: s } = input;
+  const arch = resolveServedArchitecture(input.arch, input.speculative);
   const layout = buildKvCacheLayout(
     arch,
     info.engine,

@@ -20,6 +20,8 @@ export interface ServeTarget {
   port: number | null;
   /** --revision (a pinned Hugging Face revision). */
   revision: string | null;
+  /** --speculative-config as planned (speculative.ts formatSpeculativeConfig); absent or null: none. */
+  speculativeConfig?: string | null;
 }
 
 export interface BuiltFlags {
@@ -106,6 +108,13 @@ export function buildServeArgv(
     emit('--num-gpu-blocks-override', String(s.numGpuBlocksOverride), 'numGpuBlocksOverride', 'KV cache blocks');
   if (s.enforceEager) emit('--enforce-eager', null, 'enforceEager', 'no CUDA graphs');
   if (s.blockSize !== 16) emit('--block-size', String(s.blockSize), 'blockSize', 'tokens per KV block');
+  if (target.speculativeConfig !== undefined && target.speculativeConfig !== null)
+    emit(
+      '--speculative-config',
+      target.speculativeConfig,
+      null,
+      'as you set it: speculative decoding, sized in this plan',
+    );
   if (target.port !== null) emit('--port', String(target.port), null, 'the port you chose');
   return { argv, notes };
 }

@@ -39,6 +39,7 @@ import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } fro
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
+import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
 
 export interface ResolvedModel {
   id: string;
@@ -69,6 +70,8 @@ export interface PlanRequest {
   dtype?: DtypeChoice;
   /** --max-model-len auto / -1 (vLLM ≥ 0.14): vLLM fits the context to the KV memory. */
   maxModelLenAuto?: boolean;
+  /** --speculative-config as given (speculative.ts); absent: none. */
+  speculative?: SpeculativeRequest;
   /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
   deviceNotes?: string[];
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
@@ -262,6 +265,14 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         : computeCalibration(request.launchRecords, device.id, info.label, catalog.vllm),
   };
 
+  if (request.speculative !== undefined) {
+    const spec = planSpeculative(request.speculative, model.arch, info, catalog.vllm);
+    if (!spec.ok) return spec;
+    ctx.speculative = spec.settings;
+    notes.push(spec.note);
+  }
+  const specInput = ctx.speculative !== undefined ? { speculative: ctx.speculative } : {};
+
   const modelMax = model.arch.maxPositionEmbeddings;
   if (request.maxModelLenAuto === true) {
     if (!isAtLeast(info.version, '0.14.0'))
@@ -278,6 +289,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         runtime,
         settings: full.choice.settings,
         ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+        ...specInput,
       };
       const auto = Math.min(modelMax, estimateMaxModelLen(input, full.budget.kvCache.availableBytes));
       ctx.knobs = { ...ctx.knobs, maxModelLen: Math.max(auto, ctx.knobs.blockSize ?? 16) };
@@ -342,6 +354,8 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       port: request.port,
       revision: model.revision ?? null,
       maxModelLenAuto: request.maxModelLenAuto === true && request.defaults === 'vllm',
+      speculativeConfig:
+        ctx.speculative !== undefined && ctx.speculative !== null ? formatSpeculativeConfig(ctx.speculative) : null,
     },
     choice.settings,
     info,
@@ -382,6 +396,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       runtime,
       settings: choice.settings,
       ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+      ...specInput,
     });
     const cal = ctx.calibration;
     const terms = [

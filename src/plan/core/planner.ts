@@ -14,6 +14,7 @@ import { computeLayerBlocksForSequence } from '../../model/core/architecture.js'
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
+import { resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -37,6 +38,8 @@ export interface PlanContext {
   modelDtypeBytes?: number;
   /** This board's measured terms for the version family (calibration.ts). */
   calibration?: Calibration | null;
+  /** --speculative-config as planned: the drafter's layers, weights and buffers join the budget. */
+  speculative?: SpeculativeSettings | null;
 }
 
 export interface SettingsChoice {
@@ -163,14 +166,15 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
   if (!unified) return { settings: base, reasons };
 
   // Size the KV cache for exactly maxNumSeqs requests of maxModelLen tokens.
+  const served = resolveServedArchitecture(ctx.arch, ctx.speculative);
   const layerBlocks = computeLayerBlocksForSequence(
-    ctx.arch,
+    served,
     info.engine,
     maxModelLen,
     base.blockSize,
     maxNumBatchedTokens,
   );
-  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / ctx.arch.layers);
+  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / served.layers);
   const probe = computeBudget({
     ...budgetInput(ctx),
     settings: { ...base, gpuMemoryUtilization: 1, kvCacheMemoryBytes: null, numGpuBlocksOverride: null },
@@ -211,6 +215,7 @@ function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
     runtime: ctx.runtime,
     ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
     ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
+    ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
   };
 }
 

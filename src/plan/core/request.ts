@@ -10,6 +10,7 @@ import { findReleaseMemTotal, parseReleaseRef } from '../../catalog/core/release
 import type { ModelDescription } from '../../model/core/model-source.js';
 import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
+import { parseSpeculativeConfig, type SpeculativeRequest } from './speculative.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
@@ -29,6 +30,8 @@ export interface PlanOptions {
   kvCacheMemoryBytes?: string;
   /** --dtype: auto, half, float16, bfloat16, float, float32. */
   dtype?: string;
+  /** --speculative-config: vLLM's JSON (method "mtp" or "ngram" are planned). */
+  speculativeConfig?: string;
   enforceEager?: boolean;
   noEnforceEager?: boolean;
   blockSize?: string;
@@ -219,6 +222,12 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
   if (options.dtype !== undefined && !isDtypeChoice(options.dtype))
     return { ok: false, message: `--dtype: "${options.dtype}" is not one of ${DTYPE_CHOICES.join(', ')}` };
+  let speculative: SpeculativeRequest | null = null;
+  if (options.speculativeConfig !== undefined) {
+    const parsed = parseSpeculativeConfig(options.speculativeConfig);
+    if (!parsed.ok) return parsed;
+    speculative = parsed.value;
+  }
   return {
     ok: true,
     request: {
@@ -236,6 +245,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       hfCacheDir: env.hfCacheDir,
       workDir: env.workDir,
       ...(deviceNotes.length > 0 ? { deviceNotes } : {}),
+      ...(speculative !== null ? { speculative } : {}),
     },
   };
 }
