@@ -27,6 +27,10 @@ const PLAN_OPTIONS = `Plan options:
   --speculative-config <json>
                           e.g. '{"method":"mtp","num_speculative_tokens":1}':
                           the model's MTP heads (weights, KV) are planned
+  --optimization-level 0-3                  --max-cudagraph-capture-size <n>
+  --cudagraph-capture-sizes 1,2,4,8
+  --performance-mode balanced|interactivity|throughput
+                          CUDA graphs (-O0: none): the graph term follows them
   --num-gpu-blocks-override <n>                  --block-size <n>
   --enforce-eager | --no-enforce-eager
                           vLLM's knobs: one you give is kept and judged; the

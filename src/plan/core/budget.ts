@@ -12,6 +12,7 @@ import {
 } from '../../model/core/kv-cache-layout.js';
 import { computeKvElementBytes } from './dtype.js';
 import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
+import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
@@ -67,6 +68,8 @@ export interface BudgetInput {
   calibration?: Calibration | null;
   /** --speculative-config as planned (speculative.ts); absent or null: none. */
   speculative?: SpeculativeSettings | null;
+  /** -O level and capture-size knobs (graph-terms.ts); absent or null: none given. */
+  graphOptions?: GraphOptions | null;
 }
 
 export type BudgetKey =
@@ -283,19 +286,25 @@ export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): num
   return arch.maxPositionEmbeddings * rotaryDim * dtypeBytes;
 }
 
-/** CUDA-graph memory for the captured batch sizes (0 with --enforce-eager). Estimate (§2.4). */
+/**
+ * CUDA-graph memory for the captured batch sizes (0 with --enforce-eager or -O0; the capture-size knobs set how many,
+ * graph-terms.ts). Estimate (§2.4).
+ */
 export function estimateCudaGraphBytes(
   arch: Architecture,
   info: VllmVersionInfo,
   settings: Settings,
+  graphOptions?: GraphOptions | null,
 ): { bytes: number; graphs: number } {
   if (settings.enforceEager) return { bytes: 0, graphs: 0 };
-  const graphs = computeCudaGraphSizes(
+  const graphs = resolveCaptureSizes(
     info,
     settings.maxNumSeqs,
     settings.maxNumBatchedTokens,
     arch.architecture,
+    graphOptions,
   ).length;
+  if (graphs === 0) return { bytes: 0, graphs: 0 };
   return { bytes: CUDA_GRAPH_POOL_BYTES + graphs * arch.layers * CUDA_GRAPH_BYTES_PER_LAYER, graphs };
 }
 
@@ -385,7 +394,7 @@ export function computeBudget(input: BudgetInput): Budget {
     (perToken !== null
       ? Math.round(perToken * s.maxNumBatchedTokens)
       : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes));
-  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s);
+  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s, input.graphOptions);
   const graphScale = cal?.graphScale ?? null;
   const graphs =
     graphScale !== null
@@ -396,13 +405,17 @@ export function computeBudget(input: BudgetInput): Budget {
   const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
   const weights = weightBytes + rotary + drafter.weights;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
-  const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
+  // A hybrid (state layers) is not "dense" for Model Runner V2's rollout: V2 could not page mixed linear/full
+  // attention (vllm issue #38041), and from 0.26 hybrids are charged by V1's graph profiler (issue #50780).
+  const isDense = arch.moe === null && (arch.stateLayers === null || arch.stateLayers === undefined);
+  const runner = resolveModelRunner(info, arch.architecture, isDense);
   const reservesGraphs = isGraphMemoryReserved(info, runner);
 
   const stateCache = computeV0StateCache(layout.stateBytesPerSequence, info, s);
 
   // vLLM's own sizing of the KV cache (see MemoryAlgorithm in vllm-version.ts for the citations).
   let nonKv = weights + activations + stateCache.bytes;
+  let gdnOverReserve = 0;
   let algorithmWhy: string;
   switch (info.algorithm) {
     case 'v0-free-delta':
@@ -431,7 +444,9 @@ export function computeBudget(input: BudgetInput): Budget {
       algorithmWhy = `vLLM ${info.label}: util × total − (weights + activation peak + non-torch increase)`;
       break;
     case 'v1-profiled-graphs':
-      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes : 0);
+      // From 0.26 the estimate also charges a GDN profiling transient (graph-terms.ts, issue #50780): reserved, not held.
+      gdnOverReserve = computeGdnGraphOverReserve(arch, info, s.maxNumBatchedTokens, reservesGraphs, graphs.graphs);
+      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes + gdnOverReserve : 0);
       algorithmWhy = reservesGraphs
         ? `vLLM ${info.label}: util × total − (weights + activations + non-torch + CUDA graphs)`
         : `vLLM ${info.label} (Model Runner V2): util × total − (weights + activations + non-torch); graphs not reserved`;
@@ -509,7 +524,7 @@ export function computeBudget(input: BudgetInput): Budget {
     'cudaGraphs',
     'CUDA graphs',
     graphs.bytes,
-    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}`,
+    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}${gdnOverReserve > 0 ? `; vLLM's estimate also charges ${gib(gdnOverReserve)} for gated delta net (128 KiB × ${s.maxNumBatchedTokens} batched tokens, ≥ 0.26, issue #50780): taken from the KV cache, not held` : ''}`,
     graphScale === null,
   );
   push(

@@ -40,6 +40,7 @@ import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
 import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
+import { planGraphOptions, type GraphOptions } from './graph-terms.js';
 
 export interface ResolvedModel {
   id: string;
@@ -72,6 +73,8 @@ export interface PlanRequest {
   maxModelLenAuto?: boolean;
   /** --speculative-config as given (speculative.ts); absent: none. */
   speculative?: SpeculativeRequest;
+  /** -O level, capture sizes and --performance-mode as given (graph-terms.ts); absent: none. */
+  graphOptions?: GraphOptions;
   /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
   deviceNotes?: string[];
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
@@ -271,7 +274,16 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     ctx.speculative = spec.settings;
     notes.push(spec.note);
   }
-  const specInput = ctx.speculative !== undefined ? { speculative: ctx.speculative } : {};
+  if (request.graphOptions !== undefined) {
+    const graph = planGraphOptions(request.graphOptions, ctx, catalog.vllm, model.arch.maxPositionEmbeddings);
+    if (!graph.ok) return graph;
+    ctx.graphOptions = request.graphOptions;
+    ctx.knobs = graph.knobs;
+  }
+  const specInput = {
+    ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
+    ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
+  };
 
   const modelMax = model.arch.maxPositionEmbeddings;
   if (request.maxModelLenAuto === true) {
@@ -356,6 +368,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       maxModelLenAuto: request.maxModelLenAuto === true && request.defaults === 'vllm',
       speculativeConfig:
         ctx.speculative !== undefined && ctx.speculative !== null ? formatSpeculativeConfig(ctx.speculative) : null,
+      graphOptions: ctx.graphOptions ?? null,
     },
     choice.settings,
     info,

@@ -15,6 +15,7 @@ import type { Architecture, VllmData } from '../../catalog/core/presets-schema.j
 import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
 import { resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
+import type { GraphOptions } from './graph-terms.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -40,6 +41,8 @@ export interface PlanContext {
   calibration?: Calibration | null;
   /** --speculative-config as planned: the drafter's layers, weights and buffers join the budget. */
   speculative?: SpeculativeSettings | null;
+  /** -O level and capture-size knobs (graph-terms.ts): the graph term follows them. */
+  graphOptions?: GraphOptions | null;
 }
 
 export interface SettingsChoice {
@@ -216,6 +219,7 @@ function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
     ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
     ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
     ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
+    ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import type { ModelDescription } from '../../model/core/model-source.js';
 import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
 import { parseSpeculativeConfig, type SpeculativeRequest } from './speculative.js';
+import { parseGraphOptions } from './graph-terms.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
@@ -32,6 +33,14 @@ export interface PlanOptions {
   dtype?: string;
   /** --speculative-config: vLLM's JSON (method "mtp" or "ngram" are planned). */
   speculativeConfig?: string;
+  /** --optimization-level 0–3 (-O0: no CUDA graphs). */
+  optimizationLevel?: string;
+  /** --max-cudagraph-capture-size: the largest captured batch. */
+  maxCudagraphCaptureSize?: string;
+  /** --cudagraph-capture-sizes: the captured batch sizes (1,2,4,8). */
+  cudagraphCaptureSizes?: string;
+  /** --performance-mode balanced|interactivity|throughput. */
+  performanceMode?: string;
   enforceEager?: boolean;
   noEnforceEager?: boolean;
   blockSize?: string;
@@ -228,6 +237,8 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
     if (!parsed.ok) return parsed;
     speculative = parsed.value;
   }
+  const graph = parseGraphOptions(options);
+  if (!graph.ok) return graph;
   return {
     ok: true,
     request: {
@@ -246,6 +257,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       workDir: env.workDir,
       ...(deviceNotes.length > 0 ? { deviceNotes } : {}),
       ...(speculative !== null ? { speculative } : {}),
+      ...(graph.value !== null ? { graphOptions: graph.value } : {}),
     },
   };
 }
