@@ -73,13 +73,14 @@ export function computeLayerBlocksForSequence(
   seqLen: number,
   blockSize: number,
   maxNumBatchedTokens: number,
+  kvBytes: KvElementSize = 2,
 ): number {
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) {
     // Hybrid models: the block ids one request takes in vLLM's layout (kv-cache-layout.ts), × layers, so that
     // layer-blocks / layers stays "block ids per request" for callers that divide (the planner). V1 pages
-    // the state with the attention KV in groups (an auto-dtype KV cache assumed here); V0 keeps the states
-    // apart and pages the attention layers only.
-    const groups = engine === 'v1' ? computeHybridGroups(arch, 2, blockSize) : null;
+    // the state with the attention KV in groups, whose block size follows the KV element (`kvBytes`, 2 bytes
+    // unless given); V0 keeps the states apart and pages the attention layers only.
+    const groups = engine === 'v1' ? computeHybridGroups(arch, kvBytes, blockSize) : null;
     if (groups === null) return arch.layers * Math.ceil(seqLen / blockSize);
     return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state * groups.statePages);
   }

@@ -16,6 +16,7 @@ import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
 import { resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import type { GraphOptions } from './graph-terms.js';
+import { computeKvElementBytes } from './dtype.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -176,6 +177,7 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
     maxModelLen,
     base.blockSize,
     maxNumBatchedTokens,
+    computeKvElementBytes(base.kvCacheDtype, ctx.modelDtypeBytes ?? 2),
   );
   const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / served.layers);
   const probe = computeBudget({

@@ -120,3 +120,21 @@ describe('Qwen3.6-27B preset (hybrid gated delta net + vision + MTP)', () => {
     expect(on.argv).toContain('{"method":"mtp","num_speculative_tokens":3}');
   });
 });
+
+describe('the planner sizes a hybrid KV cache with the KV element it plans (fp8: larger attention blocks)', () => {
+  it('Qwen3.6-27B, fp8 KV, 2 × 8k: 2 × (6 + 3) block ids of 51,380,224 B, not the 2 × (11 + 3) of a 2-byte KV', () => {
+    // fp8 attention per token 2 × 4 × 256 × 1 = 2048 B; block 16 · cdiv(3,207,168, 32,768) = 16 · 98 = 1568 tokens;
+    // page 1568 × 2048 = 3,211,264 B; 16 layers a group; cdiv(8192, 1568) = 6 attention + 3 state ids a request.
+    const p = planFor({
+      device: 'agx-orin-64gb',
+      model: 'qwen3.6-27b',
+      quant: 'awq',
+      vllmVersion: '0.31.0',
+      maxModelLen: '8192',
+      maxNumSeqs: '2',
+      kvCacheDtype: 'fp8',
+    });
+    expect(p.kvCache.bytesPerBlock).toBe(16 * 3_211_264);
+    expect(p.settings.kvCacheMemoryBytes).toBe(2 * 9 * 51_380_224);
+  });
+});
