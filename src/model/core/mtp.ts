@@ -13,8 +13,9 @@
  *   norm; deepseek_mtp.py the same shape (eh_proj, enorm, hnorm, shared_head.norm, mtp_block).
  * - v1/spec_decode/eagle.py `EagleProposer.load_model`: `_maybe_share_embeddings` / `_maybe_share_lm_head` give
  *   the drafter the target's embed_tokens and lm_head, so only the mtp.* layers add weights.
- * - v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`: a state layer holds 1 + num_speculative_blocks
- *   pages per request, num_speculative_blocks = num_speculative_tokens (layers/mamba/abstract.py).
+ * - v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes` (the same at bc8282e6 and 001cabc1): a state layer
+ *   holds 1 + num_speculative_blocks pages per request without prefix caching (2 + … in mamba_cache_mode "align",
+ *   not planned here), num_speculative_blocks = num_speculative_tokens (layers/mamba/abstract.py).
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 
