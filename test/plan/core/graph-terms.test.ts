@@ -11,7 +11,7 @@ import {
   parseGraphOptions,
   resolveCaptureSizes,
 } from '../../../src/plan/core/graph-terms.js';
-import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import type { Plan } from '../../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { buildPlan } from '../../../src/plan/core/plan.js';
@@ -180,5 +180,50 @@ describe("the graph memory vLLM's profiler over-charges on gated-delta-net hybri
     expect(graphs.budget.totalBytes - eager.budget.totalBytes).toBe(
       (g?.bytes ?? 0) + (item(graphs, 'kvCache')?.bytes ?? 0) - (item(eager, 'kvCache')?.bytes ?? 0),
     );
+  });
+});
+
+describe('every release: the new options are refused where the version lacks their flag, emitted only where it has it', () => {
+  it('0.6.3 → 0.31: --optimization-level, capture sizes, --performance-mode, --speculative-config', () => {
+    const options: PlanOptions = {
+      device: 'agx-orin-64gb',
+      model: 'qwen3.6-27b',
+      quant: 'awq',
+      maxModelLen: '4096',
+      optimizationLevel: '2',
+      maxCudagraphCaptureSize: '64',
+      performanceMode: 'balanced',
+      speculativeConfig: '{"method":"mtp"}',
+    };
+    const flags = [
+      '--optimization-level',
+      '--max-cudagraph-capture-size',
+      '--performance-mode',
+      '--speculative-config',
+    ];
+    let planned = 0;
+    for (const release of catalog.vllm.releases) {
+      const r = resolvePlanRequest({ ...options, vllmVersion: release.version }, catalog, {
+        detected: null,
+        described: null,
+        hfCacheDir: '/hf',
+        workDir: '/work',
+      });
+      if (!r.ok) throw new Error(r.message);
+      const p = buildPlan(r.request, catalog);
+      const v = info(release.version);
+      const lacking = flags.filter((f) => !hasFlag(catalog.vllm, v.version, f));
+      if (!p.ok) {
+        expect(lacking.length).toBeGreaterThan(0);
+        expect(p.message).toMatch(/does not have it|V1 engine/);
+        continue;
+      }
+      planned++;
+      expect(lacking).toEqual([]);
+      for (const arg of p.plan.argv.filter((a) => a.startsWith('--')))
+        expect(hasFlag(catalog.vllm, v.version, arg), `${release.version} ${arg}`).toBe(true);
+    }
+    // 0.17.0 (--performance-mode) and later plan it.
+    expect(planned).toBeGreaterThan(0);
   });
 });
