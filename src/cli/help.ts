@@ -11,6 +11,8 @@ const PLAN_OPTIONS = `Plan options:
   --device <id>           a device preset (orin-nx-16gb, agx-orin-64gb, …);
                           default: this board, with its measured memory
   --device-memory <GiB>   override the total memory CUDA reports
+  --jetpack <x.y>         the JetPack (or L4T r36.4.3) a preset Jetson runs:
+                          its MemTotal on that release, where one is recorded
   --model <ref>           a preset id, a Hugging Face id (org/name[@revision]),
                           a folder with config.json, or a .gguf file
   --gguf <file>           the GGUF file to pick in a Hugging Face repository
@@ -22,6 +24,13 @@ const PLAN_OPTIONS = `Plan options:
   --kv-cache-dtype auto|fp8|fp8_e4m3|fp8_e5m2|nvfp4
   --kv-cache-memory-bytes <n>
   --dtype auto|half|float16|bfloat16|float|float32
+  --speculative-config <json>
+                          e.g. '{"method":"mtp","num_speculative_tokens":1}':
+                          the model's MTP heads (weights, KV) are planned
+  --optimization-level 0-3                  --max-cudagraph-capture-size <n>
+  --cudagraph-capture-sizes 1,2,4,8
+  --performance-mode balanced|interactivity|throughput
+                          CUDA graphs (-O0: none): the graph term follows them
   --num-gpu-blocks-override <n>                  --block-size <n>
   --enforce-eager | --no-enforce-eager
                           vLLM's knobs: one you give is kept and judged; the

@@ -13,7 +13,7 @@ import { safetensorsDtypeBytes } from './core/model-source.js';
 import { estimateWeightBytes } from './core/quantization.js';
 import { describeGgufModel, describeSafetensors, type SafetensorsTensor } from './core/weights.js';
 import { describeCheckpointExtras } from './core/checkpoint-notes.js';
-import { isMtpSkippedByVllm } from './core/hub-record.js';
+import { isMtpSkippedByVllm, withMtpCheckpointBytes } from './core/hub-record.js';
 
 /** safetensors refuses headers above 100 MB (safetensors/src/tensor.rs MAX_HEADER_SIZE). */
 const MAX_SAFETENSORS_HEADER = 100_000_000;
@@ -198,6 +198,7 @@ export async function describeLocalFolder(dir: string): Promise<ModelDescription
     const skipsMtp = isMtpSkippedByVllm(parsed.arch.architecture);
     const mtp = skipsMtp ? tensors.filter((t) => t.name.startsWith('mtp.')) : [];
     if (mtp.length > 0) {
+      arch = withMtpCheckpointBytes(arch, describeSafetensors(mtp).totalBytes);
       tensors.splice(0, tensors.length, ...tensors.filter((t) => !t.name.startsWith('mtp.')));
       notes.push(
         `${mtp.length} multi-token-prediction tensors (mtp.*, ${describeSafetensors(mtp).totalBytes} bytes) are not counted: vLLM loads them only with --speculative-config method "mtp"`,

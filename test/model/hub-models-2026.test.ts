@@ -25,6 +25,7 @@ import type { ModelDescription } from '../../src/model/core/model-source.js';
 import { computeBudget } from '../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../src/plan/core/vllm-version.js';
 import { computeStatePageBytes } from '../../src/model/core/hybrid-groups.js';
+import { resolveServedArchitecture } from '../../src/plan/core/speculative.js';
 import { GiB, parseVersion } from '../../src/shared/units.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import { loopbackFetch, startHubServer, TOKENS, type HubServer } from './hub-server.js';
@@ -252,5 +253,50 @@ describe('gemma-3-12b-it (gated; sliding window in V1)', () => {
     expect(computeSequenceBytes(buildKvCacheLayout(d.arch, 'v0', 2, 16), d.arch, 8192, 2048)).toBe(
       48 * 512 * 8192 * 16,
     );
+  });
+});
+
+describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => {
+  it('54,713,457,120 B loaded by default: the 1199 tensors less the 15 mtp.* ones (849,398,784 B, kept for --speculative-config)', async () => {
+    const d = await describeRepo('Qwen/Qwen3.6-27B');
+    // 27,781,427,952 parameters in all (the recorded tensor list); the MTP layer 424,699,392 of them.
+    expect(d.quant).toMatchObject({ id: 'bf16', sizeBytes: 54_713_457_120 });
+    expect(54_713_457_120).toBe(2 * (27_781_427_952 - 424_699_392));
+    expect(d.arch.mtp).toEqual({ layers: 1, checkpointBytes: 849_398_784 });
+    // model.visual.*: patch embed 1,770,624 + pos embed 2,654,208 + 27 blocks × 15,239,504 + merger 44,838,656.
+    expect(d.arch.vision).toEqual({ encoderParams: 460_730_096, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.stateLayers).toMatchObject({
+      kind: 'gated-delta-net',
+      layers: 48,
+      attentionLayers: 16,
+      convDim: 10_240,
+      temporalElements: 786_432,
+      temporalDtype: 'float32',
+    });
+    expect(d.notes.join('\n')).toMatch(/15 multi-token-prediction tensors \(mtp\.\*, .*\) are not counted/);
+    // The preset agrees with the record.
+    const preset = loadTestCatalog().models.find((m) => m.id === 'qwen3.6-27b');
+    expect(preset?.quants[0]?.sizeBytes).toBe(d.quant.sizeBytes);
+    expect(preset?.arch.vision?.encoderParams).toBe(d.arch.vision?.encoderParams);
+  });
+
+  it('KV: 16 attention layers in blocks of 784 tokens, 3 state groups; with MTP (1 token) 17 layers and 2 state pages', async () => {
+    const d = await describeRepo('Qwen/Qwen3.6-27B');
+    // State page: conv 10,240 × 3 × 2 B + recurrent 786,432 × 4 B = 3,207,168 B; attention per token 2 × 4 × 256 × 2
+    // = 4096 B; block 16 · cdiv(3,207,168, 65,536) = 16 · 49 = 784; page 784 × 4096 = 3,211,264 B.
+    expect(computeStatePageBytes(d.arch)).toBe(3_207_168);
+    const layout = buildKvCacheLayout(d.arch, 'v1', 2, 16);
+    expect(layout.blockSize).toBe(784);
+    // 16 attention vs 48 state layers (48 ≥ 1.5 × 16): groups of 16, 1 attention + 3 state groups.
+    expect(layout.hybrid).toMatchObject({ size: 16, attention: 1, state: 3, pageBytes: 3_211_264 });
+    // An 8k request: cdiv(8192, 784) = 11 attention + 3 state block ids of 16 pages.
+    expect(computeSequenceBytes(layout, d.arch, 8192, 2048)).toBe(14 * 16 * 3_211_264);
+    // With the MTP drafter (speculative.ts): 17 attention layers, groups of 17 (48 ≥ 25.5), cdiv(48, 17) = 3 state
+    // groups holding 2 pages each: 11 + 6 block ids of 17 pages = 928,055,296 B.
+    const served = resolveServedArchitecture(d.arch, { method: 'mtp', numSpeculativeTokens: 1 });
+    const mtp = buildKvCacheLayout(served, 'v1', 2, 16);
+    expect(mtp.hybrid).toMatchObject({ size: 17, attention: 1, state: 3, statePages: 2 });
+    expect(computeSequenceBytes(mtp, served, 8192, 2048)).toBe(928_055_296);
+    expect(17 * 17 * 3_211_264).toBe(928_055_296);
   });
 });

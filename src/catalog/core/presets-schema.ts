@@ -31,6 +31,23 @@ export const deviceSchema = z.strictObject({
   /** Where memTotalBytes comes from; "derived" when no real report was found. */
   memTotalSource: z.string().min(1),
   isMemTotalDerived: z.boolean().default(false),
+  /**
+   * MemTotal as a given JetPack release reports it (carve-outs move with the release): what a plan for that release
+   * uses off the board (`--jetpack`). Only releases with a real report are listed; the rest use memTotalBytes.
+   */
+  memTotalByRelease: z
+    .array(
+      z.strictObject({
+        /** The JetPack release, e.g. 6.2 or 7.2. */
+        jetpack: version,
+        /** Its L4T release, e.g. 36.4.3. */
+        l4t: version,
+        memTotalBytes: bytes,
+        /** Where the figure comes from. */
+        source: z.string().min(1),
+      }),
+    )
+    .default([]),
   /** Whether any vLLM build runs on this device, and why not. */
   vllm: z.strictObject({
     isSupported: z.boolean(),
@@ -115,6 +132,11 @@ export const architectureSchema = z.strictObject({
       temporalElements: positiveInt,
       /** The temporal state's dtype; "auto" = the model's (mamba_ssm_cache_dtype). */
       temporalDtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
+      /**
+       * Extra state pages one request holds for speculative decoding (MambaSpec.num_speculative_blocks =
+       * num_speculative_tokens): set by the planner with --speculative-config, never in a preset.
+       */
+      speculativeBlocks: z.number().int().nonnegative().optional(),
     })
     .nullable()
     .optional(),
@@ -131,6 +153,12 @@ export const architectureSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  /**
+   * Multi-token-prediction layers the checkpoint ships (Qwen3.5 `mtp_num_hidden_layers`; Qwen3-Next, DeepSeek-V3,
+   * GLM-4.5, MiMo `num_nextn_predict_layers`): vLLM loads them only with --speculative-config method "mtp".
+   * checkpointBytes: the mtp.* tensors' bytes when the tensor headers were read.
+   */
+  mtp: z.strictObject({ layers: positiveInt, checkpointBytes: bytes.optional() }).nullable().optional(),
   /** Total parameters as published (used to cross-check the computed count). */
   publishedParams: z.number().positive().optional(),
 });

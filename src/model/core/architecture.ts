@@ -5,6 +5,7 @@
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import { computeHybridGroups } from './hybrid-groups.js';
+import { computeKvHeadBytes, computeMlaElementBytes, type KvElementSize } from './kv-element.js';
 
 /** Parameter counts split by how quantized formats treat them. */
 export interface ParamBreakdown {
@@ -43,14 +44,19 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
 }
 
-/** KV-cache bytes one token takes in one attention layer: 2 × kv_heads × head_dim × dtype (MLA: latent). */
-export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes: number): number {
-  if (arch.mla !== null) return (arch.mla.kvLoraRank + arch.mla.qkRopeHeadDim) * kvDtypeBytes;
-  return 2 * arch.kvHeads * arch.headDim * kvDtypeBytes;
+/**
+ * KV-cache bytes one token takes in one attention layer: 2 × kv_heads × the bytes of one head (head_dim × dtype, or
+ * NVFP4's packed head, kv-element.ts); MLA: the latent row.
+ */
+export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes: KvElementSize): number {
+  if (arch.mla !== null) {
+    return (arch.mla.kvLoraRank + arch.mla.qkRopeHeadDim) * computeMlaElementBytes(kvDtypeBytes);
+  }
+  return 2 * arch.kvHeads * computeKvHeadBytes(arch.headDim, kvDtypeBytes);
 }
 
 /** KV-cache bytes one token takes across all layers (what vLLM's block size formula multiplies). */
-export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: number): number {
+export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: KvElementSize): number {
   return arch.layers * computeKvBytesPerTokenPerLayer(arch, kvDtypeBytes);
 }
 
@@ -67,15 +73,16 @@ export function computeLayerBlocksForSequence(
   seqLen: number,
   blockSize: number,
   maxNumBatchedTokens: number,
+  kvBytes: KvElementSize = 2,
 ): number {
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) {
     // Hybrid models: the block ids one request takes in vLLM's layout (kv-cache-layout.ts), × layers, so that
     // layer-blocks / layers stays "block ids per request" for callers that divide (the planner). V1 pages
-    // the state with the attention KV in groups (an auto-dtype KV cache assumed here); V0 keeps the states
-    // apart and pages the attention layers only.
-    const groups = engine === 'v1' ? computeHybridGroups(arch, 2, blockSize) : null;
+    // the state with the attention KV in groups, whose block size follows the KV element (`kvBytes`, 2 bytes
+    // unless given); V0 keeps the states apart and pages the attention layers only.
+    const groups = engine === 'v1' ? computeHybridGroups(arch, kvBytes, blockSize) : null;
     if (groups === null) return arch.layers * Math.ceil(seqLen / blockSize);
-    return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state);
+    return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state * groups.statePages);
   }
   const fullBlocks = Math.ceil(seqLen / blockSize);
   const swLayers = arch.slidingWindow === null ? 0 : arch.slidingWindowLayers;

@@ -145,6 +145,9 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
   const vision = parseVision(content.vision_config);
+  // vllm/config/speculative.py `hf_config_override`: n_predict = mtp_num_hidden_layers (Qwen3.5) or
+  // num_nextn_predict_layers (Qwen3-Next, DeepSeek-V3, GLM-4.5, MiMo, Nemotron-H).
+  const mtpLayers = num(text, 'mtp_num_hidden_layers', 'num_nextn_predict_layers');
 
   const arch: Architecture = {
     architecture,
@@ -164,6 +167,9 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     mla,
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
+    ...(mtpLayers !== undefined && Number.isSafeInteger(mtpLayers) && mtpLayers > 0 && mtpLayers <= 64
+      ? { mtp: { layers: mtpLayers } }
+      : {}),
   };
   // Every count a safe whole number in a plausible range: 1e308 or 2^53 + 1 would fill the plan with
   // Infinity and NaN (architecture.ts ARCH_COUNT_RANGES).

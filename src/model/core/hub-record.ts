@@ -4,7 +4,7 @@
  * ModelDescription. Pure.
  */
 import type { GGUFMetadata, GGUFTensorInfo } from '@huggingface/gguf';
-import type { QuantVariant } from '../../catalog/core/presets-schema.js';
+import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { formatBytes } from '../../shared/units.js';
 import { parseHfConfig } from './hf-config.js';
 import type { HubRef } from './hub-ref.js';
@@ -149,6 +149,14 @@ export function isMtpSkippedByVllm(architecture: string): boolean {
 }
 
 /**
+ * Returns the architecture with the bytes of the mtp.* tensors its checkpoint holds (what speculative decoding adds
+ * to the weights); one MTP layer is assumed when config.json named none.
+ */
+export function withMtpCheckpointBytes(arch: Architecture, bytes: number): Architecture {
+  return { ...arch, mtp: { layers: arch.mtp?.layers ?? 1, checkpointBytes: bytes } };
+}
+
+/**
  * Returns the description of a Hub model from its record: exact weight bytes (sum of elements × dtype
  * size over all tensors), the architecture, and the quantization from quantization_config. A bad
  * config or header is thrown as `fail(message)`; `sourceNotes` say where the record came from.
@@ -198,8 +206,10 @@ export function describeHubRecord(
     notes.push(
       `config.json has no quantization_config but the tensors look ${summary.looksQuantized} quantized: the plan treats the checkpoint as ${parsed.quant.id}`,
     );
+  let mtpBytes: number | null = null;
   if (tensors.skippedMtp.length > 0) {
     const skipped = describeSafetensors(tensors.skippedMtp).totalBytes;
+    mtpBytes = skipped;
     notes.push(
       `${tensors.skippedMtp.length} multi-token-prediction tensors (mtp.*, ${formatBytes(skipped)}) are not counted: vLLM loads them only with --speculative-config method "mtp" (load_weights skip_prefixes ["mtp."])`,
     );
@@ -214,7 +224,7 @@ export function describeHubRecord(
     name: parsed.name,
     origin: 'hub',
     tokenizerRepo: ref.repo,
-    arch: extras.arch,
+    arch: mtpBytes === null ? extras.arch : withMtpCheckpointBytes(extras.arch, mtpBytes),
     quant,
     weightSource: 'tensor headers',
     serveTarget: ref.repo,

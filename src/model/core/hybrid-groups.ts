@@ -11,6 +11,7 @@
  *   group size) groups, the last one padded.
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
+import { computeKvHeadBytes, type KvElementSize } from './kv-element.js';
 
 /** The KV cache groups of a hybrid model under V1's hybrid manager. */
 export interface HybridGroups {
@@ -24,6 +25,13 @@ export interface HybridGroups {
   pageBytes: number;
   /** The Mamba/GDN state of one layer before padding. */
   statePageBytes: number;
+  /**
+   * Pages one request holds in each state group: 1, plus num_speculative_blocks with speculative decoding
+   * (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`: page × (1 + num_speculative_blocks) without
+   * prefix caching; vllm/model_executor/layers/mamba/abstract.py `get_kv_cache_spec` sets it to
+   * num_speculative_tokens).
+   */
+  statePages: number;
 }
 
 const cdiv = (a: number, b: number): number => Math.ceil(a / b);
@@ -41,11 +49,15 @@ export function computeStatePageBytes(arch: Architecture): number {
  * The V1 hybrid groups for `arch` with KV elements of `kvBytes` and the requested --block-size; null for a
  * model without state layers or without attention layers.
  */
-export function computeHybridGroups(arch: Architecture, kvBytes: number, blockSize: number): HybridGroups | null {
+export function computeHybridGroups(
+  arch: Architecture,
+  kvBytes: KvElementSize,
+  blockSize: number,
+): HybridGroups | null {
   const state = arch.stateLayers;
   if (state === null || state === undefined || state.attentionLayers === 0) return null;
   // FullAttentionSpec.page_size_bytes of one token: K and V, every KV head.
-  const attnPerToken = 2 * arch.kvHeads * arch.headDim * kvBytes;
+  const attnPerToken = 2 * arch.kvHeads * computeKvHeadBytes(arch.headDim, kvBytes);
   const statePage = computeStatePageBytes(arch);
   const attnBlock = Math.max(blockSize, 16 * cdiv(statePage, 16 * attnPerToken));
   const fewest = Math.min(state.attentionLayers, state.layers);
@@ -58,5 +70,6 @@ export function computeHybridGroups(arch: Architecture, kvBytes: number, blockSi
     state: cdiv(state.layers, size),
     pageBytes: attnBlock * attnPerToken,
     statePageBytes: statePage,
+    statePages: 1 + (state.speculativeBlocks ?? 0),
   };
 }

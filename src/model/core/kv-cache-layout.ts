@@ -23,6 +23,7 @@ import {
   computeLayerBlocksForSequence,
 } from './architecture.js';
 import { computeHybridGroups, computeStatePageBytes, type HybridGroups } from './hybrid-groups.js';
+import type { KvElementSize } from './kv-element.js';
 
 /** One model's KV cache layout for a set of cache settings. */
 export interface KvCacheLayout {
@@ -44,12 +45,12 @@ const cdiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /**
  * Builds the layout vLLM uses for `arch` with these cache settings (`kvBytes`: bytes of one KV element
- * for the --kv-cache-dtype).
+ * for the --kv-cache-dtype, or 'nvfp4' for its packed layout).
  */
 export function buildKvCacheLayout(
   arch: Architecture,
   engine: 'v0' | 'v1',
-  kvBytes: number,
+  kvBytes: KvElementSize,
   blockSize: number,
 ): KvCacheLayout {
   const state = arch.stateLayers;
@@ -90,12 +91,13 @@ export function buildKvCacheLayout(
     blockSize: attnBlock,
     bytesPerToken,
     bytesPerBlock: size * pageBytes,
-    stateBytesPerSequence: hybrid.state * size * pageBytes,
+    stateBytesPerSequence: hybrid.state * hybrid.statePages * size * pageBytes,
     hybrid,
     why:
       `hybrid ${state.kind}: ${state.layers} state layers of ${statePage} B per sequence${padded}; ` +
       `${state.attentionLayers} attention layers in blocks of ${attnBlock} tokens; ` +
-      `${hybrid.attention + hybrid.state} groups of ${size} layers (${hybrid.attention} attention, ${hybrid.state} state)`,
+      `${hybrid.attention + hybrid.state} groups of ${size} layers (${hybrid.attention} attention, ${hybrid.state} state)` +
+      (hybrid.statePages > 1 ? `; ${hybrid.statePages} state pages per request (speculative decoding)` : ''),
   };
 }
 
@@ -107,7 +109,7 @@ export function computeSequenceBytes(
   maxNumBatchedTokens: number,
 ): number {
   const h = layout.hybrid;
-  if (h !== null) return h.size * h.pageBytes * (h.attention * cdiv(seqLen, layout.blockSize) + h.state);
+  if (h !== null) return h.size * h.pageBytes * (h.attention * cdiv(seqLen, layout.blockSize) + h.state * h.statePages);
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) {
     return cdiv(seqLen, layout.blockSize) * layout.bytesPerBlock;
   }
@@ -124,7 +126,7 @@ export function computeConcurrency(
   maxNumBatchedTokens: number,
 ): number {
   const h = layout.hybrid;
-  if (h !== null) return gpuBlocks / (h.attention * cdiv(seqLen, layout.blockSize) + h.state);
+  if (h !== null) return gpuBlocks / (h.attention * cdiv(seqLen, layout.blockSize) + h.state * h.statePages);
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) {
     const blocks = cdiv(seqLen, layout.blockSize);
     return blocks > 0 ? gpuBlocks / blocks : 0;
@@ -149,7 +151,7 @@ export function computeBlocksForRequests(
   maxNumBatchedTokens: number,
 ): number {
   const h = layout.hybrid;
-  if (h !== null) return seqs * (h.attention * cdiv(seqLen, layout.blockSize) + h.state);
+  if (h !== null) return seqs * (h.attention * cdiv(seqLen, layout.blockSize) + h.state * h.statePages);
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) return seqs * cdiv(seqLen, layout.blockSize);
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
   return Math.ceil((seqs * layerBlocks) / arch.layers);

@@ -252,7 +252,11 @@ export function checkCapability(scheme: QuantScheme, cc: string, version: Versio
   return note === undefined ? { ok: true } : { ok: true, note };
 }
 
-/** Bytes of one KV element for a --kv-cache-dtype (auto = the model's activation dtype, 2 bytes). */
+/**
+ * Returns the bytes of one storage element for a --kv-cache-dtype (auto = the model's activation dtype, 2 bytes):
+ * vllm/utils/torch_utils.py `STR_DTYPE_TO_TORCH_DTYPE` stores fp8 and nvfp4 in uint8 (1 byte); nvfp4 packs two
+ * values and their scales into those bytes (kv-element.ts `computeKvHeadBytes` gives the packed head).
+ */
 export function kvDtypeBytes(kvCacheDtype: string): number {
-  return kvCacheDtype.startsWith('fp8') ? 1 : 2;
+  return kvCacheDtype.startsWith('fp8') || kvCacheDtype === 'nvfp4' ? 1 : 2;
 }

@@ -11,6 +11,8 @@ import {
   computeSequenceBytes,
 } from '../../model/core/kv-cache-layout.js';
 import { computeKvElementBytes } from './dtype.js';
+import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
+import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
@@ -64,6 +66,10 @@ export interface BudgetInput {
   modelDtypeBytes?: number;
   /** This board's measured terms for the version family (calibration.ts); they replace the estimates. */
   calibration?: Calibration | null;
+  /** --speculative-config as planned (speculative.ts); absent or null: none. */
+  speculative?: SpeculativeSettings | null;
+  /** -O level and capture-size knobs (graph-terms.ts); absent or null: none given. */
+  graphOptions?: GraphOptions | null;
 }
 
 export type BudgetKey =
@@ -280,19 +286,25 @@ export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): num
   return arch.maxPositionEmbeddings * rotaryDim * dtypeBytes;
 }
 
-/** CUDA-graph memory for the captured batch sizes (0 with --enforce-eager). Estimate (§2.4). */
+/**
+ * CUDA-graph memory for the captured batch sizes (0 with --enforce-eager or -O0; the capture-size knobs set how many,
+ * graph-terms.ts). Estimate (§2.4).
+ */
 export function estimateCudaGraphBytes(
   arch: Architecture,
   info: VllmVersionInfo,
   settings: Settings,
+  graphOptions?: GraphOptions | null,
 ): { bytes: number; graphs: number } {
   if (settings.enforceEager) return { bytes: 0, graphs: 0 };
-  const graphs = computeCudaGraphSizes(
+  const graphs = resolveCaptureSizes(
     info,
     settings.maxNumSeqs,
     settings.maxNumBatchedTokens,
     arch.architecture,
+    graphOptions,
   ).length;
+  if (graphs === 0) return { bytes: 0, graphs: 0 };
   return { bytes: CUDA_GRAPH_POOL_BYTES + graphs * arch.layers * CUDA_GRAPH_BYTES_PER_LAYER, graphs };
 }
 
@@ -353,10 +365,12 @@ export function computeV0StateCache(
 
 /** Computes the whole budget, KV figures and verdict for one set of settings. */
 export function computeBudget(input: BudgetInput): Budget {
-  const { device, arch, info, settings, weightBytes } = input;
+  const { device, info, settings, weightBytes } = input;
   const total = device.memTotalBytes;
   const unified = device.isUnified;
   const s = settings;
+  // With MTP speculative decoding the drafter's layers join the KV cache and its weights and buffers the rest.
+  const arch = resolveServedArchitecture(input.arch, input.speculative);
 
   const dtypeBytes = input.modelDtypeBytes ?? 2;
   // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts); an 'auto'
@@ -374,11 +388,13 @@ export function computeBudget(input: BudgetInput): Budget {
   const cal = input.calibration ?? null;
   const measured = cal === null ? '' : describeMeasured(cal);
   const perToken = cal?.activationBytesPerToken ?? null;
+  const drafter = computeDrafterBytes(input.arch, input.speculative, s.maxNumBatchedTokens, dtypeBytes);
   const activations =
-    perToken !== null
+    drafter.buffers +
+    (perToken !== null
       ? Math.round(perToken * s.maxNumBatchedTokens)
-      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes);
-  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s);
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes));
+  const estimatedGraphs = estimateCudaGraphBytes(arch, info, s, input.graphOptions);
   const graphScale = cal?.graphScale ?? null;
   const graphs =
     graphScale !== null
@@ -387,15 +403,19 @@ export function computeBudget(input: BudgetInput): Budget {
   const measuredNonTorch = cal?.nonTorchBytes ?? null;
   const nonTorchIncrease = measuredNonTorch ?? NON_TORCH_INCREASE_BYTES;
   const rotary = computeRotaryCacheBytes(arch, dtypeBytes);
-  const weights = weightBytes + rotary;
+  const weights = weightBytes + rotary + drafter.weights;
   const requested = Math.ceil(total * s.gpuMemoryUtilization);
-  const runner = resolveModelRunner(info, arch.architecture, arch.moe === null);
+  // A hybrid (state layers) is not "dense" for Model Runner V2's rollout: V2 could not page mixed linear/full
+  // attention (vllm issue #38041), and from 0.26 hybrids are charged by V1's graph profiler (issue #50780).
+  const isDense = arch.moe === null && (arch.stateLayers === null || arch.stateLayers === undefined);
+  const runner = resolveModelRunner(info, arch.architecture, isDense);
   const reservesGraphs = isGraphMemoryReserved(info, runner);
 
   const stateCache = computeV0StateCache(layout.stateBytesPerSequence, info, s);
 
   // vLLM's own sizing of the KV cache (see MemoryAlgorithm in vllm-version.ts for the citations).
   let nonKv = weights + activations + stateCache.bytes;
+  let gdnOverReserve = 0;
   let algorithmWhy: string;
   switch (info.algorithm) {
     case 'v0-free-delta':
@@ -424,7 +444,9 @@ export function computeBudget(input: BudgetInput): Budget {
       algorithmWhy = `vLLM ${info.label}: util × total − (weights + activation peak + non-torch increase)`;
       break;
     case 'v1-profiled-graphs':
-      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes : 0);
+      // From 0.26 the estimate also charges a GDN profiling transient (graph-terms.ts, issue #50780): reserved, not held.
+      gdnOverReserve = computeGdnGraphOverReserve(arch, info, s.maxNumBatchedTokens, reservesGraphs, graphs.graphs);
+      nonKv += nonTorchIncrease + (reservesGraphs ? graphs.bytes + gdnOverReserve : 0);
       algorithmWhy = reservesGraphs
         ? `vLLM ${info.label}: util × total − (weights + activations + non-torch + CUDA graphs)`
         : `vLLM ${info.label} (Model Runner V2): util × total − (weights + activations + non-torch); graphs not reserved`;
@@ -486,8 +508,8 @@ export function computeBudget(input: BudgetInput): Budget {
     'weights',
     'Model weights',
     weights,
-    `from the checkpoint format, + ${(rotary / MiB).toFixed(1)} MiB rotary cos/sin cache`,
-    false,
+    `from the checkpoint format, + ${(rotary / MiB).toFixed(1)} MiB rotary cos/sin cache${drafter.weightsSource === null ? '' : `, + ${(drafter.weights / MiB).toFixed(1)} MiB MTP layers for speculative decoding (${drafter.weightsSource === 'computed' ? 'computed, 16-bit' : 'tensor headers'})`}`,
+    drafter.weightsSource === 'computed',
   );
   push(
     'activations',
@@ -495,14 +517,14 @@ export function computeBudget(input: BudgetInput): Budget {
     activations,
     perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
-      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace`,
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`,
     perToken === null,
   );
   push(
     'cudaGraphs',
     'CUDA graphs',
     graphs.bytes,
-    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}`,
+    `${graphs.graphs} captured batch sizes${info.algorithm === 'v1-profiled-graphs' && reservesGraphs ? " (inside vLLM's budget since v0.21)" : ", outside vLLM's budget"}${graphScale !== null ? `; ${measured}: ×${graphScale.toFixed(2)} the estimate` : ''}${gdnOverReserve > 0 ? `; vLLM's estimate also charges ${gib(gdnOverReserve)} for gated delta net (128 KiB × ${s.maxNumBatchedTokens} batched tokens, ≥ 0.26, issue #50780): taken from the KV cache, not held` : ''}`,
     graphScale === null,
   );
   push(
@@ -645,7 +667,8 @@ function findRefusal(args: {
  * (vllm/v1/core/kv_cache_utils.py) reports it in the max-len error; 0 when not even one block fits.
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
-  const { arch, info, settings: s } = input;
+  const { info, settings: s } = input;
+  const arch = resolveServedArchitecture(input.arch, input.speculative);
   const layout = buildKvCacheLayout(
     arch,
     info.engine,

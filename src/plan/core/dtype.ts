@@ -1,6 +1,7 @@
 /**
  * `--dtype` as vLLM resolves it, and the element sizes that follow from it (model dtype, KV cache dtype). Pure.
  */
+import type { KvElementSize } from '../../model/core/kv-element.js';
 import { kvDtypeBytes } from '../../model/core/quantization.js';
 
 /** The values vLLM's `--dtype` accepts (vllm/engine/arg_utils.py, `choices`). */
@@ -52,14 +53,12 @@ export function findDtypeRefusal(dtype: ModelDtype, computeCapability: string): 
 }
 
 /**
- * Bytes per NVFP4 KV element: 4-bit values plus one FP8 (E4M3) scale per 16 elements (the NVFP4 block format).
- * vLLM's nvfp4 KV page layout (0.21, PR #40177) was not read: an estimate of the format, not of the page.
+ * Returns the size of one KV-cache element: `auto` follows the model dtype, fp8 is 1; nvfp4 is its packed page
+ * layout (model/core/kv-element.ts `computeKvHeadBytes`: head_dim // 2 + head_dim // 16 bytes per head, 0.5625 B per
+ * element for a head_dim that is a multiple of 16), computed per head by the layout.
  */
-export const NVFP4_KV_ELEMENT_BYTES = 0.5 + 1 / 16;
-
-/** Returns the bytes of one KV-cache element: `auto` follows the model dtype, fp8 is 1, nvfp4 ≈ 0.56. */
-export function computeKvElementBytes(kvCacheDtype: string, modelDtypeBytes: number): number {
+export function computeKvElementBytes(kvCacheDtype: string, modelDtypeBytes: number): KvElementSize {
   if (kvCacheDtype === 'auto') return modelDtypeBytes;
-  if (kvCacheDtype === 'nvfp4') return NVFP4_KV_ELEMENT_BYTES;
+  if (kvCacheDtype === 'nvfp4') return 'nvfp4';
   return kvDtypeBytes(kvCacheDtype);
 }

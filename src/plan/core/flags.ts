@@ -5,6 +5,7 @@
 import type { Settings } from './budget.js';
 import type { ContainerImage, VllmData } from '../../catalog/core/presets-schema.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
+import { buildGraphOptionArgs, buildNoGraphOptions, computeModeDefaults, type GraphOptions } from './graph-terms.js';
 
 export interface ServeTarget {
   /** What `vllm serve` is given: a Hugging Face id, a folder, or a .gguf path. */
@@ -20,6 +21,10 @@ export interface ServeTarget {
   port: number | null;
   /** --revision (a pinned Hugging Face revision). */
   revision: string | null;
+  /** --speculative-config as planned (speculative.ts formatSpeculativeConfig); absent or null: none. */
+  speculativeConfig?: string | null;
+  /** -O level, capture sizes, --performance-mode as given (graph-terms.ts); absent or null: none. */
+  graphOptions?: GraphOptions | null;
 }
 
 export interface BuiltFlags {
@@ -79,13 +84,18 @@ export function buildServeArgv(
   if (target.maxModelLenAuto === true)
     emit('--max-model-len', 'auto', null, `as you set it: vLLM fits the context to its KV memory (≈ ${s.maxModelLen})`);
   else emit('--max-model-len', String(s.maxModelLen), 'maxModelLen', 'the context this plan is sized for');
-  if (s.maxNumSeqs !== defaultMaxNumSeqs(info, memTotalBytes) || userGiven.has('maxNumSeqs')) {
+  // vLLM's defaults under --performance-mode (throughput doubles them, graph-terms.ts computeModeDefaults).
+  const mode = target.graphOptions?.performanceMode ?? null;
+  const modeDefaults = computeModeDefaults(info, memTotalBytes, s.maxModelLen, null, mode);
+  const defaultSeqs = mode === null ? defaultMaxNumSeqs(info, memTotalBytes) : modeDefaults.maxNumSeqs;
+  if (s.maxNumSeqs !== defaultSeqs || userGiven.has('maxNumSeqs')) {
     emit('--max-num-seqs', String(s.maxNumSeqs), 'maxNumSeqs', 'concurrent requests this plan is sized for');
   }
-  if (
-    s.maxNumBatchedTokens !== defaultMaxNumBatchedTokens(info, memTotalBytes, s.maxModelLen, s.maxNumSeqs) ||
-    userGiven.has('maxNumBatchedTokens')
-  ) {
+  const defaultBatched =
+    mode === null
+      ? defaultMaxNumBatchedTokens(info, memTotalBytes, s.maxModelLen, s.maxNumSeqs)
+      : computeModeDefaults(info, memTotalBytes, s.maxModelLen, s.maxNumSeqs, mode).maxNumBatchedTokens;
+  if (s.maxNumBatchedTokens !== defaultBatched || userGiven.has('maxNumBatchedTokens')) {
     emit('--max-num-batched-tokens', String(s.maxNumBatchedTokens), 'maxNumBatchedTokens', 'tokens per forward pass');
   }
   if (s.gpuMemoryUtilization !== info.defaultGpuMemoryUtilization || userGiven.has('gpuMemoryUtilization')) {
@@ -106,6 +116,21 @@ export function buildServeArgv(
     emit('--num-gpu-blocks-override', String(s.numGpuBlocksOverride), 'numGpuBlocksOverride', 'KV cache blocks');
   if (s.enforceEager) emit('--enforce-eager', null, 'enforceEager', 'no CUDA graphs');
   if (s.blockSize !== 16) emit('--block-size', String(s.blockSize), 'blockSize', 'tokens per KV block');
+  for (const { flag, values } of buildGraphOptionArgs(target.graphOptions ?? buildNoGraphOptions())) {
+    if (!hasFlag(data, info.version, flag)) {
+      notes.push(`${flag} left out: vLLM ${info.label} does not have it`);
+      continue;
+    }
+    argv.push(flag, ...values);
+    notes.push(`${flag} ${values.join(' ')}: as you set it (the CUDA-graph term follows it)`);
+  }
+  if (target.speculativeConfig !== undefined && target.speculativeConfig !== null)
+    emit(
+      '--speculative-config',
+      target.speculativeConfig,
+      null,
+      'as you set it: speculative decoding, sized in this plan',
+    );
   if (target.port !== null) emit('--port', String(target.port), null, 'the port you chose');
   return { argv, notes };
 }

@@ -39,6 +39,8 @@ import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } fro
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
+import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
+import { planGraphOptions, type GraphOptions } from './graph-terms.js';
 
 export interface ResolvedModel {
   id: string;
@@ -69,6 +71,12 @@ export interface PlanRequest {
   dtype?: DtypeChoice;
   /** --max-model-len auto / -1 (vLLM ≥ 0.14): vLLM fits the context to the KV memory. */
   maxModelLenAuto?: boolean;
+  /** --speculative-config as given (speculative.ts); absent: none. */
+  speculative?: SpeculativeRequest;
+  /** -O level, capture sizes and --performance-mode as given (graph-terms.ts); absent: none. */
+  graphOptions?: GraphOptions;
+  /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
+  deviceNotes?: string[];
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
   launchRecords?: readonly LaunchRecord[];
   runtime: 'docker' | 'native' | null;
@@ -232,6 +240,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     };
   }
   if (capability.note !== undefined) notes.push(capability.note);
+  if (request.deviceNotes !== undefined) notes.push(...request.deviceNotes);
   if (!device.isVllmSupported)
     notes.push(`vLLM does not run on ${device.name}: ${device.vllmReason}. This plan is for reference.`);
 
@@ -259,6 +268,23 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         : computeCalibration(request.launchRecords, device.id, info.label, catalog.vllm),
   };
 
+  if (request.speculative !== undefined) {
+    const spec = planSpeculative(request.speculative, model.arch, info, catalog.vllm);
+    if (!spec.ok) return spec;
+    ctx.speculative = spec.settings;
+    notes.push(spec.note);
+  }
+  if (request.graphOptions !== undefined) {
+    const graph = planGraphOptions(request.graphOptions, ctx, catalog.vllm, model.arch.maxPositionEmbeddings);
+    if (!graph.ok) return graph;
+    ctx.graphOptions = request.graphOptions;
+    ctx.knobs = graph.knobs;
+  }
+  const specInput = {
+    ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
+    ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
+  };
+
   const modelMax = model.arch.maxPositionEmbeddings;
   if (request.maxModelLenAuto === true) {
     if (!isAtLeast(info.version, '0.14.0'))
@@ -275,6 +301,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         runtime,
         settings: full.choice.settings,
         ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+        ...specInput,
       };
       const auto = Math.min(modelMax, estimateMaxModelLen(input, full.budget.kvCache.availableBytes));
       ctx.knobs = { ...ctx.knobs, maxModelLen: Math.max(auto, ctx.knobs.blockSize ?? 16) };
@@ -339,6 +366,9 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       port: request.port,
       revision: model.revision ?? null,
       maxModelLenAuto: request.maxModelLenAuto === true && request.defaults === 'vllm',
+      speculativeConfig:
+        ctx.speculative !== undefined && ctx.speculative !== null ? formatSpeculativeConfig(ctx.speculative) : null,
+      graphOptions: ctx.graphOptions ?? null,
     },
     choice.settings,
     info,
@@ -379,6 +409,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       runtime,
       settings: choice.settings,
       ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+      ...specInput,
     });
     const cal = ctx.calibration;
     const terms = [

@@ -14,6 +14,9 @@ import { computeLayerBlocksForSequence } from '../../model/core/architecture.js'
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
+import { resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
+import type { GraphOptions } from './graph-terms.js';
+import { computeKvElementBytes } from './dtype.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
 
 /** The vLLM knobs a user may give; absent ones are chosen. */
@@ -37,6 +40,10 @@ export interface PlanContext {
   modelDtypeBytes?: number;
   /** This board's measured terms for the version family (calibration.ts). */
   calibration?: Calibration | null;
+  /** --speculative-config as planned: the drafter's layers, weights and buffers join the budget. */
+  speculative?: SpeculativeSettings | null;
+  /** -O level and capture-size knobs (graph-terms.ts): the graph term follows them. */
+  graphOptions?: GraphOptions | null;
 }
 
 export interface SettingsChoice {
@@ -163,14 +170,16 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
   if (!unified) return { settings: base, reasons };
 
   // Size the KV cache for exactly maxNumSeqs requests of maxModelLen tokens.
+  const served = resolveServedArchitecture(ctx.arch, ctx.speculative);
   const layerBlocks = computeLayerBlocksForSequence(
-    ctx.arch,
+    served,
     info.engine,
     maxModelLen,
     base.blockSize,
     maxNumBatchedTokens,
+    computeKvElementBytes(base.kvCacheDtype, ctx.modelDtypeBytes ?? 2),
   );
-  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / ctx.arch.layers);
+  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / served.layers);
   const probe = computeBudget({
     ...budgetInput(ctx),
     settings: { ...base, gpuMemoryUtilization: 1, kvCacheMemoryBytes: null, numGpuBlocksOverride: null },
@@ -211,6 +220,8 @@ function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
     runtime: ctx.runtime,
     ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
     ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
+    ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
+    ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
   };
 }
 

@@ -5,15 +5,20 @@
 import type { Knobs, DefaultsMode } from './planner.js';
 import { toResolvedModel, type PlanRequest, type ResolvedModel } from './plan.js';
 import { toResolvedDevice, type ResolvedDevice } from '../../device/core/resolved-device.js';
-import type { Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
+import type { Catalog, Device, QuantVariant } from '../../catalog/core/presets-schema.js';
+import { findReleaseMemTotal, parseReleaseRef } from '../../catalog/core/release-memory.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
 import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
+import { parseSpeculativeConfig, type SpeculativeRequest } from './speculative.js';
+import { parseGraphOptions } from './graph-terms.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
   device?: string;
   deviceMemory?: string;
+  /** --jetpack: the JetPack (6.2) or L4T (r36.4.3) release a preset device runs, for its MemTotal. */
+  jetpack?: string;
   model?: string;
   quant?: string;
   vllmVersion?: string;
@@ -26,6 +31,16 @@ export interface PlanOptions {
   kvCacheMemoryBytes?: string;
   /** --dtype: auto, half, float16, bfloat16, float, float32. */
   dtype?: string;
+  /** --speculative-config: vLLM's JSON (method "mtp" or "ngram" are planned). */
+  speculativeConfig?: string;
+  /** --optimization-level 0–3 (-O0: no CUDA graphs). */
+  optimizationLevel?: string;
+  /** --max-cudagraph-capture-size: the largest captured batch. */
+  maxCudagraphCaptureSize?: string;
+  /** --cudagraph-capture-sizes: the captured batch sizes (1,2,4,8). */
+  cudagraphCaptureSizes?: string;
+  /** --performance-mode balanced|interactivity|throughput. */
+  performanceMode?: string;
   enforceEager?: boolean;
   noEnforceEager?: boolean;
   blockSize?: string;
@@ -116,6 +131,7 @@ export function parseLaunchTarget(
 export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: RequestEnv): RequestOutcome {
   // Device
   let device: ResolvedDevice;
+  let devicePreset: Device | null = null;
   if (options.device !== undefined) {
     const preset = catalog.devices.find((d) => d.id === options.device);
     if (preset === undefined) {
@@ -128,6 +144,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       };
     }
     device = toResolvedDevice(preset, 'preset');
+    devicePreset = preset;
   } else if (env.detected !== null) {
     device = env.detected;
   } else {
@@ -138,6 +155,13 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
         .map((d) => d.id)
         .join(', ')} (jetson-vllm devices lists all)`,
     };
+  }
+  const deviceNotes: string[] = [];
+  if (options.jetpack !== undefined) {
+    const release = applyJetpackRelease(device, devicePreset, options.jetpack);
+    if (!release.ok) return release;
+    device = release.device;
+    deviceNotes.push(release.note);
   }
   if (options.deviceMemory !== undefined) {
     const gib = parseDecimal(options.deviceMemory);
@@ -207,6 +231,14 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   const defaults: DefaultsMode = options.vllmDefaults === true ? 'vllm' : 'planner';
   if (options.dtype !== undefined && !isDtypeChoice(options.dtype))
     return { ok: false, message: `--dtype: "${options.dtype}" is not one of ${DTYPE_CHOICES.join(', ')}` };
+  let speculative: SpeculativeRequest | null = null;
+  if (options.speculativeConfig !== undefined) {
+    const parsed = parseSpeculativeConfig(options.speculativeConfig);
+    if (!parsed.ok) return parsed;
+    speculative = parsed.value;
+  }
+  const graph = parseGraphOptions(options);
+  if (!graph.ok) return graph;
   return {
     ok: true,
     request: {
@@ -223,7 +255,52 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       port,
       hfCacheDir: env.hfCacheDir,
       workDir: env.workDir,
+      ...(deviceNotes.length > 0 ? { deviceNotes } : {}),
+      ...(speculative !== null ? { speculative } : {}),
+      ...(graph.value !== null ? { graphOptions: graph.value } : {}),
     },
+  };
+}
+
+/**
+ * --jetpack on a preset Jetson: its MemTotal becomes the one that release reports (catalog memTotalByRelease), with a
+ * note naming the figure's source, or the preset's figure with a note when none is recorded. A detected board keeps
+ * its measured MemTotal; a discrete GPU has no JetPack.
+ */
+export function applyJetpackRelease(
+  device: ResolvedDevice,
+  preset: Device | null,
+  text: string,
+): { ok: true; device: ResolvedDevice; note: string } | { ok: false; message: string } {
+  const ref = parseReleaseRef(text);
+  if (ref === null)
+    return {
+      ok: false,
+      message: `--jetpack: "${text}" is not a JetPack release (e.g. 6.2, 7.2) or an L4T one (r36.4.3)`,
+    };
+  const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;
+  const named = ref.kind === 'jetpack' ? `JetPack ${ref.version}` : `L4T r${ref.version}`;
+  if (preset === null) {
+    return {
+      ok: true,
+      device,
+      note: `--jetpack ${text}: this board's MemTotal is measured (${mib(device.memTotalBytes)}); the release's figure is not needed`,
+    };
+  }
+  if (preset.kind !== 'jetson') return { ok: false, message: `--jetpack: ${preset.id} is not a Jetson` };
+  const entry = findReleaseMemTotal(preset, ref);
+  if (entry === null) {
+    const known = preset.memTotalByRelease.map((e) => e.jetpack).join(', ');
+    return {
+      ok: true,
+      device,
+      note: `no MemTotal is recorded for ${preset.name} on ${named}: the preset's ${mib(preset.memTotalBytes)} is used${known === '' ? '' : ` (recorded: JetPack ${known})`}; run on the board to measure it`,
+    };
+  }
+  return {
+    ok: true,
+    device: { ...device, memTotalBytes: entry.memTotalBytes },
+    note: `MemTotal ${mib(entry.memTotalBytes)} as JetPack ${entry.jetpack} (L4T r${entry.l4t}) reports it on ${preset.name} (${entry.source})`,
   };
 }
 

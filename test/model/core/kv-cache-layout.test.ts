@@ -100,6 +100,7 @@ describe('hybrid gated delta net (Qwen3-Next) against a public vLLM 0.10.2 log',
       state: 3,
       pageBytes: 557_056,
       statePageBytes: 548_864,
+      statePages: 1,
     });
     expect(((557_056 / 548_864 - 1) * 100).toFixed(2)).toBe('1.49');
     // 12 layers per group (36 state layers are 3 groups of 12): one block id spans 12 pages.
@@ -220,6 +221,7 @@ describe('hybrid Mamba2 (Nemotron-3-Nano 30B-A3B), derived from vLLM code', () =
       state: 4,
       pageBytes: 2096 * 1024,
       statePageBytes: 2_134_016,
+      statePages: 1,
     });
     expect(layout.bytesPerBlock).toBe(6 * 2_146_304);
     expect(layout.bytesPerToken).toBe(6 * 1024);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { computeParams } from '../../../src/model/core/architecture.js';
 import { buildKvCacheLayout, computeSequenceBytes } from '../../../src/model/core/kv-cache-layout.js';
 import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
-import { loadTestCatalog } from '../../helpers/catalog.js';
+import { computeMtpParams } from '../../../src/model/core/mtp.js';
+import { loadTestCatalog, planFor } from '../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const model = (id: string) => {
@@ -84,5 +85,56 @@ describe('computed sizes of vision-language and hybrid presets', () => {
     });
     expect(bf16.weightBytes).toBe(2 * (8_767_123_696 - 36 * 2 * 128));
     expect(computeParams(model('nemotron-3-nano-30b-a3b').arch).total).toBe(31_577_940_288);
+  });
+});
+
+describe('Qwen3.6-27B preset (hybrid gated delta net + vision + MTP)', () => {
+  it('the parameters add up to the recorded checkpoint; the computed MTP layer is its 15 mtp.* tensors', () => {
+    const m = model('qwen3.6-27b');
+    // computeParams counts the text model (published − vision); + the vision encoder = 27,356,728,560, the
+    // checkpoint's 27,781,427,952 less the MTP layer.
+    expect(computeParams(m.arch).total + (m.arch.vision?.encoderParams ?? 0)).toBe(27_356_728_560);
+    // fc 5120 × 10240 + gated q_proj 12288 × 5120 + k/v 2 × 1024 × 5120 + o_proj 5120 × 6144 + q/k norms 512
+    // + MLP 3 × 17408 × 5120 + 5 norms of 5120 = 424,699,392 (the recorded mtp.* shapes).
+    expect(computeMtpParams(m.arch)).toBe(424_699_392);
+    expect(27_356_728_560 + 424_699_392).toBe(27_781_427_952);
+    expect(estimateWeightBytes(m.arch, quant('qwen3.6-27b', 'bf16')).weightBytes).toBe(54_713_457_120);
+  });
+
+  it('an AGX Orin plan with MTP-3 (the Jetson AI Lab command): + 849,398,784 B of weights, 4 state pages a request', () => {
+    const base = {
+      device: 'agx-orin-64gb',
+      model: 'qwen3.6-27b',
+      quant: 'awq',
+      vllmVersion: '0.31.0',
+      maxModelLen: '8192',
+      maxNumSeqs: '1',
+    };
+    const off = planFor(base);
+    const on = planFor({ ...base, speculativeConfig: '{"method":"qwen3_next_mtp","num_speculative_tokens":3}' });
+    const w = (p: typeof on): number => p.budget.items.find((i) => i.key === 'weights')?.bytes ?? 0;
+    expect(w(on) - w(off)).toBe(2 * 424_699_392);
+    // 8k: cdiv(8192, 784) = 11 attention + 3 state groups × 4 pages = 23 block ids of 17 pages of 3,211,264 B.
+    expect(on.kvCache.bytesPerSequence).toBe(23 * 17 * 3_211_264);
+    expect(off.kvCache.bytesPerSequence).toBe(14 * 16 * 3_211_264);
+    expect(on.argv).toContain('{"method":"mtp","num_speculative_tokens":3}');
+  });
+});
+
+describe('the planner sizes a hybrid KV cache with the KV element it plans (fp8: larger attention blocks)', () => {
+  it('Qwen3.6-27B, fp8 KV, 2 × 8k: 2 × (6 + 3) block ids of 51,380,224 B, not the 2 × (11 + 3) of a 2-byte KV', () => {
+    // fp8 attention per token 2 × 4 × 256 × 1 = 2048 B; block 16 · cdiv(3,207,168, 32,768) = 16 · 98 = 1568 tokens;
+    // page 1568 × 2048 = 3,211,264 B; 16 layers a group; cdiv(8192, 1568) = 6 attention + 3 state ids a request.
+    const p = planFor({
+      device: 'agx-orin-64gb',
+      model: 'qwen3.6-27b',
+      quant: 'awq',
+      vllmVersion: '0.31.0',
+      maxModelLen: '8192',
+      maxNumSeqs: '2',
+      kvCacheDtype: 'fp8',
+    });
+    expect(p.kvCache.bytesPerBlock).toBe(16 * 3_211_264);
+    expect(p.settings.kvCacheMemoryBytes).toBe(2 * 9 * 51_380_224);
   });
 });

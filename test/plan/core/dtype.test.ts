@@ -1,11 +1,7 @@
 /** --dtype as vLLM resolves it (config.py _get_and_verify_dtype) and refuses it (_check_if_gpu_supports_dtype). */
 import { describe, expect, it } from 'vitest';
-import {
-  computeKvElementBytes,
-  findDtypeRefusal,
-  resolveModelDtype,
-  NVFP4_KV_ELEMENT_BYTES,
-} from '../../../src/plan/core/dtype.js';
+import { computeKvElementBytes, findDtypeRefusal, resolveModelDtype } from '../../../src/plan/core/dtype.js';
+import { computeKvHeadBytes } from '../../../src/model/core/kv-element.js';
 import { buildPlan } from '../../../src/plan/core/plan.js';
 import { resolvePlanRequest } from '../../../src/plan/core/request.js';
 import { loadTestCatalog, planFor } from '../../helpers/catalog.js';
@@ -41,8 +37,9 @@ describe('resolveModelDtype', () => {
     expect(computeKvElementBytes('auto', 2)).toBe(2);
     expect(computeKvElementBytes('auto', 4)).toBe(4);
     expect(computeKvElementBytes('fp8', 2)).toBe(1);
-    expect(computeKvElementBytes('nvfp4', 2)).toBe(NVFP4_KV_ELEMENT_BYTES);
-    expect(NVFP4_KV_ELEMENT_BYTES).toBe(0.5625);
+    expect(computeKvElementBytes('nvfp4', 2)).toBe('nvfp4');
+    // The packed head (torch_utils.py nvfp4_kv_cache_full_dim): 128 // 2 + 128 // 16 = 72 B = 0.5625 B × 128.
+    expect(computeKvHeadBytes(128, computeKvElementBytes('nvfp4', 2))).toBe(0.5625 * 128);
   });
 });
 

@@ -1,0 +1,196 @@
+/**
+ * `--speculative-config` as a plan option (plan/core/speculative.ts): the MTP heads a checkpoint ships are planned —
+ * their weights (read from the tensor headers: vLLM skips mtp.* unless speculative decoding loads them), the
+ * drafter's attention layer in the KV cache, the state pages of a hybrid model — and the flag is passed on.
+ * The model: a folder with Qwen3.5-0.8B's text config (test/model/core/mtp.test.ts derives its pages).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeLocalFolder } from '../../../src/model/local.js';
+import type { ModelDescription } from '../../../src/model/core/model-source.js';
+import { buildPlan, type Plan } from '../../../src/plan/core/plan.js';
+import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
+import { parseSpeculativeConfig, resolveSpeculative } from '../../../src/plan/core/speculative.js';
+import { loadTestCatalog } from '../../helpers/catalog.js';
+import { specBytes, writeSafetensors, type SafetensorsSpec } from '../../model/safetensors-writer.js';
+
+const catalog = loadTestCatalog();
+const h = 1024;
+const config = {
+  architectures: ['Qwen3_5ForCausalLM'],
+  model_type: 'qwen3_5_text',
+  num_hidden_layers: 24,
+  hidden_size: h,
+  intermediate_size: 3584,
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  head_dim: 256,
+  vocab_size: 248320,
+  tie_word_embeddings: true,
+  max_position_embeddings: 262144,
+  layer_types: Array.from({ length: 24 }, (_, i) => ((i + 1) % 4 === 0 ? 'full_attention' : 'linear_attention')),
+  linear_key_head_dim: 128,
+  linear_num_key_heads: 16,
+  linear_num_value_heads: 16,
+  linear_value_head_dim: 128,
+  linear_conv_kernel_dim: 4,
+  mamba_ssm_dtype: 'float32',
+  mtp_num_hidden_layers: 1,
+  torch_dtype: 'bfloat16',
+};
+const bf16 = (name: string, shape: number[]): SafetensorsSpec => ({ name, dtype: 'BF16', shape });
+/** Qwen3.5's MTP module as its checkpoints name it (vllm/model_executor/models/qwen3_5_mtp.py remaps mtp.*). */
+const mtpTensors: SafetensorsSpec[] = [
+  bf16('mtp.fc.weight', [h, 2 * h]),
+  bf16('mtp.pre_fc_norm_embedding.weight', [h]),
+  bf16('mtp.pre_fc_norm_hidden.weight', [h]),
+  bf16('mtp.norm.weight', [h]),
+  bf16('mtp.layers.0.input_layernorm.weight', [h]),
+  bf16('mtp.layers.0.post_attention_layernorm.weight', [h]),
+  bf16('mtp.layers.0.self_attn.q_proj.weight', [2 * 8 * 256, h]),
+  bf16('mtp.layers.0.self_attn.k_proj.weight', [2 * 256, h]),
+  bf16('mtp.layers.0.self_attn.v_proj.weight', [2 * 256, h]),
+  bf16('mtp.layers.0.self_attn.o_proj.weight', [h, 8 * 256]),
+  bf16('mtp.layers.0.self_attn.q_norm.weight', [256]),
+  bf16('mtp.layers.0.self_attn.k_norm.weight', [256]),
+  bf16('mtp.layers.0.mlp.gate_proj.weight', [3584, h]),
+  bf16('mtp.layers.0.mlp.up_proj.weight', [3584, h]),
+  bf16('mtp.layers.0.mlp.down_proj.weight', [h, 3584]),
+];
+const mainTensors: SafetensorsSpec[] = [bf16('model.embed_tokens.weight', [248320, h]), bf16('model.norm.weight', [h])];
+const sum = (t: SafetensorsSpec[]): number => t.reduce((s, x) => s + specBytes(x), 0);
+
+let tmp: string;
+let described: ModelDescription;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'jv-spec-'));
+  await writeFile(path.join(tmp, 'config.json'), JSON.stringify(config));
+  await writeSafetensors(path.join(tmp, 'model.safetensors'), [...mainTensors, ...mtpTensors]);
+  described = await describeLocalFolder(tmp);
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const base: PlanOptions = {
+  device: 'orin-nano-8gb',
+  vllmVersion: '0.31.0',
+  maxModelLen: '8192',
+  maxNumSeqs: '1',
+  vllmDefaults: true,
+};
+function plan(options: PlanOptions, d: ModelDescription | null = described): Plan {
+  const r = resolvePlanRequest({ ...options, model: d === null ? options.model : tmp }, catalog, {
+    detected: null,
+    described: d,
+    hfCacheDir: '/hf',
+    workDir: '/work',
+  });
+  if (!r.ok) throw new Error(r.message);
+  const p = buildPlan(r.request, catalog);
+  if (!p.ok) throw new Error(p.message);
+  return p.plan;
+}
+function refusal(options: PlanOptions, d: ModelDescription | null = described): string {
+  const r = resolvePlanRequest({ ...options, model: d === null ? options.model : tmp }, catalog, {
+    detected: null,
+    described: d,
+    hfCacheDir: '/hf',
+    workDir: '/work',
+  });
+  if (!r.ok) return r.message;
+  const p = buildPlan(r.request, catalog);
+  if (p.ok) throw new Error('expected a refusal');
+  return p.message;
+}
+const item = (p: Plan, key: string): number => p.budget.items.find((i) => i.key === key)?.bytes ?? 0;
+
+describe('the MTP tensors: not loaded without speculative decoding, loaded with it', () => {
+  it('the folder reads 1 MTP layer of 40,905,728 B (test/model/core/mtp.test.ts derives it), kept out of the weights', () => {
+    expect(sum(mtpTensors)).toBe(40_905_728);
+    expect(described.arch.mtp).toEqual({ layers: 1, checkpointBytes: 40_905_728 });
+    expect(described.quant.sizeBytes).toBe(sum(mainTensors));
+  });
+
+  it('--speculative-config mtp: + 40,905,728 B of weights, the drafter buffers, and the KV layout with its layer', () => {
+    const off = plan(base);
+    const on = plan({ ...base, speculativeConfig: '{"method":"mtp","num_speculative_tokens":1}' });
+    expect(item(on, 'weights') - item(off, 'weights')).toBe(40_905_728);
+    // EagleProposer's buffers over N batched tokens: hidden_states + inputs_embeds N·1024·2 each, int32 ids, int64
+    // positions: N · 4108 B.
+    const n = on.settings.maxNumBatchedTokens;
+    expect(n).toBe(off.settings.maxNumBatchedTokens);
+    expect(item(on, 'activations') - item(off, 'activations')).toBe(n * 4108);
+    // Pages (mtp.test.ts): 6 × 1,114,112 B per block id without, 7 × with; an 8k request 19 vs 22 block ids.
+    expect(off.kvCache.bytesPerBlock).toBe(6_684_672);
+    expect(on.kvCache.bytesPerBlock).toBe(7_798_784);
+    expect(off.kvCache.bytesPerSequence).toBe(19 * 6_684_672);
+    expect(on.kvCache.bytesPerSequence).toBe(171_573_248);
+    const i = on.argv.indexOf('--speculative-config');
+    expect(on.argv[i + 1]).toBe('{"method":"mtp","num_speculative_tokens":1}');
+    expect(off.argv).not.toContain('--speculative-config');
+    expect(
+      on.notes.some((x) =>
+        x.startsWith('--speculative-config mtp, 1 token: the drafter loads 1 MTP layer (39.0 MiB, tensor headers'),
+      ),
+    ).toBe(true);
+    expect(on.command).toContain(`--speculative-config '{"method":"mtp","num_speculative_tokens":1}'`);
+  });
+
+  it('num_speculative_tokens 3: 4 state pages per request, 16 + 12 block ids for 8k', () => {
+    const on = plan({ ...base, speculativeConfig: '{"method":"mtp","num_speculative_tokens":3}' });
+    expect(on.kvCache.bytesPerSequence).toBe(28 * 7_798_784);
+    expect(on.notes.some((x) => x.includes('each state layer holds 4 pages per request'))).toBe(true);
+  });
+
+  it('the deprecated per-model method names are mtp; the count defaults to n_predict', () => {
+    const alias = plan({ ...base, speculativeConfig: '{"method":"qwen3_next_mtp"}' });
+    const i = alias.argv.indexOf('--speculative-config');
+    expect(alias.argv[i + 1]).toBe('{"method":"mtp","num_speculative_tokens":1}');
+  });
+});
+
+describe('what cannot be planned, said as vLLM would', () => {
+  it('a model without MTP layers; a count n_predict does not divide; a version without the flag', () => {
+    expect(refusal({ ...base, model: 'qwen3-4b', quant: 'awq', speculativeConfig: '{"method":"mtp"}' }, null)).toBe(
+      '--speculative-config: Qwen3ForCausalLM ships no multi-token-prediction layers (no mtp_num_hidden_layers or num_nextn_predict_layers in its config), so method "mtp" has nothing to load',
+    );
+    const two = { ...described, arch: { ...described.arch, mtp: { layers: 2 } } };
+    expect(refusal({ ...base, speculativeConfig: '{"method":"mtp","num_speculative_tokens":3}' }, two)).toBe(
+      '--speculative-config: num_speculative_tokens:3 must be divisible by n_predict=2',
+    );
+    expect(refusal({ ...base, vllmVersion: '0.6.3', speculativeConfig: '{"method":"mtp"}' })).toBe(
+      '--speculative-config: vLLM 0.6.3 does not have it (exists from vLLM 0.8.0)',
+    );
+  });
+  it('the option text: JSON, a known method, a count in range', () => {
+    expect(parseSpeculativeConfig('mtp')).toMatchObject({ ok: false });
+    expect(parseSpeculativeConfig('[1]')).toEqual({
+      ok: false,
+      message: '--speculative-config: a JSON object is needed (e.g. {"method":"mtp"})',
+    });
+    expect(parseSpeculativeConfig('{"method":"eagle3","model":"x/y"}')).toMatchObject({ ok: false });
+    expect(parseSpeculativeConfig('{"method":"mtp","num_speculative_tokens":0}')).toEqual({
+      ok: false,
+      message: '--speculative-config: num_speculative_tokens is a whole number from 1 to 64',
+    });
+    expect(parseSpeculativeConfig('{"method":"ngram"}')).toEqual({
+      ok: false,
+      message: '--speculative-config: method "ngram" needs num_speculative_tokens',
+    });
+    expect(parseSpeculativeConfig('{"method":"deepseek_mtp","num_speculative_tokens":2}')).toEqual({
+      ok: true,
+      value: { method: 'mtp', numSpeculativeTokens: 2 },
+    });
+  });
+  it('ngram adds no GPU memory and needs no MTP layers', () => {
+    const r = resolveSpeculative(described.arch, { method: 'ngram', numSpeculativeTokens: 4 });
+    expect(r).toEqual({ ok: true, settings: { method: 'ngram', numSpeculativeTokens: 4 } });
+    const off = plan(base);
+    const ng = plan({ ...base, speculativeConfig: '{"method":"ngram","num_speculative_tokens":4}' });
+    expect(ng.budget.totalBytes).toBe(off.budget.totalBytes);
+    expect(ng.kvCache.bytesPerBlock).toBe(off.kvCache.bytesPerBlock);
+  });
+});
