@@ -16,6 +16,7 @@ import {
   formatSampleText,
   isLocalUrl,
   LEAVE_PANEL_SCREEN,
+  LEAVE_QUESTION,
   STOP_QUESTION,
 } from './core/terminal.js';
 import { UserError } from '../shared/errors.js';
@@ -58,6 +59,8 @@ export interface AttachedServer {
   subscribeLog(listener: (line: string) => void): () => void;
   isRunning(): boolean;
   stop(): Promise<void>;
+  /** Lets go of the server, left running and recorded (q's third answer, l); resolves once done. */
+  leave?(): Promise<void>;
 }
 
 async function chooseSource(o: MonitorOptions): Promise<{ kind: SampleSource; cmd: string | null; label: string }> {
@@ -265,15 +268,24 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     question = text;
     draw(true);
   };
+  // Once an answer is given (stopping, leaving), further keys wait for it.
+  let isAnswered = false;
   const onKey = (key: string): void => {
-    const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true);
+    if (isAnswered) return;
+    const isLeavable = o.attached?.leave !== undefined;
+    const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true, isLeavable);
     switch (action) {
       case 'ask':
         isAsking = true;
-        return writeUnder(STOP_QUESTION);
+        return writeUnder(isLeavable ? LEAVE_QUESTION : STOP_QUESTION);
       case 'stopAndQuit':
+        isAnswered = true;
         writeUnder('Stopping the vLLM server…');
         return void o.attached?.stop().then(() => finish(0));
+      case 'leaveAndQuit':
+        isAnswered = true;
+        writeUnder('Leaving the vLLM server running…');
+        return void o.attached?.leave?.().then(() => finish(0));
       case 'keepWatching':
         isAsking = false;
         question = null;
