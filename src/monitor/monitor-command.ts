@@ -26,7 +26,12 @@ import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
 import { describeDiscovery } from './core/discovery.js';
 import { discoverLocalServer } from './discover-server.js';
-import { createFanReader, createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
+import {
+  createFanReader,
+  createGpuShareReader,
+  createNvMapReader,
+  createVllmProcessTracker,
+} from './vllm-processes.js';
 import {
   findOnPath,
   openReplayFile,
@@ -224,6 +229,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   });
   // The vLLM processes' share of RAM (a server on this machine only): found once, re-checked when one exits.
   const tracker = isPanel && url !== null && isLocalUrl(url) ? createVllmProcessTracker() : null;
+  // …and their own GPU memory (nvidia-smi per process, or nvmap clients), at most every 2 s, only once found.
+  const gpuShare = tracker !== null ? createGpuShareReader('/', await findOnPath('nvidia-smi')) : null;
   let wasUp = false;
   const poller =
     url !== null
@@ -237,6 +244,13 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
             if (!wasUp) tracker?.rescan();
             wasUp = true;
             if (tracker !== null) state = panelReducer(state, { type: 'vllmRssMeasured', bytes: tracker.measureRss() });
+            if (tracker !== null && gpuShare !== null)
+              void gpuShare
+                .measure(tracker.pids())
+                .then((share) => {
+                  if (!isEnding) dispatch({ type: 'vllmGpuShareMeasured', share });
+                })
+                .catch(() => undefined);
             dispatch({ type: 'serverPolled', metrics });
           },
           (why) => {

@@ -6,6 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { run } from '../process/exec.js';
+import {
+  COMPUTE_APPS_ARGS,
+  parseComputeApps,
+  parseNvmapClients,
+  sumGpuShare,
+  type GpuShare,
+} from './core/gpu-share.js';
 import {
   classifyComm,
   isFanHwmonName,
@@ -141,5 +149,85 @@ export function createFanReader(root = '/'): () => number | null {
     if (pwmFile === null) return null;
     const text = readText(pwmFile);
     return text === null ? null : parseFanPwmPct(text);
+  };
+}
+
+export interface GpuShareReader {
+  /**
+   * vLLM's own GPU memory: the processes `pids` summed from nvidia-smi's per-process figures, else from the nvmap
+   * clients table; 'needsRoot' where that table exists but cannot be read; null where neither tells (or no pid).
+   * Measured at most every `minIntervalMs` (the last answer meanwhile), never two at once.
+   */
+  measure(pids: readonly number[]): Promise<GpuShare | null>;
+}
+
+/** The nvmap debugfs tables, newest kernels' name first (jtop reads iovmm/maps; older kernels have iovmm/clients). */
+const NVMAP_TABLES = ['maps', 'clients'];
+
+/**
+ * A reader of vLLM's GPU share under `root`: `nvidiaSmi` (a path, or null where there is none) is asked first —
+ * Thor / JetPack 7 and desktop GPUs answer per process; where it cannot (absent, or its query fails) the nvmap
+ * clients table of Xavier / Orin is read (root-only: debugfs); a board whose meminfo has no NvMap line has neither.
+ */
+export function createGpuShareReader(
+  root = '/',
+  nvidiaSmi: string | null = null,
+  o: { minIntervalMs?: number; nowMs?: () => number; readFile?: (file: string) => string } = {},
+): GpuShareReader {
+  const readTable = o.readFile ?? ((file: string): string => readFileSync(file, 'utf8'));
+  const minIntervalMs = o.minIntervalMs ?? 2000;
+  const nowMs = o.nowMs ?? (() => performance.now());
+  let isSmiUsable = nvidiaSmi !== null;
+  let last: GpuShare | null = null;
+  let measuredAtMs = -Infinity;
+  let busy: Promise<GpuShare | null> | null = null;
+  const nvmapDir = path.join(root, 'sys', 'kernel', 'debug', 'nvmap', 'iovmm');
+  // Whether this board hands out GPU memory through NvMap at all (read once): the nvmap table is looked for only there.
+  let hasNvMap: boolean | null = null;
+  const readNvmap = (pids: readonly number[]): GpuShare | null => {
+    if (hasNvMap === null) {
+      const meminfo = readText(path.join(root, 'proc', 'meminfo'));
+      hasNvMap = meminfo !== null && parseNvMapUsedBytes(meminfo) !== null;
+    }
+    if (!hasNvMap) return null;
+    let isDenied = false;
+    for (const name of NVMAP_TABLES) {
+      try {
+        const bytes = sumGpuShare(parseNvmapClients(readTable(path.join(nvmapDir, name))), pids);
+        return bytes === null ? null : { kind: 'bytes', bytes, from: 'nvmap' };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // debugfs is root-only (mode 0700): not being let in is not "no table".
+        if (code === 'EACCES' || code === 'EPERM') isDenied = true;
+      }
+    }
+    return isDenied ? { kind: 'needsRoot' } : null;
+  };
+  const readSmi = async (pids: readonly number[]): Promise<GpuShare | null | undefined> => {
+    if (!isSmiUsable || nvidiaSmi === null) return undefined;
+    const r = await run(nvidiaSmi, [...COMPUTE_APPS_ARGS], { timeoutMs: 5000 });
+    if (r.exitCode !== 0) {
+      // An nvidia-smi without the query (or a broken driver): not asked again.
+      isSmiUsable = false;
+      return undefined;
+    }
+    const bytes = sumGpuShare(parseComputeApps(r.stdout), pids);
+    return bytes === null ? null : { kind: 'bytes', bytes, from: 'nvidia-smi' };
+  };
+  return {
+    measure(pids) {
+      if (pids.length === 0) return Promise.resolve(null);
+      if (busy !== null) return busy;
+      if (nowMs() - measuredAtMs < minIntervalMs) return Promise.resolve(last);
+      measuredAtMs = nowMs();
+      busy = (async () => {
+        const bySmi = await readSmi(pids);
+        last = bySmi !== undefined && bySmi !== null ? bySmi : readNvmap(pids);
+        return last;
+      })().finally(() => {
+        busy = null;
+      });
+      return busy;
+    },
   };
 }
