@@ -2,7 +2,7 @@
  * Quitting the live panel after a wizard launch (not --detach), in a real pseudo-terminal with the stand-in vllm
  * and tegrastats on PATH: q asks, and l leaves the server running as a detached, recorded server (the wizard exits
  * 0, the server still answers on its port, servers.json has its record, `launch --stop <name>` ends it and nothing
- * of it is left); y stops it and nothing is left.
+ * of it is left), natively and in a container (the stand-in docker); y stops it and nothing is left.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -130,5 +130,62 @@ describe('q on the panel after a wizard launch', () => {
     // Nothing recorded: the server was the wizard's, and it is gone.
     const recorded = path.join(state, 'jetson-vllm', 'servers.json');
     if (existsSync(recorded)) expect(readFileSync(recorded, 'utf8')).not.toContain('qwen2.5-0.5b-instruct');
+  }, 60_000);
+
+  it('docker: the container was started detached (-d, no --rm), l leaves it recorded; launch --stop removes it', async () => {
+    seq += 1;
+    const port = 23000 + (process.pid % 400) * 10 + seq;
+    const dir = mkdtempSync(path.join(tmp, 'docker-'));
+    const state = path.join(dir, 'xdg-state');
+    const calls = path.join(dir, 'calls.jsonl');
+    const pidFile = path.join(dir, 'vllm.pid');
+    const name = `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
+    const env = {
+      PATH,
+      DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+      DOCKER_STANDIN_CALLS: calls,
+      VLLM_STANDIN_PIDFILE: pidFile,
+      XDG_DATA_HOME: path.join(dir, 'data'),
+      XDG_STATE_HOME: state,
+    };
+    // No --runtime: docker, the default on a Jetson.
+    const s = startCli(
+      [
+        ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+        ...['--port', String(port), '--root', BOARD_ROOT],
+      ],
+      { env },
+    );
+    await askToQuit(s);
+    const pids = readPids(pidFile);
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    const readCalls = (): string[][] =>
+      readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+    const run = readCalls().find((c) => c[0] === 'run' && c.includes('--name'));
+    expect(run).toContain('-d');
+    expect(run).not.toContain('--rm');
+    s.press('l');
+    expect((await s.exited).exitCode).toBe(0);
+    const said = s.lines().join('\n');
+    expect(said).toContain(`left running: ${name} (container ${name})`);
+    expect(said).toContain(`its log:  docker logs -f ${name}`);
+    // Nothing was stopped: the container still serves.
+    expect(readCalls().some((c) => c[0] === 'stop' || c[0] === 'kill' || c[0] === 'rm')).toBe(false);
+    expect(pids.every(isLive)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    const file = JSON.parse(readFileSync(path.join(state, 'jetson-vllm', 'servers.json'), 'utf8')) as {
+      servers: { name: string; runtime: string; container: string | null }[];
+    };
+    expect(file.servers.find((r) => r.name === name)).toMatchObject({ runtime: 'docker', container: name });
+    const stopped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
+      env: { ...env, HOME: tmp },
+      encoding: 'utf8',
+    });
+    expect(stopped.status).toBe(0);
+    expect(readCalls().some((c) => c[0] === 'rm' && c.includes(name))).toBe(true);
+    expect(await waitGone(pids)).toBe(true);
   }, 60_000);
 });
