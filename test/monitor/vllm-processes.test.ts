@@ -2,7 +2,7 @@
  * The vLLM process tracker on a fake /proc: a scan reads comm first and the command line only of candidates;
  * the processes found are re-read each poll without scanning again, and a process that exits makes it scan.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,5 +194,22 @@ describe('createGpuShareReader', () => {
     now = 2100;
     await reader.measure([4242]);
     expect(reads).toBe(2);
+  });
+
+  it('asks nvidia-smi at most every 10 s, and not again once three answers in a row list no vLLM process', async () => {
+    const root = fakeRoot();
+    const count = path.join(root, 'calls');
+    const smi = path.join(root, 'nvidia-smi');
+    // An nvidia-smi that answers the query with another process only.
+    writeFileSync(smi, `#!/bin/sh\necho x >> '${count}'\necho '999, 512'\n`, { mode: 0o755 });
+    const calls = (): number => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').length - 1 : 0);
+    let now = 0;
+    const reader = createGpuShareReader(root, smi, { nowMs: () => now });
+    for (let t = 0; t <= 60_000; t += 2000) {
+      now = t;
+      expect(await reader.measure([4242])).toBeNull();
+    }
+    // At 0, 10 and 20 s; then never again.
+    expect(calls()).toBe(3);
   });
 });
