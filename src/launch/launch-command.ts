@@ -60,6 +60,13 @@ export interface LaunchContext {
   stageTimeoutS?: number;
   /** --detach: the server outlives the launch; where its log goes and how it is recorded. */
   detach?: DetachedLaunch;
+  /**
+   * The wizard's launch: started as --detach starts one (its own session, or `docker run -d`; its output in
+   * its log file, followed from there), so nothing of it hangs on this process's pipes, yet owned like an
+   * attached one (stopped on a stop, a signal, a crash of the caller). Only once it is ready, aborting
+   * `leaveSignal` lets go of it: it is recorded as --detach records a server, and the launch ends with 0.
+   */
+  leavable?: LeavableLaunch;
   /** The image's compressed size (the catalog's), shown with a pull. */
   imageSizeBytes?: number | null;
   /** Lines said before the server starts (prepareLaunch's notes): printed and kept in the log tail. */
@@ -79,6 +86,19 @@ export interface DetachedLaunch {
   stateDir: string;
   record: (server: DetachedInfo & { name: string; url: string }, isReady: boolean) => Promise<void>;
   forget: (name: string) => Promise<void>;
+}
+
+/** A launch that can be left running once ready (the panel's `l`): recorded as --detach records one. */
+export interface LeavableLaunch extends DetachedLaunch {
+  leaveSignal: AbortSignal;
+}
+
+/** Resolves once `signal` is aborted (at once when it already is). */
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 /** Whether `huggingface-cli login` saved a token vLLM will read (it does when HF_TOKEN is not set). */
@@ -149,7 +169,9 @@ async function createLog(ctx: LaunchContext, name: string, say: (line: string) =
 
 /** Runs the plan until the server exits or a signal stops it (detached: until ready). Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
-  const { plan, out, detach } = ctx;
+  const { plan, out, detach, leavable } = ctx;
+  // Started the detached way: a --detach launch, or one that may be left running (the wizard's).
+  const starter = detach ?? leavable;
   const setup = buildSetup(ctx);
   const started = performance.now();
   const now = (): number => performance.now() - started;
@@ -165,7 +187,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   };
   // The full log: its own file; a detached native vLLM writes it itself, otherwise every line read goes there.
   const logPath = await createLog(ctx, setup.name, (line) => dispatch({ type: 'runtimeLineRead', line }));
-  const isLogWritten = !(plan.runtime === 'native' && detach !== undefined);
+  const isLogWritten = !(plan.runtime === 'native' && starter !== undefined);
   let log: LaunchLog | null = null;
   if (logPath !== null) {
     dispatch({ type: 'logFileOpened', path: logPath });
@@ -184,9 +206,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     plan,
     {
       name: setup.name,
-      isDetached: detach !== undefined,
+      isDetached: starter !== undefined,
       out: said,
-      stateDir: detach?.stateDir ?? '',
+      stateDir: starter?.stateDir ?? '',
       ...(logPath !== null ? { logPath } : {}),
       imageSizeBytes: ctx.imageSizeBytes ?? null,
       onPhase: (stage) => dispatch({ type: 'phaseEntered', stage, elapsedMs: now() }),
@@ -315,6 +337,28 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     exit = first ?? (await child.exited);
     if (session.status !== 'stopping') await child.stop(2000);
     await detach.forget(setup.name).catch(() => undefined);
+  } else if (leavable !== undefined) {
+    // Owned until the caller lets go of it once ready (its `l`); a request before that is not honoured.
+    const isLeaving = await Promise.race([
+      child.exited.then(() => false),
+      waitForAbort(leavable.leaveSignal).then(() => true),
+    ]);
+    if (isLeaving && session.status === 'ready') {
+      stopTimers();
+      unlisten();
+      const isLeftRunning = await child.release();
+      if (isLeftRunning && detachedAt.info !== null)
+        await leavable.record({ ...detachedAt.info, name: setup.name, url: setup.url }, true).catch(() => undefined);
+      const how = plan.runtime === 'docker' ? `container ${setup.name}` : `pid ${child.pid ?? '?'}`;
+      dispatch({ type: 'released', isLeftRunning, how, elapsedMs: now() });
+      hasExited = true;
+      await readiness;
+      await log?.close();
+      return 0;
+    }
+    exit = await child.exited;
+    // Started detached, what is left of it (a container, an engine core of its session) goes with it.
+    if (session.status !== 'stopping') await child.stop(2000);
   } else {
     exit = await child.exited;
   }

@@ -128,7 +128,12 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   const exited = new Promise<ServerExit>((resolve) => {
     resolveExit = resolve;
   });
-  const started = (async () => {
+  // Resolves once vLLM was spawned (or could not be): a stop waits for that, never for the server's end.
+  let markSpawned: () => void = () => undefined;
+  const spawned = new Promise<void>((resolve) => {
+    markSpawned = resolve;
+  });
+  void (async () => {
     await mkdir(o.stateDir, { recursive: true });
     // Each start has its own file (logs/<name>-<time>.log): appending never touches another server's log.
     const fd = openSync(logPath, 'a', 0o600);
@@ -136,16 +141,19 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
     const child = spawnDetached(cmd, args, { outputFd: fd });
     closeSync(fd);
     pid = child.pid;
+    markSpawned();
     if (pid !== undefined) o.onDetached?.({ pid, container: null, logPath });
     follower = followFile(logPath, (line) => onLine(line, 'stdout'), { fromStart: true });
     const result = await child.exited;
     // Lines written just before the end are read before the end is reported.
     await follower.stop();
     if (!isReleased) resolveExit(result);
-  })().catch((error: unknown) => {
-    const why = `could not start vllm: ${error instanceof Error ? error.message : String(error)}`;
-    resolveExit({ exitCode: 127, signal: null, notStarted: why });
-  });
+  })()
+    .catch((error: unknown) => {
+      const why = `could not start vllm: ${error instanceof Error ? error.message : String(error)}`;
+      resolveExit({ exitCode: 127, signal: null, notStarted: why });
+    })
+    .finally(markSpawned);
   return {
     get pid() {
       return pid;
@@ -153,7 +161,7 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
     containerName: null,
     exited,
     async stop(graceMs = 10_000) {
-      await started;
+      await spawned;
       if (pid === undefined) return;
       // The whole session (spawnDetached made vLLM its leader): vLLM's engine processes too.
       stopping ??= stopGroup(pid, graceMs);

@@ -16,6 +16,7 @@ import {
   formatSampleText,
   isLocalUrl,
   LEAVE_PANEL_SCREEN,
+  LEAVE_QUESTION,
   STOP_QUESTION,
 } from './core/terminal.js';
 import { UserError } from '../shared/errors.js';
@@ -25,7 +26,12 @@ import { onTerminationSignals } from '../process/signals.js';
 import { openRecorder, type Recorder } from './recorder.js';
 import { describeDiscovery } from './core/discovery.js';
 import { discoverLocalServer } from './discover-server.js';
-import { createFanReader, createNvMapReader, createVllmProcessTracker } from './vllm-processes.js';
+import {
+  createFanReader,
+  createGpuShareReader,
+  createNvMapReader,
+  createVllmProcessTracker,
+} from './vllm-processes.js';
 import {
   findOnPath,
   openReplayFile,
@@ -58,6 +64,8 @@ export interface AttachedServer {
   subscribeLog(listener: (line: string) => void): () => void;
   isRunning(): boolean;
   stop(): Promise<void>;
+  /** Lets go of the server, left running and recorded (q's third answer, l); resolves once done. */
+  leave?(): Promise<void>;
 }
 
 async function chooseSource(o: MonitorOptions): Promise<{ kind: SampleSource; cmd: string | null; label: string }> {
@@ -221,6 +229,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   });
   // The vLLM processes' share of RAM (a server on this machine only): found once, re-checked when one exits.
   const tracker = isPanel && url !== null && isLocalUrl(url) ? createVllmProcessTracker() : null;
+  // …and their own GPU memory (nvidia-smi per process, or nvmap clients), at most every 2 s, only once found.
+  const gpuShare = tracker !== null ? createGpuShareReader('/', await findOnPath('nvidia-smi')) : null;
   let wasUp = false;
   const poller =
     url !== null
@@ -234,6 +244,13 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
             if (!wasUp) tracker?.rescan();
             wasUp = true;
             if (tracker !== null) state = panelReducer(state, { type: 'vllmRssMeasured', bytes: tracker.measureRss() });
+            if (tracker !== null && gpuShare !== null)
+              void gpuShare
+                .measure(tracker.pids())
+                .then((share) => {
+                  if (!isEnding) dispatch({ type: 'vllmGpuShareMeasured', share });
+                })
+                .catch(() => undefined);
             dispatch({ type: 'serverPolled', metrics });
           },
           (why) => {
@@ -265,15 +282,24 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     question = text;
     draw(true);
   };
+  // Once an answer is given (stopping, leaving), further keys wait for it.
+  let isAnswered = false;
   const onKey = (key: string): void => {
-    const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true);
+    if (isAnswered) return;
+    const isLeavable = o.attached?.leave !== undefined;
+    const action = decideMonitorKey(key, isAsking, !isAsking && o.attached?.isRunning() === true, isLeavable);
     switch (action) {
       case 'ask':
         isAsking = true;
-        return writeUnder(STOP_QUESTION);
+        return writeUnder(isLeavable ? LEAVE_QUESTION : STOP_QUESTION);
       case 'stopAndQuit':
+        isAnswered = true;
         writeUnder('Stopping the vLLM server…');
         return void o.attached?.stop().then(() => finish(0));
+      case 'leaveAndQuit':
+        isAnswered = true;
+        writeUnder('Leaving the vLLM server running…');
+        return void o.attached?.leave?.().then(() => finish(0));
       case 'keepWatching':
         isAsking = false;
         question = null;

@@ -6,6 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnLines } from '../process/spawn-lines.js';
+import {
+  COMPUTE_APPS_ARGS,
+  parseComputeApps,
+  parseNvmapClients,
+  sumGpuShare,
+  type GpuShare,
+} from './core/gpu-share.js';
 import {
   classifyComm,
   isFanHwmonName,
@@ -141,5 +149,118 @@ export function createFanReader(root = '/'): () => number | null {
     if (pwmFile === null) return null;
     const text = readText(pwmFile);
     return text === null ? null : parseFanPwmPct(text);
+  };
+}
+
+export interface GpuShareReader {
+  /**
+   * vLLM's own GPU memory: the processes `pids` summed from nvidia-smi's per-process figures, else from the nvmap
+   * clients table; 'needsRoot' where that table exists but cannot be read; null where neither tells (or no pid).
+   * Measured at most every `minIntervalMs` (the last answer meanwhile), never two at once.
+   */
+  measure(pids: readonly number[]): Promise<GpuShare | null>;
+}
+
+/** The nvmap debugfs tables, newest kernels' name first (jtop reads iovmm/maps; older kernels have iovmm/clients). */
+const NVMAP_TABLES = ['maps', 'clients'];
+/** nvidia-smi is a process start (and an NVML init) per answer: asked at most this often (ms). */
+const SMI_INTERVAL_MS = 10_000;
+/** Answers in a row that list none of vLLM's processes before nvidia-smi is not asked again (it cannot see them). */
+const SMI_MISSES = 3;
+
+/** nvidia-smi's per-process answer (its stdout), or null when it failed; over spawnLines, not execa (never loaded here). */
+async function queryComputeApps(nvidiaSmi: string): Promise<string | null> {
+  const lines: string[] = [];
+  const child = spawnLines(nvidiaSmi, [...COMPUTE_APPS_ARGS], (line, stream) => {
+    if (stream === 'stdout') lines.push(line);
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), 5000);
+  });
+  const exit = await Promise.race([child.exited, timedOut]);
+  clearTimeout(timer);
+  if (exit === null) {
+    await child.stop(1000);
+    return null;
+  }
+  return exit.exitCode === 0 ? lines.join('\n') : null;
+}
+
+/**
+ * A reader of vLLM's GPU share under `root`: `nvidiaSmi` (a path, or null where there is none) is asked first, at
+ * most every 10 s — Thor / JetPack 7 and desktop GPUs answer per process; where it cannot (absent, its query fails,
+ * or three answers in a row list none of vLLM's processes) the nvmap clients table of Xavier / Orin is read
+ * (root-only: debugfs); a board whose meminfo has no NvMap line has neither.
+ */
+export function createGpuShareReader(
+  root = '/',
+  nvidiaSmi: string | null = null,
+  o: { minIntervalMs?: number; smiIntervalMs?: number; nowMs?: () => number; readFile?: (file: string) => string } = {},
+): GpuShareReader {
+  const readTable = o.readFile ?? ((file: string): string => readFileSync(file, 'utf8'));
+  const minIntervalMs = o.minIntervalMs ?? 2000;
+  const nowMs = o.nowMs ?? (() => performance.now());
+  let isSmiUsable = nvidiaSmi !== null;
+  let smiMisses = 0;
+  let smiAtMs = -Infinity;
+  let lastSmi: GpuShare | null = null;
+  let last: GpuShare | null = null;
+  let measuredAtMs = -Infinity;
+  let busy: Promise<GpuShare | null> | null = null;
+  const nvmapDir = path.join(root, 'sys', 'kernel', 'debug', 'nvmap', 'iovmm');
+  // Whether this board hands out GPU memory through NvMap at all (read once): the nvmap table is looked for only there.
+  let hasNvMap: boolean | null = null;
+  const readNvmap = (pids: readonly number[]): GpuShare | null => {
+    if (hasNvMap === null) {
+      const meminfo = readText(path.join(root, 'proc', 'meminfo'));
+      hasNvMap = meminfo !== null && parseNvMapUsedBytes(meminfo) !== null;
+    }
+    if (!hasNvMap) return null;
+    let isDenied = false;
+    for (const name of NVMAP_TABLES) {
+      try {
+        const bytes = sumGpuShare(parseNvmapClients(readTable(path.join(nvmapDir, name))), pids);
+        return bytes === null ? null : { kind: 'bytes', bytes, from: 'nvmap' };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // debugfs is root-only (mode 0700): not being let in is not "no table".
+        if (code === 'EACCES' || code === 'EPERM') isDenied = true;
+      }
+    }
+    return isDenied ? { kind: 'needsRoot' } : null;
+  };
+  const readSmi = async (pids: readonly number[]): Promise<GpuShare | null | undefined> => {
+    if (!isSmiUsable || nvidiaSmi === null) return undefined;
+    if (nowMs() - smiAtMs < (o.smiIntervalMs ?? SMI_INTERVAL_MS)) return lastSmi ?? undefined;
+    smiAtMs = nowMs();
+    const text = await queryComputeApps(nvidiaSmi);
+    if (text === null) {
+      // An nvidia-smi without the query (or a broken driver): not asked again.
+      isSmiUsable = false;
+      return undefined;
+    }
+    const bytes = sumGpuShare(parseComputeApps(text), pids);
+    // One that never lists vLLM (an nvidia-smi of another GPU, a driver without per-process accounting).
+    smiMisses = bytes === null ? smiMisses + 1 : 0;
+    if (smiMisses >= SMI_MISSES) isSmiUsable = false;
+    lastSmi = bytes === null ? null : { kind: 'bytes', bytes, from: 'nvidia-smi' };
+    return lastSmi ?? undefined;
+  };
+  return {
+    measure(pids) {
+      if (pids.length === 0) return Promise.resolve(null);
+      if (busy !== null) return busy;
+      if (nowMs() - measuredAtMs < minIntervalMs) return Promise.resolve(last);
+      measuredAtMs = nowMs();
+      busy = (async () => {
+        const bySmi = await readSmi(pids);
+        last = bySmi ?? readNvmap(pids);
+        return last;
+      })().finally(() => {
+        busy = null;
+      });
+      return busy;
+    },
   };
 }

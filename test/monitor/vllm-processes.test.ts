@@ -2,12 +2,13 @@
  * The vLLM process tracker on a fake /proc: a scan reads comm first and the command line only of candidates;
  * the processes found are re-read each poll without scanning again, and a process that exits makes it scan.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createFanReader,
+  createGpuShareReader,
   createNvMapReader,
   createVllmProcessTracker,
   scanVllmProcesses,
@@ -118,5 +119,97 @@ describe('createFanReader', () => {
     writeFileSync(path.join(hwmon, 'hwmon1', 'pwm1'), '255\n');
     expect(read()).toBe(100);
     expect(createFanReader(fakeRoot())()).toBeNull();
+  });
+});
+
+describe('createGpuShareReader', () => {
+  const NVIDIA_SMI = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'bin', 'nvidia-smi');
+  const GiB = 1024 ** 3;
+
+  /** A Jetson root: meminfo with NvMapMemUsed, and (when given) the nvmap debugfs table. */
+  function jetsonRoot(table: string | null): string {
+    const root = fakeRoot();
+    writeFileSync(path.join(root, 'proc', 'meminfo'), 'MemTotal: 7620000 kB\nNvMapMemUsed: 2097152 kB\n');
+    if (table !== null) {
+      const dir = path.join(root, 'sys', 'kernel', 'debug', 'nvmap', 'iovmm');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'clients'), table);
+    }
+    return root;
+  }
+
+  it('Thor / desktop: sums the vLLM pids of nvidia-smi per-process figures (the stand-in answers the query)', async () => {
+    const before = process.env.NVIDIA_SMI_STANDIN_APPS;
+    process.env.NVIDIA_SMI_STANDIN_APPS = '4242:3072,4243:1024,999:500';
+    try {
+      const reader = createGpuShareReader(fakeRoot(), NVIDIA_SMI);
+      expect(await reader.measure([4242, 4243])).toEqual({ kind: 'bytes', bytes: 4 * GiB, from: 'nvidia-smi' });
+    } finally {
+      if (before === undefined) delete process.env.NVIDIA_SMI_STANDIN_APPS;
+      else process.env.NVIDIA_SMI_STANDIN_APPS = before;
+    }
+  });
+
+  it('Orin / Xavier: the nvmap clients table, where it can be read', async () => {
+    const root = jetsonRoot(
+      'CLIENT PROCESS PID SIZE\nuser python3 4242 2097152K\nuser gnome-shell 1200 65536K\ntotal 2162688K\n',
+    );
+    expect(await createGpuShareReader(root, null).measure([4242])).toEqual({
+      kind: 'bytes',
+      bytes: 2 * GiB,
+      from: 'nvmap',
+    });
+  });
+
+  it('says "needs root" where debugfs does not let this user in; nothing (not 0) where no table tells', async () => {
+    const denied = (): string => {
+      throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+    };
+    expect(await createGpuShareReader(jetsonRoot(null), null, { readFile: denied }).measure([4242])).toEqual({
+      kind: 'needsRoot',
+    });
+    // A PC without nvidia-smi: no NvMap, no table, no row.
+    expect(await createGpuShareReader(fakeRoot(), null).measure([4242])).toBeNull();
+    // A table that does not list vLLM says nothing about it.
+    expect(await createGpuShareReader(jetsonRoot('user Xorg 1200 1024K\n'), null).measure([4242])).toBeNull();
+    // No vLLM tracked: nothing is read.
+    expect(await createGpuShareReader(jetsonRoot(null), null, { readFile: denied }).measure([])).toBeNull();
+  });
+
+  it('reads at most every 2 s (the last answer meanwhile)', async () => {
+    let reads = 0;
+    let now = 0;
+    const root = jetsonRoot(null);
+    const reader = createGpuShareReader(root, null, {
+      nowMs: () => now,
+      readFile: () => {
+        reads++;
+        return 'user python3 4242 1048576K\n';
+      },
+    });
+    expect(await reader.measure([4242])).toEqual({ kind: 'bytes', bytes: GiB, from: 'nvmap' });
+    now = 1500;
+    await reader.measure([4242]);
+    expect(reads).toBe(1);
+    now = 2100;
+    await reader.measure([4242]);
+    expect(reads).toBe(2);
+  });
+
+  it('asks nvidia-smi at most every 10 s, and not again once three answers in a row list no vLLM process', async () => {
+    const root = fakeRoot();
+    const count = path.join(root, 'calls');
+    const smi = path.join(root, 'nvidia-smi');
+    // An nvidia-smi that answers the query with another process only.
+    writeFileSync(smi, `#!/bin/sh\necho x >> '${count}'\necho '999, 512'\n`, { mode: 0o755 });
+    const calls = (): number => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').length - 1 : 0);
+    let now = 0;
+    const reader = createGpuShareReader(root, smi, { nowMs: () => now });
+    for (let t = 0; t <= 60_000; t += 2000) {
+      now = t;
+      expect(await reader.measure([4242])).toBeNull();
+    }
+    // At 0, 10 and 20 s; then never again.
+    expect(calls()).toBe(3);
   });
 });

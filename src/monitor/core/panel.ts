@@ -6,6 +6,7 @@
  */
 import type { Sample, SampleSource, VllmMetrics } from './sample.js';
 import { summarizeCpu } from './tegrastats.js';
+import { formatGpuShare, type GpuShare } from './gpu-share.js';
 
 /** Samples kept for sparklines (60 at 1 Hz = one minute). */
 export const HISTORY = 60;
@@ -35,6 +36,8 @@ export interface PanelState {
   vllmRssBytes: number | null;
   /** The board's GPU memory in use (NvMapMemUsed), when the board reports it. */
   gpuMemBytes: number | null;
+  /** The vLLM processes' own GPU memory (per process: nvidia-smi or nvmap clients), or why it is unknown. */
+  vllmGpuShare: GpuShare | null;
   /** The fan's duty in percent (hwmon pwm-fan), when the board has one. */
   fanPct: number | null;
   /** RAM in use (MiB) of the last HISTORY samples, for the RAM sparkline. */
@@ -55,7 +58,8 @@ export type PanelEvent =
   | { type: 'logLineReceived'; line: string }
   | { type: 'pauseToggled' }
   | { type: 'logToggled' }
-  | { type: 'vllmRssMeasured'; bytes: number | null };
+  | { type: 'vllmRssMeasured'; bytes: number | null }
+  | { type: 'vllmGpuShareMeasured'; share: GpuShare | null };
 
 export function createPanelState(init: {
   source: SampleSource;
@@ -82,6 +86,7 @@ export function createPanelState(init: {
     predictedBytes: init.predictedBytes,
     vllmRssBytes: null,
     gpuMemBytes: null,
+    vllmGpuShare: null,
     fanPct: null,
     ramUsed: [],
     serverNote: init.serverNote ?? null,
@@ -140,6 +145,8 @@ export function panelReducer(state: PanelState, event: PanelEvent): PanelState {
       return { ...state, isLogShown: !state.isLogShown };
     case 'vllmRssMeasured':
       return { ...state, vllmRssBytes: event.bytes };
+    case 'vllmGpuShareMeasured':
+      return { ...state, vllmGpuShare: event.share };
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${String(unreachable)}`);
@@ -425,6 +432,8 @@ export function renderPanel(state: PanelState, o: RenderOptions): string[] {
     );
     if (v.rejected !== undefined && v.rejected.length > 0)
       lines.push(paint(o, 33, `     N/A (out of range): ${v.rejected.join('; ')}`));
+    // CUDA memory is in no process's RSS: vLLM's own GPU memory, per process, where the machine tells it.
+    if (state.vllmGpuShare !== null) lines.push(`     ${formatGpuShare(state.vllmGpuShare)}`);
   }
   if (state.serverNote !== null) lines.push(paint(o, 2, `     ${state.serverNote}`));
   if (state.isLogShown) {

@@ -7,19 +7,31 @@ import type { Sample } from './sample.js';
 
 /** The question q asks when the panel watches a server it launched. */
 export const STOP_QUESTION = 'Stop the vLLM server and quit? y stop and quit · n keep watching';
+/** The question q asks when that server can also be left running (the wizard's launch). */
+export const LEAVE_QUESTION = 'Stop the vLLM server and quit? y stop · l leave it running · n keep watching';
 
 /** The alternate screen, cursor hidden: the panel's own screen. */
 export const ENTER_PANEL_SCREEN = '\u001b[?1049h\u001b[?25l';
 /** Back to the terminal as it was, cursor shown. */
 export const LEAVE_PANEL_SCREEN = '\u001b[?25h\u001b[?1049l';
 
-/** What a key press does: ask before stopping a server this process launched, stop it, quit… */
-export type MonitorKeyAction = 'ask' | 'stopAndQuit' | 'keepWatching' | 'quit' | 'pause' | 'toggleLog' | 'none';
+/** What a key press does: ask before stopping a server this process launched, stop it, leave it running, quit… */
+export type MonitorKeyAction =
+  'ask' | 'stopAndQuit' | 'leaveAndQuit' | 'keepWatching' | 'quit' | 'pause' | 'toggleLog' | 'none';
 
-/** Returns what `key` does, while the stop question is asked or not, with or without a server of ours running. */
-export function decideMonitorKey(key: string, isAsking: boolean, isOwnServerRunning: boolean): MonitorKeyAction {
+/**
+ * Returns what `key` does, while the stop question is asked or not, with or without a server of ours running;
+ * `isLeavable`: that server can be left running (l answers the question).
+ */
+export function decideMonitorKey(
+  key: string,
+  isAsking: boolean,
+  isOwnServerRunning: boolean,
+  isLeavable = false,
+): MonitorKeyAction {
   if (isAsking) {
-    if (key === 'y' || key === 'Y') return 'stopAndQuit';
+    if (key === 'y' || key === 'Y' || key === 's' || key === 'S') return 'stopAndQuit';
+    if (key === 'l' || key === 'L') return isLeavable ? 'leaveAndQuit' : 'none';
     if (key === 'n' || key === 'N' || key === '\u001b' || key === 'q') return 'keepWatching';
     return 'none';
   }

@@ -11,9 +11,10 @@ import {
 } from '../../launch/core/session.js';
 import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 
-/** Runs one launch to its end; aborting `stop` stops the server, aborting `kill` (during a stop) kills it now.
- * Resolves with the exit code. `onPrepared` gets the plan that really runs (preparing a launch may take an
- * image already here instead of the plan's). */
+/** Runs one launch to its end; aborting `stop` stops the server, aborting `kill` (during a stop) kills it now,
+ * aborting `leave` (once ready) lets go of it, left running and recorded. Resolves with the exit code.
+ * `onPrepared` gets the plan that really runs (preparing a launch may take an image already here instead of
+ * the plan's). */
 export type LaunchRunner = (
   plan: Plan,
   request: PlanRequest,
@@ -21,6 +22,7 @@ export type LaunchRunner = (
   stop: AbortSignal,
   onPrepared: (plan: Plan) => void,
   kill: AbortSignal,
+  leave?: AbortSignal,
 ) => Promise<number>;
 
 export interface LaunchSupervisor {
@@ -34,6 +36,12 @@ export interface LaunchSupervisor {
   stop(): Promise<void>;
   /** Kills the running server now (SIGKILL of its tree, `docker kill`), without the rest of the grace. */
   kill(): void;
+  /**
+   * Lets go of the running, ready server: it keeps running, recorded as `launch --detach` records one.
+   * Resolves once the launch has ended, with how the server can be found (a container, pid N), or null when
+   * it was not left running (it had not got ready, or it ended first).
+   */
+  leave(): Promise<string | null>;
   isRunning(): boolean;
   /** Resolves when the current launch (if any) has ended. */
   ended(): Promise<void>;
@@ -56,6 +64,9 @@ const LINE_COALESCE_MS = 100;
 export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
   let controller: AbortController | null = null;
   let killer: AbortController | null = null;
+  let leaver: AbortController | null = null;
+  // How the current launch's server was left running (its session says), once it was.
+  let leftRunning: string | null = null;
   let running: Promise<void> = Promise.resolve();
   let isRunning = false;
   // The current launch's session has ended (its run may still be finishing).
@@ -88,8 +99,15 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
       hasEnded = false;
       const own = new AbortController();
       const ownKill = new AbortController();
+      const ownLeave = new AbortController();
       controller = own;
       killer = ownKill;
+      leaver = ownLeave;
+      leftRunning = null;
+      // A session of the previous run still gathered is not this launch's: it never reaches the new screen.
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      pending = null;
       isRunning = true;
       plan = next;
       sessionListener = onSession;
@@ -104,6 +122,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
               if (controller !== own) return;
               last = session;
               if (session.status === 'ended') hasEnded = true;
+              leftRunning = session.leftRunning;
               // A line read is the last of the session's tail (token redacted).
               const line = session.tail[session.tail.length - 1];
               if ((event.type === 'logLineRead' || event.type === 'runtimeLineRead') && line !== undefined)
@@ -117,6 +136,7 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
               plan = prepared;
             },
             ownKill.signal,
+            ownLeave.signal,
           ),
         )
         .finally(() => {
@@ -142,6 +162,12 @@ export function createLaunchSupervisor(run: LaunchRunner): LaunchSupervisor {
     kill() {
       controller?.abort();
       killer?.abort();
+    },
+    async leave() {
+      if (!isRunning) return null;
+      leaver?.abort();
+      await running;
+      return leftRunning;
     },
     isRunning: () => isRunning,
     ended: () => running,

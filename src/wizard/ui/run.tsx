@@ -28,19 +28,26 @@ interface LaunchLogPath {
 
 /** The server the wizard launched, run natively or in docker like `jetson-vllm launch`. */
 function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath): LaunchSupervisor {
-  return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared, kill) => {
+  return createLaunchSupervisor(async (plan, request, onEvent, stop, onPrepared, kill, leave) => {
     const { runLaunch } = await import('../../launch/launch-command.js');
     const { prepareLaunch } = await import('../../launch/prepare.js');
+    const isDetached = options.launchOptions?.detach === true;
+    // Always prepared as --detach prepares a launch (where its record and log go): without --detach the
+    // server is started the same way (nothing of it on the wizard's pipes) but stays the wizard's, stopped
+    // with it, until the panel's q → l leaves it running.
     const prepared = await prepareLaunch({
       plan,
       request,
       catalog: options.catalog,
       root: options.root,
-      options: options.launchOptions ?? {},
+      options: { ...options.launchOptions, detach: true },
     });
     // An image this board's driver would refuse is not started (the launch screen says why).
     if (!prepared.ok) throw new Error(prepared.message);
     onPrepared(prepared.plan);
+    const { detach, ...context } = prepared.context;
+    const leaveSignal = leave ?? new AbortController().signal;
+    const how = detach === undefined ? {} : isDetached ? { detach } : { leavable: { ...detach, leaveSignal } };
     return runLaunch({
       plan: prepared.plan,
       request: prepared.request,
@@ -55,8 +62,9 @@ function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath
       stopSignal: stop,
       killSignal: kill,
       // Detached, a signal (the SSH session dropping) lets go of the server: runLaunch's own handling.
-      handleSignals: options.launchOptions?.detach === true,
-      ...prepared.context,
+      handleSignals: isDetached,
+      ...context,
+      ...how,
     });
   });
 }
@@ -103,11 +111,18 @@ async function runPanelAfterLaunch(
   // A detached server is not the panel's to stop: q just quits.
   const isOwned = supervisor.isRunning();
   const server = await findPanelLog(supervisor, plan, logPath);
+  // q → l: the server is let go of, left running and recorded; `left` says how it can be found.
+  let left: string | null = null;
   // The log comes from the file: the supervisor's own lines would show twice.
-  const attached =
-    server === null
-      ? supervisor
-      : { isRunning: () => supervisor.isRunning(), stop: () => supervisor.stop(), subscribeLog: () => () => undefined };
+  const attached = {
+    isRunning: () => supervisor.isRunning(),
+    stop: () => supervisor.stop(),
+    subscribeLog: (listener: (line: string) => void) =>
+      server === null ? supervisor.subscribeLog(listener) : () => undefined,
+    leave: async () => {
+      left = await supervisor.leave();
+    },
+  };
   const code = await runMonitor({
     source: 'auto',
     intervalMs: 1000,
@@ -123,7 +138,12 @@ async function runPanelAfterLaunch(
     server,
     ...(isOwned ? { attached } : {}),
   });
-  if (isOwned) {
+  if (left !== null) {
+    const name = serverName(plan.model.id, servePort(plan.argv));
+    const url = `http://127.0.0.1:${servePort(plan.argv)}`;
+    const log = plan.runtime === 'docker' ? `docker logs -f ${name}` : (logPath ?? 'none kept');
+    process.stdout.write(`\n${[...describeLeftRunning(name, url, left), `  its log:  ${log}`].join('\n')}\n`);
+  } else if (isOwned) {
     await supervisor.stop();
     // The wizard's last frame (its launch screen, "s stop the server") is what the terminal shows under this:
     // the last word is that the server is stopped.

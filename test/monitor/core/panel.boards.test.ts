@@ -1,6 +1,7 @@
 /**
  * The live panel at 80×24 on a real tegrastats line of each board generation in test/fixtures/recorded (TX1, TX2,
- * Nano, Xavier, Xavier NX JetPack 5, AGX Orin and Orin Nano JetPack 6, AGX Orin JetPack 7.2): every line fits,
+ * Nano, Xavier, Xavier NX JetPack 5, AGX Orin and Orin Nano JetPack 6, AGX Orin JetPack 7.2, AGX Thor JetPack 7.2): every
+ * line fits,
  * every power rail shows, the active engines and the GPU memory show, placeholder temperatures do not; the words
  * for memory above the plan; the replay header keeps the end-of-file message at 80 columns.
  */
@@ -96,6 +97,48 @@ describe.each(records.map((r) => ({ name: `${r.device} (${r.jetpack_or_l4t ?? 'J
     });
   },
 );
+
+describe('the panel at 80×24 on a Jetson AGX Thor (JetPack 7.2)', () => {
+  const thor = records.find((r) => r.line.includes('VDD_CPU_SOC_MSS'));
+  if (thor === undefined) throw new Error('the AGX Thor line is missing');
+  // JetPack 7 has no NvMapMemUsed: the GPU memory figure is vLLM's own, from nvidia-smi's per-process query.
+  let s = createPanelState({
+    source: 'tegrastats',
+    sourceLabel: 'tegrastats',
+    serverUrl: 'http://127.0.0.1:8000',
+    predictedBytes: 40 * GiB,
+    intervalMs: 1000,
+  });
+  for (let i = 0; i < 2; i++)
+    s = panelReducer(s, { type: 'sampleReceived', sample: sampleOf(thor.line), gpuMemBytes: null, fanPct: null });
+  s = panelReducer(s, { type: 'serverPolled', metrics });
+  s = panelReducer(s, {
+    type: 'vllmGpuShareMeasured',
+    share: { kind: 'bytes', bytes: 30 * GiB, from: 'nvidia-smi' },
+  });
+  const lines = renderPanel(s, { columns: 80, rows: 24, isColor: false });
+  const text = lines.join('\n');
+
+  it('fits, with every rail in a compact row beside the VIN total', () => {
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
+    expect(text).toMatch(/^PWR {2}87\.4 W \(avg 43\.7 W\) {2}GPU 37\.5 CPU_SOC_MSS 19\.0 SYS_5V0 18\.3$/m);
+  });
+
+  it("shows vLLM's GPU memory (nvidia-smi per process), the RAM of 122.8 GiB and the plan's mark", () => {
+    expect(text).toContain('     vLLM GPU 30.0 GiB (nvidia-smi per process)');
+    expect(text).toMatch(/^RAM {2}\[.*\] 35\.7\/122\.8 GiB ▲plan 40\.0G$/m);
+    // No NvMap on JetPack 7: no board GPU figure is made up.
+    expect(text).not.toMatch(/GiB GPU \d/);
+  });
+
+  it('no GR3D_FREQ: GPU load N/A (not 0%); the real sensors only, hottest first; no engines row', () => {
+    expect(text).toMatch(/^GPU {2}N\/A/m);
+    expect(text).toContain('Temp tj 63.3°C soc345 63.3°C gpu 62.9°C');
+    expect(text).not.toMatch(/^ENG /m);
+    expect(text).not.toContain('PMIC');
+  });
+});
 
 describe('memory above the plan', () => {
   it('says by how much, in words, once RAM in use passes the prediction', () => {

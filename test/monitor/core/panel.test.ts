@@ -69,6 +69,38 @@ describe('panel states', () => {
       expect([...line].length).toBeLessThanOrEqual(80);
   });
 
+  it("vLLM's GPU share at 80×24: its figure and source under the vLLM lines, 'needs root' where unreadable, never an RSS of 0", () => {
+    let s = panelReducer(base({ predictedBytes: 6 * 1024 ** 3 }), {
+      type: 'sampleReceived',
+      sample: sampleOf(ORIN_NANO),
+      gpuMemBytes: 3.5 * 1024 ** 3,
+    });
+    s = panelReducer(s, { type: 'serverPolled', metrics });
+    // CUDA memory is not RSS: a tiny RSS is not shown as if vLLM used nothing.
+    s = panelReducer(s, { type: 'vllmRssMeasured', bytes: 10 * 1024 ** 2 });
+    expect(text(s)).not.toMatch(/vLLM( RSS)? 0\.0G/);
+    expect(text(s)).not.toContain('vLLM GPU');
+    const measured = panelReducer(s, {
+      type: 'vllmGpuShareMeasured',
+      share: { kind: 'bytes', bytes: 3.2 * 1024 ** 3, from: 'nvidia-smi' },
+    });
+    const lines = renderPanel(measured, { columns: 80, rows: 24, isColor: false });
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(80);
+    const healthy = lines.findIndex((l) => l.includes('● healthy'));
+    expect(lines.slice(healthy).join('\n')).toContain('     vLLM GPU 3.2 GiB (nvidia-smi per process)');
+    expect(lines.at(-1)).toBe('p pause  l log  q quit');
+    const nvmap = panelReducer(s, {
+      type: 'vllmGpuShareMeasured',
+      share: { kind: 'bytes', bytes: 2 * 1024 ** 3, from: 'nvmap' },
+    });
+    expect(text(nvmap)).toContain('vLLM GPU 2.0 GiB (nvmap clients)');
+    const denied = panelReducer(s, { type: 'vllmGpuShareMeasured', share: { kind: 'needsRoot' } });
+    expect(text(denied)).toContain('vLLM GPU share: needs root (nvmap clients are in debugfs)');
+    // Measured as unknown again (vLLM restarted): the row goes.
+    expect(text(panelReducer(denied, { type: 'vllmGpuShareMeasured', share: null }))).not.toContain('vLLM GPU');
+  });
+
   it('no GPU data: N/A, never 0', () => {
     const sample: Sample = { ...sampleOf(ORIN_NANO), gpu: null, emc: null };
     const t = text(panelReducer(base(), { type: 'sampleReceived', sample }));

@@ -257,11 +257,35 @@ const FIXTURE_EXPECTED: Record<string, Expected> = {
     inputPowerLabel: 'VDD_IN',
     summary: { cpuAvgPct: 0.25, cpuOnline: 4, cpuOff: 2, hottest: { name: 'tj', tempC: 62.843 } },
   },
+  // AGX Thor, JP7.2: no GR3D_FREQ / EMC_FREQ, lowercase soc012/soc345 temperatures, VDD_GPU / VDD_CPU_SOC_MSS /
+  // VIN_SYS_5V0 and the input VIN with three values (now/avg/max), no engines.
+  'https://github.com/wendylabsinc/WendyOS/pull/1316': {
+    sample: {
+      time: '2026-07-02T13:45:44',
+      ram: { usedMiB: 36529, totalMiB: 125749 },
+      swap: { usedMiB: 11, totalMiB: 4096, cachedMiB: 9 },
+      cpu: [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2].map((load) => lf(load, 972)),
+      gpu: null,
+      emc: null,
+      engines: {},
+      temps: { cpu: 60.406, tj: 63.281, soc012: 58.468, gpu: 62.906, soc345: 63.281 },
+      power: {
+        VDD_GPU: rail(37528, 37528),
+        VDD_CPU_SOC_MSS: rail(18961, 18961),
+        VIN_SYS_5V0: rail(18331, 18331),
+        VIN: rail(87426, 43713),
+      },
+    },
+    railsMaxMW: { VDD_GPU: 37528, VDD_CPU_SOC_MSS: 18961, VIN_SYS_5V0: 18331, VIN: 87426 },
+    inputPowerMW: 87426,
+    inputPowerLabel: 'VIN',
+    summary: { cpuAvgPct: 5 / 14, cpuOnline: 14, cpuOff: 0, hottest: { name: 'tj', tempC: 63.281 } },
+  },
 };
 
 describe('parseTegrastatsLine on every fixture line', () => {
   it('has an expectation for every line of tegrastats.json and no other', () => {
-    expect(fixtures.length).toBe(8);
+    expect(fixtures.length).toBe(9);
     expect(new Set(fixtures.map((f) => f.source_url))).toEqual(new Set(Object.keys(FIXTURE_EXPECTED)));
   });
 

@@ -12,6 +12,7 @@ import {
   formatRowText,
   formatSampleText,
   isLocalUrl,
+  LEAVE_QUESTION,
 } from '../../../src/monitor/core/terminal.js';
 import { parseMonitorOptions } from '../../../src/monitor/core/monitor-options.js';
 
@@ -30,6 +31,23 @@ describe('decideMonitorKey', () => {
     for (const key of ['y', 'Y']) expect(decideMonitorKey(key, true, true)).toBe('stopAndQuit');
     for (const key of ['n', 'N', '\u001b', 'q']) expect(decideMonitorKey(key, true, true)).toBe('keepWatching');
     for (const key of ['p', 'l', '\u0003', 'x']) expect(decideMonitorKey(key, true, true)).toBe('none');
+  });
+
+  it('while asking about a server that can be left running: y / s stop, l leaves it running, n / Esc / q keep watching', () => {
+    for (const key of ['y', 'Y', 's', 'S']) expect(decideMonitorKey(key, true, true, true)).toBe('stopAndQuit');
+    for (const key of ['l', 'L']) expect(decideMonitorKey(key, true, true, true)).toBe('leaveAndQuit');
+    for (const key of ['n', 'N', '\u001b', 'q']) expect(decideMonitorKey(key, true, true, true)).toBe('keepWatching');
+    for (const key of ['p', '\u0003', 'x']) expect(decideMonitorKey(key, true, true, true)).toBe('none');
+    // Not asking, l still toggles the log: only the question gives it the meaning "leave it running".
+    expect(decideMonitorKey('l', false, true, true)).toBe('toggleLog');
+    expect(decideMonitorKey('q', false, true, true)).toBe('ask');
+  });
+
+  it('the question with its three answers fits on one row of 80 columns', () => {
+    expect(LEAVE_QUESTION.length).toBeLessThan(80);
+    expect(LEAVE_QUESTION).toContain('y stop');
+    expect(LEAVE_QUESTION).toContain('l leave it running');
+    expect(LEAVE_QUESTION).toContain('n keep watching');
   });
 });
 

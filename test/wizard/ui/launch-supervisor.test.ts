@@ -64,4 +64,34 @@ describe('createLaunchSupervisor', () => {
     await supervisor.ended();
     expect(seen).toEqual([]);
   });
+
+  it('leave: a ready server is let go of (the runner hears the leave signal) and how it runs is said', async () => {
+    let heardLeave = false;
+    const runner: LaunchRunner = async (p, _request, onEvent, _stop, _onPrepared, _kill, leave) => {
+      let session = createLaunchSession(p.command, 1);
+      const report = (event: LaunchSessionEvent): void => {
+        session = reduceLaunchSession(session, event, setup);
+        onEvent(event, session);
+      };
+      report({ type: 'serverReady', url: 'http://127.0.0.1:8000', elapsedMs: 10 });
+      await new Promise<void>((resolve) => leave?.addEventListener('abort', () => resolve(), { once: true }));
+      heardLeave = true;
+      report({ type: 'released', isLeftRunning: true, how: 'pid 4242', elapsedMs: 20 });
+      return 0;
+    };
+    const supervisor = createLaunchSupervisor(runner);
+    supervisor.start(plan, request, () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await supervisor.leave()).toBe('pid 4242');
+    expect(heardLeave).toBe(true);
+    expect(supervisor.isRunning()).toBe(false);
+  });
+
+  it('leave: nothing running, or a launch that ends without being left running, says null', async () => {
+    const idle = createLaunchSupervisor(scripted([]));
+    expect(await idle.leave()).toBeNull();
+    const supervisor = createLaunchSupervisor(scripted(lines(2)));
+    supervisor.start(plan, request, () => undefined);
+    expect(await supervisor.leave()).toBeNull();
+  });
 });
