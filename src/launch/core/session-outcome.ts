@@ -3,6 +3,7 @@
  * lines tell, the exit code, and the diagnosis turned into what the wizard offers (a cause, a command to
  * run, or the re-planned fix retried with one key). Pure.
  */
+import type { Plan } from '../../plan/core/plan.js';
 import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
 import type { Diagnosis } from './diagnosis/types.js';
 
@@ -17,6 +18,12 @@ export interface LaunchRetry {
   command: string;
   /** The fixed plan's quantization variant (a fix may change it: an unsupported quantization). */
   quant: string;
+  /**
+   * The fixed plan itself, as the diagnosis made it: its flags may come from a re-planned request that the knobs
+   * alone do not carry (the measured figure of a kill, another vLLM version for an unknown argument), so a retry
+   * launches this plan, not one rebuilt from the knobs.
+   */
+  plan: Plan;
 }
 
 /** How a launch ended, as the status lines tell it (the screen's `kind` is coarser). */
@@ -72,6 +79,7 @@ export function buildOutcome(
             verdict: fix.plan.verdict,
             command: fix.plan.command,
             quant: fix.plan.quant.id,
+            plan: fix.plan,
           }
         : null,
   };

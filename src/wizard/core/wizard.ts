@@ -5,6 +5,7 @@
 import type { Check } from '../../doctor/core/checks.js';
 import type { Identification } from '../../device/core/identify.js';
 import type { DefaultsMode, Knobs } from '../../plan/core/planner.js';
+import type { Plan } from '../../plan/core/plan.js';
 import type { Catalog } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription } from '../../model/core/model-source.js';
 import { createLaunchSession, isServerOwned, type LaunchSession } from '../../launch/core/session.js';
@@ -56,6 +57,8 @@ interface Base {
   killId: number;
   /** Quit once the server has stopped (q or Ctrl-C while it runs). */
   isQuitting: boolean;
+  /** The fixed plan a retry launches (the diagnosis's own, see LaunchRetry.plan); dropped when the launch is left. */
+  retryPlan: Plan | null;
   /** Launch was chosen while detection still ran: it goes ahead (or is refused) once detection ends. */
   pendingLaunch: { command: string; verdict?: string } | null;
   /** --runtime from the command line, or null for the plan's default. */
@@ -178,6 +181,7 @@ export function createWizardState(flags: WizardFlags, catalog: Catalog): WizardS
     pendingLookup: null,
     knobEntry: null,
     launchId: 0,
+    retryPlan: null,
     stopId: 0,
     killId: 0,
     isQuitting: false,
@@ -473,7 +477,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       }
       if (state.isHelpShown) return { ...state, isHelpShown: false };
       if (state.step === 'launch' && isServerOwned(state.launch)) return back(state);
-      return { ...back(state), notice: null, pendingLaunch: null };
+      return { ...back(state), notice: null, pendingLaunch: null, retryPlan: null };
     case 'entryStarted':
       if (state.step !== 'model') return state;
       return { ...state, entry: '', notice: null };
@@ -555,6 +559,7 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
         quant: retry?.quant ?? state.quant,
         launch: createLaunchSession(retry?.command ?? state.launch.command, state.launch.attempt + 1),
         launchId: state.launchId + 1,
+        retryPlan: retry?.plan ?? state.retryPlan,
         notice: retry !== null ? `Retrying with ${retry.changedFlags.join(' ')}` : 'Launching again',
       };
     }

@@ -134,7 +134,13 @@ export function App(props: AppProps): ReactNode {
     state.killId,
     () => {
       const request = requestForState(state, catalog, props.hfCacheDir, props.workDir);
-      return plan?.ok === true && request !== null ? { plan: plan.plan, request } : null;
+      if (request === null) return null;
+      // A retry launches the diagnosis's fixed plan whole: its flags may not follow from the knobs (a measured
+      // figure, another vLLM version); the request takes the plan's image and version for the launch's checks.
+      const fixed = state.retryPlan;
+      if (fixed !== null)
+        return { plan: fixed, request: { ...request, image: fixed.image, vllmVersion: fixed.vllm.version } };
+      return plan?.ok === true ? { plan: plan.plan, request } : null;
     },
     props.supervisor ?? null,
     dispatch,
