@@ -9,6 +9,12 @@
 import { diagnose } from './diagnosis/diagnose.js';
 import type { Diagnosis } from './diagnosis/types.js';
 import { buildKillEvidence } from './diagnosis/kill.js';
+import {
+  createStartEvidence,
+  observeAvailableMemory,
+  observeKernelLog,
+  observeProcesses,
+} from './diagnosis/evidence.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
@@ -117,7 +123,7 @@ function endWithExit(
   if (session.watchdog !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const why = session.watchdog;
-    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null);
+    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null, session.evidence ?? undefined);
     const d = diagnose({ kind: 'oom-killed', line: `watchdog: ${why}`, figures: {}, evidence }, request, plan, catalog);
     return end(session.log, 'watchdog', 'watchdog', 1, `stopped by the watchdog: ${why}`, d);
   }
@@ -134,7 +140,7 @@ function endWithExit(
     const line = redactToken(log.failure.line.trim(), setup.token);
     return end(log, 'exited', 'died-after-ready', 1, `vLLM died after it was ready (${describeExit(exit)}): ${line}`);
   }
-  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null);
+  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null, session.evidence ?? undefined);
   const d = diagnose({ ...log.failure, hasHfToken: setup.hasHfToken, evidence }, request, plan, catalog);
   return end(log, 'failed', 'failed', 1, `vLLM failed: ${d.title}`, d);
 }
@@ -165,8 +171,14 @@ export function reduceLaunchSession(
         event.elapsedMs,
       );
       const watchdog = session.watchdog ?? (memory.hasFired ? describeWatchdogStop(memory) : null);
-      return { ...session, memory, watchdog };
+      const evidence = observeAvailableMemory(session.evidence ?? createStartEvidence(), event.availableBytes);
+      return { ...session, memory, watchdog, evidence };
     }
+    case 'processesSampled':
+      if (session.status === 'stopping') return session;
+      return { ...session, evidence: observeProcesses(session.evidence ?? createStartEvidence(), event.processes) };
+    case 'kernelLogRead':
+      return { ...session, evidence: observeKernelLog(session.evidence ?? createStartEvidence(), event.lines) };
     case 'serverReady': {
       if (session.isReady) return session;
       const text = `ready: ${event.url} (/health 200, /v1/models answers)`;

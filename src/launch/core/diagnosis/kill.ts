@@ -9,15 +9,27 @@
 import type { BudgetKey } from '../../../plan/core/budget.js';
 import type { Plan } from '../../../plan/core/plan.js';
 import { formatGiB, GiB, MiB } from '../../../shared/units.js';
+import { listGrownProcesses, type StartEvidence } from './evidence.js';
 import { findOtherHolders, isVllmProcess } from './kernel-oom.js';
 import { MEMORY_CULPRITS, buildRungs, dropCulprits, fixOutOfMemory, solveMemory } from './replan.js';
 import type { LogState } from '../log/state.js';
 import type { DiagnosisContext, DiagnosisOutcome, GrownProcess, KillEvidence } from './types.js';
 
-/** Returns what a launch saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest memory. */
-export function buildKillEvidence(log: LogState, lowestBytes: number | null): KillEvidence {
+/**
+ * Returns what a launch saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest
+ * memory, and, when the launch gathered them (evidence.ts), the first memory sample, the processes that grew and
+ * the kernel's report of the kill.
+ */
+export function buildKillEvidence(log: LogState, lowestBytes: number | null, start?: StartEvidence): KillEvidence {
   const reached = log.stages.filter((s) => s.stage !== 'failed').at(-1)?.stage ?? null;
-  return { measured: log.figures, stage: reached, memory: { firstBytes: null, lowestBytes } };
+  const evidence: KillEvidence = { measured: log.figures, stage: reached, memory: { firstBytes: null, lowestBytes } };
+  if (start === undefined) return evidence;
+  return {
+    ...evidence,
+    memory: { firstBytes: start.firstBytes, lowestBytes: lowestBytes ?? start.lowestBytes },
+    processes: listGrownProcesses(start),
+    kernel: start.kernel,
+  };
 }
 
 /** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
