@@ -154,7 +154,12 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
     const fix = solveMemory(remeasured, buildRungs(dropCulprits(remeasured, MEMORY_CULPRITS), true), [
       `re-planned counting the ${formatGiB(overBytes)} vLLM took beyond its plan`,
     ]);
-    return { detail, fix };
+    // The fix is a plan made with the measured figure, not the old one shrunk: said where the fix is shown.
+    const replanned =
+      fix.kind === 'replan'
+        ? ` The fix is re-planned for this board counting the ${formatGiB(overBytes)} vLLM took beyond its plan.`
+        : '';
+    return { detail: `${detail}${replanned}`, fix };
   }
 
   // 2. Something else took the memory: a process that grew, or the kernel's largest others.
