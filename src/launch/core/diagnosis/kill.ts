@@ -79,7 +79,8 @@ export function computeOvershoot(
 /** The plan that ran, as it ran: vLLM's defaults only when they were what ran. */
 export function describePlanThatRan(ctx: DiagnosisContext): string {
   const s = ctx.plan.settings;
-  const swap = s.swapSpaceGiB ?? 0;
+  // Only V0's cache engine pins --swap-space of RAM (vllm/worker/cache_engine.py); V1 allocates no CPU swap.
+  const swap = ctx.plan.vllm.engine === 'v0' ? (s.swapSpaceGiB ?? 0) : 0;
   const swapText = swap > 0 ? `, plus ${swap} GiB of pinned swap (--swap-space, V0)` : '';
   if (ctx.request.defaults === 'vllm' && s.gpuMemoryUtilization >= 0.9) {
     return `It ran with vLLM's defaults: ${Math.round(s.gpuMemoryUtilization * 100)} % of all the memory for vLLM (--gpu-memory-utilization ${s.gpuMemoryUtilization})${swapText}.`;
