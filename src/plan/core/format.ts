@@ -45,8 +45,15 @@ export function formatPlan(plan: Plan, style: Style, lead: readonly string[] = [
   lines.push('');
   lines.push(`  ${'item'.padEnd(30)} ${'size'.padStart(10)}  of ${gib(limit)}`);
   let used = 0;
+  // A row of 0.00 GiB ("Sampler warm-up 0.00 GiB") reads as a figure that matters: zero items are named once,
+  // dimmed, under the table instead.
+  const zero: string[] = [];
   for (const item of plan.budget.items) {
     if (!plan.device.isUnified && item.key === 'swapSpace') continue;
+    if (item.bytes === 0) {
+      zero.push(item.label);
+      continue;
+    }
     const start = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
     used += item.bytes;
     const end = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
@@ -62,6 +69,7 @@ export function formatPlan(plan: Plan, style: Style, lead: readonly string[] = [
   lines.push(
     `  ${' Total'.padEnd(30)} ${gib(plan.budget.totalBytes).padStart(10)}  ${head >= 0 ? `${gib(head)} left` : paint(style, 'red', `${gib(-head)} over`)}`,
   );
+  if (zero.length > 0) lines.push(paint(style, 'dim', `  none in this plan: ${zero.join(', ')}`));
   lines.push(`  ~ marks an estimate; the rest is vLLM's own arithmetic.`);
   lines.push('');
   const verdictColor = plan.verdict === 'fits' ? 'green' : plan.verdict === 'tight' ? 'yellow' : 'red';
