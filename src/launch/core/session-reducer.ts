@@ -15,6 +15,7 @@ import {
   observeKernelLog,
   observeProcesses,
 } from './diagnosis/evidence.js';
+import { isPullLayerLine } from './docker.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
@@ -56,11 +57,14 @@ function readLogLine(session: LaunchSession, line: string, elapsedMs: number, se
       ? pushBounded(session.lastLines, line.length > 400 ? `${line.slice(0, 400)}…` : line, FAILURE_TAIL)
       : session.lastLines;
   const log = parseLogLine(session.log, line, elapsedMs);
+  // While the runtime pulls the image it shows the pull's compact progress ("pull: 3/7 layers, …"): docker's own
+  // per-layer lines (`Downloading [=====> ]`) stay in the log file, not in the screen's tail beside it.
+  const isPullDetail = session.current?.stage === 'image-pull' && isPullLayerLine(line);
   const next = {
     ...session,
     log,
     lastLines,
-    tail: pushBounded(session.tail, redactToken(line, setup.token), LAUNCH_TAIL),
+    tail: isPullDetail ? session.tail : pushBounded(session.tail, redactToken(line, setup.token), LAUNCH_TAIL),
   };
   // The image and container stages are the runtime's to say (phaseEntered), when they begin; on a
   // screen a failure is not a stage: the end says what failed.
