@@ -132,7 +132,11 @@ async function standinPid(pidFile: string): Promise<number> {
 /** The failure screen once the fix is shown; no line of it cut with "…". */
 async function failureScreen(s: CliSession): Promise<string> {
   const failed = await s.waitFor(/^Failed: Killed/m, 20_000);
-  for (const row of failed.split('\n')) expect(row.length).toBeLessThanOrEqual(80);
+  for (const row of failed.split('\n')) {
+    expect(row.length).toBeLessThanOrEqual(80);
+    // The cause and the fix wrap; none is cut.
+    expect(row).not.toMatch(/…$/);
+  }
   return failed;
 }
 
