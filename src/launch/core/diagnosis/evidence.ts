@@ -35,6 +35,11 @@ export interface StartEvidence {
   processSamples: number;
   /** The other processes followed, at most MAX_PROCESSES of them. */
   processes: TrackedProcess[];
+  /**
+   * What each process held at the first sample (at most MAX_BASELINE of them): a process dropped from the
+   * followed ones and seen again is measured from here, not from nothing.
+   */
+  baseline: ReadonlyMap<number, { name: string; bytes: number }>;
   /** The kernel's report of the kill, once read (null: none, unreadable, or not read). */
   kernel: KernelOomReport | null;
 }
@@ -45,12 +50,23 @@ export const MEMORY_SAMPLES = 240;
 /** How many other processes are followed: the largest of each sample; more would only be noise. */
 export const MAX_PROCESSES = 64;
 
+/** How many processes the first sample remembers (a board runs a few hundred). */
+export const MAX_BASELINE = 4096;
+
 /** A process under this much resident memory is not followed: it could not have taken the board's memory. */
 export const MIN_TRACKED_BYTES = 16 * MiB;
 
 /** Returns the evidence of a start before its first sample. */
 export function createStartEvidence(): StartEvidence {
-  return { firstBytes: null, lowestBytes: null, recent: [], processSamples: 0, processes: [], kernel: null };
+  return {
+    firstBytes: null,
+    lowestBytes: null,
+    recent: [],
+    processSamples: 0,
+    processes: [],
+    baseline: new Map(),
+    kernel: null,
+  };
 }
 
 /** Returns the evidence with one sample of available memory (MemAvailable + free swap, bytes) added. */
@@ -70,23 +86,35 @@ export function observeAvailableMemory(state: StartEvidence, availableBytes: num
 
 /**
  * Returns the evidence with one sample of the other processes (vLLM's own tree already left out by the caller).
- * A process first seen after the baseline sample did not run then: it started from nothing. Only the largest
- * MAX_PROCESSES are kept, those that grew first.
+ * A process not in the first sample did not run then: it started from nothing. Only MAX_PROCESSES are followed,
+ * those that grew first; one dropped and seen again is measured from the first sample's figure.
  */
 export function observeProcesses(state: StartEvidence, readings: readonly ProcessReading[]): StartEvidence {
-  const isBaseline = state.processSamples === 0;
+  const baseline =
+    state.processSamples === 0
+      ? new Map(
+          readings
+            .filter((r) => r.rssBytes >= MIN_TRACKED_BYTES)
+            .slice(0, MAX_BASELINE)
+            .map((r) => [r.pid, { name: r.name, bytes: r.rssBytes }]),
+        )
+      : state.baseline;
   const byPid = new Map(state.processes.map((p) => [p.pid, p]));
   for (const r of readings) {
     const known = byPid.get(r.pid);
     // A pid reused by another program is another process.
     if (known !== undefined && known.name === r.name) byPid.set(r.pid, { ...known, lastBytes: r.rssBytes });
-    else if (r.rssBytes >= MIN_TRACKED_BYTES)
-      byPid.set(r.pid, { pid: r.pid, name: r.name, firstBytes: isBaseline ? r.rssBytes : 0, lastBytes: r.rssBytes });
+    else if (r.rssBytes >= MIN_TRACKED_BYTES) {
+      const base = baseline.get(r.pid);
+      // Not running at the first sample (or another program under that pid): it grew from nothing.
+      const firstBytes = base !== undefined && base.name === r.name ? base.bytes : 0;
+      byPid.set(r.pid, { pid: r.pid, name: r.name, firstBytes, lastBytes: r.rssBytes });
+    }
   }
   const processes = [...byPid.values()]
     .sort((a, b) => b.lastBytes - b.firstBytes - (a.lastBytes - a.firstBytes) || b.lastBytes - a.lastBytes)
     .slice(0, MAX_PROCESSES);
-  return { ...state, processSamples: state.processSamples + 1, processes };
+  return { ...state, processSamples: state.processSamples + 1, processes, baseline };
 }
 
 /** Returns the evidence with the kernel's report of the kill read from its log lines (none: null). */

@@ -86,6 +86,27 @@ describe('start evidence', () => {
     );
   });
 
+  it('a board of many steady processes: none is taken for one that grew, however often they are re-ranked', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 16, max: 4000 }), { minLength: MAX_PROCESSES + 1, maxLength: 300 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 2, maxLength: 6 }),
+        (sizesMiB, jitters) => {
+          let s = createStartEvidence();
+          for (const jitter of jitters) {
+            // Each sample: the same processes, a few MiB up or down (allocator noise), in another order.
+            const sample = sizesMiB.map((mib, pid) =>
+              proc(pid + 100, `p${pid}`, (mib + ((pid * jitter) % 7) - 3) * MiB),
+            );
+            s = observeProcesses(s, jitter % 2 === 0 ? sample : sample.reverse());
+          }
+          expect(listGrownProcesses(s, 256 * MiB)).toEqual([]);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('reads /proc/<pid>/status; a kernel thread (no VmRSS) is none', () => {
     const status =
       'Name:\tollama\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t812\nPid:\t812\nPPid:\t1\nVmRSS:\t 6815744 kB\n';
