@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { run } from '../process/exec.js';
+import { spawnLines } from '../process/spawn-lines.js';
 import { findProcessTree, parseProcStatus, type ProcessReading } from './core/diagnosis/evidence.js';
 
 /** Reads the kernel log: its lines, or null when it cannot be read (no permission, no such tool). */
@@ -52,18 +52,38 @@ export function createProcessReader(root: string | undefined): ProcessReader {
 /** How long the kernel log may take to read (a board's ring buffer is at most a few MB). */
 const KERNEL_LOG_TIMEOUT_MS = 3000;
 
+/** The kernel log lines kept: an oom-kill report (a task list of a few hundred processes) is the last of them. */
+const MAX_KERNEL_LINES = 4000;
+
+/**
+ * A command's stdout lines, the last MAX_KERNEL_LINES of them; null when it fails, is missing or takes too long.
+ * Through spawnLines (node:child_process), not execa: a native launch loads no execa otherwise.
+ */
+async function readLastLines(cmd: string, args: string[]): Promise<string[] | null> {
+  let lines: string[] = [];
+  const stream = spawnLines(
+    cmd,
+    args,
+    (line, from) => {
+      if (from !== 'stdout') return;
+      lines.push(line);
+      if (lines.length >= 2 * MAX_KERNEL_LINES) lines = lines.slice(-MAX_KERNEL_LINES);
+    },
+    { signal: AbortSignal.timeout(KERNEL_LOG_TIMEOUT_MS) },
+  );
+  const { exitCode } = await stream.exited;
+  return exitCode === 0 ? lines.slice(-MAX_KERNEL_LINES) : null;
+}
+
 /**
  * Returns a reader of the kernel log: `dmesg`, or, where dmesg is restricted (kernel.dmesg_restrict=1 on
  * Ubuntu), `journalctl -k` since the reader was made (its own lines only: no earlier kill is read as this one).
  */
 export function createKernelLogReader(sinceMs: number): KernelLogReader {
   return async () => {
-    const dmesg = await run('dmesg', [], { timeoutMs: KERNEL_LOG_TIMEOUT_MS });
-    if (dmesg.exitCode === 0) return dmesg.stdout.split('\n');
+    const dmesg = await readLastLines('dmesg', []);
+    if (dmesg !== null) return dmesg;
     const since = `@${Math.floor(sinceMs / 1000)}`;
-    const journal = await run('journalctl', ['-k', '-q', '--no-pager', '-o', 'cat', '--since', since], {
-      timeoutMs: KERNEL_LOG_TIMEOUT_MS,
-    });
-    return journal.exitCode === 0 ? journal.stdout.split('\n') : null;
+    return readLastLines('journalctl', ['-k', '-q', '--no-pager', '-o', 'cat', '--since', since]);
   };
 }

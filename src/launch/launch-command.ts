@@ -202,7 +202,12 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   };
   for (const line of ctx.preface ?? []) said(line);
   // The kernel log as it was before this start: after a kill, only the lines printed since are this kill's.
-  const kernelBefore = ctx.readKernelLog?.().catch(() => null) ?? Promise.resolve(null);
+  // Only its last line is kept (the mark), not a copy of the ring buffer for the server's lifetime.
+  const kernelBefore =
+    ctx
+      .readKernelLog?.()
+      .then((lines) => (lines === null ? null : lines.filter((l) => l.trim() !== '').slice(-1)))
+      .catch(() => null) ?? Promise.resolve(null);
   let recorded: Promise<void> = Promise.resolve();
   // Where the detached server can be found, once started (set by the runtime's callback).
   const detachedAt: { info: DetachedInfo | null } = { info: null };
