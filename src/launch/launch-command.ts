@@ -31,6 +31,8 @@ import { run } from '../process/exec.js';
 import { isPidAlive } from './detached.js';
 import { openLaunchLog, type LaunchLog } from './logs.js';
 import { findListenerOwner } from './ports.js';
+import { selectNewKernelLines } from './core/diagnosis/evidence.js';
+import type { KernelLogReader, ProcessReader } from './evidence.js';
 
 export interface LaunchContext {
   plan: Plan;
@@ -75,6 +77,10 @@ export interface LaunchContext {
   createLogFile?: (name: string) => Promise<string>;
   /** --root: where /proc is read to tell whether the server answering on the port is ours. */
   root?: string | undefined;
+  /** Reads the other processes' memory (under --root) with the watchdog's samples, for the diagnosis of a kill. */
+  readProcesses?: ProcessReader;
+  /** Reads the kernel log (dmesg / journalctl -k) before the start and after a kill; null when unreadable. */
+  readKernelLog?: KernelLogReader;
 }
 
 /**
@@ -167,6 +173,24 @@ async function createLog(ctx: LaunchContext, name: string, say: (line: string) =
   }
 }
 
+/**
+ * After a kill (SIGKILL, exit 137, or vLLM's own report of its engine's -9) that this launch did not ask for, the
+ * kernel's lines since the start, for the diagnosis (none when the log cannot be read).
+ */
+async function readKernelReport(
+  ctx: LaunchContext,
+  session: LaunchSession,
+  exit: ServerExit,
+  before: Promise<string[] | null>,
+  report: (lines: string[]) => void,
+): Promise<void> {
+  if (ctx.readKernelLog === undefined || exit.notStarted !== undefined || session.status === 'stopping') return;
+  const isKill = exit.signal === 'SIGKILL' || exit.exitCode === 137 || session.log.failure?.kind === 'oom-killed';
+  if (!isKill || session.watchdog !== null) return;
+  const after = await ctx.readKernelLog().catch(() => null);
+  if (after !== null) report(selectNewKernelLines(await before, after));
+}
+
 /** Runs the plan until the server exits or a signal stops it (detached: until ready). Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const { plan, out, detach, leavable } = ctx;
@@ -199,6 +223,13 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     dispatch({ type: 'runtimeLineRead', line });
   };
   for (const line of ctx.preface ?? []) said(line);
+  // The kernel log as it was before this start: after a kill, only the lines printed since are this kill's.
+  // Only its last line is kept (the mark), not a copy of the ring buffer for the server's lifetime.
+  const kernelBefore =
+    ctx
+      .readKernelLog?.()
+      .then((lines) => (lines === null ? null : lines.filter((l) => l.trim() !== '').slice(-1)))
+      .catch(() => null) ?? Promise.resolve(null);
   let recorded: Promise<void> = Promise.resolve();
   // Where the detached server can be found, once started (set by the runtime's callback).
   const detachedAt: { info: DetachedInfo | null } = { info: null };
@@ -289,11 +320,15 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   // A stage that lasts far longer than it may here is said to look stuck (once; the launch keeps waiting).
   const stageTimer = setInterval(() => dispatch({ type: 'tick', elapsedMs: now() }), 1000);
   // The watchdog: while vLLM starts, sample available memory (MemAvailable + free swap) 4× a second;
-  // under the floor for more than a moment, stop vLLM before the kernel freezes the board.
+  // under the floor for more than a moment, stop vLLM before the kernel freezes the board. Once a second
+  // the other processes are sampled too: if vLLM is killed, the one that grew is named.
+  let samples = 0;
   const sampler =
     ctx.memoryFloorBytes > 0
       ? setInterval(() => {
           if (session.status !== 'starting') return;
+          if (ctx.readProcesses !== undefined && samples++ % 4 === 0)
+            dispatch({ type: 'processesSampled', processes: ctx.readProcesses(child.pid), elapsedMs: now() });
           void ctx.readMeminfo().then((text) => {
             const m = text === null ? null : parseMeminfo(text);
             if (m?.MemAvailable === undefined) return;
@@ -368,6 +403,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   unlisten();
   const { exitCode: code, signal, notStarted = null } = exit;
   await log?.close();
+  await readKernelReport(ctx, session, exit, kernelBefore, (lines) =>
+    dispatch({ type: 'kernelLogRead', lines, elapsedMs: now() }),
+  );
   dispatch({ type: 'serverExited', code, signal, notStarted, elapsedMs: now() });
   const ending = session.outcome?.ending;
   if (ending === 'failed' || ending === 'died-after-ready') {

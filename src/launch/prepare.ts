@@ -3,7 +3,7 @@
  * takes an image already here rather than pulling one (re-planned for its vLLM), an image this board's
  * driver would refuse is not started, a plan that would not fit is not launched; then what the launch
  * needs from the machine: the meminfo reader the watchdog samples (under --root for a fake board), its
- * floor, the stop grace, the "looks stuck" timeout, and the history writer. An image here whose tag does
+ * floor, the readers of the evidence of a kill (the other processes, the kernel log), the stop grace, the "looks stuck" timeout, and the history writer. An image here whose tag does
  * not name its vLLM (`latest-jetson-orin`) is asked which vLLM it carries, and the plan is made for that.
  */
 import { readFile } from 'node:fs/promises';
@@ -28,6 +28,7 @@ import {
   type ImageVersionNote,
 } from './core/image-version.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
+import { createKernelLogReader, createProcessReader } from './evidence.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
 /** The launch options, as numbers the command line already checked (src/cli/args.ts parseLaunchAmount). */
@@ -55,6 +56,8 @@ export type PreparedContext = Pick<
   | 'detach'
   | 'createLogFile'
   | 'root'
+  | 'readProcesses'
+  | 'readKernelLog'
 >;
 
 /**
@@ -203,6 +206,9 @@ async function launchEnvironment(
     ...(options.detach === true ? { detach: await detachedLaunch(plan) } : {}),
     createLogFile,
     root,
+    // The evidence of a kill: the other processes (read where the meminfo is), the kernel's own log.
+    readProcesses: createProcessReader(root),
+    readKernelLog: createKernelLogReader(Date.now()),
   };
 }
 

@@ -3,7 +3,8 @@
  * test/fixtures/recorded/vllm-logs.json line for line with its timing and its real exit, serves only once
  * ready, fails in each catalogued way so that the log parser reads that very kind, and records signals.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
 import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
 import { loadVllmLogCases, planFor } from '../helpers/catalog.js';
-import { findFreePort, followStandin, isRunning, STANDIN_BANNER, waitUntil } from '../helpers/standin.js';
+import { findFreePort, followStandin, isRunning, STANDIN, STANDIN_BANNER, waitUntil } from '../helpers/standin.js';
 
 const cases = loadVllmLogCases();
 const KINDS = Object.keys(DIAGNOSES) as FailureKind[];
@@ -139,6 +140,94 @@ describe('VLLM_STANDIN_FAIL: each catalogued failure', () => {
     const oom = followStandin(['serve', 'm', '--max-num-seqs', '4'], { VLLM_STANDIN_FAIL: 'cuda-oom' });
     await oom.exited;
     expect(oom.text()).toContain('CUDA out of memory occurred when warming up sampler with 4 dummy requests.');
+  });
+});
+
+describe('VLLM_STANDIN_V0=1: the V0 format of each failure vLLM < 0.8 had', () => {
+  const V0_KINDS = KINDS.filter((k) => k !== 'startup-free-memory' && k !== 'engine-failed');
+  const exitOfV0 = (kind: FailureKind): { code: number | null; signal: NodeJS.Signals | null } => {
+    if (kind === 'oom-killed') return { code: 137, signal: null };
+    if (kind === 'unknown-argument') return { code: 2, signal: null };
+    if (kind === 'image-driver-mismatch' || kind === 'unknown-runtime') return { code: 125, signal: null };
+    return { code: 1, signal: null };
+  };
+
+  it.each(V0_KINDS)('%s: V0 lines (no EngineCore), the log parser reads that kind', async (kind) => {
+    const run = followStandin(['serve', 'm', '--max-model-len', '8192'], {
+      VLLM_STANDIN_FAIL: kind,
+      VLLM_STANDIN_V0: '1',
+      VLLM_STANDIN_VERSION: '0.6.3',
+    });
+    const exit = await run.exited;
+    expect(exit).toEqual(exitOfV0(kind));
+    expect(run.text()).not.toMatch(/EngineCore|V1 LLM engine|\[core\.py/);
+    const log = markExited(parseLog(run.lines.map((l) => l.text)), exit.code, exit.signal, 1e6);
+    expect(log.failure?.kind).toBe(kind);
+  });
+
+  it("V0's own lines: the engine config, the weights in GB, the GPU blocks", async () => {
+    const run = followStandin(['serve', 'm', '--max-model-len', '8192'], {
+      VLLM_STANDIN_FAIL: 'oom-killed',
+      VLLM_STANDIN_V0: '1',
+      VLLM_STANDIN_VERSION: '0.6.3',
+    });
+    await run.exited;
+    expect(run.text()).toMatch(
+      /^INFO \d\d-\d\d \d\d:\d\d:\d\d llm_engine\.py:237\] Initializing an LLM engine \(v0\.6\.3\) with config: model='m'.*max_seq_len=8192/m,
+    );
+    expect(run.text()).toMatch(/model_runner\.py:1071\] Loading model weights took 0\.9328 GB$/m);
+    expect(run.text()).toMatch(/gpu_executor\.py:122\] # GPU blocks: 3822, # CPU blocks: 0$/m);
+    expect(run.lines.at(-1)?.text).toBe('Killed');
+  });
+
+  it('refuses the V1-only kinds', async () => {
+    for (const kind of ['startup-free-memory', 'engine-failed']) {
+      const run = followStandin(['serve', 'm'], { VLLM_STANDIN_FAIL: kind, VLLM_STANDIN_V0: '1' });
+      expect((await run.exited).code).toBe(2);
+    }
+  });
+});
+
+describe('VLLM_STANDIN_UNTIL and VLLM_STANDIN_WEIGHTS_GIB: a start cut short, vLLM past its plan', () => {
+  it('prints the default log through the stage, then dies of VLLM_STANDIN_EXIT', async () => {
+    const run = followStandin(['serve', 'm'], {
+      VLLM_STANDIN_UNTIL: 'loaded',
+      VLLM_STANDIN_WEIGHTS_GIB: '3.5',
+      VLLM_STANDIN_EXIT: 'SIGKILL',
+    });
+    expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(run.lines.at(-1)?.text).toMatch(/Model loading took 3\.5000 GiB and 3\.100000 seconds$/);
+    expect(run.text()).not.toContain('Available KV cache memory');
+  });
+
+  it('refuses a stage it does not know, listing them', async () => {
+    const run = followStandin(['serve', 'm'], { VLLM_STANDIN_UNTIL: 'nope' });
+    expect((await run.exited).code).toBe(2);
+    expect(run.text()).toContain('stages: banner, config, loading, loaded, kv, engine, server');
+  });
+});
+
+describe('the stand-in dmesg (test/fixtures/bin/dmesg)', () => {
+  const DMESG = path.join(path.dirname(STANDIN), 'dmesg');
+  it('boot lines; the recorded kill only once the pid in DMESG_STANDIN_PIDFILE is gone, {pid} filled in; denied', async () => {
+    const dir = tmp();
+    const lines = path.join(dir, 'oom.log');
+    writeFileSync(lines, 'Out of memory: Killed process {pid} (python3) total-vm:1kB, anon-rss:2048kB, file-rss:0kB\n');
+    const pidFile = path.join(dir, 'pid');
+    const alive = followStandin(['serve', 'm'], { VLLM_STANDIN_STARTUP_MS: '20000', VLLM_STANDIN_PIDFILE: pidFile });
+    await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '');
+    const env = { PATH: process.env.PATH, DMESG_STANDIN_LINES: lines, DMESG_STANDIN_PIDFILE: pidFile };
+    const before = spawnSync(process.execPath, [DMESG], { encoding: 'utf8', env });
+    expect(before.stdout.trim().split('\n')).toHaveLength(2);
+    alive.child.kill('SIGKILL');
+    await alive.exited;
+    const after = spawnSync(process.execPath, [DMESG], { encoding: 'utf8', env });
+    expect(after.stdout.trim().split('\n').at(-1)).toBe(
+      `Out of memory: Killed process ${alive.child.pid} (python3) total-vm:1kB, anon-rss:2048kB, file-rss:0kB`,
+    );
+    const denied = spawnSync(process.execPath, [DMESG], { encoding: 'utf8', env: { DMESG_STANDIN_DENY: '1' } });
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toBe('dmesg: read kernel buffer failed: Operation not permitted\n');
   });
 });
 

@@ -118,6 +118,11 @@ const STATUS_RANK: Readonly<Record<LayerStatus, number>> = {
   done: 4,
 };
 
+/** Returns whether a line is one of `docker pull`'s per-layer lines ("a1b2c3d4e5f6: Downloading [==>  ] 12MB/1GB"). */
+export function isPullLayerLine(line: string): boolean {
+  return LAYER_RE.test((line.slice(0, MAX_LINE_CHARS).split('\r').at(-1) ?? '').trim());
+}
+
 /** The progress after one line of `docker pull` (or of `docker run` pulling an image itself). */
 export function parsePullLine(progress: PullProgress, line: string): PullProgress {
   const raw = typeof line === 'string' ? line : '';

@@ -133,6 +133,8 @@ export function formatLaunchLines(
     case 'stopRequested':
       return [`${at} stopping the server`];
     case 'releaseRequested':
+    case 'processesSampled':
+    case 'kernelLogRead':
       return [];
     case 'released':
       return after.status === 'ended'

@@ -9,6 +9,13 @@
 import { diagnose } from './diagnosis/diagnose.js';
 import type { Diagnosis } from './diagnosis/types.js';
 import { buildKillEvidence } from './diagnosis/kill.js';
+import {
+  createStartEvidence,
+  observeAvailableMemory,
+  observeKernelLog,
+  observeProcesses,
+} from './diagnosis/evidence.js';
+import { isPullLayerLine } from './docker.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
 import { formatPredictedVsActual } from './predicted-vs-actual.js';
 import { describeSlowStage, stageTimeoutS } from './stage-timeouts.js';
@@ -50,11 +57,14 @@ function readLogLine(session: LaunchSession, line: string, elapsedMs: number, se
       ? pushBounded(session.lastLines, line.length > 400 ? `${line.slice(0, 400)}…` : line, FAILURE_TAIL)
       : session.lastLines;
   const log = parseLogLine(session.log, line, elapsedMs);
+  // While the runtime pulls the image it shows the pull's compact progress ("pull: 3/7 layers, …"): docker's own
+  // per-layer lines (`Downloading [=====> ]`) stay in the log file, not in the screen's tail beside it.
+  const isPullDetail = session.current?.stage === 'image-pull' && isPullLayerLine(line);
   const next = {
     ...session,
     log,
     lastLines,
-    tail: pushBounded(session.tail, redactToken(line, setup.token), LAUNCH_TAIL),
+    tail: isPullDetail ? session.tail : pushBounded(session.tail, redactToken(line, setup.token), LAUNCH_TAIL),
   };
   // The image and container stages are the runtime's to say (phaseEntered), when they begin; on a
   // screen a failure is not a stage: the end says what failed.
@@ -117,7 +127,7 @@ function endWithExit(
   if (session.watchdog !== null) {
     // A watchdog stop is an out-of-memory failure caught early: explain it like one.
     const why = session.watchdog;
-    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null);
+    const evidence = buildKillEvidence(session.log, session.memory?.lowestBytes ?? null, session.evidence ?? undefined);
     const d = diagnose({ kind: 'oom-killed', line: `watchdog: ${why}`, figures: {}, evidence }, request, plan, catalog);
     return end(session.log, 'watchdog', 'watchdog', 1, `stopped by the watchdog: ${why}`, d);
   }
@@ -134,7 +144,7 @@ function endWithExit(
     const line = redactToken(log.failure.line.trim(), setup.token);
     return end(log, 'exited', 'died-after-ready', 1, `vLLM died after it was ready (${describeExit(exit)}): ${line}`);
   }
-  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null);
+  const evidence = buildKillEvidence(log, session.memory?.lowestBytes ?? null, session.evidence ?? undefined);
   const d = diagnose({ ...log.failure, hasHfToken: setup.hasHfToken, evidence }, request, plan, catalog);
   return end(log, 'failed', 'failed', 1, `vLLM failed: ${d.title}`, d);
 }
@@ -165,8 +175,14 @@ export function reduceLaunchSession(
         event.elapsedMs,
       );
       const watchdog = session.watchdog ?? (memory.hasFired ? describeWatchdogStop(memory) : null);
-      return { ...session, memory, watchdog };
+      const evidence = observeAvailableMemory(session.evidence ?? createStartEvidence(), event.availableBytes);
+      return { ...session, memory, watchdog, evidence };
     }
+    case 'processesSampled':
+      if (session.status === 'stopping') return session;
+      return { ...session, evidence: observeProcesses(session.evidence ?? createStartEvidence(), event.processes) };
+    case 'kernelLogRead':
+      return { ...session, evidence: observeKernelLog(session.evidence ?? createStartEvidence(), event.lines) };
     case 'serverReady': {
       if (session.isReady) return session;
       const text = `ready: ${event.url} (/health 200, /v1/models answers)`;

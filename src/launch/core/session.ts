@@ -9,6 +9,7 @@ import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { buildOutcome, type LaunchOutcome } from './session-outcome.js';
 import { initialLogState, type LaunchStage, type LogState } from './log/state.js';
 import type { WatchdogState } from './watchdog.js';
+import type { ProcessReading, StartEvidence } from './diagnosis/evidence.js';
 
 /** Log lines the launch screen keeps. */
 export const LAUNCH_TAIL = 40;
@@ -70,6 +71,10 @@ export type LaunchSessionEvent =
   | { type: 'tick'; elapsedMs: number }
   /** Available memory (MemAvailable + free swap) read while vLLM starts, for the watchdog. */
   | { type: 'memorySampled'; availableBytes: number; elapsedMs: number }
+  /** The other processes' resident memory (vLLM's own tree left out), read with the watchdog's samples. */
+  | { type: 'processesSampled'; processes: ProcessReading[]; elapsedMs: number }
+  /** The kernel's log lines printed since the launch started (dmesg / journalctl -k), read after a kill. */
+  | { type: 'kernelLogRead'; lines: string[]; elapsedMs: number }
   /** /health answered 200 and /v1/models listed the model. */
   | { type: 'serverReady'; url: string; elapsedMs: number }
   /** A detached launch waited readyTimeoutS for /health in vain: it stops the server. */
@@ -115,6 +120,8 @@ export interface LaunchSession {
   memory: WatchdogState | null;
   /** Why the watchdog stopped vLLM, once it fired. */
   watchdog: string | null;
+  /** What was seen of memory while vLLM started, for the diagnosis of a kill (null until the first sample). */
+  evidence: StartEvidence | null;
   /** The last "looks stuck" notice. */
   stuck: string | null;
   /** A detached launch that waited for /health in vain. */
@@ -147,6 +154,7 @@ export function createLaunchSession(command: string, attempt: number): LaunchSes
     comparison: [],
     memory: null,
     watchdog: null,
+    evidence: null,
     stuck: null,
     hasTimedOut: false,
     isReleasing: false,

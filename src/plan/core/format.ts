@@ -45,8 +45,15 @@ export function formatPlan(plan: Plan, style: Style, lead: readonly string[] = [
   lines.push('');
   lines.push(`  ${'item'.padEnd(30)} ${'size'.padStart(10)}  of ${gib(limit)}`);
   let used = 0;
+  // A row of 0.00 GiB ("Sampler warm-up 0.00 GiB") reads as a figure that matters: zero items are named once,
+  // dimmed, under the table instead.
+  const zero: string[] = [];
   for (const item of plan.budget.items) {
     if (!plan.device.isUnified && item.key === 'swapSpace') continue;
+    if (item.bytes === 0) {
+      zero.push(item.label);
+      continue;
+    }
     const start = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
     used += item.bytes;
     const end = Math.min(BAR_WIDTH, Math.round((used / limit) * BAR_WIDTH));
@@ -62,6 +69,7 @@ export function formatPlan(plan: Plan, style: Style, lead: readonly string[] = [
   lines.push(
     `  ${' Total'.padEnd(30)} ${gib(plan.budget.totalBytes).padStart(10)}  ${head >= 0 ? `${gib(head)} left` : paint(style, 'red', `${gib(-head)} over`)}`,
   );
+  if (zero.length > 0) lines.push(paint(style, 'dim', `  none in this plan: ${zero.join(', ')}`));
   lines.push(`  ~ marks an estimate; the rest is vLLM's own arithmetic.`);
   lines.push('');
   const verdictColor = plan.verdict === 'fits' ? 'green' : plan.verdict === 'tight' ? 'yellow' : 'red';
@@ -143,17 +151,42 @@ export interface VariantFit {
   reason: string | null;
 }
 
-/** `jetson-vllm models --device <id>`: every variant with its verdict and the longest context that fits. */
+/** "bf16 needs compute capability ≥ 8.0, this is 5.3": what the variant needs and this GPU's capability. */
+const CAPABILITY_RE = /(\S+) needs compute capability ≥ ([\d.]+), this is ([\d.]+)/;
+
+/**
+ * Returns `jetson-vllm models --device <id>`: every variant with its verdict and the longest context that fits.
+ * A GPU that runs no variant at all is said in one line, not once per row; this GPU's compute capability is
+ * named once, under the table, and each refused row keeps what its variant needs.
+ */
 export function formatCatalogFits(rows: VariantFit[], deviceId: string): string {
+  const head = `on ${deviceId} (planner's choices; the verdict is for the planned context):`;
+  const capability = rows.map((r) => (r.reason === null ? null : CAPABILITY_RE.exec(r.reason)));
+  const current = capability.find((m) => m !== null)?.[3] ?? null;
+  if (rows.length > 0 && rows.every((r) => r.verdict === 'unsupported')) {
+    const needs = capability.map((m) => (m === null ? null : Number(m[2])));
+    if (current !== null && needs.every((n) => n !== null)) {
+      const lowest = Math.min(...needs.map((n) => n ?? 0)).toFixed(1);
+      return `${head}\nno preset variant runs here: each needs compute capability ${lowest} or more, and this GPU is ${current}.`;
+    }
+    const distinct = [...new Set(rows.map((r) => r.reason ?? r.verdict))];
+    return [head, 'no preset variant runs here:', ...distinct.map((d) => `  ${d}`)].join('\n');
+  }
   const lines = [
-    `on ${deviceId} (planner's choices; the verdict is for the planned context):`,
+    head,
     `${'model'.padEnd(30)} ${'quant'.padEnd(14)} ${'weights'.padStart(9)}  ${'verdict'.padEnd(11)} longest context`,
   ];
-  for (const r of rows) {
+  rows.forEach((r, i) => {
     const ctx = r.maxModelLen === null ? '-' : String(r.maxModelLen);
-    lines.push(
-      `${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${(r.weightBytes / GiB).toFixed(1).padStart(8)}G  ${r.verdict.padEnd(11)} ${r.reason ?? ctx}`,
-    );
-  }
+    const m = capability[i] ?? null;
+    // This GPU's capability is said once below; the row keeps what its variant needs (and the advice after it).
+    const why =
+      m === null || r.reason === null
+        ? (r.reason ?? ctx)
+        : r.reason.replace(/^.*?: not supported on this GPU: /, '').replace(`, this is ${m[3]}`, '');
+    const weights = r.verdict === 'unsupported' ? '-'.padStart(9) : `${(r.weightBytes / GiB).toFixed(1).padStart(8)}G`;
+    lines.push(`${r.model.padEnd(30)} ${r.quant.padEnd(14)} ${weights}  ${r.verdict.padEnd(11)} ${why}`);
+  });
+  if (current !== null) lines.push(`unsupported: this GPU is compute capability ${current}`);
   return lines.join('\n');
 }

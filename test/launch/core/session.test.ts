@@ -317,6 +317,31 @@ describe('reduceLaunchSession', () => {
   });
 });
 
+describe("the screen's tail while the runtime pulls the image", () => {
+  it("shows the compact pull progress, not docker's per-layer lines beside it (they still reach the log state)", () => {
+    const pulling = session(
+      { type: 'phaseEntered', stage: 'image-pull', elapsedMs: 0 },
+      { type: 'runtimeLineRead', line: 'jetson-vllm: running docker pull dustynv/vllm:0.8.6-r36.4-cu128-24.04' },
+      line('a1b2c3d4e5f6: Pulling fs layer', 100),
+      line('a1b2c3d4e5f6: Downloading [=====>                                            ]  12.35MB/1.234GB', 200),
+      line('\rb2c3d4e5f6a1: Downloading [==>  ]  1MB/2MB', 250),
+      { type: 'runtimeLineRead', line: '  pull: 1/3 layers, 0.41 GB of 5.70 GB' },
+      line('a1b2c3d4e5f6: Pull complete', 300),
+      line('Digest: sha256:0123', 400),
+    );
+    expect(pulling.tail).toEqual([
+      'jetson-vllm: running docker pull dustynv/vllm:0.8.6-r36.4-cu128-24.04',
+      '  pull: 1/3 layers, 0.41 GB of 5.70 GB',
+      'Digest: sha256:0123',
+    ]);
+    expect(pulling.log.stage).toBe('image-pull');
+    // Outside the runtime's pull (a log replayed, a `docker run` that pulls itself) every line is shown.
+    expect(session(line('a1b2c3d4e5f6: Downloading [==>  ]  1MB/2MB')).tail).toEqual([
+      'a1b2c3d4e5f6: Downloading [==>  ]  1MB/2MB',
+    ]);
+  });
+});
+
 describe('formatLaunchLines: the status lines `jetson-vllm launch` prints', () => {
   const say = (before: LaunchSession, event: LaunchSessionEvent, setup = SETUP): string[] =>
     formatLaunchLines(before, reduceLaunchSession(before, event, setup), event, setup);

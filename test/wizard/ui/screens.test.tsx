@@ -5,7 +5,7 @@
  * the budget bar whose characters are its contract.
  */
 import type { ReactNode } from 'react';
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BudgetItem, BudgetKey } from '../../../src/plan/core/budget.js';
@@ -658,13 +658,35 @@ describe('BudgetBar', () => {
       20,
     );
     expect(lines[0]).toBe('[OOOORRWWWWWWWWKK····]');
-    expect(lines[1]).toBe('O OS 2.0G  R runtime 1.0G  W weights 4.0G  K KV cache 1.0G  · free 2.0G');
+    // The legend says GiB as every other screen does.
+    expect(lines[1]).toBe(
+      'O OS 2.00 GiB  R runtime 1.00 GiB  W weights 4.00 GiB  K KV cache 1.00 GiB  · free 2.00 GiB',
+    );
+  });
+
+  it('wraps the legend by whole entries: no wrapped line starts with a space or cuts an entry', () => {
+    const lines = show(
+      <Box width={40}>
+        <BudgetBar
+          items={[item('os', 2), item('runtime', 1), item('weights', 4), item('kvCache', 1)]}
+          limitBytes={10 * GiB}
+          width={20}
+        />
+      </Box>,
+    )
+      .frame()
+      .split('\n');
+    expect(lines.slice(1)).toEqual([
+      'O OS 2.00 GiB  R runtime 1.00 GiB',
+      'W weights 4.00 GiB  K KV cache 1.00 GiB',
+      '· free 2.00 GiB',
+    ]);
   });
 
   it('puts what is over the memory after a "|", with no closing bracket', () => {
     const lines = bar([item('os', 2), item('weights', 10)], 10, 12);
     expect(lines[0]).toBe('[OOWWWWWWWW|WW');
-    expect(lines[1]).toBe('O OS 2.0G  W weights 10.0G  · free 0.0G');
+    expect(lines[1]).toBe('O OS 2.00 GiB  W weights 10.00 GiB  · free 0.00 GiB');
     const after = bar([item('os', 4), item('weights', 6), item('kvCache', 2)], 10, 12);
     expect(after[0]).toBe('[OOOOWWWWWW|KK');
   });

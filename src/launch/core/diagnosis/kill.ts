@@ -9,15 +9,27 @@
 import type { BudgetKey } from '../../../plan/core/budget.js';
 import type { Plan } from '../../../plan/core/plan.js';
 import { formatGiB, GiB, MiB } from '../../../shared/units.js';
+import { listGrownProcesses, type StartEvidence } from './evidence.js';
 import { findOtherHolders, isVllmProcess } from './kernel-oom.js';
 import { MEMORY_CULPRITS, buildRungs, dropCulprits, fixOutOfMemory, solveMemory } from './replan.js';
 import type { LogState } from '../log/state.js';
 import type { DiagnosisContext, DiagnosisOutcome, GrownProcess, KillEvidence } from './types.js';
 
-/** Returns what a launch saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest memory. */
-export function buildKillEvidence(log: LogState, lowestBytes: number | null): KillEvidence {
+/**
+ * Returns what a launch saw of a failed start, for the diagnosis: vLLM's figures, its last stage, the lowest
+ * memory, and, when the launch gathered them (evidence.ts), the first memory sample, the processes that grew and
+ * the kernel's report of the kill.
+ */
+export function buildKillEvidence(log: LogState, lowestBytes: number | null, start?: StartEvidence): KillEvidence {
   const reached = log.stages.filter((s) => s.stage !== 'failed').at(-1)?.stage ?? null;
-  return { measured: log.figures, stage: reached, memory: { firstBytes: null, lowestBytes } };
+  const evidence: KillEvidence = { measured: log.figures, stage: reached, memory: { firstBytes: null, lowestBytes } };
+  if (start === undefined) return evidence;
+  return {
+    ...evidence,
+    memory: { firstBytes: start.firstBytes, lowestBytes: lowestBytes ?? start.lowestBytes },
+    processes: listGrownProcesses(start),
+    kernel: start.kernel,
+  };
 }
 
 /** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
@@ -67,7 +79,8 @@ export function computeOvershoot(
 /** The plan that ran, as it ran: vLLM's defaults only when they were what ran. */
 export function describePlanThatRan(ctx: DiagnosisContext): string {
   const s = ctx.plan.settings;
-  const swap = s.swapSpaceGiB ?? 0;
+  // Only V0's cache engine pins --swap-space of RAM (vllm/worker/cache_engine.py); V1 allocates no CPU swap.
+  const swap = ctx.plan.vllm.engine === 'v0' ? (s.swapSpaceGiB ?? 0) : 0;
   const swapText = swap > 0 ? `, plus ${swap} GiB of pinned swap (--swap-space, V0)` : '';
   if (ctx.request.defaults === 'vllm' && s.gpuMemoryUtilization >= 0.9) {
     return `It ran with vLLM's defaults: ${Math.round(s.gpuMemoryUtilization * 100)} % of all the memory for vLLM (--gpu-memory-utilization ${s.gpuMemoryUtilization})${swapText}.`;
@@ -142,7 +155,12 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
     const fix = solveMemory(remeasured, buildRungs(dropCulprits(remeasured, MEMORY_CULPRITS), true), [
       `re-planned counting the ${formatGiB(overBytes)} vLLM took beyond its plan`,
     ]);
-    return { detail, fix };
+    // The fix is a plan made with the measured figure, not the old one shrunk: said where the fix is shown.
+    const replanned =
+      fix.kind === 'replan'
+        ? ` The fix is re-planned for this board counting the ${formatGiB(overBytes)} vLLM took beyond its plan.`
+        : '';
+    return { detail: `${detail}${replanned}`, fix };
   }
 
   // 2. Something else took the memory: a process that grew, or the kernel's largest others.

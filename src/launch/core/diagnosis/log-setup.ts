@@ -84,7 +84,7 @@ function readServeLine(setup: LogSetup, line: string): void {
     .trim()
     .split(/\s+/);
   const first = tokens[0];
-  if (first !== undefined && first !== '' && !first.startsWith('-')) setup.model = first;
+  if (first !== undefined && first !== '' && !/^[-[<{]/.test(first)) setup.model = first;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';
     if (!token.startsWith('--')) continue;
@@ -110,6 +110,8 @@ export function readLogSetup(lines: readonly string[]): LogSetup {
       /vLLM API server version (\d+\.\d+\.\d+\S*)/.exec(line)?.[1] ??
       /LLM engine \(v(\d+\.\d+\.\d+[^)\s]*)\)/.exec(line)?.[1];
     if (version !== undefined) setup.vllmVersion = version;
+    // argparse's `usage: vllm serve [model_tag] [options]` names placeholders, not what ran.
+    if (/^\s*usage:/i.test(line)) continue;
     if (/vllm serve /.test(line) && !/non-default args/.test(line)) {
       readServeLine(setup, line);
       continue;

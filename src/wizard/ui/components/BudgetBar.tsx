@@ -5,6 +5,7 @@
 import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { BudgetItem, BudgetKey } from '../../../plan/core/budget.js';
+import { formatGiB } from '../../../shared/units.js';
 import { Styled, type Tone } from './Styled.js';
 
 export const BAR_LETTERS: Record<BudgetKey, { letter: string; tone: Tone; short: string }> = {
@@ -26,8 +27,6 @@ export interface BudgetBarProps {
   /** Characters for the whole physical memory. */
   width: number;
 }
-
-const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(1)}G`;
 
 /** Splits `width` cells among the items in proportion (largest remainder), over-limit shown past a "|". */
 export function layoutBar(items: BudgetItem[], limitBytes: number, width: number): { key: BudgetKey; cells: number }[] {
@@ -87,13 +86,16 @@ export function BudgetBar({ items, limitBytes, width }: BudgetBarProps): ReactNo
         [{pieces}
         {total <= limitBytes ? ']' : ''}
       </Text>
-      <Text wrap="wrap">
+      {/* The legend in the same unit words as every other screen (GiB); each entry wraps whole, so no wrapped
+          line starts with a space. */}
+      <Box flexWrap="wrap" columnGap={2}>
         {items
           .filter((i) => i.bytes > 0)
-          .map((i) => `${BAR_LETTERS[i.key].letter} ${BAR_LETTERS[i.key].short} ${gib(i.bytes)}`)
-          .join('  ')}
-        {`  · free ${gib(Math.max(0, limitBytes - total))}`}
-      </Text>
+          .map((i) => (
+            <Text key={i.key}>{`${BAR_LETTERS[i.key].letter} ${BAR_LETTERS[i.key].short} ${formatGiB(i.bytes)}`}</Text>
+          ))}
+        <Text>{`· free ${formatGiB(Math.max(0, limitBytes - total))}`}</Text>
+      </Box>
     </Box>
   );
 }

@@ -107,6 +107,20 @@ describe('an OOM kill with evidence', () => {
     });
   });
 
+  it("vLLM's defaults are described as they ran: V0's pinned swap only for a V0 engine", () => {
+    const kill = { kind: 'oom-killed' as const, line: 'Killed', figures: {} };
+    const v1 = requestAndPlanFor({ ...NX_AWQ, vllmDefaults: true });
+    expect(v1.plan.vllm.engine).toBe('v1');
+    const causeV1 = diagnose(kill, v1.request, v1.plan, catalog).cause;
+    expect(causeV1).toContain("It ran with vLLM's defaults: 90 %");
+    expect(causeV1).not.toContain('pinned swap');
+    const v0 = requestAndPlanFor({ ...NX_AWQ, vllmVersion: '0.6.3', vllmDefaults: true });
+    expect(v0.plan.vllm.engine).toBe('v0');
+    expect(diagnose(kill, v0.request, v0.plan, catalog).cause).toContain(
+      'plus 4 GiB of pinned swap (--swap-space, V0)',
+    );
+  });
+
   it("the kernel's task list names the holder when no samples were taken", () => {
     const d = diagnose(
       { kind: 'oom-killed', line: 'Killed', figures: {}, evidence: { kernel: parseKernelOom(DMESG) } },
@@ -138,6 +152,7 @@ describe('an OOM kill with evidence', () => {
     expect(d.cause).toContain('The prediction was wrong by 6.00 GiB');
     if (d.fix.kind !== 'replan') throw new Error(`expected a re-plan, got ${d.fix.kind}`);
     expect(d.fix.explanation).toContain('re-planned counting the 6.00 GiB vLLM took beyond its plan');
+    expect(d.cause).toContain('The fix is re-planned for this board counting the 6.00 GiB vLLM took beyond its plan.');
     const osBefore = plan.budget.items.find((i) => i.key === 'os')?.bytes ?? 0;
     const osAfter = d.fix.plan.budget.items.find((i) => i.key === 'os')?.bytes ?? 0;
     expect(osAfter - osBefore).toBe(6 * GiB);

@@ -43,6 +43,15 @@ describe('readLogSetup', () => {
     });
   });
 
+  it("argparse's usage line names placeholders, not a model", () => {
+    const setup = readLogSetup([
+      'usage: vllm serve [model_tag] [options]',
+      'vllm serve: error: unrecognized arguments: --swap-space 0',
+    ]);
+    expect(setup.model).toBeNull();
+    expect(readLogSetup(['$ vllm serve <model> --port 8000']).model).toBeNull();
+  });
+
   it("the loader's model and the concurrency line's context (#795)", () => {
     const setup = readLogSetup([
       'INFO 01-23 07:32:01 model_runner.py:1060] Starting to load model ./Qwen2-7B-Instruct.Q4_K_M.gguf...',

@@ -1,0 +1,89 @@
+/**
+ * The evidence of a kill, read from the machine while vLLM starts and after it died: the other processes'
+ * resident memory from /proc/<pid>/status (under --root from the root's /proc, as the watchdog reads its
+ * meminfo there), and the kernel's own log (`dmesg`, else `journalctl -k`) where this user may read it. Every
+ * read fails quietly: the diagnosis then says less, the launch is never disturbed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawnLines } from '../process/spawn-lines.js';
+import { findProcessTree, parseProcStatus, type ProcessReading } from './core/diagnosis/evidence.js';
+
+/** Reads the kernel log: its lines, or null when it cannot be read (no permission, no such tool). */
+export type KernelLogReader = () => Promise<string[] | null>;
+
+/** Reads the processes of this machine other than vLLM's own tree (rooted at `vllmPid`) and this launcher. */
+export type ProcessReader = (vllmPid: number | undefined) => ProcessReading[];
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Returns a reader of the processes under `root`/proc. Reads are synchronous: a few hundred small files
+ * served from kernel memory, once a second while vLLM starts (async reads would cost more in promises).
+ */
+export function createProcessReader(root: string | undefined): ProcessReader {
+  const proc = path.join(root ?? '/', 'proc');
+  return (vllmPid) => {
+    let names: string[];
+    try {
+      names = readdirSync(proc);
+    } catch {
+      return [];
+    }
+    const readings: ProcessReading[] = [];
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      const text = readText(path.join(proc, name, 'status'));
+      const reading = text === null ? null : parseProcStatus(Number(name), text);
+      if (reading !== null) readings.push(reading);
+    }
+    const own = vllmPid === undefined ? new Set<number>() : findProcessTree(readings, vllmPid);
+    own.add(process.pid);
+    return readings.filter((r) => !own.has(r.pid));
+  };
+}
+
+/** How long the kernel log may take to read (a board's ring buffer is at most a few MB). */
+const KERNEL_LOG_TIMEOUT_MS = 3000;
+
+/** The kernel log lines kept: an oom-kill report (a task list of a few hundred processes) is the last of them. */
+const MAX_KERNEL_LINES = 4000;
+
+/**
+ * A command's stdout lines, the last MAX_KERNEL_LINES of them; null when it fails, is missing or takes too long.
+ * Through spawnLines (node:child_process), not execa: a native launch loads no execa otherwise.
+ */
+async function readLastLines(cmd: string, args: string[]): Promise<string[] | null> {
+  let lines: string[] = [];
+  const stream = spawnLines(
+    cmd,
+    args,
+    (line, from) => {
+      if (from !== 'stdout') return;
+      lines.push(line);
+      if (lines.length >= 2 * MAX_KERNEL_LINES) lines = lines.slice(-MAX_KERNEL_LINES);
+    },
+    { signal: AbortSignal.timeout(KERNEL_LOG_TIMEOUT_MS) },
+  );
+  const { exitCode } = await stream.exited;
+  return exitCode === 0 ? lines.slice(-MAX_KERNEL_LINES) : null;
+}
+
+/**
+ * Returns a reader of the kernel log: `dmesg`, or, where dmesg is restricted (kernel.dmesg_restrict=1 on
+ * Ubuntu), `journalctl -k` since the reader was made (its own lines only: no earlier kill is read as this one).
+ */
+export function createKernelLogReader(sinceMs: number): KernelLogReader {
+  return async () => {
+    const dmesg = await readLastLines('dmesg', []);
+    if (dmesg !== null) return dmesg;
+    const since = `@${Math.floor(sinceMs / 1000)}`;
+    return readLastLines('journalctl', ['-k', '-q', '--no-pager', '-o', 'cat', '--since', since]);
+  };
+}
