@@ -23,7 +23,13 @@ import {
   type WizardFlags,
   type WizardState,
 } from '../../../src/wizard/core/wizard.js';
-import { LAUNCH_TAIL, type LaunchSession, type LaunchSessionEvent } from '../../../src/launch/core/session.js';
+import {
+  LAUNCH_TAIL,
+  createLaunchSession,
+  type LaunchSession,
+  type LaunchSessionEvent,
+} from '../../../src/launch/core/session.js';
+import { buildOutcome } from '../../../src/launch/core/session-outcome.js';
 import { loadTestCatalog, requestAndPlanFor } from '../../helpers/catalog.js';
 import { buildTestSetup, replaySession } from '../../helpers/launch-session.js';
 
@@ -380,6 +386,48 @@ describe('the review actions', () => {
     expect(s.exit).toBeNull();
     expect(s.step).toBe('launch');
     expect(s.launchId).toBe(1);
+  });
+
+  it('r after a failure with a re-planned fix launches that plan whole (retryPlan), and going back drops it', () => {
+    const launched = run(
+      reviewState(),
+      { type: 'detectionFinished', detection: ORIN_NX_HERE },
+      { type: 'actionChosen', action: 'launch', command: 'c' },
+    );
+    // A fix whose flags do not follow from the knobs: another vLLM version (as an unknown argument's fix makes).
+    const fixed = requestAndPlanFor({ device: 'orin-nx-16gb', model: MODEL, quant: QUANT, vllmVersion: '0.8.6' }).plan;
+    const failed = createLaunchSession('c', 1);
+    const outcome = buildOutcome('failed', 'failed', 1, 'unknown argument', null, null);
+    const retry = {
+      knobs: {},
+      defaults: 'planner' as const,
+      changedFlags: ['without --swap-space'],
+      verdict: fixed.verdict,
+      command: fixed.command,
+      quant: fixed.quant.id,
+      plan: fixed,
+    };
+    const ended = run(launched, {
+      type: 'launchSessionChanged',
+      session: { ...failed, status: 'ended', outcome: { ...outcome, retry } },
+      launchId: launched.launchId,
+    });
+    expect(ended.retryPlan).toBeNull();
+    const retried = at(run(ended, { type: 'launchRetried' }), 'launch');
+    expect(retried.retryPlan).toBe(fixed);
+    expect(retried.launch.command).toBe(fixed.command);
+    expect(retried.launch.attempt).toBe(2);
+    expect(retried.launchId).toBe(launched.launchId + 1);
+    expect(retried.notice).toBe('Retrying with without --swap-space');
+    // Once it has ended too, Esc goes back to the review: the next launch is planned from the knobs again.
+    const again = run(retried, {
+      type: 'launchSessionChanged',
+      session: { ...createLaunchSession(fixed.command, 1), status: 'ended', outcome },
+      launchId: retried.launchId,
+    });
+    const back = run(again, { type: 'wentBack' });
+    expect(back.step).toBe('review');
+    expect(back.retryPlan).toBeNull();
   });
 
   it('a plan for a preset that is not this machine is not launched here (planning for it stays fine)', () => {
