@@ -238,6 +238,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     {
       name: setup.name,
       isDetached: starter !== undefined,
+      isHeld: leavable !== undefined,
       out: said,
       stateDir: starter?.stateDir ?? '',
       ...(logPath !== null ? { logPath } : {}),

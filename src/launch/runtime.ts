@@ -69,6 +69,11 @@ export interface StartOptions {
   /** The known name: the container's, and a detached server's record and log file. */
   name: string;
   isDetached: boolean;
+  /**
+   * Detached yet held by its launcher until released (the wizard's server before its `l`): a container gets no
+   * restart policy until then, and release() sets it, as a `--detach` container has from the start.
+   */
+  isHeld?: boolean;
   /** Status lines (stdout). */
   out: (line: string) => void;
   /** The docker stages, when they begin (the log parser cannot see a pull that did not happen). */
@@ -206,7 +211,10 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   };
 
   const main = async (): Promise<ServerExit> => {
-    const argv = plan.dockerArgv === null ? null : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached });
+    const argv =
+      plan.dockerArgv === null
+        ? null
+        : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached, isHeld: o.isHeld === true });
     if (argv === null) {
       const why = 'the plan has no docker command (no image for this device: give --image)';
       return { exitCode: 2, signal: null, notStarted: why };
@@ -349,6 +357,8 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       }
       isReleased = true;
       await follower?.stop(2000);
+      // Left running from now on: it comes back after a reboot as a --detach container does.
+      if (o.isHeld === true) await run(docker, ['update', '--restart', 'unless-stopped', name], { timeoutMs: 15_000 });
       return true;
     },
   };

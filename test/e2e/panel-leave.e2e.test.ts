@@ -167,6 +167,8 @@ describe('q on the panel after a wizard launch', () => {
     const run = readCalls().find((c) => c[0] === 'run' && c.includes('--name'));
     expect(run).toContain('-d');
     expect(run).not.toContain('--rm');
+    // Held by the wizard: no restart policy yet (docker must not restart an OOM-killed vLLM behind its back).
+    expect(run).not.toContain('--restart');
     s.press('l');
     expect((await s.exited).exitCode).toBe(0);
     const said = s.lines().join('\n');
@@ -174,6 +176,8 @@ describe('q on the panel after a wizard launch', () => {
     expect(said).toContain(`its log:  docker logs -f ${name}`);
     // Nothing was stopped: the container still serves.
     expect(readCalls().some((c) => c[0] === 'stop' || c[0] === 'kill' || c[0] === 'rm')).toBe(false);
+    // Left running, it now has the policy a --detach container has from the start.
+    expect(readCalls()).toContainEqual(['update', '--restart', 'unless-stopped', name]);
     expect(pids.every(isLive)).toBe(true);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     const file = JSON.parse(readFileSync(path.join(state, 'jetson-vllm', 'servers.json'), 'utf8')) as {

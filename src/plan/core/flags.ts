@@ -214,8 +214,15 @@ export interface DockerRunParts {
  * not a TTY"), and either `--rm` (attached: the container goes with the launch) or `-d --restart
  * unless-stopped` (detached: it outlives the launch and the SSH session).
  */
-export function buildDockerRunArgv(parts: DockerRunParts, o: { name: string; isDetached: boolean }): string[] {
-  const own = o.isDetached ? ['-d', '--restart', 'unless-stopped', '--name', o.name] : ['--rm', '--name', o.name];
+export function buildDockerRunArgv(
+  parts: DockerRunParts,
+  o: { name: string; isDetached: boolean; isHeld?: boolean },
+): string[] {
+  // Held (the wizard's server, detached but still its own until `l`): `-d` without a restart policy, so docker
+  // neither restarts an OOM-killed vLLM behind the wizard's back nor brings back a crashed wizard's container at
+  // boot; leaving it sets the policy (`docker update --restart unless-stopped`, src/launch/runtime.ts).
+  const restart = o.isHeld === true ? [] : ['--restart', 'unless-stopped'];
+  const own = o.isDetached ? ['-d', ...restart, '--name', o.name] : ['--rm', '--name', o.name];
   return ['docker', 'run', ...own, ...parts.options, parts.image, ...parts.command];
 }
 

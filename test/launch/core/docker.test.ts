@@ -280,6 +280,11 @@ describe('the container and its command', () => {
     const detached = launchRunArgv(docker, { name, isDetached: true }) ?? [];
     expect(detached.slice(0, 7)).toEqual(['docker', 'run', '-d', '--restart', 'unless-stopped', '--name', name]);
     expect(detached).not.toContain('--rm');
+    // Held by the wizard until its l: detached without a restart policy (set by `docker update` when left).
+    const held = launchRunArgv(docker, { name, isDetached: true, isHeld: true }) ?? [];
+    expect(held.slice(0, 5)).toEqual(['docker', 'run', '-d', '--name', name]);
+    expect(held).not.toContain('--restart');
+    expect(held.slice(5)).toEqual(detached.slice(7));
     // Running it again replaces the name, and a token given by value is passed by name instead.
     const again = launchRunArgv(['docker', 'run', '--name', 'old', '-e', 'HF_TOKEN=hf_x', '-t', 'img', 'vllm'], {
       name: 'new',
