@@ -14,6 +14,7 @@ import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
 import { ROOT } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
 import { STANDIN } from '../helpers/standin.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'jv-diagnose-kinds-'));
 const MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
@@ -41,7 +42,7 @@ function runStdin(args: string[], input: string): { code: number | null; stdout:
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
     encoding: 'utf8',
     input,
-    env: { PATH: process.env.PATH, HOME: '/tmp/jetson-vllm-test-home' },
+    env: { PATH: process.env.PATH, HOME: TEST_HOME },
     timeout: 20_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
