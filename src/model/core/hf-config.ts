@@ -142,6 +142,8 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const rope = num(text, 'qk_rope_head_dim');
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
 
+  const rotaryDims = parseRotaryDims(text, headDim, mla === null ? null : mla.qkRopeHeadDim);
+
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
   const vision = parseVision(content.vision_config);
@@ -165,6 +167,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     slidingWindowLayers,
     moe,
     mla,
+    ...(rotaryDims === null ? {} : { rotaryDims }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
     ...(mtpLayers !== undefined && Number.isSafeInteger(mtpLayers) && mtpLayers > 0 && mtpLayers <= 64
@@ -283,6 +286,28 @@ export function countSlidingWindowLayers(
   if (every !== null) return layers - Math.floor(layers / every);
   if (family === 'gemma2') return Math.ceil(layers / 2);
   return layers;
+}
+
+/**
+ * The widths of the rotary cos/sin caches vLLM builds when they differ from one cache of head_dim; null otherwise.
+ * vllm/transformers_utils/config.py `patch_rope_parameters` moves a top-level partial_rotary_factor (or rotary_pct,
+ * rotary_emb_fraction) into rope_parameters (rope_scaling before transformers 5); `get_rope`
+ * (vllm/model_executor/layers/rotary_embedding/__init__.py) then caches max_position × int(head_size × factor)
+ * values. Qwen3.5/3.6: head_dim 256 × 0.25 = 64.
+ */
+function parseRotaryDims(text: Json, headDim: number, mlaRopeDim: number | null): number[] | null {
+  if (mlaRopeDim !== null) return null;
+  const params = isObject(text.rope_parameters)
+    ? text.rope_parameters
+    : isObject(text.rope_scaling)
+      ? text.rope_scaling
+      : {};
+  const factor =
+    num(params, 'partial_rotary_factor') ?? num(text, 'partial_rotary_factor', 'rotary_pct', 'rotary_emb_fraction');
+  // get_rope refuses a factor outside (0, 1]; such a config gets the full-width cache.
+  if (factor === undefined || !(factor > 0 && factor < 1)) return null;
+  const dim = Math.floor(headDim * factor);
+  return dim >= 1 ? [dim] : null;
 }
 
 type StateLayers = NonNullable<Architecture['stateLayers']>;
