@@ -99,6 +99,15 @@ export const architectureSchema = z.strictObject({
   slidingWindow: positiveInt.nullable().default(null),
   /** How many of the layers use the sliding window (the rest are full attention). */
   slidingWindowLayers: z.number().int().nonnegative().default(0),
+  /**
+   * Gemma 4: the full-attention (global) layers' own head size and KV heads (global_head_dim,
+   * num_global_key_value_heads), and attention_k_eq_v: the checkpoint has no v_proj on those layers
+   * (vllm/model_executor/models/gemma4.py `Gemma4DecoderLayer`: K is loaded into both the K and V slots).
+   */
+  globalAttention: z
+    .strictObject({ headDim: positiveInt, kvHeads: positiveInt, kEqV: z.boolean().default(false) })
+    .nullable()
+    .optional(),
   /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
   moe: z
     .strictObject({

@@ -142,7 +142,8 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const rope = num(text, 'qk_rope_head_dim');
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
 
-  const rotaryDims = parseRotaryDims(text, headDim, mla === null ? null : mla.qkRopeHeadDim);
+  const globalAttention = parseGlobalAttention(text, headDim, kvHeads);
+  const rotaryDims = parseRotaryDims(text, headDim, mla === null ? null : mla.qkRopeHeadDim, globalAttention);
 
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
@@ -167,6 +168,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     slidingWindowLayers,
     moe,
     mla,
+    ...(globalAttention === null ? {} : { globalAttention }),
     ...(rotaryDims === null ? {} : { rotaryDims }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
@@ -295,19 +297,53 @@ export function countSlidingWindowLayers(
  * (vllm/model_executor/layers/rotary_embedding/__init__.py) then caches max_position × int(head_size × factor)
  * values. Qwen3.5/3.6: head_dim 256 × 0.25 = 64.
  */
-function parseRotaryDims(text: Json, headDim: number, mlaRopeDim: number | null): number[] | null {
+function parseRotaryDims(
+  text: Json,
+  headDim: number,
+  mlaRopeDim: number | null,
+  global: Architecture['globalAttention'],
+): number[] | null {
   if (mlaRopeDim !== null) return null;
   const params = isObject(text.rope_parameters)
     ? text.rope_parameters
     : isObject(text.rope_scaling)
       ? text.rope_scaling
       : {};
+  // Per layer type (Gemma 4): one get_rope per kind of layer, each with its own head size. "proportional"
+  // (vllm/model_executor/layers/rotary_embedding/gemma4_rope.py `Gemma4RotaryEmbedding`) caches the whole head
+  // whatever partial_rotary_factor says (it passes rotary_dim = head_size to RotaryEmbedding).
+  const perType = (['sliding_attention', 'full_attention'] as const).flatMap((type) => {
+    const p = params[type];
+    if (!isObject(p)) return [];
+    const head = type === 'full_attention' && global !== null && global !== undefined ? global.headDim : headDim;
+    const f = num(p, 'partial_rotary_factor') ?? 1;
+    return [p.rope_type === 'proportional' || !(f > 0 && f < 1) ? head : Math.max(1, Math.floor(head * f))];
+  });
+  if (perType.length > 0) return perType;
   const factor =
     num(params, 'partial_rotary_factor') ?? num(text, 'partial_rotary_factor', 'rotary_pct', 'rotary_emb_fraction');
   // get_rope refuses a factor outside (0, 1]; such a config gets the full-width cache.
   if (factor === undefined || !(factor > 0 && factor < 1)) return null;
   const dim = Math.floor(headDim * factor);
   return dim >= 1 ? [dim] : null;
+}
+
+/**
+ * Gemma 4's global layers (vllm/model_executor/models/gemma4.py `Gemma4DecoderLayer`): head size global_head_dim;
+ * KV heads num_global_key_value_heads with attention_k_eq_v, else num_key_value_heads. Null when the config names
+ * no global_head_dim and no k_eq_v, or when they change nothing.
+ */
+function parseGlobalAttention(text: Json, headDim: number, kvHeads: number): Architecture['globalAttention'] {
+  const isCount = (n: number | undefined): n is number =>
+    n !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 4096;
+  const globalHead = num(text, 'global_head_dim');
+  const kEqV = text.attention_k_eq_v === true;
+  if (globalHead === undefined && !kEqV) return null;
+  const head = isCount(globalHead) ? globalHead : headDim;
+  const globalKv = num(text, 'num_global_key_value_heads');
+  const kv = kEqV && isCount(globalKv) ? globalKv : kvHeads;
+  if (head === headDim && kv === kvHeads && !kEqV) return null;
+  return { headDim: head, kvHeads: kv, kEqV };
 }
 
 type StateLayers = NonNullable<Architecture['stateLayers']>;

@@ -3,6 +3,8 @@
  * and for hybrid models (Mamba2, gated delta net) the fixed state per sequence and the page-size
  * unification of V1's hybrid KV cache manager. Pure.
  *
+ * Gemma 4 (global layers with their own head size) in V1: architecture.ts `computeGlobalAttentionPages`.
+ *
  * Hybrid V1 follows, at the commits read:
  * - vllm/model_executor/models/config.py `HybridAttentionMambaModelConfig.verify_and_update_config`:
  *   attention block size = 16 · cdiv(mamba_page, 16 · attention page of one token) when --block-size is
@@ -18,6 +20,8 @@
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import {
+  computeGlobalAttentionPages,
+  countFullAttentionLayers,
   computeKvBytesPerToken,
   computeKvBytesPerTokenPerLayer,
   computeLayerBlocksForSequence,
@@ -56,6 +60,23 @@ export function buildKvCacheLayout(
   const state = arch.stateLayers;
   if (state === null || state === undefined) {
     const bytesPerToken = computeKvBytesPerToken(arch, kvBytes);
+    const pages = engine === 'v1' ? computeGlobalAttentionPages(arch, kvBytes, blockSize) : null;
+    if (pages !== null) {
+      // Gemma 4: one page size for every layer after unification; a block id here is a page in every layer.
+      const globalLayers = countFullAttentionLayers(arch);
+      return {
+        engine,
+        blockSize,
+        bytesPerToken,
+        bytesPerBlock: arch.layers * pages.pageBytes,
+        stateBytesPerSequence: 0,
+        hybrid: null,
+        why:
+          `${arch.layers - globalLayers} sliding layers of ${pages.localPerToken} B a token in blocks of ${pages.localBlock}, ` +
+          `${globalLayers} global layers of ${pages.globalPerToken} B a token in blocks of ${pages.globalBlock}: ` +
+          `pages of ${pages.pageBytes} B (vLLM unifies the page sizes)`,
+      };
+    }
     return {
       engine,
       blockSize,
