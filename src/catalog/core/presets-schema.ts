@@ -121,11 +121,16 @@ export const architectureSchema = z.strictObject({
   /** Multi-head latent attention (DeepSeek-V2/V3): the latent width cached per token. */
   mla: z.strictObject({ kvLoraRank: positiveInt, qkRopeHeadDim: positiveInt }).nullable().default(null),
   /**
-   * The width of each rotary cos/sin cache vLLM builds (vllm/model_executor/layers/rotary_embedding/__init__.py
-   * `get_rope`: rotary_dim = int(head_size × partial_rotary_factor), one cache per distinct set of parameters);
-   * absent = one cache of head_dim (of qk_rope_head_dim with MLA).
+   * Each rotary cos/sin cache vLLM builds (vllm/model_executor/layers/rotary_embedding/__init__.py `get_rope`: one
+   * per distinct set of parameters): its width, rotary_dim = int(head_size × partial_rotary_factor), and its rows
+   * when they are not max_position_embeddings (linear scaling: × factor, linear_scaling_rope.py); absent = one
+   * cache of head_dim (of qk_rope_head_dim with MLA).
    */
-  rotaryDims: z.array(positiveInt).min(1).max(4).optional(),
+  rotaryCaches: z
+    .array(z.strictObject({ dim: positiveInt, positions: positiveInt.optional() }))
+    .min(1)
+    .max(4)
+    .optional(),
   /**
    * Hybrid models: layers that keep a fixed state per sequence instead of KV per token — Mamba2
    * (Nemotron-H, Nemotron-3-Nano) or gated delta net linear attention (Qwen3-Next, Qwen3.5). Sized as

@@ -143,7 +143,14 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
 
   const globalAttention = parseGlobalAttention(text, headDim, kvHeads);
-  const rotaryDims = parseRotaryDims(text, headDim, mla === null ? null : mla.qkRopeHeadDim, globalAttention);
+  const rotaryCaches = parseRotaryCaches(
+    text,
+    isGemma3,
+    headDim,
+    maxPositions,
+    mla === null ? null : mla.qkRopeHeadDim,
+    globalAttention,
+  );
 
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
@@ -169,7 +176,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     moe,
     mla,
     ...(globalAttention === null ? {} : { globalAttention }),
-    ...(rotaryDims === null ? {} : { rotaryDims }),
+    ...(rotaryCaches === null ? {} : { rotaryCaches }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
     ...(mtpLayers !== undefined && Number.isSafeInteger(mtpLayers) && mtpLayers > 0 && mtpLayers <= 64
@@ -290,42 +297,58 @@ export function countSlidingWindowLayers(
   return layers;
 }
 
+type RotaryCache = NonNullable<Architecture['rotaryCaches']>[number];
+
 /**
- * The widths of the rotary cos/sin caches vLLM builds when they differ from one cache of head_dim; null otherwise.
- * vllm/transformers_utils/config.py `patch_rope_parameters` moves a top-level partial_rotary_factor (or rotary_pct,
- * rotary_emb_fraction) into rope_parameters (rope_scaling before transformers 5); `get_rope`
+ * The rotary cos/sin caches vLLM builds when they differ from one cache of head_dim × max_position_embeddings; null
+ * otherwise. vllm/transformers_utils/config.py `patch_rope_parameters` moves a top-level partial_rotary_factor (or
+ * rotary_pct, rotary_emb_fraction) into rope_parameters (rope_scaling before transformers 5); `get_rope`
  * (vllm/model_executor/layers/rotary_embedding/__init__.py) then caches max_position × int(head_size × factor)
- * values. Qwen3.5/3.6: head_dim 256 × 0.25 = 64.
+ * values (Qwen3.5/3.6: 256 × 0.25 = 64 wide). Models with a rope per layer type build one cache for each:
+ * - Gemma 3 (gemma3.py `Gemma3Attention`): sliding layers a default rope at rope_local_base_freq, global layers the
+ *   config's rope_scaling at rope_theta; linear scaling (4b/12b/27b: factor 8) caches max_position × factor rows
+ *   (linear_scaling_rope.py `LinearScalingRotaryEmbedding._compute_cos_sin_cache`).
+ * - Gemma 4 (nested rope_parameters): "proportional" (gemma4_rope.py `Gemma4RotaryEmbedding`) caches the whole
+ *   global head, 512 wide, whatever partial_rotary_factor says (it passes rotary_dim = head_size).
  */
-function parseRotaryDims(
+function parseRotaryCaches(
   text: Json,
+  isGemma3: boolean,
   headDim: number,
+  maxPositions: number,
   mlaRopeDim: number | null,
   global: Architecture['globalAttention'],
-): number[] | null {
+): RotaryCache[] | null {
   if (mlaRopeDim !== null) return null;
   const params = isObject(text.rope_parameters)
     ? text.rope_parameters
     : isObject(text.rope_scaling)
       ? text.rope_scaling
       : {};
-  // Per layer type (Gemma 4): one get_rope per kind of layer, each with its own head size. "proportional"
-  // (vllm/model_executor/layers/rotary_embedding/gemma4_rope.py `Gemma4RotaryEmbedding`) caches the whole head
-  // whatever partial_rotary_factor says (it passes rotary_dim = head_size to RotaryEmbedding).
+  const build = (p: Json, head: number): RotaryCache => {
+    const f = num(p, 'partial_rotary_factor') ?? 1;
+    const dim = p.rope_type === 'proportional' || !(f > 0 && f < 1) ? head : Math.max(1, Math.floor(head * f));
+    const type = p.rope_type ?? p.type;
+    const factor = num(p, 'factor');
+    const positions =
+      type === 'linear' && factor !== undefined && factor > 1 && Number.isSafeInteger(maxPositions * factor)
+        ? maxPositions * factor
+        : undefined;
+    return positions === undefined ? { dim } : { dim, positions };
+  };
   const perType = (['sliding_attention', 'full_attention'] as const).flatMap((type) => {
     const p = params[type];
     if (!isObject(p)) return [];
-    const head = type === 'full_attention' && global !== null && global !== undefined ? global.headDim : headDim;
-    const f = num(p, 'partial_rotary_factor') ?? 1;
-    return [p.rope_type === 'proportional' || !(f > 0 && f < 1) ? head : Math.max(1, Math.floor(head * f))];
+    return [build(p, type === 'full_attention' && global !== null && global !== undefined ? global.headDim : headDim)];
   });
   if (perType.length > 0) return perType;
+  if (isGemma3) return [{ dim: headDim }, build(params, headDim)];
   const factor =
     num(params, 'partial_rotary_factor') ?? num(text, 'partial_rotary_factor', 'rotary_pct', 'rotary_emb_fraction');
   // get_rope refuses a factor outside (0, 1]; such a config gets the full-width cache.
   if (factor === undefined || !(factor > 0 && factor < 1)) return null;
   const dim = Math.floor(headDim * factor);
-  return dim >= 1 ? [dim] : null;
+  return dim >= 1 ? [{ dim }] : null;
 }
 
 /**

@@ -279,12 +279,12 @@ export function estimateActivationBytes(
  * The rotary embedding's cos/sin cache vLLM registers as a buffer (vllm/model_executor/layers/rotary_embedding.py
  * `RotaryEmbedding._compute_cos_sin_cache`): max_position_embeddings × rotary_dim elements in the model dtype, one
  * instance per distinct set of rope parameters shared through `get_rope` (rotary_dim = head_dim × partial_rotary_factor,
- * arch.rotaryDims). It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
+ * arch.rotaryCaches). It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
  * the gap to the safetensors total, corrections §3).
  */
 export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): number {
-  const dims = arch.rotaryDims ?? [arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim];
-  return dims.reduce((sum, dim) => sum + arch.maxPositionEmbeddings * dim * dtypeBytes, 0);
+  const caches = arch.rotaryCaches ?? [{ dim: arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim }];
+  return caches.reduce((sum, c) => sum + (c.positions ?? arch.maxPositionEmbeddings) * c.dim * dtypeBytes, 0);
 }
 
 /**

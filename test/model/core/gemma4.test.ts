@@ -48,7 +48,7 @@ describe('Gemma 4 31B: the config read as vLLM builds the model', () => {
       slidingWindowLayers: 50,
       globalAttention: { headDim: 512, kvHeads: 4, kEqV: true },
       // sliding: default rope over 256; global: "proportional" caches the whole 512-wide head (not 512 × 0.25).
-      rotaryDims: [256, 512],
+      rotaryCaches: [{ dim: 256 }, { dim: 512 }],
     });
     // modelopt NVFP4 (quant_algo in the top-level quantization_config).
     expect(recorded.quant).toMatchObject({ id: 'nvfp4', scheme: 'nvfp4' });
