@@ -108,6 +108,18 @@ export const architectureSchema = z.strictObject({
     .strictObject({ headDim: positiveInt, kvHeads: positiveInt, kEqV: z.boolean().default(false) })
     .nullable()
     .optional(),
+  /**
+   * Gemma 4 E-models: the last num_kv_shared_layers layers read the KV of an earlier layer of their kind and keep
+   * none (gemma4.py `Gemma4Attention`: kv_sharing_target_layer_name), counted by kind (sliding, global).
+   */
+  kvSharedLayers: z
+    .strictObject({ sliding: z.number().int().nonnegative(), global: z.number().int().nonnegative() })
+    .optional(),
+  /**
+   * Gemma 4 E-models' per-layer embeddings (gemma4.py `Gemma4Model`: embed_tokens_per_layer of
+   * vocab_size_per_layer_input × layers · hidden_size_per_layer_input, on the GPU with the other weights).
+   */
+  perLayerInput: z.strictObject({ hiddenSize: positiveInt, vocabSize: positiveInt }).optional(),
   /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
   moe: z
     .strictObject({

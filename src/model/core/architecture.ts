@@ -37,7 +37,12 @@ export function computeParams(arch: Architecture): ParamBreakdown {
       : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize;
   const router = arch.moe === null ? 0 : h * arch.moe.experts;
   const other = arch.layers * (2 * h + router) + h;
-  const embedding = arch.vocabSize * h;
+  // Gemma 4 E-models: the per-layer embedding table (16 bits, with the embeddings), its model projection
+  // (h → layers · ple) and each layer's gate (h → ple) and projection (ple → h).
+  const ple = arch.perLayerInput;
+  const pleWidth = ple === undefined ? 0 : arch.layers * ple.hiddenSize;
+  const pleLinear = ple === undefined ? 0 : h * pleWidth + arch.layers * 2 * h * ple.hiddenSize;
+  const embedding = arch.vocabSize * h + (ple === undefined ? 0 : ple.vocabSize * pleWidth);
   const lmHead = arch.tieWordEmbeddings ? 0 : arch.vocabSize * h;
   // Hybrid models mix Mamba/GDN mixers, attention and MLP-only blocks in ways the fields above do not
   // describe; with a published count, the linear layers are what it leaves after the rest.
@@ -45,7 +50,7 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const linear =
     arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
       ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
-      : arch.layers * (attention + mlp) + globalLayers * (globalAttention - attention);
+      : arch.layers * (attention + mlp) + globalLayers * (globalAttention - attention) + pleLinear;
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
 }
 
@@ -75,10 +80,23 @@ export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes:
 export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: KvElementSize): number {
   const pages = computeGlobalAttentionPages(arch, kvDtypeBytes, 16);
   if (pages !== null) {
-    const globalLayers = countFullAttentionLayers(arch);
-    return (arch.layers - globalLayers) * pages.localPerToken + globalLayers * pages.globalPerToken;
+    const { local, global } = countKvLayersByKind(arch);
+    return local * pages.localPerToken + global * pages.globalPerToken;
   }
   return arch.layers * computeKvBytesPerTokenPerLayer(arch, kvDtypeBytes);
+}
+
+/** The layers that keep KV of their own: all of them but the KV-shared ones (Gemma 4 E-models). */
+export function countKvLayers(arch: Architecture): number {
+  const shared = arch.kvSharedLayers;
+  return arch.layers - (shared === undefined ? 0 : shared.sliding + shared.global);
+}
+
+/** The sliding-window (local) and full-attention (global) layers that keep KV of their own. */
+export function countKvLayersByKind(arch: Architecture): { local: number; global: number } {
+  const full = countFullAttentionLayers(arch);
+  const shared = arch.kvSharedLayers ?? { sliding: 0, global: 0 };
+  return { local: arch.layers - full - shared.sliding, global: full - shared.global };
 }
 
 /** How many layers attend to the full context (the rest use the sliding window). */
@@ -154,14 +172,13 @@ export function computeLayerBlocksForSequence(
   }
   const pages = engine === 'v1' ? computeGlobalAttentionPages(arch, kvBytes, blockSize) : null;
   if (pages !== null && arch.slidingWindow !== null) {
-    // Gemma 4 in V1: each kind of layer in blocks of its own (unified) size, every layer-block one page.
-    const globalLayers = countFullAttentionLayers(arch);
+    // Gemma 4 in V1: each kind of layer in blocks of its own (unified) size, every layer-block one page; the
+    // KV-shared layers hold none.
+    const kv = countKvLayersByKind(arch);
     const local = pages.localBlock;
     const localFull = Math.ceil(seqLen / local);
     const window = Math.ceil(Math.min(arch.slidingWindow - 1 + maxNumBatchedTokens, seqLen) / local) + 1;
-    return (
-      globalLayers * Math.ceil(seqLen / pages.globalBlock) + (arch.layers - globalLayers) * Math.min(localFull, window)
-    );
+    return kv.global * Math.ceil(seqLen / pages.globalBlock) + kv.local * Math.min(localFull, window);
   }
   const fullBlocks = Math.ceil(seqLen / blockSize);
   const swLayers = arch.slidingWindow === null ? 0 : arch.slidingWindowLayers;

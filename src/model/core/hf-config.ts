@@ -143,6 +143,19 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
 
   const globalAttention = parseGlobalAttention(text, headDim, kvHeads);
+  const kvSharedLayers = parseKvSharedLayers(text, layers);
+  const pleWidth = num(text, 'hidden_size_per_layer_input');
+  const pleVocab = num(text, 'vocab_size_per_layer_input') ?? vocab;
+  const perLayerInput =
+    pleWidth !== undefined &&
+    Number.isSafeInteger(pleWidth) &&
+    pleWidth >= 1 &&
+    pleWidth <= 65_536 &&
+    Number.isSafeInteger(pleVocab) &&
+    pleVocab >= 1 &&
+    pleVocab <= 4_194_304
+      ? { hiddenSize: pleWidth, vocabSize: pleVocab }
+      : null;
   const rotaryCaches = parseRotaryCaches(
     text,
     isGemma3,
@@ -176,6 +189,8 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     moe,
     mla,
     ...(globalAttention === null ? {} : { globalAttention }),
+    ...(kvSharedLayers === null ? {} : { kvSharedLayers }),
+    ...(perLayerInput === null ? {} : { perLayerInput }),
     ...(rotaryCaches === null ? {} : { rotaryCaches }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
@@ -367,6 +382,20 @@ function parseGlobalAttention(text: Json, headDim: number, kvHeads: number): Arc
   const kv = kEqV && isCount(globalKv) ? globalKv : kvHeads;
   if (head === headDim && kv === kvHeads && !kEqV) return null;
   return { headDim: head, kvHeads: kv, kEqV };
+}
+
+/**
+ * Gemma 4 E-models: the last num_kv_shared_layers layers keep no KV (gemma4.py `Gemma4Attention`: each reads the
+ * last earlier layer of its kind), counted by kind from layer_types; null without sharing or layer types.
+ */
+function parseKvSharedLayers(text: Json, layers: number): Architecture['kvSharedLayers'] | null {
+  const shared = num(text, 'num_kv_shared_layers');
+  const types = text.layer_types;
+  if (shared === undefined || !Number.isSafeInteger(shared) || shared < 1 || shared >= layers) return null;
+  if (!Array.isArray(types) || types.length !== layers) return null;
+  const tail = types.slice(layers - shared);
+  const global = tail.filter((t) => t === 'full_attention').length;
+  return { sliding: shared - global, global };
 }
 
 type StateLayers = NonNullable<Architecture['stateLayers']>;

@@ -21,7 +21,8 @@
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import {
   computeGlobalAttentionPages,
-  countFullAttentionLayers,
+  countKvLayers,
+  countKvLayersByKind,
   computeKvBytesPerToken,
   computeKvBytesPerTokenPerLayer,
   computeLayerBlocksForSequence,
@@ -63,17 +64,17 @@ export function buildKvCacheLayout(
     const pages = engine === 'v1' ? computeGlobalAttentionPages(arch, kvBytes, blockSize) : null;
     if (pages !== null) {
       // Gemma 4: one page size for every layer after unification; a block id here is a page in every layer.
-      const globalLayers = countFullAttentionLayers(arch);
+      const kv = countKvLayersByKind(arch);
       return {
         engine,
         blockSize,
         bytesPerToken,
-        bytesPerBlock: arch.layers * pages.pageBytes,
+        bytesPerBlock: (kv.local + kv.global) * pages.pageBytes,
         stateBytesPerSequence: 0,
         hybrid: null,
         why:
-          `${arch.layers - globalLayers} sliding layers of ${pages.localPerToken} B a token in blocks of ${pages.localBlock}, ` +
-          `${globalLayers} global layers of ${pages.globalPerToken} B a token in blocks of ${pages.globalBlock}: ` +
+          `${kv.local} sliding layers of ${pages.localPerToken} B a token in blocks of ${pages.localBlock}, ` +
+          `${kv.global} global layers of ${pages.globalPerToken} B a token in blocks of ${pages.globalBlock}: ` +
           `pages of ${pages.pageBytes} B (vLLM unifies the page sizes)`,
       };
     }
@@ -135,7 +136,7 @@ export function computeSequenceBytes(
     return cdiv(seqLen, layout.blockSize) * layout.bytesPerBlock;
   }
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return layerBlocks * (layout.bytesPerBlock / arch.layers);
+  return layerBlocks * (layout.bytesPerBlock / countKvLayers(arch));
 }
 
 /** Requests of `seqLen` tokens that `gpuBlocks` block ids hold (vLLM's "maximum concurrency"). */
@@ -153,7 +154,7 @@ export function computeConcurrency(
     return blocks > 0 ? gpuBlocks / blocks : 0;
   }
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return layerBlocks > 0 ? (gpuBlocks * arch.layers) / layerBlocks : 0;
+  return layerBlocks > 0 ? (gpuBlocks * countKvLayers(arch)) / layerBlocks : 0;
 }
 
 /** The token count vLLM logs for `gpuBlocks` ("GPU KV cache size: N tokens"). */
@@ -175,5 +176,5 @@ export function computeBlocksForRequests(
   if (h !== null) return seqs * (h.attention * cdiv(seqLen, layout.blockSize) + h.state * h.statePages);
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) return seqs * cdiv(seqLen, layout.blockSize);
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return Math.ceil((seqs * layerBlocks) / arch.layers);
+  return Math.ceil((seqs * layerBlocks) / countKvLayers(arch));
 }

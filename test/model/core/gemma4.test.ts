@@ -141,3 +141,74 @@ describe('a Gemma 4 31B plan on AGX Orin 64 GB (AWQ, vLLM 0.31, 1 × 8k)', () =>
     expect(p.kvCache.bytesPerSequence).toBe(3_200_778_240);
   });
 });
+
+describe('Gemma 4 E4B: KV shared by the last 18 layers, per-layer embeddings', () => {
+  const e4b = (() => {
+    const m = loadTestCatalog().models.find((x) => x.id === 'gemma-4-e4b-it');
+    if (m === undefined) throw new Error('gemma-4-e4b-it');
+    return m;
+  })();
+  const config: unknown = JSON.parse(
+    readFileSync(new URL('../../fixtures/hub/google/gemma-4-E4B-it/config.json', import.meta.url), 'utf8'),
+  );
+
+  it('the recorded config: 18 shared layers (15 sliding, 3 global), PLE 256 wide; the preset agrees', () => {
+    const r = parseHfConfig(config, 'google/gemma-4-E4B-it');
+    if (!r.ok) throw new Error(r.problem);
+    // Layers 24..41 share: of them 29, 35, 41 are full attention.
+    expect(r.arch).toMatchObject({
+      slidingWindowLayers: 35,
+      globalAttention: { headDim: 512, kvHeads: 2, kEqV: false },
+      kvSharedLayers: { sliding: 15, global: 3 },
+      perLayerInput: { hiddenSize: 256, vocabSize: 262_144 },
+      rotaryCaches: [{ dim: 256 }, { dim: 512 }],
+    });
+    expect(r.arch).toEqual(e4b.arch);
+  });
+
+  it('parameters: 7,517,721,088 in the text model, 2,818,572,288 of them the per-layer embedding table', () => {
+    // Sliding attention 2 × 2560 × 2048 + 2 × 2560 × 512 = 13,107,200; global 2 × 2560 × 4096 + 2 × 2560 × 1024
+    // = 26,214,400; MLP 3 × 2560 × 10,240 = 78,643,200. Linear 42 × 91,750,400 + 7 × 13,107,200 + PLE
+    // (2560 × 10,752 + 42 × 2 × 2560 × 256 = 82,575,360) = 4,027,842,560. Embeddings 262,144 × 2560 +
+    // 262,144 × 42 × 256 = 3,489,660,928; norms 42 × 2 × 2560 + 2560 = 217,600.
+    const p = computeParams(e4b.arch);
+    expect(p.linear).toBe(4_027_842_560);
+    expect(p.embedding).toBe(3_489_660_928);
+    expect(p.total).toBe(7_517_721_088);
+    const bf16 = e4b.quants[0];
+    if (bf16 === undefined) throw new Error('bf16');
+    expect(estimateWeightBytes(e4b.arch, bf16).weightBytes).toBe(2 * 7_517_721_088);
+    // Two rotary caches of 131,072 rows: (256 + 512) × 131,072 × 2 B = 192 MiB.
+    expect(computeRotaryCacheBytes(e4b.arch)).toBe(201_326_592);
+  });
+
+  it('KV: 24 layers keep it, 20 × 2048 + 4 × 4096 = 57,344 B a token; pages of 65,536 B, sliding blocks of 32', () => {
+    expect(computeKvBytesPerToken(e4b.arch, 2)).toBe(57_344);
+    expect(computeGlobalAttentionPages(e4b.arch, 2, 16)).toMatchObject({
+      localBlock: 32,
+      globalBlock: 16,
+      pageBytes: 65_536,
+    });
+    const layout = buildKvCacheLayout(e4b.arch, 'v1', 2, 16);
+    expect(layout.bytesPerBlock).toBe(24 * 65_536);
+    // 8k, 2048 batched: global 4 × cdiv(8192, 16) = 2048 pages; sliding 20 × min(cdiv(8192, 32) = 256,
+    // cdiv(511 + 2048, 32) + 1 = 81) = 1620. vLLM's groups of 4 (1 full, 5 sliding): (512 + 5 × 81) × 4 pages.
+    expect(computeLayerBlocksForSequence(e4b.arch, 'v1', 8192, 16, 2048)).toBe(3668);
+    expect(computeSequenceBytes(layout, e4b.arch, 8192, 2048)).toBe(3668 * 65_536);
+    expect((512 + 5 * 81) * 4 * 65_536).toBe(240_386_048);
+  });
+
+  it('an AGX Orin plan (vLLM 0.31, bf16, 1 × 4k) sizes the KV cache for the 24 layers that keep it', () => {
+    const p = planFor({
+      device: 'agx-orin-64gb',
+      model: 'gemma-4-e4b-it',
+      quant: 'bf16',
+      vllmVersion: '0.31.0',
+      maxModelLen: '4096',
+      maxNumSeqs: '1',
+    });
+    expect(p.kvCache.bytesPerBlock).toBe(24 * 65_536);
+    // 4096 tokens, 2048 batched: 4 × 256 + 20 × min(128, 81) = 2644 pages.
+    expect(p.kvCache.bytesPerSequence).toBe(2644 * 65_536);
+  });
+});
