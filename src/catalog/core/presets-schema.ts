@@ -127,6 +127,11 @@ export const architectureSchema = z.strictObject({
       expertsPerToken: positiveInt,
       expertIntermediateSize: positiveInt,
       sharedExperts: z.number().int().nonnegative().default(0),
+      /**
+       * A dense MLP beside the experts in every layer (Gemma 4 26B-A4B, enable_moe_block: intermediate_size wide;
+       * gemma4.py `Gemma4DecoderLayer` runs self.mlp and self.moe on each layer).
+       */
+      denseIntermediateSize: positiveInt.optional(),
     })
     .nullable()
     .default(null),

@@ -34,7 +34,8 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const mlp =
     arch.moe === null
       ? 3 * h * arch.intermediateSize
-      : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize;
+      : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize +
+        3 * h * (arch.moe.denseIntermediateSize ?? 0);
   const router = arch.moe === null ? 0 : h * arch.moe.experts;
   const other = arch.layers * (2 * h + router) + h;
   // Gemma 4 E-models: the per-layer embedding table (16 bits, with the embeddings), its model projection

@@ -129,13 +129,16 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   }
 
   const experts = num(text, 'num_experts', 'num_local_experts', 'n_routed_experts');
+  // Gemma 4 (enable_moe_block): top_k_experts, and a dense MLP of intermediate_size beside the experts.
+  const hasDenseMlp = text.enable_moe_block === true;
   const moe =
     experts !== undefined && experts > 1
       ? {
           experts,
-          expertsPerToken: num(text, 'num_experts_per_tok', 'moe_top_k') ?? 2,
-          expertIntermediateSize: num(text, 'moe_intermediate_size') ?? intermediate,
+          expertsPerToken: num(text, 'num_experts_per_tok', 'moe_top_k', 'top_k_experts') ?? 2,
+          expertIntermediateSize: num(text, 'moe_intermediate_size', 'expert_intermediate_size') ?? intermediate,
           sharedExperts: num(text, 'n_shared_experts') ?? 0,
+          ...(hasDenseMlp ? { denseIntermediateSize: intermediate } : {}),
         }
       : null;
   const kvLoraRank = num(text, 'kv_lora_rank');

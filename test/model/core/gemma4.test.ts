@@ -212,3 +212,55 @@ describe('Gemma 4 E4B: KV shared by the last 18 layers, per-layer embeddings', (
     expect(p.kvCache.bytesPerSequence).toBe(2644 * 65_536);
   });
 });
+
+describe('Gemma 4 26B-A4B: a dense MLP beside 128 experts, K = V global layers', () => {
+  const moe = (() => {
+    const m = loadTestCatalog().models.find((x) => x.id === 'gemma-4-26b-a4b-it');
+    if (m === undefined) throw new Error('gemma-4-26b-a4b-it');
+    return m;
+  })();
+
+  it('the recorded config (top_k_experts, enable_moe_block) reads as the preset', () => {
+    const config: unknown = JSON.parse(
+      readFileSync(
+        new URL('../../fixtures/hub/bg-digitalservices/Gemma-4-26B-A4B-it-NVFP4A16/config.json', import.meta.url),
+        'utf8',
+      ),
+    );
+    const r = parseHfConfig(config, 'bg-digitalservices/Gemma-4-26B-A4B-it-NVFP4A16');
+    if (!r.ok) throw new Error(r.problem);
+    expect(r.arch.moe).toEqual({
+      experts: 128,
+      expertsPerToken: 8,
+      expertIntermediateSize: 704,
+      sharedExperts: 0,
+      denseIntermediateSize: 2112,
+    });
+    expect(r.arch).toEqual(moe.arch);
+    expect(r.quant).toMatchObject({ id: 'nvfp4' });
+  });
+
+  it('parameters: 25,232,613,120 in the text model (the published 25.2 B), weights 50,494,062,080 B in bf16', () => {
+    // Per layer: sliding attention 2 × 2816 × 4096 + 2 × 2816 × 2048 = 34,603,008; dense MLP 3 × 2816 × 2112 =
+    // 17,842,176; experts 128 × 3 × 2816 × 704 = 761,266,176. Global attention 2 × 2816 × 8192 + 2816 × 1024 =
+    // 49,020,928. Linear 30 × 813,711,360 + 5 × 14,417,920 = 24,483,430,400; embedding 262,144 × 2816 =
+    // 738,197,504; norms and routers 30 × (2 × 2816 + 2816 × 128) + 2816 = 10,985,216.
+    const p = computeParams(moe.arch);
+    expect(p.linear).toBe(24_483_430_400);
+    expect(p.total).toBe(25_232_613_120);
+    // + the V copy of K: 5 × 2 × 512 × 2816 = 14,417,920 parameters.
+    expect(computeKEqVCopyParams(moe.arch)).toBe(14_417_920);
+    const bf16 = moe.quants.find((q) => q.id === 'bf16');
+    if (bf16 === undefined) throw new Error('bf16');
+    expect(estimateWeightBytes(moe.arch, bf16).weightBytes).toBe(2 * (25_232_613_120 + 14_417_920));
+  });
+
+  it('KV: 25 × 8192 + 5 × 4096 = 225,280 B a token; an 8k request (256 + 5 × 193) × 5 pages of 131,072 B', () => {
+    expect(computeKvBytesPerToken(moe.arch, 2)).toBe(225_280);
+    const layout = buildKvCacheLayout(moe.arch, 'v1', 2, 16);
+    expect(layout.bytesPerBlock).toBe(30 * 131_072);
+    // Global cdiv(8192, 32) = 256 in 5 layers; sliding min(512, cdiv(1023 + 2048, 16) + 1 = 193) in 25.
+    expect(computeSequenceBytes(layout, moe.arch, 8192, 2048)).toBe((5 * 256 + 25 * 193) * 131_072);
+    expect((256 + 5 * 193) * 5 * 131_072).toBe(800_194_560);
+  });
+});
