@@ -99,6 +99,27 @@ export const architectureSchema = z.strictObject({
   slidingWindow: positiveInt.nullable().default(null),
   /** How many of the layers use the sliding window (the rest are full attention). */
   slidingWindowLayers: z.number().int().nonnegative().default(0),
+  /**
+   * Gemma 4: the full-attention (global) layers' own head size and KV heads (global_head_dim,
+   * num_global_key_value_heads), and attention_k_eq_v: the checkpoint has no v_proj on those layers
+   * (vllm/model_executor/models/gemma4.py `Gemma4DecoderLayer`: K is loaded into both the K and V slots).
+   */
+  globalAttention: z
+    .strictObject({ headDim: positiveInt, kvHeads: positiveInt, kEqV: z.boolean().default(false) })
+    .nullable()
+    .optional(),
+  /**
+   * Gemma 4 E-models: the last num_kv_shared_layers layers read the KV of an earlier layer of their kind and keep
+   * none (gemma4.py `Gemma4Attention`: kv_sharing_target_layer_name), counted by kind (sliding, global).
+   */
+  kvSharedLayers: z
+    .strictObject({ sliding: z.number().int().nonnegative(), global: z.number().int().nonnegative() })
+    .optional(),
+  /**
+   * Gemma 4 E-models' per-layer embeddings (gemma4.py `Gemma4Model`: embed_tokens_per_layer of
+   * vocab_size_per_layer_input × layers · hidden_size_per_layer_input, on the GPU with the other weights).
+   */
+  perLayerInput: z.strictObject({ hiddenSize: positiveInt, vocabSize: positiveInt }).optional(),
   /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
   moe: z
     .strictObject({
@@ -106,11 +127,27 @@ export const architectureSchema = z.strictObject({
       expertsPerToken: positiveInt,
       expertIntermediateSize: positiveInt,
       sharedExperts: z.number().int().nonnegative().default(0),
+      /**
+       * A dense MLP beside the experts in every layer (Gemma 4 26B-A4B, enable_moe_block: intermediate_size wide;
+       * gemma4.py `Gemma4DecoderLayer` runs self.mlp and self.moe on each layer).
+       */
+      denseIntermediateSize: positiveInt.optional(),
     })
     .nullable()
     .default(null),
   /** Multi-head latent attention (DeepSeek-V2/V3): the latent width cached per token. */
   mla: z.strictObject({ kvLoraRank: positiveInt, qkRopeHeadDim: positiveInt }).nullable().default(null),
+  /**
+   * Each rotary cos/sin cache vLLM builds (vllm/model_executor/layers/rotary_embedding/__init__.py `get_rope`: one
+   * per distinct set of parameters): its width, rotary_dim = int(head_size × partial_rotary_factor), and its rows
+   * when they are not max_position_embeddings (linear scaling: × factor, linear_scaling_rope.py); absent = one
+   * cache of head_dim (of qk_rope_head_dim with MLA).
+   */
+  rotaryCaches: z
+    .array(z.strictObject({ dim: positiveInt, positions: positiveInt.optional() }))
+    .min(1)
+    .max(4)
+    .optional(),
   /**
    * Hybrid models: layers that keep a fixed state per sequence instead of KV per token — Mamba2
    * (Nemotron-H, Nemotron-3-Nano) or gated delta net linear attention (Qwen3-Next, Qwen3.5). Sized as

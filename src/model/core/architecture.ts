@@ -26,13 +26,24 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const qDim = arch.attentionHeads * arch.headDim;
   const kvDim = arch.kvHeads * arch.headDim;
   const attention = h * qDim + 2 * h * kvDim + qDim * h;
+  // Gemma 4's global layers: their own head size and KV heads, and no v_proj with attention_k_eq_v.
+  const g = arch.globalAttention ?? null;
+  const globalLayers = g === null ? 0 : countFullAttentionLayers(arch);
+  const globalAttention =
+    g === null ? 0 : 2 * h * arch.attentionHeads * g.headDim + (g.kEqV ? 1 : 2) * h * g.kvHeads * g.headDim;
   const mlp =
     arch.moe === null
       ? 3 * h * arch.intermediateSize
-      : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize;
+      : (arch.moe.experts + arch.moe.sharedExperts) * 3 * h * arch.moe.expertIntermediateSize +
+        3 * h * (arch.moe.denseIntermediateSize ?? 0);
   const router = arch.moe === null ? 0 : h * arch.moe.experts;
   const other = arch.layers * (2 * h + router) + h;
-  const embedding = arch.vocabSize * h;
+  // Gemma 4 E-models: the per-layer embedding table (16 bits, with the embeddings), its model projection
+  // (h → layers · ple) and each layer's gate (h → ple) and projection (ple → h).
+  const ple = arch.perLayerInput;
+  const pleWidth = ple === undefined ? 0 : arch.layers * ple.hiddenSize;
+  const pleLinear = ple === undefined ? 0 : h * pleWidth + arch.layers * 2 * h * ple.hiddenSize;
+  const embedding = arch.vocabSize * h + (ple === undefined ? 0 : ple.vocabSize * pleWidth);
   const lmHead = arch.tieWordEmbeddings ? 0 : arch.vocabSize * h;
   // Hybrid models mix Mamba/GDN mixers, attention and MLP-only blocks in ways the fields above do not
   // describe; with a published count, the linear layers are what it leaves after the rest.
@@ -40,8 +51,19 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const linear =
     arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
       ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
-      : arch.layers * (attention + mlp);
+      : arch.layers * (attention + mlp) + globalLayers * (globalAttention - attention) + pleLinear;
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
+}
+
+/**
+ * Parameters vLLM holds beyond the checkpoint's for attention_k_eq_v (Gemma 4): the global layers' QKVParallelLinear
+ * keeps a V slot of kv_heads × head_dim × hidden that the loader fills with a copy of K
+ * (vllm/model_executor/models/gemma4.py `Gemma4Attention`: "k_eq_v layers load K weights into both K and V slots").
+ */
+export function computeKEqVCopyParams(arch: Architecture): number {
+  const g = arch.globalAttention ?? null;
+  if (g === null || !g.kEqV) return 0;
+  return countFullAttentionLayers(arch) * g.kvHeads * g.headDim * arch.hiddenSize;
 }
 
 /**
@@ -57,7 +79,72 @@ export function computeKvBytesPerTokenPerLayer(arch: Architecture, kvDtypeBytes:
 
 /** KV-cache bytes one token takes across all layers (what vLLM's block size formula multiplies). */
 export function computeKvBytesPerToken(arch: Architecture, kvDtypeBytes: KvElementSize): number {
+  const pages = computeGlobalAttentionPages(arch, kvDtypeBytes, 16);
+  if (pages !== null) {
+    const { local, global } = countKvLayersByKind(arch);
+    return local * pages.localPerToken + global * pages.globalPerToken;
+  }
   return arch.layers * computeKvBytesPerTokenPerLayer(arch, kvDtypeBytes);
+}
+
+/** The layers that keep KV of their own: all of them but the KV-shared ones (Gemma 4 E-models). */
+export function countKvLayers(arch: Architecture): number {
+  const shared = arch.kvSharedLayers;
+  return arch.layers - (shared === undefined ? 0 : shared.sliding + shared.global);
+}
+
+/** The sliding-window (local) and full-attention (global) layers that keep KV of their own. */
+export function countKvLayersByKind(arch: Architecture): { local: number; global: number } {
+  const full = countFullAttentionLayers(arch);
+  const shared = arch.kvSharedLayers ?? { sliding: 0, global: 0 };
+  return { local: arch.layers - full - shared.sliding, global: full - shared.global };
+}
+
+/** How many layers attend to the full context (the rest use the sliding window). */
+export function countFullAttentionLayers(arch: Architecture): number {
+  return arch.layers - (arch.slidingWindow === null ? 0 : arch.slidingWindowLayers);
+}
+
+/** Gemma 4's two attention page sizes and the V1 block sizes that make them one. */
+export interface GlobalAttentionPages {
+  /** KV bytes of one token in one sliding (local) layer: 2 × kv_heads × head_dim × dtype. */
+  localPerToken: number;
+  /** KV bytes of one token in one global layer: 2 × num_global_key_value_heads × global_head_dim × dtype. */
+  globalPerToken: number;
+  /** Tokens per block in the local and the global layers after the page-size unification. */
+  localBlock: number;
+  globalBlock: number;
+  /** Bytes of one page (one layer, one block id), the same in every layer. */
+  pageBytes: number;
+}
+
+/**
+ * The pages of a model whose global layers have their own head size (Gemma 4), null for others. Both layer kinds
+ * cache K and V: attention_k_eq_v shares the projection, not the cache (gemma4.py `Gemma4Attention.forward` passes
+ * k and v to Attention, which keeps a FullAttentionSpec / SlidingWindowSpec of num_kv_heads × head_size for each).
+ * V1 then unifies the page sizes (vllm/v1/core/kv_cache_utils.py `unify_kv_cache_spec_page_size`): the smaller
+ * page's block size is multiplied by max page / its page; a page that does not divide the largest keeps its block
+ * size and is padded (the newest releases; older ones refuse the model).
+ */
+export function computeGlobalAttentionPages(
+  arch: Architecture,
+  kvBytes: KvElementSize,
+  blockSize: number,
+): GlobalAttentionPages | null {
+  const g = arch.globalAttention ?? null;
+  if (g === null || arch.mla !== null || countFullAttentionLayers(arch) === 0) return null;
+  const localPerToken = 2 * arch.kvHeads * computeKvHeadBytes(arch.headDim, kvBytes);
+  const globalPerToken = 2 * g.kvHeads * computeKvHeadBytes(g.headDim, kvBytes);
+  const hasLocal = countFullAttentionLayers(arch) < arch.layers;
+  const max = hasLocal ? Math.max(localPerToken, globalPerToken) : globalPerToken;
+  const raise = (perToken: number): number => (max % perToken === 0 ? blockSize * (max / perToken) : blockSize);
+  return {
+    localPerToken,
+    globalPerToken,
+    localBlock: raise(localPerToken),
+    globalBlock: raise(globalPerToken),
+    pageBytes: blockSize * max,
+  };
 }
 
 /**
@@ -83,6 +170,16 @@ export function computeLayerBlocksForSequence(
     const groups = engine === 'v1' ? computeHybridGroups(arch, kvBytes, blockSize) : null;
     if (groups === null) return arch.layers * Math.ceil(seqLen / blockSize);
     return arch.layers * (groups.attention * Math.ceil(seqLen / groups.blockSize) + groups.state * groups.statePages);
+  }
+  const pages = engine === 'v1' ? computeGlobalAttentionPages(arch, kvBytes, blockSize) : null;
+  if (pages !== null && arch.slidingWindow !== null) {
+    // Gemma 4 in V1: each kind of layer in blocks of its own (unified) size, every layer-block one page; the
+    // KV-shared layers hold none.
+    const kv = countKvLayersByKind(arch);
+    const local = pages.localBlock;
+    const localFull = Math.ceil(seqLen / local);
+    const window = Math.ceil(Math.min(arch.slidingWindow - 1 + maxNumBatchedTokens, seqLen) / local) + 1;
+    return kv.global * Math.ceil(seqLen / pages.globalBlock) + kv.local * Math.min(localFull, window);
   }
   const fullBlocks = Math.ceil(seqLen / blockSize);
   const swLayers = arch.slidingWindow === null ? 0 : arch.slidingWindowLayers;

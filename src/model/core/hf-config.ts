@@ -129,18 +129,44 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
   }
 
   const experts = num(text, 'num_experts', 'num_local_experts', 'n_routed_experts');
+  // Gemma 4 (enable_moe_block): top_k_experts, and a dense MLP of intermediate_size beside the experts.
+  const hasDenseMlp = text.enable_moe_block === true;
   const moe =
     experts !== undefined && experts > 1
       ? {
           experts,
-          expertsPerToken: num(text, 'num_experts_per_tok', 'moe_top_k') ?? 2,
-          expertIntermediateSize: num(text, 'moe_intermediate_size') ?? intermediate,
+          expertsPerToken: num(text, 'num_experts_per_tok', 'moe_top_k', 'top_k_experts') ?? 2,
+          expertIntermediateSize: num(text, 'moe_intermediate_size', 'expert_intermediate_size') ?? intermediate,
           sharedExperts: num(text, 'n_shared_experts') ?? 0,
+          ...(hasDenseMlp ? { denseIntermediateSize: intermediate } : {}),
         }
       : null;
   const kvLoraRank = num(text, 'kv_lora_rank');
   const rope = num(text, 'qk_rope_head_dim');
   const mla = kvLoraRank !== undefined && rope !== undefined ? { kvLoraRank, qkRopeHeadDim: rope } : null;
+
+  const globalAttention = parseGlobalAttention(text, headDim, kvHeads);
+  const kvSharedLayers = parseKvSharedLayers(text, layers);
+  const pleWidth = num(text, 'hidden_size_per_layer_input');
+  const pleVocab = num(text, 'vocab_size_per_layer_input') ?? vocab;
+  const perLayerInput =
+    pleWidth !== undefined &&
+    Number.isSafeInteger(pleWidth) &&
+    pleWidth >= 1 &&
+    pleWidth <= 65_536 &&
+    Number.isSafeInteger(pleVocab) &&
+    pleVocab >= 1 &&
+    pleVocab <= 4_194_304
+      ? { hiddenSize: pleWidth, vocabSize: pleVocab }
+      : null;
+  const rotaryCaches = parseRotaryCaches(
+    text,
+    isGemma3,
+    headDim,
+    maxPositions,
+    mla === null ? null : mla.qkRopeHeadDim,
+    globalAttention,
+  );
 
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
@@ -165,6 +191,10 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     slidingWindowLayers,
     moe,
     mla,
+    ...(globalAttention === null ? {} : { globalAttention }),
+    ...(kvSharedLayers === null ? {} : { kvSharedLayers }),
+    ...(perLayerInput === null ? {} : { perLayerInput }),
+    ...(rotaryCaches === null ? {} : { rotaryCaches }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
     ...(mtpLayers !== undefined && Number.isSafeInteger(mtpLayers) && mtpLayers > 0 && mtpLayers <= 64
@@ -283,6 +313,92 @@ export function countSlidingWindowLayers(
   if (every !== null) return layers - Math.floor(layers / every);
   if (family === 'gemma2') return Math.ceil(layers / 2);
   return layers;
+}
+
+type RotaryCache = NonNullable<Architecture['rotaryCaches']>[number];
+
+/**
+ * The rotary cos/sin caches vLLM builds when they differ from one cache of head_dim × max_position_embeddings; null
+ * otherwise. vllm/transformers_utils/config.py `patch_rope_parameters` moves a top-level partial_rotary_factor (or
+ * rotary_pct, rotary_emb_fraction) into rope_parameters (rope_scaling before transformers 5); `get_rope`
+ * (vllm/model_executor/layers/rotary_embedding/__init__.py) then caches max_position × int(head_size × factor)
+ * values (Qwen3.5/3.6: 256 × 0.25 = 64 wide). Models with a rope per layer type build one cache for each:
+ * - Gemma 3 (gemma3.py `Gemma3Attention`): sliding layers a default rope at rope_local_base_freq, global layers the
+ *   config's rope_scaling at rope_theta; linear scaling (4b/12b/27b: factor 8) caches max_position × factor rows
+ *   (linear_scaling_rope.py `LinearScalingRotaryEmbedding._compute_cos_sin_cache`).
+ * - Gemma 4 (nested rope_parameters): "proportional" (gemma4_rope.py `Gemma4RotaryEmbedding`) caches the whole
+ *   global head, 512 wide, whatever partial_rotary_factor says (it passes rotary_dim = head_size).
+ */
+function parseRotaryCaches(
+  text: Json,
+  isGemma3: boolean,
+  headDim: number,
+  maxPositions: number,
+  mlaRopeDim: number | null,
+  global: Architecture['globalAttention'],
+): RotaryCache[] | null {
+  if (mlaRopeDim !== null) return null;
+  const params = isObject(text.rope_parameters)
+    ? text.rope_parameters
+    : isObject(text.rope_scaling)
+      ? text.rope_scaling
+      : {};
+  const build = (p: Json, head: number): RotaryCache => {
+    const f = num(p, 'partial_rotary_factor') ?? 1;
+    const dim = p.rope_type === 'proportional' || !(f > 0 && f < 1) ? head : Math.max(1, Math.floor(head * f));
+    const type = p.rope_type ?? p.type;
+    const factor = num(p, 'factor');
+    const positions =
+      type === 'linear' && factor !== undefined && factor > 1 && Number.isSafeInteger(maxPositions * factor)
+        ? maxPositions * factor
+        : undefined;
+    return positions === undefined ? { dim } : { dim, positions };
+  };
+  const perType = (['sliding_attention', 'full_attention'] as const).flatMap((type) => {
+    const p = params[type];
+    if (!isObject(p)) return [];
+    return [build(p, type === 'full_attention' && global !== null && global !== undefined ? global.headDim : headDim)];
+  });
+  if (perType.length > 0) return perType;
+  if (isGemma3) return [{ dim: headDim }, build(params, headDim)];
+  const factor =
+    num(params, 'partial_rotary_factor') ?? num(text, 'partial_rotary_factor', 'rotary_pct', 'rotary_emb_fraction');
+  // get_rope refuses a factor outside (0, 1]; such a config gets the full-width cache.
+  if (factor === undefined || !(factor > 0 && factor < 1)) return null;
+  const dim = Math.floor(headDim * factor);
+  return dim >= 1 ? [{ dim }] : null;
+}
+
+/**
+ * Gemma 4's global layers (vllm/model_executor/models/gemma4.py `Gemma4DecoderLayer`): head size global_head_dim;
+ * KV heads num_global_key_value_heads with attention_k_eq_v, else num_key_value_heads. Null when the config names
+ * no global_head_dim and no k_eq_v, or when they change nothing.
+ */
+function parseGlobalAttention(text: Json, headDim: number, kvHeads: number): Architecture['globalAttention'] {
+  const isCount = (n: number | undefined): n is number =>
+    n !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 4096;
+  const globalHead = num(text, 'global_head_dim');
+  const kEqV = text.attention_k_eq_v === true;
+  if (globalHead === undefined && !kEqV) return null;
+  const head = isCount(globalHead) ? globalHead : headDim;
+  const globalKv = num(text, 'num_global_key_value_heads');
+  const kv = kEqV && isCount(globalKv) ? globalKv : kvHeads;
+  if (head === headDim && kv === kvHeads && !kEqV) return null;
+  return { headDim: head, kvHeads: kv, kEqV };
+}
+
+/**
+ * Gemma 4 E-models: the last num_kv_shared_layers layers keep no KV (gemma4.py `Gemma4Attention`: each reads the
+ * last earlier layer of its kind), counted by kind from layer_types; null without sharing or layer types.
+ */
+function parseKvSharedLayers(text: Json, layers: number): Architecture['kvSharedLayers'] | null {
+  const shared = num(text, 'num_kv_shared_layers');
+  const types = text.layer_types;
+  if (shared === undefined || !Number.isSafeInteger(shared) || shared < 1 || shared >= layers) return null;
+  if (!Array.isArray(types) || types.length !== layers) return null;
+  const tail = types.slice(layers - shared);
+  const global = tail.filter((t) => t === 'full_attention').length;
+  return { sliding: shared - global, global };
 }
 
 type StateLayers = NonNullable<Architecture['stateLayers']>;

@@ -3,6 +3,8 @@
  * and for hybrid models (Mamba2, gated delta net) the fixed state per sequence and the page-size
  * unification of V1's hybrid KV cache manager. Pure.
  *
+ * Gemma 4 (global layers with their own head size) in V1: architecture.ts `computeGlobalAttentionPages`.
+ *
  * Hybrid V1 follows, at the commits read:
  * - vllm/model_executor/models/config.py `HybridAttentionMambaModelConfig.verify_and_update_config`:
  *   attention block size = 16 · cdiv(mamba_page, 16 · attention page of one token) when --block-size is
@@ -18,6 +20,9 @@
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import {
+  computeGlobalAttentionPages,
+  countKvLayers,
+  countKvLayersByKind,
   computeKvBytesPerToken,
   computeKvBytesPerTokenPerLayer,
   computeLayerBlocksForSequence,
@@ -56,6 +61,23 @@ export function buildKvCacheLayout(
   const state = arch.stateLayers;
   if (state === null || state === undefined) {
     const bytesPerToken = computeKvBytesPerToken(arch, kvBytes);
+    const pages = engine === 'v1' ? computeGlobalAttentionPages(arch, kvBytes, blockSize) : null;
+    if (pages !== null) {
+      // Gemma 4: one page size for every layer after unification; a block id here is a page in every layer.
+      const kv = countKvLayersByKind(arch);
+      return {
+        engine,
+        blockSize,
+        bytesPerToken,
+        bytesPerBlock: (kv.local + kv.global) * pages.pageBytes,
+        stateBytesPerSequence: 0,
+        hybrid: null,
+        why:
+          `${kv.local} sliding layers of ${pages.localPerToken} B a token in blocks of ${pages.localBlock}, ` +
+          `${kv.global} global layers of ${pages.globalPerToken} B a token in blocks of ${pages.globalBlock}: ` +
+          `pages of ${pages.pageBytes} B (vLLM unifies the page sizes)`,
+      };
+    }
     return {
       engine,
       blockSize,
@@ -114,7 +136,7 @@ export function computeSequenceBytes(
     return cdiv(seqLen, layout.blockSize) * layout.bytesPerBlock;
   }
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return layerBlocks * (layout.bytesPerBlock / arch.layers);
+  return layerBlocks * (layout.bytesPerBlock / countKvLayers(arch));
 }
 
 /** Requests of `seqLen` tokens that `gpuBlocks` block ids hold (vLLM's "maximum concurrency"). */
@@ -132,7 +154,7 @@ export function computeConcurrency(
     return blocks > 0 ? gpuBlocks / blocks : 0;
   }
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return layerBlocks > 0 ? (gpuBlocks * arch.layers) / layerBlocks : 0;
+  return layerBlocks > 0 ? (gpuBlocks * countKvLayers(arch)) / layerBlocks : 0;
 }
 
 /** The token count vLLM logs for `gpuBlocks` ("GPU KV cache size: N tokens"). */
@@ -154,5 +176,5 @@ export function computeBlocksForRequests(
   if (h !== null) return seqs * (h.attention * cdiv(seqLen, layout.blockSize) + h.state * h.statePages);
   if (arch.stateLayers !== null && arch.stateLayers !== undefined) return seqs * cdiv(seqLen, layout.blockSize);
   const layerBlocks = computeLayerBlocksForSequence(arch, layout.engine, seqLen, layout.blockSize, maxNumBatchedTokens);
-  return Math.ceil((seqs * layerBlocks) / arch.layers);
+  return Math.ceil((seqs * layerBlocks) / countKvLayers(arch));
 }

@@ -3,7 +3,7 @@
  * vllm-memory.md §6, vllm/model_executor/layers/quantization/*.py `get_min_capability`). Pure.
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
-import { computeParams } from './architecture.js';
+import { computeKEqVCopyParams, computeParams } from './architecture.js';
 import { formatBytes, isAtLeast, type Version } from '../../shared/units.js';
 
 import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
@@ -104,6 +104,8 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
     };
   }
   const isMxfp4Moe = scheme === 'mxfp4' && quant.method === 'mxfp4' && arch.moe !== null;
+  // Gemma 4's global layers: vLLM holds a V projection the checkpoint does not have (a copy of K).
+  const kEqV = computeKEqVCopyParams(arch);
   if (quant.sizeBytes !== undefined && quant.sizeSource === 'published') {
     if (isMxfp4Moe) {
       const padding = computeMxfp4MoeBytes(arch, true) - computeMxfp4MoeBytes(arch, false);
@@ -111,6 +113,14 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
         weightBytes: quant.sizeBytes + padding,
         source: 'published',
         why: `the checkpoint files + ${formatBytes(padding)} of Marlin MXFP4 expert padding (${describeMxfp4Padding(arch)})`,
+      };
+    }
+    if (kEqV > 0) {
+      const copy = Math.round((kEqV * (scheme === 'mxfp4' ? 16 : BITS_PER_WEIGHT[scheme])) / 8);
+      return {
+        weightBytes: quant.sizeBytes + copy,
+        source: 'published',
+        why: `the checkpoint files + ${formatBytes(copy)} for the V slots vLLM fills with a copy of K (attention_k_eq_v)`,
       };
     }
     return { weightBytes: quant.sizeBytes, source: 'published', why: 'the checkpoint files' };
@@ -130,14 +140,18 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
   // A vision tower stays in 16 bits in the quantized checkpoints (AWQ, GPTQ, compressed-tensors ignore it).
   const vision = arch.vision?.encoderParams ?? 0;
   const sixteen = 2 * (params.embedding + params.lmHead + params.other + vision);
-  const weightBytes = Math.round((params.linear * bits) / 8 + sixteen);
+  const weightBytes = Math.round(((params.linear + kEqV) * bits) / 8 + sixteen);
   const isFull = bits === 16;
   return {
     weightBytes,
     source: 'computed',
-    why: isFull
-      ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ' (vision encoder included)' : ''}`
-      : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? ', the vision encoder too' : ''}`,
+    why:
+      (isFull
+        ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ' (vision encoder included)' : ''}`
+        : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? ', the vision encoder too' : ''}`) +
+      (kEqV > 0
+        ? `, + ${(kEqV / 1e6).toFixed(1)} M parameters of V slots vLLM fills with a copy of K (attention_k_eq_v)`
+        : ''),
   };
 }
 

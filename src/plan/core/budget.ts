@@ -278,12 +278,13 @@ export function estimateActivationBytes(
 /**
  * The rotary embedding's cos/sin cache vLLM registers as a buffer (vllm/model_executor/layers/rotary_embedding.py
  * `RotaryEmbedding._compute_cos_sin_cache`): max_position_embeddings × rotary_dim elements in the model dtype, one
- * instance shared through `get_rope`. It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
+ * instance per distinct set of rope parameters shared through `get_rope` (rotary_dim = head_dim × partial_rotary_factor,
+ * arch.rotaryCaches). It is inside "Loading model weights took …" (Llama-3.1-8B: 32 MiB, exactly
  * the gap to the safetensors total, corrections §3).
  */
 export function computeRotaryCacheBytes(arch: Architecture, dtypeBytes = 2): number {
-  const rotaryDim = arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim;
-  return arch.maxPositionEmbeddings * rotaryDim * dtypeBytes;
+  const caches = arch.rotaryCaches ?? [{ dim: arch.mla !== null ? arch.mla.qkRopeHeadDim : arch.headDim }];
+  return caches.reduce((sum, c) => sum + (c.positions ?? arch.maxPositionEmbeddings) * c.dim * dtypeBytes, 0);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   type BudgetInput,
   type Settings,
 } from './budget.js';
-import { computeLayerBlocksForSequence } from '../../model/core/architecture.js';
+import { computeLayerBlocksForSequence, countKvLayers } from '../../model/core/architecture.js';
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
@@ -179,7 +179,7 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
     maxNumBatchedTokens,
     computeKvElementBytes(base.kvCacheDtype, ctx.modelDtypeBytes ?? 2),
   );
-  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / served.layers);
+  const blocksNeeded = Math.ceil((maxNumSeqs * layerBlocks) / countKvLayers(served));
   const probe = computeBudget({
     ...budgetInput(ctx),
     settings: { ...base, gpuMemoryUtilization: 1, kvCacheMemoryBytes: null, numGpuBlocksOverride: null },

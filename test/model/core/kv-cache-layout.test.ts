@@ -253,8 +253,11 @@ describe('hybrid Mamba2 (Nemotron-3-Nano 30B-A3B), derived from vLLM code', () =
 
 describe('plain and sliding-window models keep the figures they had', () => {
   it('every preset: bytes per block and per sequence as computeKvBytesPerToken / computeLayerBlocksForSequence give', () => {
+    // Gemma 4 (global layers with their own page size, new) is sized in test/model/core/gemma4.test.ts.
     for (const m of loadTestCatalog().models.filter(
-      (x) => x.arch.stateLayers === null || x.arch.stateLayers === undefined,
+      (x) =>
+        (x.arch.stateLayers === null || x.arch.stateLayers === undefined) &&
+        (x.arch.globalAttention === null || x.arch.globalAttention === undefined),
     )) {
       for (const engine of ['v0', 'v1'] as const) {
         const layout = buildKvCacheLayout(m.arch, engine, 2, 16);

@@ -138,3 +138,25 @@ describe('the planner sizes a hybrid KV cache with the KV element it plans (fp8:
     expect(p.settings.kvCacheMemoryBytes).toBe(2 * 9 * 51_380_224);
   });
 });
+
+describe('Qwen3.5-9B preset (hybrid gated delta net + vision + MTP)', () => {
+  it('the checkpoint total (19,306,216,416 B) = the loaded parameters + the computed MTP layer, all in bf16', () => {
+    const m = model('qwen3.5-9b');
+    // fc 4096 × 8192 + gated q_proj 8192 × 4096 + k/v 2 × 1024 × 4096 + o_proj 4096 × 4096 + q/k norms 512
+    // + MLP 3 × 12,288 × 4096 + 5 norms of 4096 = 243,290,624.
+    expect(computeMtpParams(m.arch)).toBe(243_290_624);
+    expect(2 * (9_409_817_584 + 243_290_624)).toBe(19_306_216_416);
+    expect(computeParams(m.arch).total + (m.arch.vision?.encoderParams ?? 0)).toBe(9_409_817_584);
+    expect(estimateWeightBytes(m.arch, quant('qwen3.5-9b', 'bf16')).weightBytes).toBe(18_819_635_168);
+  });
+
+  it('KV: state page 8192 × 3 × 2 + 524,288 × 4 = 2,146,304 B; blocks of 16 · cdiv(2,146,304, 65,536) = 528 tokens', () => {
+    const m = model('qwen3.5-9b');
+    const layout = buildKvCacheLayout(m.arch, 'v1', 2, 16);
+    // Attention per token 2 × 4 × 256 × 2 = 4096 B; 16 · 33 = 528; page 528 × 4096 = 2,162,688 B. 8 attention vs 24
+    // state layers (24 ≥ 1.5 × 8): groups of 8, 1 attention + 3 state groups. 8k: cdiv(8192, 528) = 16 + 3 block ids.
+    expect(layout.blockSize).toBe(528);
+    expect(layout.hybrid).toMatchObject({ size: 8, attention: 1, state: 3, pageBytes: 2_162_688 });
+    expect(computeSequenceBytes(layout, m.arch, 8192, 2048)).toBe(19 * 8 * 2_162_688);
+  });
+});

@@ -25,6 +25,7 @@ import { computeDtypeBytes, resolveModelDtype } from '../../../src/plan/core/dty
 import { parseCount, resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { isAtLeast } from '../../../src/shared/units.js';
 import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { computeGdnGraphOverReserve } from '../../../src/plan/core/graph-terms.js';
 
 const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
 const VERSIONS = [
@@ -224,7 +225,13 @@ describe('memory grows with the shape', () => {
         if (ctx.info.engine === 'v0' && ctx.knobs.maxNumBatchedTokens === undefined) fc.pre(l2 <= 32768 || l1 > 32768);
         const a = evaluate(ctx, l1, seqs);
         const b = evaluate(ctx, l2, seqs);
-        expect(b.budget.totalBytes).toBeGreaterThanOrEqual(a.budget.totalBytes - roundingSlack(a, b));
+        // A gated-delta-net hybrid from 0.26: vLLM's profiler charges 128 KiB per batched token that it never holds
+        // (graph-terms.ts computeGdnGraphOverReserve), so a longer context (more batched tokens) shrinks the KV
+        // cache by that much more than the memory it really uses grows; allow exactly that growth.
+        const overReserve = (e: ReturnType<typeof evaluate>): number =>
+          computeGdnGraphOverReserve(ctx.arch, ctx.info, e.choice.settings.maxNumBatchedTokens, true, 1);
+        const gdnSlack = Math.max(0, overReserve(b) - overReserve(a));
+        expect(b.budget.totalBytes).toBeGreaterThanOrEqual(a.budget.totalBytes - roundingSlack(a, b) - gdnSlack);
       }),
       MANY_RUNS,
     );
