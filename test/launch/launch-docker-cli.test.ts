@@ -140,6 +140,8 @@ describe('launch --runtime docker (stand-in docker)', () => {
     const name = nameFor(port);
     const run = start([...base, '--port', String(port)], box.env);
     await run.until(`ready: http://127.0.0.1:${port} (/health 200, /v1/models answers)`);
+    // The ready line and the predicted-vs-actual rows after it are separate writes: wait for the last row.
+    await run.until(/ready: http:\/\/127\.0\.0\.1[^]*max concurrency .*\n/);
     const out = run.out();
     // The stand-in's layers: one shared ("Already exists"), four pulled of 29.7 MB, 1.06 GB, 812 MB and 4.2 kB.
     const pulled = 29.7e6 + 1.06e9 + 812e6 + 4.2e3;
