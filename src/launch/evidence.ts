@@ -7,7 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnLines } from '../process/spawn-lines.js';
-import { findProcessTree, parseProcStatus, type ProcessReading } from './core/diagnosis/evidence.js';
+import { parseProcSwaps } from '../device/core/system-parsers.js';
+import {
+  computeZramUsedBytes,
+  findProcessTree,
+  parseProcStatus,
+  type ProcessReading,
+} from './core/diagnosis/evidence.js';
 
 /** Reads the kernel log: its lines, or null when it cannot be read (no permission, no such tool). */
 export type KernelLogReader = () => Promise<string[] | null>;
@@ -46,6 +52,18 @@ export function createProcessReader(root: string | undefined): ProcessReader {
     const own = vllmPid === undefined ? new Set<number>() : findProcessTree(readings, vllmPid);
     own.add(process.pid);
     return readings.filter((r) => !own.has(r.pid));
+  };
+}
+
+/**
+ * Returns a reader of the memory swapped out to zram, from `root`/proc/swaps (one small file served from kernel
+ * memory, read with the processes once a second): null when the board has no zram swap or the file is unreadable.
+ */
+export function createZramReader(root: string | undefined): () => number | null {
+  const file = path.join(root ?? '/', 'proc', 'swaps');
+  return () => {
+    const text = readText(file);
+    return text === null ? null : computeZramUsedBytes(parseProcSwaps(text));
   };
 }
 

@@ -70,9 +70,11 @@ export type LaunchSessionEvent =
   /** A second went by (the stuck-stage check). */
   | { type: 'tick'; elapsedMs: number }
   /** Available memory (MemAvailable + free swap) read while vLLM starts, for the watchdog. */
-  | { type: 'memorySampled'; availableBytes: number; elapsedMs: number }
+  /** A /proc/meminfo read: MemAvailable + free swap, and the page cache for the diagnosis of a kill. */
+  | { type: 'memorySampled'; availableBytes: number; pageCacheBytes?: number | null; elapsedMs: number }
   /** The other processes' resident memory (vLLM's own tree left out), read with the watchdog's samples. */
-  | { type: 'processesSampled'; processes: ProcessReading[]; elapsedMs: number }
+  /** The other processes, and the memory swapped out to zram (/proc/swaps; null: no zram, undefined: not read). */
+  | { type: 'processesSampled'; processes: ProcessReading[]; zramUsedBytes?: number | null; elapsedMs: number }
   /** The kernel's log lines printed since the launch started (dmesg / journalctl -k), read after a kill. */
   | { type: 'kernelLogRead'; lines: string[]; elapsedMs: number }
   /** /health answered 200 and /v1/models listed the model. */

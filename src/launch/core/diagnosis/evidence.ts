@@ -5,6 +5,7 @@
  * kill. Bounded: a fixed number of memory samples and of processes, whatever the length of the start. Pure.
  */
 import { MiB } from '../../../shared/units.js';
+import type { SwapArea } from '../../../device/core/system-parsers.js';
 import { parseKernelOom, type KernelOomReport } from './kernel-oom.js';
 import type { GrownProcess } from './types.js';
 
@@ -42,6 +43,10 @@ export interface StartEvidence {
   baseline: ReadonlyMap<number, { name: string; bytes: number }>;
   /** The kernel's report of the kill, once read (null: none, unreadable, or not read). */
   kernel: KernelOomReport | null;
+  /** The page cache (computePageCacheBytes) at the last memory sample, the one closest to a kill (bytes). */
+  pageCacheBytes: number | null;
+  /** The memory swapped out to zram at the last sample of /proc/swaps (bytes, as swapped, before compression). */
+  zramUsedBytes: number | null;
 }
 
 /** How many samples of available memory are kept (a minute at four a second). */
@@ -66,11 +71,20 @@ export function createStartEvidence(): StartEvidence {
     processes: [],
     baseline: new Map(),
     kernel: null,
+    pageCacheBytes: null,
+    zramUsedBytes: null,
   };
 }
 
-/** Returns the evidence with one sample of available memory (MemAvailable + free swap, bytes) added. */
-export function observeAvailableMemory(state: StartEvidence, availableBytes: number): StartEvidence {
+/**
+ * Returns the evidence with one sample of available memory (MemAvailable + free swap, bytes) added, and the page
+ * cache of the same /proc/meminfo read (computePageCacheBytes; null or left out: not known, the last figure kept).
+ */
+export function observeAvailableMemory(
+  state: StartEvidence,
+  availableBytes: number,
+  pageCacheBytes: number | null = null,
+): StartEvidence {
   const recent =
     state.recent.length >= MEMORY_SAMPLES
       ? state.recent.slice(state.recent.length - MEMORY_SAMPLES + 1)
@@ -81,7 +95,32 @@ export function observeAvailableMemory(state: StartEvidence, availableBytes: num
     firstBytes: state.firstBytes ?? availableBytes,
     lowestBytes: state.lowestBytes === null ? availableBytes : Math.min(state.lowestBytes, availableBytes),
     recent,
+    pageCacheBytes: pageCacheBytes ?? state.pageCacheBytes,
   };
+}
+
+/**
+ * Returns the page cache of a parsed /proc/meminfo (bytes), or null without a Cached line. The kernel's
+ * Documentation/filesystems/proc.rst: "Cached: in-memory cache for files read from the disk (the pagecache) as
+ * well as tmpfs & shmem"; "Buffers: relatively temporary storage for raw disk blocks"; "Shmem: total memory used
+ * by shared memory (shmem) and tmpfs". tmpfs and shared memory cannot be dropped, only swapped: they are taken
+ * out, what remains is the file cache that `echo 3 > /proc/sys/vm/drop_caches` frees.
+ */
+export function computePageCacheBytes(meminfo: Readonly<Record<string, number>>): number | null {
+  const cached = meminfo['Cached'];
+  if (cached === undefined) return null;
+  return Math.max(0, cached + (meminfo['Buffers'] ?? 0) - (meminfo['Shmem'] ?? 0));
+}
+
+/** Returns the memory swapped out to zram devices (bytes), from the swap areas of /proc/swaps; null: no zram. */
+export function computeZramUsedBytes(swaps: readonly SwapArea[]): number | null {
+  const zram = swaps.filter((s) => s.kind === 'zram');
+  return zram.length === 0 ? null : zram.reduce((sum, s) => sum + s.usedBytes, 0);
+}
+
+/** Returns the evidence with the memory swapped out to zram at this sample (null: no zram swap). */
+export function observeZram(state: StartEvidence, zramUsedBytes: number | null): StartEvidence {
+  return { ...state, zramUsedBytes };
 }
 
 /**
