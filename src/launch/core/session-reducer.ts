@@ -185,13 +185,13 @@ export function reduceLaunchSession(
     }
     case 'processesSampled':
       if (session.status === 'stopping') return session;
-    {
-      const evidence = observeProcesses(session.evidence ?? createStartEvidence(), event.processes);
-      return {
-        ...session,
-        evidence: event.zramUsedBytes === undefined ? evidence : observeZram(evidence, event.zramUsedBytes),
-      };
-    }
+      {
+        const evidence = observeProcesses(session.evidence ?? createStartEvidence(), event.processes);
+        return {
+          ...session,
+          evidence: event.zramUsedBytes === undefined ? evidence : observeZram(evidence, event.zramUsedBytes),
+        };
+      }
     case 'kernelLogRead':
       return { ...session, evidence: observeKernelLog(session.evidence ?? createStartEvidence(), event.lines) };
     case 'serverReady': {
