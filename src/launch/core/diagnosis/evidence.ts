@@ -101,10 +101,11 @@ export function observeAvailableMemory(
 
 /**
  * Returns the page cache of a parsed /proc/meminfo (bytes), or null without a Cached line. The kernel's
- * Documentation/filesystems/proc.rst: "Cached: in-memory cache for files read from the disk (the pagecache) as
- * well as tmpfs & shmem"; "Buffers: relatively temporary storage for raw disk blocks"; "Shmem: total memory used
- * by shared memory (shmem) and tmpfs". tmpfs and shared memory cannot be dropped, only swapped: they are taken
- * out, what remains is the file cache that `echo 3 > /proc/sys/vm/drop_caches` frees.
+ * Documentation/filesystems/proc.rst (copied in test/fixtures/upstream/kernel-meminfo.txt): "Cached: In-memory
+ * cache for files read from the disk (the pagecache) as well as tmpfs & shmem"; "Buffers: Relatively temporary
+ * storage for raw disk blocks"; "Shmem: Total memory used by shared memory (shmem) and tmpfs". tmpfs and shared
+ * memory cannot be dropped, only swapped: they are taken out, what remains is the file cache that
+ * `echo 3 > /proc/sys/vm/drop_caches` frees.
  */
 export function computePageCacheBytes(meminfo: Readonly<Record<string, number>>): number | null {
   const cached = meminfo['Cached'];

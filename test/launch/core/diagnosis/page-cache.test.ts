@@ -55,6 +55,17 @@ describe('the page cache and zram, from the fixture boards', () => {
     expect(computePageCacheBytes({ Cached: 1 * MiB, Shmem: 2 * MiB })).toBe(0);
   });
 
+  it("the kernel's own definitions: Cached counts tmpfs & shmem, which Shmem is; Buffers are raw disk blocks", () => {
+    const doc = readFileSync(path.join(ROOTS, '..', 'upstream', 'kernel-meminfo.txt'), 'utf8').replace(/\s+/g, ' ');
+    expect(doc).toContain(
+      'Cached In-memory cache for files read from the disk (the pagecache) as well as tmpfs & shmem.',
+    );
+    expect(doc).toContain('Shmem Total memory used by shared memory (shmem) and tmpfs');
+    expect(doc).toContain('Buffers Relatively temporary storage for raw disk blocks');
+    // A Cached that is all tmpfs and shared memory holds no page cache drop_caches could free.
+    expect(computePageCacheBytes({ Cached: 512 * MiB, Buffers: 0, Shmem: 512 * MiB })).toBe(0);
+  });
+
   it("zram use: the Used column of /proc/swaps' zram devices; null on a board without zram", () => {
     // Orin Nano 8GB, JetPack 6: six zram devices of nvzramconfig.
     expect(computeZramUsedBytes(parseProcSwaps(read('orin-nano-8gb-jp62', 'swaps')))).toBe(
