@@ -2,7 +2,8 @@
  * The page cache and zram as the cause of an OOM kill: their figures read from /proc/meminfo and /proc/swaps (the
  * fixture boards' own files), kept by the start evidence, and the diagnosis that names them, with figures, when the
  * plan had headroom, vLLM stayed within it and no process grew; the fix drops the caches (or replaces zram) and
- * launches the same plan, never a smaller KV cache. A board whose page cache is small never gets that cause.
+ * launches the same plan, never a smaller KV cache. A board whose page cache is small never gets that cause. The
+ * zram reader of the launch, on the fixture roots; a launch session fed both figures.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import {
   hasLargeHeadroom,
 } from '../../../../src/launch/core/diagnosis/kill.js';
 import type { KillEvidence } from '../../../../src/launch/core/diagnosis/types.js';
+import { createZramReader } from '../../../../src/launch/evidence.js';
 import { initialLogState } from '../../../../src/launch/core/log/state.js';
 import type { LaunchSessionEvent } from '../../../../src/launch/core/session.js';
 import { GiB, MiB, formatGiB } from '../../../../src/shared/units.js';
@@ -72,6 +74,14 @@ describe('the page cache and zram, from the fixture boards', () => {
       (28176 + 28160 + 28168 + 28172 + 28180 + 28168) * 1024,
     );
     expect(computeZramUsedBytes(parseProcSwaps('Filename\tType\tSize\tUsed\tPriority\n'))).toBeNull();
+  });
+
+  it("the launch's reader, under --root: the zram of the fixture board, none on a board with a swap file", () => {
+    expect(createZramReader(path.join(ROOTS, 'xavier-nx-jp51'))()).toBe(
+      (27480 + 27452 + 27488 + 27472 + 27500 + 27472) * 1024,
+    );
+    expect(createZramReader(path.join(ROOTS, 'orin-nx-16gb-jp62-pagecache'))()).toBeNull();
+    expect(createZramReader(path.join(ROOTS, 'no-such-board'))()).toBeNull();
   });
 
   it('the start evidence keeps the last page cache and zram figures, and the kill evidence carries them', () => {
@@ -215,5 +225,18 @@ describe('a launch session fed the page cache', () => {
     expect(d?.cause).toContain(`The page cache held ${formatGiB(cache * GiB)} when vLLM was killed`);
     expect(d?.cause).toContain('available memory fell from 14.00 GiB to 8.00 GiB');
     expect(d?.fix).toMatchObject({ kind: 'command', command: DROP_CACHES });
+  });
+  it('zram filled while vLLM started (read with the processes): the SIGKILL is put on zram', () => {
+    const zram = Math.ceil(small.plan.budget.headroomBytes / 2 / GiB) * GiB;
+    const s = replaySession(setup, [
+      memory(14, 0.3, 0),
+      { type: 'processesSampled', processes: [], zramUsedBytes: 0, elapsedMs: 0 },
+      memory(8, 0.3, 1000),
+      { type: 'processesSampled', processes: [], zramUsedBytes: zram, elapsedMs: 1000 },
+      { type: 'serverExited', code: null, signal: 'SIGKILL', notStarted: null, elapsedMs: 2000 },
+    ]);
+    const d = s.outcome?.diagnosis;
+    expect(d?.cause).toContain(`zram held ${formatGiB(zram)} of swapped memory when vLLM was killed`);
+    expect(d?.fix.explanation).toMatch(/^disable zram \(sudo systemctl disable nvzramconfig, then reboot\)/);
   });
 });
