@@ -31,7 +31,7 @@ import { run } from '../process/exec.js';
 import { isPidAlive } from './detached.js';
 import { openLaunchLog, type LaunchLog } from './logs.js';
 import { findListenerOwner } from './ports.js';
-import { computePageCacheBytes, selectNewKernelLines } from './core/diagnosis/evidence.js';
+import { computePageCacheBytes, selectNewKernelLines, type ZramReading } from './core/diagnosis/evidence.js';
 import type { KernelLogReader, ProcessReader } from './evidence.js';
 
 export interface LaunchContext {
@@ -79,8 +79,8 @@ export interface LaunchContext {
   root?: string | undefined;
   /** Reads the other processes' memory (under --root) with the watchdog's samples, for the diagnosis of a kill. */
   readProcesses?: ProcessReader;
-  /** Reads the memory swapped out to zram (/proc/swaps under --root), with the processes; null: no zram. */
-  readZramUsed?: () => number | null;
+  /** Reads what zram holds (/proc/swaps, mm_stat, under --root), with the processes; null: no zram. */
+  readZram?: () => ZramReading | null;
   /** Reads the kernel log (dmesg / journalctl -k) before the start and after a kill; null when unreadable. */
   readKernelLog?: KernelLogReader;
 }
@@ -334,7 +334,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
             dispatch({
               type: 'processesSampled',
               processes: ctx.readProcesses(child.pid),
-              ...(ctx.readZramUsed !== undefined ? { zramUsedBytes: ctx.readZramUsed() } : {}),
+              ...(ctx.readZram !== undefined ? { zram: ctx.readZram() } : {}),
               elapsedMs: now(),
             });
           void ctx.readMeminfo().then((text) => {

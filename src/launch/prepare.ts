@@ -57,7 +57,7 @@ export type PreparedContext = Pick<
   | 'createLogFile'
   | 'root'
   | 'readProcesses'
-  | 'readZramUsed'
+  | 'readZram'
   | 'readKernelLog'
 >;
 
@@ -209,7 +209,7 @@ async function launchEnvironment(
     root,
     // The evidence of a kill: the other processes (read where the meminfo is), the kernel's own log.
     readProcesses: createProcessReader(root),
-    readZramUsed: createZramReader(root),
+    readZram: createZramReader(root),
     readKernelLog: createKernelLogReader(Date.now()),
   };
 }

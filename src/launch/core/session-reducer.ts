@@ -189,7 +189,7 @@ export function reduceLaunchSession(
         const evidence = observeProcesses(session.evidence ?? createStartEvidence(), event.processes);
         return {
           ...session,
-          evidence: event.zramUsedBytes === undefined ? evidence : observeZram(evidence, event.zramUsedBytes),
+          evidence: event.zram === undefined ? evidence : observeZram(evidence, event.zram),
         };
       }
     case 'kernelLogRead':

@@ -47,6 +47,14 @@ export interface StartEvidence {
   pageCacheBytes: number | null;
   /** The memory swapped out to zram at the last sample of /proc/swaps (bytes, as swapped, before compression). */
   zramUsedBytes: number | null;
+  /** The RAM zram took to hold it at that sample (mm_stat's mem_used_total, bytes); null: not readable. */
+  zramRamBytes: number | null;
+}
+
+/** What zram held at one sample: the memory swapped out to it, and the RAM it took to hold it (null: unknown). */
+export interface ZramReading {
+  usedBytes: number;
+  ramBytes: number | null;
 }
 
 /** How many samples of available memory are kept (a minute at four a second). */
@@ -73,6 +81,7 @@ export function createStartEvidence(): StartEvidence {
     kernel: null,
     pageCacheBytes: null,
     zramUsedBytes: null,
+    zramRamBytes: null,
   };
 }
 
@@ -119,9 +128,22 @@ export function computeZramUsedBytes(swaps: readonly SwapArea[]): number | null 
   return zram.length === 0 ? null : zram.reduce((sum, s) => sum + s.usedBytes, 0);
 }
 
-/** Returns the evidence with the memory swapped out to zram at this sample (null: no zram swap). */
-export function observeZram(state: StartEvidence, zramUsedBytes: number | null): StartEvidence {
-  return { ...state, zramUsedBytes };
+/**
+ * Returns the RAM a zram device takes (bytes) from its /sys/block/zram<id>/mm_stat, or null when unreadable. The
+ * kernel's Documentation/admin-guide/blockdev/zram.rst: the third field, mem_used_total, is "the amount of memory
+ * allocated for this disk", allocator fragmentation and metadata included (the first two are the data's
+ * uncompressed and compressed sizes).
+ */
+export function parseZramMemUsedBytes(mmStat: string): number | null {
+  const field = mmStat.trim().split(/\s+/)[2];
+  if (field === undefined || !/^\d+$/.test(field)) return null;
+  const bytes = Number(field);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** Returns the evidence with what zram held at this sample (null: no zram swap). */
+export function observeZram(state: StartEvidence, zram: ZramReading | null): StartEvidence {
+  return { ...state, zramUsedBytes: zram?.usedBytes ?? null, zramRamBytes: zram?.ramBytes ?? null };
 }
 
 /**

@@ -34,6 +34,7 @@ export function buildKillEvidence(log: LogState, lowestBytes: number | null, sta
       // Only figures that were read: a launch without them says nothing of the page cache or zram.
       ...(start.pageCacheBytes !== null ? { pageCacheBytes: start.pageCacheBytes } : {}),
       ...(start.zramUsedBytes !== null ? { zramUsedBytes: start.zramUsedBytes } : {}),
+      ...(start.zramRamBytes !== null ? { zramRamBytes: start.zramRamBytes } : {}),
     },
     processes: listGrownProcesses(start),
     kernel: start.kernel,
@@ -240,7 +241,8 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
   const zram = hasLargeHeadroom(plan) ? findZramCause(plan, evidence) : null;
   if (zram !== null) {
     // doctor's swap check says the same of a zram-only board (doctor/core/checks.ts checkSwap).
-    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. zram held ${formatGiB(zram)} of swapped memory when vLLM was killed: zram swap is compressed in RAM itself, so it frees little of it, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`;
+    const ram = evidence?.memory?.zramRamBytes ?? null;
+    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. zram held ${formatGiB(zram)} of swapped memory${ram === null ? '' : ` (in ${formatGiB(ram)} of RAM, compressed)`} when vLLM was killed: zram swap is compressed in RAM itself, so it frees little of it, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`;
     return {
       detail,
       fix: {

@@ -52,6 +52,8 @@ export interface KillEvidence {
     pageCacheBytes?: number | null;
     /** The memory swapped out to zram at the last sample (bytes; null: no zram swap). */
     zramUsedBytes?: number | null;
+    /** The RAM zram took to hold it (mm_stat's mem_used_total, bytes; null: not readable). */
+    zramRamBytes?: number | null;
   };
   /** Processes other than vLLM that grew while it started, largest growth first. */
   processes?: GrownProcess[];

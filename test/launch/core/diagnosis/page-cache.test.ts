@@ -5,7 +5,8 @@
  * launches the same plan, never a smaller KV cache. A board whose page cache is small never gets that cause. The
  * zram reader of the launch, on the fixture roots; a launch session fed both figures.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   createStartEvidence,
   observeAvailableMemory,
   observeZram,
+  parseZramMemUsedBytes,
 } from '../../../../src/launch/core/diagnosis/evidence.js';
 import {
   DROP_CACHES,
@@ -77,11 +79,37 @@ describe('the page cache and zram, from the fixture boards', () => {
   });
 
   it("the launch's reader, under --root: the zram of the fixture board, none on a board with a swap file", () => {
-    expect(createZramReader(path.join(ROOTS, 'xavier-nx-jp51'))()).toBe(
-      (27480 + 27452 + 27488 + 27472 + 27500 + 27472) * 1024,
-    );
+    // The fixture has no /sys/block/zram*: the RAM zram takes is not known.
+    expect(createZramReader(path.join(ROOTS, 'xavier-nx-jp51'))()).toEqual({
+      usedBytes: (27480 + 27452 + 27488 + 27472 + 27500 + 27472) * 1024,
+      ramBytes: null,
+    });
     expect(createZramReader(path.join(ROOTS, 'orin-nx-16gb-jp62-pagecache'))()).toBeNull();
     expect(createZramReader(path.join(ROOTS, 'no-such-board'))()).toBeNull();
+  });
+
+  it("mm_stat's mem_used_total is the RAM zram takes; every device's summed, unknown when one is unreadable", () => {
+    // orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages
+    expect(parseZramMemUsedBytes('115048448 29914453 31326208 0 31326208 3117 0 0\n')).toBe(31326208);
+    expect(parseZramMemUsedBytes('115048448 29914453')).toBeNull();
+    expect(parseZramMemUsedBytes('')).toBeNull();
+    const root = mkdtempSync(path.join(os.tmpdir(), 'jv-zram-'));
+    try {
+      mkdirSync(path.join(root, 'proc'));
+      cpSync(path.join(ROOTS, 'xavier-nx-jp51', 'proc', 'swaps'), path.join(root, 'proc', 'swaps'));
+      for (let i = 0; i < 6; i++) {
+        mkdirSync(path.join(root, 'sys', 'block', `zram${i}`), { recursive: true });
+        writeFileSync(
+          path.join(root, 'sys', 'block', `zram${i}`, 'mm_stat'),
+          `28139520 9379840 ${10 * MiB} 0 ${10 * MiB} 12 0 0\n`,
+        );
+      }
+      expect(createZramReader(root)()?.ramBytes).toBe(60 * MiB);
+      rmSync(path.join(root, 'sys', 'block', 'zram5', 'mm_stat'));
+      expect(createZramReader(root)()?.ramBytes).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('the start evidence keeps the last page cache and zram figures, and the kill evidence carries them', () => {
@@ -89,13 +117,14 @@ describe('the page cache and zram, from the fixture boards', () => {
     e = observeAvailableMemory(e, 9 * GiB, 6.1 * GiB);
     // A read without a Cached line keeps the figure before it.
     e = observeAvailableMemory(e, 8 * GiB, null);
-    e = observeZram(e, 2 * GiB);
+    e = observeZram(e, { usedBytes: 2 * GiB, ramBytes: 0.7 * GiB });
     expect(e.pageCacheBytes).toBe(6.1 * GiB);
     expect(buildKillEvidence(initialLogState(), null, e).memory).toEqual({
       firstBytes: 14 * GiB,
       lowestBytes: 8 * GiB,
       pageCacheBytes: 6.1 * GiB,
       zramUsedBytes: 2 * GiB,
+      zramRamBytes: 0.7 * GiB,
     });
   });
 });
@@ -170,7 +199,7 @@ describe('an OOM kill the page cache or zram explains', () => {
     }
   });
 
-  it('property: a page cache under 1 GiB or under the headroom never gets that cause, whatever else', () => {
+  it('property: a page cache under 1 GiB or under the headroom (or zram under 1 GiB) never gets that cause', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 1, noNaN: true }),
@@ -185,11 +214,14 @@ describe('an OOM kill the page cache or zram explains', () => {
               firstBytes: firstMiB === null ? null : firstMiB * MiB,
               lowestBytes: lowestMiB === null ? null : lowestMiB * MiB,
               pageCacheBytes: pageCache,
+              // zram under 1 GiB is never the cause either.
+              ...(isTiny ? { zramUsedBytes: pageCache } : {}),
             },
           };
           expect(findPageCacheCause(plan, evidence)).toBeNull();
           const d = killedWith(evidence);
           expect(d.cause).not.toContain('page cache held');
+          expect(d.cause).not.toContain('zram held');
           expect(d.fix.kind === 'command' ? d.fix.command : null).not.toBe(DROP_CACHES);
         },
       ),
@@ -217,7 +249,7 @@ describe('a launch session fed the page cache', () => {
     const cache = small.plan.budget.headroomBytes / GiB + 0.5;
     const s = replaySession(setup, [
       memory(14, cache, 0),
-      { type: 'processesSampled', processes: [], zramUsedBytes: null, elapsedMs: 0 },
+      { type: 'processesSampled', processes: [], zram: null, elapsedMs: 0 },
       memory(8, cache, 1000),
       { type: 'serverExited', code: null, signal: 'SIGKILL', notStarted: null, elapsedMs: 2000 },
     ]);
@@ -230,13 +262,15 @@ describe('a launch session fed the page cache', () => {
     const zram = Math.ceil(small.plan.budget.headroomBytes / 2 / GiB) * GiB;
     const s = replaySession(setup, [
       memory(14, 0.3, 0),
-      { type: 'processesSampled', processes: [], zramUsedBytes: 0, elapsedMs: 0 },
+      { type: 'processesSampled', processes: [], zram: { usedBytes: 0, ramBytes: 0 }, elapsedMs: 0 },
       memory(8, 0.3, 1000),
-      { type: 'processesSampled', processes: [], zramUsedBytes: zram, elapsedMs: 1000 },
+      { type: 'processesSampled', processes: [], zram: { usedBytes: zram, ramBytes: 1.25 * GiB }, elapsedMs: 1000 },
       { type: 'serverExited', code: null, signal: 'SIGKILL', notStarted: null, elapsedMs: 2000 },
     ]);
     const d = s.outcome?.diagnosis;
-    expect(d?.cause).toContain(`zram held ${formatGiB(zram)} of swapped memory when vLLM was killed`);
+    expect(d?.cause).toContain(
+      `zram held ${formatGiB(zram)} of swapped memory (in 1.25 GiB of RAM, compressed) when vLLM was killed`,
+    );
     expect(d?.fix.explanation).toMatch(/^disable zram \(sudo systemctl disable nvzramconfig, then reboot\)/);
   });
 });
