@@ -7,7 +7,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnLines } from '../process/spawn-lines.js';
-import { findProcessTree, parseProcStatus, type ProcessReading } from './core/diagnosis/evidence.js';
+import { parseProcSwaps } from '../device/core/system-parsers.js';
+import {
+  computeZramUsedBytes,
+  findProcessTree,
+  parseProcStatus,
+  parseZramMemUsedBytes,
+  type ProcessReading,
+  type ZramReading,
+} from './core/diagnosis/evidence.js';
 
 /** Reads the kernel log: its lines, or null when it cannot be read (no permission, no such tool). */
 export type KernelLogReader = () => Promise<string[] | null>;
@@ -46,6 +54,32 @@ export function createProcessReader(root: string | undefined): ProcessReader {
     const own = vllmPid === undefined ? new Set<number>() : findProcessTree(readings, vllmPid);
     own.add(process.pid);
     return readings.filter((r) => !own.has(r.pid));
+  };
+}
+
+/**
+ * Returns a reader of what zram holds: the memory swapped out to it, from `root`/proc/swaps, and the RAM that
+ * takes, from each zram swap device's `root`/sys/block/zram<id>/mm_stat (small files served from kernel memory,
+ * read with the processes once a second). Null when the board has no zram swap or /proc/swaps is unreadable; the
+ * RAM figure is null unless every device's mm_stat was read.
+ */
+export function createZramReader(root: string | undefined): () => ZramReading | null {
+  const base = root ?? '/';
+  return () => {
+    const text = readText(path.join(base, 'proc', 'swaps'));
+    if (text === null) return null;
+    const swaps = parseProcSwaps(text);
+    const usedBytes = computeZramUsedBytes(swaps);
+    if (usedBytes === null) return null;
+    let ramBytes: number | null = 0;
+    for (const s of swaps) {
+      const device = /^\/dev\/(zram\d+)$/.exec(s.name)?.[1];
+      if (device === undefined) continue;
+      const mmStat = readText(path.join(base, 'sys', 'block', device, 'mm_stat'));
+      const bytes = mmStat === null ? null : parseZramMemUsedBytes(mmStat);
+      ramBytes = bytes === null || ramBytes === null ? null : ramBytes + bytes;
+    }
+    return { usedBytes, ramBytes };
   };
 }
 

@@ -31,7 +31,7 @@ import { run } from '../process/exec.js';
 import { isPidAlive } from './detached.js';
 import { openLaunchLog, type LaunchLog } from './logs.js';
 import { findListenerOwner } from './ports.js';
-import { selectNewKernelLines } from './core/diagnosis/evidence.js';
+import { computePageCacheBytes, selectNewKernelLines, type ZramReading } from './core/diagnosis/evidence.js';
 import type { KernelLogReader, ProcessReader } from './evidence.js';
 
 export interface LaunchContext {
@@ -79,6 +79,8 @@ export interface LaunchContext {
   root?: string | undefined;
   /** Reads the other processes' memory (under --root) with the watchdog's samples, for the diagnosis of a kill. */
   readProcesses?: ProcessReader;
+  /** Reads what zram holds (/proc/swaps, mm_stat, under --root), with the processes; null: no zram. */
+  readZram?: () => ZramReading | null;
   /** Reads the kernel log (dmesg / journalctl -k) before the start and after a kill; null when unreadable. */
   readKernelLog?: KernelLogReader;
 }
@@ -329,12 +331,19 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       ? setInterval(() => {
           if (session.status !== 'starting') return;
           if (ctx.readProcesses !== undefined && samples++ % 4 === 0)
-            dispatch({ type: 'processesSampled', processes: ctx.readProcesses(child.pid), elapsedMs: now() });
+            dispatch({
+              type: 'processesSampled',
+              processes: ctx.readProcesses(child.pid),
+              ...(ctx.readZram !== undefined ? { zram: ctx.readZram() } : {}),
+              elapsedMs: now(),
+            });
           void ctx.readMeminfo().then((text) => {
             const m = text === null ? null : parseMeminfo(text);
             if (m?.MemAvailable === undefined) return;
             const availableBytes = m.MemAvailable + (m.SwapFree ?? 0);
-            const before = dispatch({ type: 'memorySampled', availableBytes, elapsedMs: now() });
+            // The page cache of the same read: a kill with it full is named (diagnosis/kill.ts).
+            const pageCacheBytes = computePageCacheBytes(m);
+            const before = dispatch({ type: 'memorySampled', availableBytes, pageCacheBytes, elapsedMs: now() });
             if (before.watchdog === null && session.watchdog !== null) void stop();
           });
         }, 250)

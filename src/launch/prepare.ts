@@ -28,7 +28,7 @@ import {
   type ImageVersionNote,
 } from './core/image-version.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
-import { createKernelLogReader, createProcessReader } from './evidence.js';
+import { createKernelLogReader, createProcessReader, createZramReader } from './evidence.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
 
 /** The launch options, as numbers the command line already checked (src/cli/args.ts parseLaunchAmount). */
@@ -57,6 +57,7 @@ export type PreparedContext = Pick<
   | 'createLogFile'
   | 'root'
   | 'readProcesses'
+  | 'readZram'
   | 'readKernelLog'
 >;
 
@@ -208,6 +209,7 @@ async function launchEnvironment(
     root,
     // The evidence of a kill: the other processes (read where the meminfo is), the kernel's own log.
     readProcesses: createProcessReader(root),
+    readZram: createZramReader(root),
     readKernelLog: createKernelLogReader(Date.now()),
   };
 }

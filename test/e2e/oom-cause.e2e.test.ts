@@ -6,7 +6,9 @@
  * names ollama, how much it took, and "stop it" (no KV-halving fix); the same kill read from the kernel's own report
  * (the dmesg stand-in prints an oom-kill task list once the stand-in vllm died); and a kill where vLLM itself grew
  * past its plan (the stand-in's "Model loading took 3.5 GiB") → the prediction was wrong by how much, and the
- * re-plan counts the measured figure.
+ * re-plan counts the measured figure; and a kill on the Orin NX whose RAM is full of page cache (a copy of
+ * orin-nx-16gb-jp62-pagecache whose Cached grows while MemAvailable falls, no process growing) → the page cache is
+ * named with its figure, and the fix is the drop-caches command and the same plan again.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import { ROOT, disposeAll, isBuilt, pressAndWait, startCli, type CliSession } fr
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
+const PAGECACHE_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62-pagecache');
 const TEST_TIMEOUT = 45_000;
 const flat = (screen: string): string => screen.replace(/\s+/g, ' ');
 const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`;
@@ -30,11 +33,11 @@ beforeAll(() => {
 afterEach(disposeAll);
 
 let seq = 0;
-/** A fresh copy of the fake Orin NX 16 GB board, with ollama (pid 812) holding `rss` bytes. */
-function copyBoard(ollamaBytes: number | null): string {
+/** A fresh copy of the fake Orin NX 16 GB board (or `from`), with ollama (pid 812) holding `rss` bytes. */
+function copyBoard(ollamaBytes: number | null, from = BOARD_ROOT): string {
   seq += 1;
   const root = path.join(tmp, `board-${seq}`);
-  cpSync(BOARD_ROOT, root, { recursive: true });
+  cpSync(from, root, { recursive: true });
   if (ollamaBytes !== null) writeOllama(root, ollamaBytes);
   return root;
 }
@@ -61,6 +64,19 @@ function setAvailable(root: string, memAvailableBytes: number | null): number {
   writeFileSync(file, text);
   const kB = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? 0);
   return (kB('MemAvailable') + kB('SwapFree')) * 1024;
+}
+
+/** The root's meminfo with these lines set (kB); returns MemAvailable + SwapFree, what the launch samples. */
+function setMeminfo(root: string, fields: Record<string, number>): number {
+  const file = path.join(root, 'proc', 'meminfo');
+  let text = readFileSync(file, 'utf8');
+  for (const [field, kB] of Object.entries(fields)) {
+    const line = new RegExp(`^${field.replace(/[()]/g, '\\$&')}:\\s+\\d+ kB$`, 'm');
+    expect(text).toMatch(line);
+    text = text.replace(line, `${`${field}:`.padEnd(16)}${String(kB).padStart(8)} kB`);
+  }
+  writeFileSync(file, text);
+  return setAvailable(root, null);
 }
 
 let portSeq = 0;
@@ -173,6 +189,47 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
       // Not a shrink of the plan: no re-planned flags, no halving.
       expect(text).not.toMatch(/fix: --|--max-num-seqs \d+ → |r retries with the fix/);
       expect(text).not.toMatch(/vLLM's defaults|pinned swap/);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'the page cache held more than the plan left to spare: named with its figure; the fix drops the caches, the same plan again',
+    async () => {
+      const root = copyBoard(null, PAGECACHE_ROOT);
+      const firstAvailable = setAvailable(root, null);
+      const { s, pidFile } = startWizard(root, {
+        VLLM_STANDIN_UNTIL: 'loading',
+        VLLM_STANDIN_EXIT: 'SIGKILL',
+        VLLM_STANDIN_STARTUP_MS: '6000',
+      });
+      await launch(s);
+      await standinPid(pidFile);
+      await s.waitFor(/… engine configured/, 10_000);
+      // The weights' reads fill the page cache further (Cached + Buffers − Shmem = 12.00 GiB: 12582912 kB) while
+      // MemFree and MemAvailable fall; no process grows.
+      setMeminfo(root, { MemFree: 2_000_000, MemAvailable: 12_900_000, Cached: 11_800_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      const lowest = setMeminfo(root, {
+        MemFree: 310_000,
+        MemAvailable: 11_200_000,
+        Cached: 12_582_912 - 41_908 + 21_476,
+        'Inactive(file)': 11_900_000,
+      });
+      const failed = await failureScreen(s);
+      const text = flat(failed);
+      const predicted = /This plan predicted [\d.]+ GiB of 15\.29 GiB, ([\d.]+) GiB to spare/.exec(text);
+      expect(predicted, text).not.toBeNull();
+      expect(text).toContain(
+        `vLLM stayed within it and no other process grew (available memory fell from ${gib(firstAvailable)} to ${gib(lowest)}). The page cache held 12.00 GiB when vLLM was killed, more than the ${predicted?.[1]} GiB to spare; a Jetson's GPU allocations do not wait for it to be reclaimed.`,
+      );
+      expect(text).toContain('run: sync && echo 3 | sudo tee /proc/sys/vm/drop_caches');
+      expect(text).toContain('free the page cache (12.00 GiB), then launch the same plan again');
+      // Not a shrink of the plan, not another process.
+      expect(text).not.toMatch(/fix: --|--max-num-seqs \d+ → |r retries with the fix/);
+      expect(text).not.toMatch(/Something else took the memory|the memory went elsewhere/);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
     },

@@ -14,6 +14,7 @@ import {
   observeAvailableMemory,
   observeKernelLog,
   observeProcesses,
+  observeZram,
 } from './diagnosis/evidence.js';
 import { isPullLayerLine } from './docker.js';
 import { buildOutcome, type LaunchEnding, type LaunchOutcome } from './session-outcome.js';
@@ -175,12 +176,22 @@ export function reduceLaunchSession(
         event.elapsedMs,
       );
       const watchdog = session.watchdog ?? (memory.hasFired ? describeWatchdogStop(memory) : null);
-      const evidence = observeAvailableMemory(session.evidence ?? createStartEvidence(), event.availableBytes);
+      const evidence = observeAvailableMemory(
+        session.evidence ?? createStartEvidence(),
+        event.availableBytes,
+        event.pageCacheBytes ?? null,
+      );
       return { ...session, memory, watchdog, evidence };
     }
     case 'processesSampled':
       if (session.status === 'stopping') return session;
-      return { ...session, evidence: observeProcesses(session.evidence ?? createStartEvidence(), event.processes) };
+      {
+        const evidence = observeProcesses(session.evidence ?? createStartEvidence(), event.processes);
+        return {
+          ...session,
+          evidence: event.zram === undefined ? evidence : observeZram(evidence, event.zram),
+        };
+      }
     case 'kernelLogRead':
       return { ...session, evidence: observeKernelLog(session.evidence ?? createStartEvidence(), event.lines) };
     case 'serverReady': {

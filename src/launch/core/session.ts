@@ -9,7 +9,7 @@ import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 import { buildOutcome, type LaunchOutcome } from './session-outcome.js';
 import { initialLogState, type LaunchStage, type LogState } from './log/state.js';
 import type { WatchdogState } from './watchdog.js';
-import type { ProcessReading, StartEvidence } from './diagnosis/evidence.js';
+import type { ProcessReading, StartEvidence, ZramReading } from './diagnosis/evidence.js';
 
 /** Log lines the launch screen keeps. */
 export const LAUNCH_TAIL = 40;
@@ -70,9 +70,11 @@ export type LaunchSessionEvent =
   /** A second went by (the stuck-stage check). */
   | { type: 'tick'; elapsedMs: number }
   /** Available memory (MemAvailable + free swap) read while vLLM starts, for the watchdog. */
-  | { type: 'memorySampled'; availableBytes: number; elapsedMs: number }
+  /** A /proc/meminfo read: MemAvailable + free swap, and the page cache for the diagnosis of a kill. */
+  | { type: 'memorySampled'; availableBytes: number; pageCacheBytes?: number | null; elapsedMs: number }
   /** The other processes' resident memory (vLLM's own tree left out), read with the watchdog's samples. */
-  | { type: 'processesSampled'; processes: ProcessReading[]; elapsedMs: number }
+  /** The other processes, and what zram held (/proc/swaps, mm_stat; null: no zram, undefined: not read). */
+  | { type: 'processesSampled'; processes: ProcessReading[]; zram?: ZramReading | null; elapsedMs: number }
   /** The kernel's log lines printed since the launch started (dmesg / journalctl -k), read after a kill. */
   | { type: 'kernelLogRead'; lines: string[]; elapsedMs: number }
   /** /health answered 200 and /v1/models listed the model. */

@@ -5,6 +5,7 @@
  * kill. Bounded: a fixed number of memory samples and of processes, whatever the length of the start. Pure.
  */
 import { MiB } from '../../../shared/units.js';
+import type { SwapArea } from '../../../device/core/system-parsers.js';
 import { parseKernelOom, type KernelOomReport } from './kernel-oom.js';
 import type { GrownProcess } from './types.js';
 
@@ -42,6 +43,18 @@ export interface StartEvidence {
   baseline: ReadonlyMap<number, { name: string; bytes: number }>;
   /** The kernel's report of the kill, once read (null: none, unreadable, or not read). */
   kernel: KernelOomReport | null;
+  /** The page cache (computePageCacheBytes) at the last memory sample, the one closest to a kill (bytes). */
+  pageCacheBytes: number | null;
+  /** The memory swapped out to zram at the last sample of /proc/swaps (bytes, as swapped, before compression). */
+  zramUsedBytes: number | null;
+  /** The RAM zram took to hold it at that sample (mm_stat's mem_used_total, bytes); null: not readable. */
+  zramRamBytes: number | null;
+}
+
+/** What zram held at one sample: the memory swapped out to it, and the RAM it took to hold it (null: unknown). */
+export interface ZramReading {
+  usedBytes: number;
+  ramBytes: number | null;
 }
 
 /** How many samples of available memory are kept (a minute at four a second). */
@@ -66,11 +79,21 @@ export function createStartEvidence(): StartEvidence {
     processes: [],
     baseline: new Map(),
     kernel: null,
+    pageCacheBytes: null,
+    zramUsedBytes: null,
+    zramRamBytes: null,
   };
 }
 
-/** Returns the evidence with one sample of available memory (MemAvailable + free swap, bytes) added. */
-export function observeAvailableMemory(state: StartEvidence, availableBytes: number): StartEvidence {
+/**
+ * Returns the evidence with one sample of available memory (MemAvailable + free swap, bytes) added, and the page
+ * cache of the same /proc/meminfo read (computePageCacheBytes; null or left out: not known, the last figure kept).
+ */
+export function observeAvailableMemory(
+  state: StartEvidence,
+  availableBytes: number,
+  pageCacheBytes: number | null = null,
+): StartEvidence {
   const recent =
     state.recent.length >= MEMORY_SAMPLES
       ? state.recent.slice(state.recent.length - MEMORY_SAMPLES + 1)
@@ -81,7 +104,46 @@ export function observeAvailableMemory(state: StartEvidence, availableBytes: num
     firstBytes: state.firstBytes ?? availableBytes,
     lowestBytes: state.lowestBytes === null ? availableBytes : Math.min(state.lowestBytes, availableBytes),
     recent,
+    pageCacheBytes: pageCacheBytes ?? state.pageCacheBytes,
   };
+}
+
+/**
+ * Returns the page cache of a parsed /proc/meminfo (bytes), or null without a Cached line. The kernel's
+ * Documentation/filesystems/proc.rst (copied in test/fixtures/upstream/kernel-meminfo.txt): "Cached: In-memory
+ * cache for files read from the disk (the pagecache) as well as tmpfs & shmem"; "Buffers: Relatively temporary
+ * storage for raw disk blocks"; "Shmem: Total memory used by shared memory (shmem) and tmpfs". tmpfs and shared
+ * memory cannot be dropped, only swapped: they are taken out, what remains is the file cache that
+ * `echo 3 > /proc/sys/vm/drop_caches` frees.
+ */
+export function computePageCacheBytes(meminfo: Readonly<Record<string, number>>): number | null {
+  const cached = meminfo['Cached'];
+  if (cached === undefined) return null;
+  return Math.max(0, cached + (meminfo['Buffers'] ?? 0) - (meminfo['Shmem'] ?? 0));
+}
+
+/** Returns the memory swapped out to zram devices (bytes), from the swap areas of /proc/swaps; null: no zram. */
+export function computeZramUsedBytes(swaps: readonly SwapArea[]): number | null {
+  const zram = swaps.filter((s) => s.kind === 'zram');
+  return zram.length === 0 ? null : zram.reduce((sum, s) => sum + s.usedBytes, 0);
+}
+
+/**
+ * Returns the RAM a zram device takes (bytes) from its /sys/block/zram<id>/mm_stat, or null when unreadable. The
+ * kernel's Documentation/admin-guide/blockdev/zram.rst: the third field, mem_used_total, is "the amount of memory
+ * allocated for this disk", allocator fragmentation and metadata included (the first two are the data's
+ * uncompressed and compressed sizes).
+ */
+export function parseZramMemUsedBytes(mmStat: string): number | null {
+  const field = mmStat.trim().split(/\s+/)[2];
+  if (field === undefined || !/^\d+$/.test(field)) return null;
+  const bytes = Number(field);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** Returns the evidence with what zram held at this sample (null: no zram swap). */
+export function observeZram(state: StartEvidence, zram: ZramReading | null): StartEvidence {
+  return { ...state, zramUsedBytes: zram?.usedBytes ?? null, zramRamBytes: zram?.ramBytes ?? null };
 }
 
 /**

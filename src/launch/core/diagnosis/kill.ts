@@ -2,8 +2,10 @@
  * The diagnosis of an OOM kill from its evidence: the plan that ran (described as it ran, never by defaults it
  * did not use), vLLM's own figures against the plan's (vLLM grew past its plan: the prediction was wrong, and the
  * board is re-planned with the measured figure), the processes that grew or that the kernel listed (something
- * else took the memory: stop it), and, when the plan predicted a large headroom and nothing names a culprit, the
- * honest answer: the cause is elsewhere (another process, the page cache, a wrong estimate) and doctor shows it.
+ * else took the memory: stop it), the page cache or zram that held more than the plan left to spare (drop the
+ * caches, or swap to disk, and launch the same plan), and, when the plan predicted a large headroom and nothing
+ * names a culprit, the honest answer: the cause is elsewhere (another process, the page cache, a wrong estimate)
+ * and doctor shows it.
  * Only a plan that predicted little headroom is shrunk down the ladder of replan.ts. Pure.
  */
 import type { BudgetKey } from '../../../plan/core/budget.js';
@@ -26,7 +28,14 @@ export function buildKillEvidence(log: LogState, lowestBytes: number | null, sta
   if (start === undefined) return evidence;
   return {
     ...evidence,
-    memory: { firstBytes: start.firstBytes, lowestBytes: lowestBytes ?? start.lowestBytes },
+    memory: {
+      firstBytes: start.firstBytes,
+      lowestBytes: lowestBytes ?? start.lowestBytes,
+      // Only figures that were read: a launch without them says nothing of the page cache or zram.
+      ...(start.pageCacheBytes !== null ? { pageCacheBytes: start.pageCacheBytes } : {}),
+      ...(start.zramUsedBytes !== null ? { zramUsedBytes: start.zramUsedBytes } : {}),
+      ...(start.zramRamBytes !== null ? { zramRamBytes: start.zramRamBytes } : {}),
+    },
     processes: listGrownProcesses(start),
     kernel: start.kernel,
   };
@@ -34,6 +43,9 @@ export function buildKillEvidence(log: LogState, lowestBytes: number | null, sta
 
 /** The advice for memory the page cache holds on a Jetson (reference anchors.md, failure modes 2–4). */
 export const DROP_CACHES = 'sync && echo 3 | sudo tee /proc/sys/vm/drop_caches';
+
+/** What disables JetPack's zram swap (jetson-containers docs/setup.md, "Mounting Swap"; reference anchors.md). */
+export const DISABLE_ZRAM = 'sudo systemctl disable nvzramconfig';
 
 /** The command that lists what holds the board's memory. */
 export const DOCTOR_COMMAND = 'jetson-vllm doctor';
@@ -49,6 +61,32 @@ const STAGE_WORDS: Record<string, string> = {
   'cuda-graphs': 'capturing CUDA graphs',
   'api-server': 'starting the API server',
 };
+
+/** A page cache or a zram use under this is never named as a cause: a board always holds some. */
+const CACHE_MIN_BYTES = 1 * GiB;
+
+/**
+ * The page cache, when it held more than the plan left to spare: the memory it kept is enough to explain the kill.
+ * The plan counts the page cache as free, as MemAvailable does (and as vLLM ≥ 0.11.1 does on a Jetson: psutil's
+ * MemAvailable, reference field-2026-12.md); a kill with `headroom` predicted free means at least that much of
+ * what was counted free was not. Null: no figure, or too small to explain it.
+ */
+export function findPageCacheCause(plan: Plan, evidence: KillEvidence | undefined): number | null {
+  const bytes = evidence?.memory?.pageCacheBytes ?? null;
+  if (bytes === null || bytes < Math.max(CACHE_MIN_BYTES, plan.budget.headroomBytes)) return null;
+  return bytes;
+}
+
+/**
+ * The memory swapped out to zram, when it is a large share of what the plan left to spare (at least 1 GiB and
+ * half the headroom): zram keeps what it swaps in RAM itself, compressed, so that share was never free. Null:
+ * no zram, or too little in it.
+ */
+export function findZramCause(plan: Plan, evidence: KillEvidence | undefined): number | null {
+  const bytes = evidence?.memory?.zramUsedBytes ?? null;
+  if (bytes === null || bytes < Math.max(CACHE_MIN_BYTES, plan.budget.headroomBytes / 2)) return null;
+  return bytes;
+}
 
 /** Returns whether the plan left a large headroom: at least 1 GiB and 15 % of the memory it plans in. */
 export function hasLargeHeadroom(plan: Plan): boolean {
@@ -183,7 +221,39 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
     };
   }
 
-  // 3. A large predicted headroom and no culprit named: the cause is elsewhere, not the plan's size.
+  // 3. A large predicted headroom, vLLM within its plan, no process grew: the page cache or zram held the memory.
+  // On a Jetson the GPU's memory is the same RAM, and its allocations (nvmap, cudaMalloc) do not wait for the page
+  // cache to be reclaimed: CUDA's free memory is MemFree, not MemAvailable (ollama #12283), so a full page cache
+  // fails vLLM's allocations or its profiling (vLLM #35920, #48140; reference anchors.md, failure modes 2–4),
+  // and drop_caches is the fix all of them give.
+  const pageCache = hasLargeHeadroom(plan) ? findPageCacheCause(plan, evidence) : null;
+  if (pageCache !== null) {
+    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. The page cache held ${formatGiB(pageCache)} when vLLM was killed, more than the ${formatGiB(plan.budget.headroomBytes)} to spare; a Jetson's GPU allocations do not wait for it to be reclaimed. Halving the KV cache would not address it.`;
+    return {
+      detail,
+      fix: {
+        kind: 'command',
+        command: DROP_CACHES,
+        explanation: `free the page cache (${formatGiB(pageCache)}), then launch the same plan again`,
+      },
+    };
+  }
+  const zram = hasLargeHeadroom(plan) ? findZramCause(plan, evidence) : null;
+  if (zram !== null) {
+    // doctor's swap check says the same of a zram-only board (doctor/core/checks.ts checkSwap).
+    const ram = evidence?.memory?.zramRamBytes ?? null;
+    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. zram held ${formatGiB(zram)} of swapped memory${ram === null ? '' : ` (in ${formatGiB(ram)} of RAM, compressed)`} when vLLM was killed: zram swap is compressed in RAM itself, so it frees little of it, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`;
+    return {
+      detail,
+      fix: {
+        kind: 'command',
+        command: DOCTOR_COMMAND,
+        explanation: `disable zram (${DISABLE_ZRAM}, then reboot) and use a disk swap file (${DOCTOR_COMMAND} sizes one to this board's disk), then launch the same plan again`,
+      },
+    };
+  }
+
+  // 4. A large predicted headroom and no culprit named: the cause is elsewhere, not the plan's size.
   if (hasLargeHeadroom(plan)) {
     const detail = `${ran} ${describePrediction(plan)}: a kill with that much headroom means the memory went elsewhere — another process, the page cache, or an estimate that was wrong${fall === '' ? '' : ` (${fall})`}. Halving the KV cache would not address it.`;
     return {
@@ -196,6 +266,6 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
     };
   }
 
-  // 4. The plan itself was tight or too large: shrink it.
+  // 5. The plan itself was tight or too large: shrink it.
   return { detail: `${ran} ${describeBudget(plan)}`, fix: fixOutOfMemory(ctx, true) };
 }

@@ -45,7 +45,16 @@ export interface KillEvidence {
   /** The stage vLLM had reached. */
   stage?: LaunchStage | null;
   /** Available memory (MemAvailable + free swap) at the first and the lowest sample of the start (bytes). */
-  memory?: { firstBytes: number | null; lowestBytes: number | null };
+  memory?: {
+    firstBytes: number | null;
+    lowestBytes: number | null;
+    /** The page cache (Cached + Buffers − Shmem) at the last sample before the kill (bytes). */
+    pageCacheBytes?: number | null;
+    /** The memory swapped out to zram at the last sample (bytes; null: no zram swap). */
+    zramUsedBytes?: number | null;
+    /** The RAM zram took to hold it (mm_stat's mem_used_total, bytes; null: not readable). */
+    zramRamBytes?: number | null;
+  };
   /** Processes other than vLLM that grew while it started, largest growth first. */
   processes?: GrownProcess[];
   /** The kernel's own report of the kill (dmesg), when it was readable. */
