@@ -119,6 +119,32 @@ describe('LaunchScreen', () => {
     expect(f).toContain('GPU KV blocks    plan 10371        vLLM 11836 (+14.1 %)');
   });
 
+  it('the failure wraps whole at every width: no row starts with a stray space, each follows under a 2-space indent', () => {
+    const session = view(...killed());
+    for (let width = 60; width <= 100; width++) {
+      const rows = plain(
+        render(
+          <ColorContext.Provider value={false}>
+            <LaunchScreen session={session} height={40} width={width} />
+          </ColorContext.Provider>,
+        ).lastFrame(),
+      ).split('\n');
+      const from = rows.findIndex((r) => r.startsWith('cause: '));
+      const block = rows.slice(
+        from,
+        rows.findIndex((r, i) => i > from && r.trim() === ''),
+      );
+      expect(block.length).toBeGreaterThan(3);
+      for (const row of block) {
+        expect(row.length).toBeLessThanOrEqual(width);
+        // Either a line's first row, or a continuation under exactly two spaces: Ink's own wrap left one
+        // space at the start of a row when a word ended on the last column (issue 14 item 3).
+        expect(row).toMatch(/^(\S| {2}\S)/);
+      }
+      expect(flat(block.join('\n'))).toMatch(/cause: .*pinned CPU swap space 4\.00 GiB/);
+    }
+  });
+
   it('a failure fixed by a command shows the command to run', () => {
     const f = screen(view(line('docker: unknown or invalid runtime name: nvidia'), exited(125)), 22);
     expect(f).toMatch(/run: sudo nvidia-ctk runtime configure --runtime=docker/);

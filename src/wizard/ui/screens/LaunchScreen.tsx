@@ -71,7 +71,9 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
   // is the explanation), vLLM's figures; then the latest stages; the log tail gets what is left.
   const cols = Math.max(20, width - 2);
   const rowsOf = (text: string): number => Math.max(1, Math.ceil((text.length * 1.15) / cols));
-  const failureRows = failure.length > 0 ? 1 + failure.reduce((n, l) => n + rowsOf(l.text), 0) : 0;
+  // The failure's lines wrap whole under a hanging indent (Ink's own wrap starts a row with the space it broke at).
+  const failureWrapped = failure.map((l) => ({ tone: l.tone, rows: wrapHanging(l.text, cols, 2) }));
+  const failureRows = failure.length > 0 ? 1 + failureWrapped.reduce((n, l) => n + l.rows.length, 0) : 0;
   // The exact command, whole (it wraps).
   let left = height - 1 - rowsOf(`$ ${session.command}`) - failureRows;
   // Where the failure's full log is kept: "full log:" then the path (a long one wraps onto its own rows),
@@ -114,11 +116,11 @@ export function LaunchScreen({ session, height, width }: LaunchScreenProps): Rea
       ))}
       {failure.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
-          {failure.map((l) => (
-            <Text key={l.text} wrap="wrap">
-              {l.tone !== undefined ? <Styled tone={l.tone}>{l.text}</Styled> : l.text}
-            </Text>
-          ))}
+          {failureWrapped.flatMap((l, i) =>
+            l.rows.map((row, j) => (
+              <Text key={`${i}-${j}`}>{l.tone !== undefined ? <Styled tone={l.tone}>{row}</Styled> : row}</Text>
+            )),
+          )}
           {isLogPathShown ? <Text wrap="wrap">full log: {logPath}</Text> : null}
         </Box>
       ) : null}
