@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../helpers/standin.js';
 import { ROOT, disposeAll, isBuilt, isRunning, pressAndWait, startCli, type CliSession } from './harness.js';
+import { wizardArgs } from './wizard-session.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
@@ -28,33 +29,17 @@ afterEach(async () => {
 async function startWizard(env: Record<string, string>): Promise<{ s: CliSession; port: number; state: string }> {
   const port = await findFreePort();
   const state = path.join(tmp, `state-${port}`);
-  const s = startCli(
-    [
-      '--device',
-      'orin-nx-16gb',
-      '--model',
-      'qwen2.5-0.5b-instruct',
-      '--quant',
-      'bf16',
-      '--runtime',
-      'native',
-      '--port',
-      String(port),
-      '--root',
-      BOARD_ROOT,
-    ],
-    {
-      cols: 220,
-      rows: 50,
-      env: {
-        PATH: `${BIN}:${process.env.PATH ?? ''}`,
-        VLLM_STANDIN_PIDFILE: path.join(tmp, `vllm-${port}.pid`),
-        XDG_STATE_HOME: state,
-        XDG_DATA_HOME: path.join(tmp, `data-${port}`),
-        ...env,
-      },
+  const s = startCli(wizardArgs(port, BOARD_ROOT), {
+    cols: 220,
+    rows: 50,
+    env: {
+      PATH: `${BIN}:${process.env.PATH ?? ''}`,
+      VLLM_STANDIN_PIDFILE: path.join(tmp, `vllm-${port}.pid`),
+      XDG_STATE_HOME: state,
+      XDG_DATA_HOME: path.join(tmp, `data-${port}`),
+      ...env,
     },
-  );
+  });
   await s.waitFor('Verdict:');
   await pressAndWait(s, 'enter', /^❯ Launch$/m);
   s.press('enter');

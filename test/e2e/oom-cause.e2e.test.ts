@@ -10,12 +10,13 @@
  * orin-nx-16gb-jp62-pagecache whose Cached grows while MemAvailable falls, no process growing) → the page cache is
  * named with its figure, and the fix is the drop-caches command and the same plan again.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GiB } from '../../src/shared/units.js';
-import { ROOT, disposeAll, isBuilt, pressAndWait, startCli, type CliSession } from './harness.js';
+import { ROOT, disposeAll, isBuilt, startCli, type CliSession } from './harness.js';
+import { wizardArgs, launchFromReview, readStandinPid } from './wizard-session.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
@@ -89,60 +90,19 @@ function startWizard(
   portSeq += 1;
   const port = 21000 + (process.pid % 400) * 20 + portSeq;
   const pidFile = path.join(tmp, `vllm-${port}.pid`);
-  const s = startCli(
-    [
-      '--device',
-      'orin-nx-16gb',
-      '--model',
-      'qwen2.5-0.5b-instruct',
-      '--quant',
-      'bf16',
-      '--runtime',
-      'native',
-      '--port',
-      String(port),
-      '--root',
-      root,
-    ],
-    {
-      cols: 80,
-      rows: 24,
-      env: {
-        PATH: `${BIN}:${process.env.PATH ?? ''}`,
-        VLLM_STANDIN_PIDFILE: pidFile,
-        XDG_DATA_HOME: path.join(tmp, `data-${port}`),
-        XDG_STATE_HOME: path.join(tmp, `state-${port}`),
-        ...env,
-        ...withPidFile(pidFile),
-      },
+  const s = startCli(wizardArgs(port, root), {
+    cols: 80,
+    rows: 24,
+    env: {
+      PATH: `${BIN}:${process.env.PATH ?? ''}`,
+      VLLM_STANDIN_PIDFILE: pidFile,
+      XDG_DATA_HOME: path.join(tmp, `data-${port}`),
+      XDG_STATE_HOME: path.join(tmp, `state-${port}`),
+      ...env,
+      ...withPidFile(pidFile),
     },
-  );
+  });
   return { s, pidFile };
-}
-
-/** Budget → Review → Launch (Enter pressed again while the Review is still shown: see wizard-launch.e2e). */
-async function launch(s: CliSession): Promise<string> {
-  await s.waitFor('Verdict:');
-  await pressAndWait(s, 'enter', /^❯ Launch$/m);
-  const started = /Starting vLLM|Ready|Failed/;
-  for (let i = 0; i < 3; i++) {
-    s.press('enter');
-    try {
-      return await s.waitFor(started, 3000);
-    } catch (error) {
-      if (s.hasExited() || !/^❯ Launch$/m.test(s.screen())) throw error;
-    }
-  }
-  return s.waitFor(started);
-}
-
-async function standinPid(pidFile: string): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
-    if (Date.now() > deadline) throw new Error('the stand-in vllm never wrote its pid');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Number(readFileSync(pidFile, 'utf8'));
 }
 
 /** The failure screen once the fix is shown; no line of it cut with "…". */
@@ -168,8 +128,8 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
         VLLM_STANDIN_EXIT: 'SIGKILL',
         VLLM_STANDIN_STARTUP_MS: '6000',
       });
-      await launch(s);
-      await standinPid(pidFile);
+      await launchFromReview(s);
+      await readStandinPid(pidFile);
       await s.waitFor(/… engine configured/, 10_000);
       // ollama grows by 6.2 GiB while MemAvailable falls by as much (still over the watchdog's floor).
       writeOllama(root, 3 * GiB);
@@ -205,8 +165,8 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
         VLLM_STANDIN_EXIT: 'SIGKILL',
         VLLM_STANDIN_STARTUP_MS: '6000',
       });
-      await launch(s);
-      await standinPid(pidFile);
+      await launchFromReview(s);
+      await readStandinPid(pidFile);
       await s.waitFor(/… engine configured/, 10_000);
       // The weights' reads fill the page cache further (Cached + Buffers − Shmem = 12.00 GiB: 12582912 kB) while
       // MemFree and MemAvailable fall; no process grows.
@@ -266,7 +226,7 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
         },
         (pidFile) => ({ DMESG_STANDIN_PIDFILE: pidFile }),
       );
-      await launch(s);
+      await launchFromReview(s);
       const failed = await failureScreen(s);
       const text = flat(failed);
       expect(text).toContain('Something else took the memory');
@@ -289,7 +249,7 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
         VLLM_STANDIN_EXIT: 'SIGKILL',
         VLLM_STANDIN_STARTUP_MS: '1500',
       });
-      await launch(s);
+      await launchFromReview(s);
       const failed = await failureScreen(s);
       const text = flat(failed);
       const over =

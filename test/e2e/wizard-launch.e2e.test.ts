@@ -21,6 +21,7 @@ import { markExited, parseLog } from '../../src/launch/core/log/reducer.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
 import { followStandin } from '../helpers/standin.js';
 import { ROOT, disposeAll, isBuilt, isRunning, pressAndWait, startCli, type CliSession } from './harness.js';
+import { wizardArgs, launchFromReview, readStandinPid } from './wizard-session.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
@@ -42,59 +43,15 @@ function startWizard(env: Record<string, string> = {}, root = BOARD_ROOT): { s: 
   portSeq += 1;
   const port = portFor(portSeq);
   const pidFile = path.join(tmp, `vllm-${port}.pid`);
-  const s = startCli(
-    [
-      '--device',
-      'orin-nx-16gb',
-      '--model',
-      'qwen2.5-0.5b-instruct',
-      '--quant',
-      'bf16',
-      '--runtime',
-      'native',
-      '--port',
-      String(port),
-      '--root',
-      root,
-    ],
-    {
-      env: {
-        PATH: `${BIN}:${process.env.PATH ?? ''}`,
-        VLLM_STANDIN_PIDFILE: pidFile,
-        XDG_DATA_HOME: path.join(tmp, `data-${port}`),
-        ...env,
-      },
+  const s = startCli(wizardArgs(port, root), {
+    env: {
+      PATH: `${BIN}:${process.env.PATH ?? ''}`,
+      VLLM_STANDIN_PIDFILE: pidFile,
+      XDG_DATA_HOME: path.join(tmp, `data-${port}`),
+      ...env,
     },
-  );
+  });
   return { s, pidFile };
-}
-
-/** Budget → Review → Launch. */
-async function launch(s: CliSession): Promise<string> {
-  await s.waitFor('Verdict:');
-  await pressAndWait(s, 'enter', /^❯ Launch$/m);
-  const started = /Starting vLLM|Ready|Failed/;
-  // Under load, Ink may attach the Review list's key handler after the frame that shows it (see the
-  // harness's SETTLE_MS): an Enter that landed before it is lost, so it is pressed again while the Review
-  // is still on screen (a second Enter on the launch screen does nothing before "ready").
-  for (let i = 0; i < 3; i++) {
-    s.press('enter');
-    try {
-      return await s.waitFor(started, 3000);
-    } catch (error) {
-      if (s.hasExited() || !/^❯ Launch$/m.test(s.screen())) throw error;
-    }
-  }
-  return s.waitFor(started);
-}
-
-async function standinPid(pidFile: string): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
-    if (Date.now() > deadline) throw new Error('the stand-in vllm never wrote its pid');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Number(readFileSync(pidFile, 'utf8'));
 }
 
 async function gone(pid: number, ms = 5000): Promise<boolean> {
@@ -120,7 +77,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
     'stages advance to ready with predicted vs actual; Enter opens the live panel; q asks; y stops the server',
     async () => {
       const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '1500' });
-      const starting = await launch(s);
+      const starting = await launchFromReview(s);
       expect(starting).toContain('Device › Model › Quantization › Budget › Review › Launch');
       expect(flat(starting)).toContain('$ vllm serve Qwen/Qwen2.5-0.5B-Instruct');
       const loading = await s.waitFor(/… (loading weights|profiling memory|allocating the KV cache)/);
@@ -133,7 +90,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       expect(ready).toMatch(/max concurrency\s+plan \d+x\s+vLLM 14\.93x/);
       expect(ready).toMatch(/✓ ready: http:\/\/127\.0\.0\.1:\d+ \(\/health 200/);
       expect(ready).toContain('Enter live panel');
-      const pid = await standinPid(pidFile);
+      const pid = await readStandinPid(pidFile);
       expect(isRunning(pid)).toBe(true);
 
       s.press('enter');
@@ -163,7 +120,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
     'a killed start (exit 137) where vLLM grew past its plan: the prediction was wrong by how much; r retries the re-plan (attempt 2); q quits',
     async () => {
       const { s, pidFile } = startWizard({ VLLM_STANDIN_EXIT: '137' });
-      await launch(s);
+      await launchFromReview(s);
       const failed = await s.waitFor('r retries with the fix', 15_000);
       expect(failed).toMatch(/^Failed: Killed: the board ran out of memory$/m);
       expect(flat(failed)).toMatch(/cause: The kernel killed vLLM \(exit 137/);
@@ -174,7 +131,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       expect(failed).toContain('log: Killed');
       const fix = /fix: (.+?) → (FITS|TIGHT)/.exec(flat(failed));
       expect(fix).not.toBeNull();
-      const first = await standinPid(pidFile);
+      const first = await readStandinPid(pidFile);
       expect(await gone(first)).toBe(true);
       writeFileSync(pidFile, '');
 
@@ -184,7 +141,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       for (const flag of (fix?.[1] ?? '').split(/ (?=--)/)) {
         if (flag.startsWith('--')) expect(flat(retried)).toContain(flag.split(' ')[0]);
       }
-      const second = await standinPid(pidFile);
+      const second = await readStandinPid(pidFile);
       expect(second).not.toBe(first);
       await s.waitFor(/Failed \(attempt 2\)/, 15_000);
       s.press('q');
@@ -200,8 +157,8 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       `${signal} to the wizard while vLLM starts stops the server: no child left`,
       async () => {
         const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' });
-        await launch(s);
-        const pid = await standinPid(pidFile);
+        await launchFromReview(s);
+        const pid = await readStandinPid(pidFile);
         await s.waitFor(/✓ engine configured|… /);
         expect(isRunning(pid)).toBe(true);
         s.kill(signal);
@@ -217,8 +174,8 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
     'the stand-in killed under the wizard is reported on the launch screen; the wizard stays up and quits cleanly',
     async () => {
       const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' });
-      await launch(s);
-      const pid = await standinPid(pidFile);
+      await launchFromReview(s);
+      const pid = await readStandinPid(pidFile);
       process.kill(pid, 'SIGKILL');
       const reported = await s.waitFor(/^Failed: Killed/m, 10_000);
       // Killed before vLLM printed a figure, with gigabytes predicted to spare: doctor, then the same plan again.
@@ -238,8 +195,8 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       cpSync(BOARD_ROOT, root, { recursive: true });
       const meminfo = path.join(root, 'proc', 'meminfo');
       const { s, pidFile } = startWizard({ VLLM_STANDIN_STARTUP_MS: '20000' }, root);
-      await launch(s);
-      const pid = await standinPid(pidFile);
+      await launchFromReview(s);
+      const pid = await readStandinPid(pidFile);
       await s.waitFor(/✓ engine configured|… /);
       // 100 MiB available and no swap: under the default floor (the larger of 256 MiB and 2 % of RAM).
       const text = readFileSync(meminfo, 'utf8')
@@ -271,7 +228,7 @@ describe('wizard → launch (stand-in vllm, fake Orin NX 16 GB)', () => {
       await pressAndWait(s, 'up', /^❯ Launch$/m);
       s.press('enter');
       await s.waitFor(/^Ready: /m, 15_000);
-      const pid = await standinPid(pidFile);
+      const pid = await readStandinPid(pidFile);
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
       expect(env.split('\0')).toContain(`HF_TOKEN=${secret}`); // it does reach vLLM…
@@ -361,10 +318,10 @@ describe('wizard → launch --detach', () => {
     'the server outlives the wizard: q quits at once, says how to watch and stop it; launch --stop ends it',
     async () => {
       const { w, pidFile, port, name, stopWithCli } = startDetachedWizard();
-      await launch(w);
+      await launchFromReview(w);
       const ready = await w.waitFor(/^Ready: /m, 15_000);
       expect(flat(ready)).toContain(`q quit (it keeps running: jetson-vllm launch --stop ${name})`);
-      const pid = await standinPid(pidFile);
+      const pid = await readStandinPid(pidFile);
       w.press('q');
       expect((await w.exited).exitCode).toBe(0);
       expect(w.lines().join('\n')).toContain(`left running: ${name} at http://127.0.0.1:${port}`);
@@ -381,8 +338,8 @@ describe('wizard → launch --detach', () => {
     'the SSH session drops while it starts: SIGHUP lets go of the server, it comes up by itself, and launch --stop ends it',
     async () => {
       const { w, pidFile, port, stopWithCli } = startDetachedWizard({ VLLM_STANDIN_STARTUP_MS: '3000' });
-      await launch(w);
-      const pid = await standinPid(pidFile);
+      await launchFromReview(w);
+      const pid = await readStandinPid(pidFile);
       await w.waitFor(/✓ engine configured|… /);
       w.kill('SIGHUP');
       expect((await w.exited).exitCode).toBe(129);
@@ -449,7 +406,7 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
       const name = run?.[run.indexOf('--name') + 1] ?? '';
       expect(name).toBe(`jetson-vllm-qwen2.5-0.5b-instruct-${port}`);
       expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
-      const vllm = await standinPid(pidFile);
+      const vllm = await readStandinPid(pidFile);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
       const after = readFileSync(calls, 'utf8');
@@ -513,7 +470,7 @@ describe('wizard → launch in docker with an image already here (stand-in docke
       expect(run).not.toContain(planned);
       // 0.8.6 has no --kv-cache-memory-bytes: the plan was made again for that version.
       expect(run).not.toContain('--kv-cache-memory-bytes');
-      const vllm = await standinPid(pidFile);
+      const vllm = await readStandinPid(pidFile);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
       expect(await gone(vllm)).toBe(true);
@@ -554,7 +511,7 @@ describe('wizard → launch: each catalogued failure → its diagnosis and its r
         const d = diagnose({ ...failure, evidence }, resolved.request, built.plan, catalog);
 
         const { s } = startWizard({ VLLM_STANDIN_FAIL: kind });
-        await launch(s);
+        await launchFromReview(s);
         const failed = await s.waitFor(/^Failed: /m, 15_000);
         expect(flat(failed)).toContain(`Failed: ${d.title}`.slice(0, 70));
         expect(flat(failed)).toContain(`cause: ${d.cause}`.slice(0, 200));

@@ -1,4 +1,4 @@
-/** Runs the built CLI (bin/jetson-vllm.js) as a child process. */
+/** Runs the built CLI (bin/jetson-vllm.js) as a child process (with `input` on its stdin when given). */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './catalog.js';
@@ -10,9 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): CliResult {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
     encoding: 'utf8',
+    ...(input !== undefined ? { input } : {}),
     env: { PATH: process.env.PATH, HOME: TEST_HOME, ...env },
     timeout: 20_000,
   });

@@ -3,13 +3,12 @@
  * vllm-logs.json: V0 and V1, each failure kind they hold, and the ones that got ready), from a file and from stdin,
  * with the exact figures of each fix.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, loadVllmLogCases } from '../helpers/catalog.js';
-import { runCli } from '../helpers/cli.js';
+import { loadVllmLogCases } from '../helpers/catalog.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 const cases = loadVllmLogCases();
@@ -25,15 +24,7 @@ function logFile(tail: string): { file: string; text: string } {
   return { file, text };
 }
 
-function runStdin(args: string[], input: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
-    encoding: 'utf8',
-    input,
-    env: { PATH: process.env.PATH, HOME: TEST_HOME },
-    timeout: 20_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const runCliStdin = (args: string[], input: string): CliResult => runCli(args, { HOME: TEST_HOME }, input);
 
 interface Report {
   failure: { kind: string; line: string } | null;
@@ -97,7 +88,7 @@ describe('jetson-vllm diagnose (built CLI) on the recorded logs', () => {
 
   it('V1, vllm#18679 (sampler warm-up with 256 dummy requests) from stdin: fewer sequences, exact flags', () => {
     const { text } = logFile('vllm-project/vllm/issues/18679');
-    const r = runStdin(
+    const r = runCliStdin(
       [
         'diagnose',
         '-',
@@ -132,7 +123,7 @@ describe('jetson-vllm diagnose (built CLI) on the recorded logs', () => {
       '0.11.2',
     ];
     const fromFile = runCli(['diagnose', file, ...args, '--json']);
-    const fromStdin = runStdin(['diagnose', '-', ...args, '--json'], text);
+    const fromStdin = runCliStdin(['diagnose', '-', ...args, '--json'], text);
     expect(fromStdin.stdout).toBe(fromFile.stdout.replace(JSON.stringify(file), '"-"'));
     const d = json(fromFile.stdout).diagnosis;
     expect(d?.cause).toContain(
@@ -174,7 +165,7 @@ describe('jetson-vllm diagnose (built CLI) on the recorded logs', () => {
       '[ 8112.041900] Out of memory: Killed process 4321 (python3) total-vm:39506172kB, anon-rss:1242880kB, file-rss:1024kB, shmem-rss:0kB',
       'Killed',
     ].join('\n');
-    const r = runStdin(['diagnose', '-', '--device', 'orin-nx-16gb', '--vllm-version', '0.11.2'], text);
+    const r = runCliStdin(['diagnose', '-', '--device', 'orin-nx-16gb', '--vllm-version', '0.11.2'], text);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Failure: Killed: the board ran out of memory$/m);
     expect(r.stdout).toContain('preset qwen2-7b-instruct awq');

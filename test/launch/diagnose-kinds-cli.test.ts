@@ -11,8 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSES } from '../../src/launch/core/diagnosis/catalog.js';
 import type { FailureKind } from '../../src/launch/core/diagnosis/types.js';
-import { ROOT } from '../helpers/catalog.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { STANDIN } from '../helpers/standin.js';
 import { TEST_HOME } from '../helpers/home.js';
 
@@ -38,15 +37,7 @@ function standinLog(kind: FailureKind, format: Format): { file: string; text: st
   return { file, text };
 }
 
-function runStdin(args: string[], input: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), ...args], {
-    encoding: 'utf8',
-    input,
-    env: { PATH: process.env.PATH, HOME: TEST_HOME },
-    timeout: 20_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const runCliStdin = (args: string[], input: string): CliResult => runCli(args, { HOME: TEST_HOME }, input);
 
 interface Report {
   failure: { kind: string; line: string; figures: Record<string, number | string> } | null;
@@ -159,7 +150,7 @@ describe('jetson-vllm diagnose (built CLI) on a stand-in log of every failure ki
         expect(fromFile.code, fromFile.stdout).toBe(0);
         const report = json(fromFile.stdout);
         expect(report.failure?.kind).toBe(kind);
-        const fromStdin = runStdin(['diagnose', '-', '--device', 'orin-nx-16gb', '--json'], text);
+        const fromStdin = runCliStdin(['diagnose', '-', '--device', 'orin-nx-16gb', '--json'], text);
         expect(fromStdin.code).toBe(0);
         const piped = json(fromStdin.stdout);
         expect({ ...piped, source: null }).toEqual({ ...report, source: null });

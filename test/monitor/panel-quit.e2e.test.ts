@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, disposeAll, isBuilt, pressAndWait, startCli } from '../e2e/harness.js';
+import { wizardArgs } from '../e2e/wizard-session.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const BOARD_ROOT = path.join(ROOT, 'test', 'fixtures', 'roots', 'orin-nx-16gb-jp62');
@@ -24,23 +25,9 @@ afterEach(disposeAll);
 describe('the panel after a wizard launch', () => {
   it('keeps the stop question visible over the log view, and says the server was stopped', async () => {
     const port = 21000 + (process.pid % 500) * 20 + 7;
-    const s = startCli(
-      [
-        '--device',
-        'orin-nx-16gb',
-        '--model',
-        'qwen2.5-0.5b-instruct',
-        '--quant',
-        'bf16',
-        '--runtime',
-        'native',
-        '--port',
-        String(port),
-        '--root',
-        BOARD_ROOT,
-      ],
-      { env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, XDG_DATA_HOME: path.join(tmp, 'data') } },
-    );
+    const s = startCli(wizardArgs(port, BOARD_ROOT), {
+      env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, XDG_DATA_HOME: path.join(tmp, 'data') },
+    });
     await s.waitFor('Verdict:');
     await pressAndWait(s, 'enter', /^❯ Launch$/m);
     s.press('enter');

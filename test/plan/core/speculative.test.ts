@@ -15,31 +15,11 @@ import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/req
 import { parseSpeculativeConfig, resolveSpeculative } from '../../../src/plan/core/speculative.js';
 import { loadTestCatalog } from '../../helpers/catalog.js';
 import { specBytes, writeSafetensors, type SafetensorsSpec } from '../../model/safetensors-writer.js';
+import { QWEN35_08B_TEXT } from '../../helpers/qwen35-config.js';
 
 const catalog = loadTestCatalog();
-const h = 1024;
-const config = {
-  architectures: ['Qwen3_5ForCausalLM'],
-  model_type: 'qwen3_5_text',
-  num_hidden_layers: 24,
-  hidden_size: h,
-  intermediate_size: 3584,
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  head_dim: 256,
-  vocab_size: 248320,
-  tie_word_embeddings: true,
-  max_position_embeddings: 262144,
-  layer_types: Array.from({ length: 24 }, (_, i) => ((i + 1) % 4 === 0 ? 'full_attention' : 'linear_attention')),
-  linear_key_head_dim: 128,
-  linear_num_key_heads: 16,
-  linear_num_value_heads: 16,
-  linear_value_head_dim: 128,
-  linear_conv_kernel_dim: 4,
-  mamba_ssm_dtype: 'float32',
-  mtp_num_hidden_layers: 1,
-  torch_dtype: 'bfloat16',
-};
+const h = QWEN35_08B_TEXT.hidden_size;
+const config = QWEN35_08B_TEXT;
 const bf16 = (name: string, shape: number[]): SafetensorsSpec => ({ name, dtype: 'BF16', shape });
 /** Qwen3.5's MTP module as its checkpoints name it (vllm/model_executor/models/qwen3_5_mtp.py remaps mtp.*). */
 const mtpTensors: SafetensorsSpec[] = [
