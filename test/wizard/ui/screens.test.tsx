@@ -290,7 +290,7 @@ describe('ModelScreen', () => {
         deviceName={device.name}
         rows={rows}
         list={list}
-        listHeight={40}
+        listHeight={catalog.models.length}
         onChoose={onChoose}
         onHighlight={noop}
       />,
