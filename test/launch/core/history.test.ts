@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildHistoryEntry, parseHistory, summarizeAccuracy } from '../../../src/launch/core/history.js';
 import { parseLog } from '../../../src/launch/core/log/reducer.js';
-import { planFor } from '../../helpers/catalog.js';
+import { planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 
 describe('launch history', () => {
-  const plan = planFor({
-    device: 'orin-nx-16gb',
-    model: 'qwen2-7b-instruct',
-    quant: 'gguf-q4_k_m',
-    vllmVersion: '0.6.3',
-    maxModelLen: '200',
-    maxNumSeqs: '1',
-    vllmDefaults: true,
-  });
+  const plan = planFor(SEED_CASE_AS_RUN);
   // The real log of test/fixtures/recorded/vllm-logs.json case 1.
   const figures = parseLog([
     'INFO 01-23 07:32:42 model_runner.py:1071] Loading model weights took 4.3752 GB',

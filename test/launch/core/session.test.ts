@@ -24,7 +24,7 @@ import {
   type WizardEvent,
   type WizardState,
 } from '../../../src/wizard/core/wizard.js';
-import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../../helpers/catalog.js';
+import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 import { buildTestSetup, replaySession } from '../../helpers/launch-session.js';
 
 const catalog = loadTestCatalog();
@@ -33,15 +33,7 @@ const catalog = loadTestCatalog();
 const setup = requestAndPlanFor;
 
 // The #795 case: Orin NX 16 GB, Qwen2-7B Q4_K_M, vLLM 0.6.3 with its own defaults: killed.
-const NX_795: PlanOptions = {
-  device: 'orin-nx-16gb',
-  model: 'qwen2-7b-instruct',
-  quant: 'gguf-q4_k_m',
-  vllmVersion: '0.6.3',
-  maxModelLen: '200',
-  maxNumSeqs: '1',
-  vllmDefaults: true,
-};
+const NX_795: PlanOptions = SEED_CASE_AS_RUN;
 const killedLine = loadVllmLogCases()
   .find((c) => c.source_url.includes('jetson-containers/issues/795'))
   ?.log_lines.find((l) => /^Killed$/.test(l));

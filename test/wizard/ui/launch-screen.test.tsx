@@ -14,7 +14,7 @@ import { App } from '../../../src/wizard/ui/App.js';
 import { ColorContext } from '../../../src/wizard/ui/components/Styled.js';
 import { createLaunchSupervisor, type LaunchRunner } from '../../../src/wizard/ui/launch-supervisor.js';
 import { LaunchScreen } from '../../../src/wizard/ui/screens/LaunchScreen.js';
-import { loadTestCatalog, requestAndPlanFor } from '../../helpers/catalog.js';
+import { loadTestCatalog, requestAndPlanFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
 import { buildTestSetup, replaySession } from '../../helpers/launch-session.js';
 import { flat, KEY, plain, press, waitForFrame, waitUntil } from '../../helpers/ink.js';
 
@@ -33,16 +33,7 @@ const FLAGS_NX: WizardFlags = {
 };
 
 function setup795(vllmDefaults = true): { request: PlanRequest; plan: Plan } {
-  return requestAndPlanFor({
-    device: 'orin-nx-16gb',
-    model: 'qwen2-7b-instruct',
-    quant: 'gguf-q4_k_m',
-    vllmVersion: '0.6.3',
-    maxModelLen: '200',
-    maxNumSeqs: '1',
-    vllmDefaults,
-    runtime: 'native',
-  });
+  return requestAndPlanFor({ ...SEED_CASE_AS_RUN, vllmDefaults, runtime: 'native' });
 }
 
 /** The session of a #795 launch (vLLM's defaults) after `events`, as the launch shell reports them. */

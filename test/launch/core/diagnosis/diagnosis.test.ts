@@ -12,7 +12,7 @@ import { listChangedFlags } from '../../../../src/launch/core/diagnosis/replan.j
 import { hasLargeHeadroom } from '../../../../src/launch/core/diagnosis/kill.js';
 import type { Diagnosis, FailureInput, FailureKind, Fix } from '../../../../src/launch/core/diagnosis/types.js';
 import { GiB } from '../../../../src/shared/units.js';
-import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor } from '../../../helpers/catalog.js';
+import { loadTestCatalog, loadVllmLogCases, requestAndPlanFor, SEED_CASE_AS_RUN } from '../../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const cases = loadVllmLogCases();
@@ -48,15 +48,7 @@ function flagValue(argv: string[], flag: string): string | undefined {
   return i < 0 ? undefined : argv[i + 1];
 }
 
-const ORIN_NX_CASE: PlanOptions = {
-  device: 'orin-nx-16gb',
-  model: 'qwen2-7b-instruct',
-  quant: 'gguf-q4_k_m',
-  vllmVersion: '0.6.3',
-  maxModelLen: '200',
-  maxNumSeqs: '1',
-  vllmDefaults: true,
-};
+const ORIN_NX_CASE: PlanOptions = SEED_CASE_AS_RUN;
 const NX_AWQ: PlanOptions = { device: 'orin-nx-16gb', model: 'qwen2-7b-instruct', quant: 'awq' };
 /** The plan's command: what the launcher runs (named for its port, no -it). */
 const nxAwqCommand = (port: number): string =>
