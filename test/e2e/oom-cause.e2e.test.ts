@@ -105,6 +105,23 @@ function startWizard(
   return { s, pidFile };
 }
 
+/**
+ * The wizard launched on `root` with a stand-in vLLM that prints three lines over 6 s and is then SIGKILLed while
+ * loading the weights (before it printed any figure); resolves once "engine configured" shows, so the test can
+ * change the board's files while it loads.
+ */
+async function launchKilledWhileLoading(root: string): Promise<CliSession> {
+  const { s, pidFile } = startWizard(root, {
+    VLLM_STANDIN_UNTIL: 'loading',
+    VLLM_STANDIN_EXIT: 'SIGKILL',
+    VLLM_STANDIN_STARTUP_MS: '6000',
+  });
+  await launchFromReview(s);
+  await readStandinPid(pidFile);
+  await s.waitFor(/… engine configured/, 10_000);
+  return s;
+}
+
 /** The failure screen once the fix is shown; no line of it cut with "…". */
 async function failureScreen(s: CliSession): Promise<string> {
   const failed = await s.waitFor(/^Failed: Killed/m, 20_000);
@@ -122,15 +139,7 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
     async () => {
       const root = copyBoard(0.3 * GiB);
       const firstAvailable = setAvailable(root, null);
-      // Three lines over 6 s, then SIGKILL while loading the weights: before vLLM printed any figure.
-      const { s, pidFile } = startWizard(root, {
-        VLLM_STANDIN_UNTIL: 'loading',
-        VLLM_STANDIN_EXIT: 'SIGKILL',
-        VLLM_STANDIN_STARTUP_MS: '6000',
-      });
-      await launchFromReview(s);
-      await readStandinPid(pidFile);
-      await s.waitFor(/… engine configured/, 10_000);
+      const s = await launchKilledWhileLoading(root);
       // ollama grows by 6.2 GiB while MemAvailable falls by as much (still over the watchdog's floor).
       writeOllama(root, 3 * GiB);
       setAvailable(root, 9 * GiB);
@@ -160,14 +169,7 @@ describe('the cause of an OOM kill, from evidence (wizard, 80×24)', () => {
     async () => {
       const root = copyBoard(null, PAGECACHE_ROOT);
       const firstAvailable = setAvailable(root, null);
-      const { s, pidFile } = startWizard(root, {
-        VLLM_STANDIN_UNTIL: 'loading',
-        VLLM_STANDIN_EXIT: 'SIGKILL',
-        VLLM_STANDIN_STARTUP_MS: '6000',
-      });
-      await launchFromReview(s);
-      await readStandinPid(pidFile);
-      await s.waitFor(/… engine configured/, 10_000);
+      const s = await launchKilledWhileLoading(root);
       // The weights' reads fill the page cache further (Cached + Buffers − Shmem = 12.00 GiB: 12582912 kB) while
       // MemFree and MemAvailable fall; no process grows.
       setMeminfo(root, { MemFree: 2_000_000, MemAvailable: 12_900_000, Cached: 11_800_000 });
