@@ -4,8 +4,8 @@
  * meminfo there), and the kernel's own log (`dmesg`, else `journalctl -k`) where this user may read it. Every
  * read fails quietly: the diagnosis then says less, the launch is never disturbed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { listProcPids, readTextOrNull } from '../process/proc-files.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import { parseProcSwaps } from '../device/core/system-parsers.js';
 import {
@@ -23,32 +23,17 @@ export type KernelLogReader = () => Promise<string[] | null>;
 /** Reads the processes of this machine other than vLLM's own tree (rooted at `vllmPid`) and this launcher. */
 export type ProcessReader = (vllmPid: number | undefined) => ProcessReading[];
 
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Returns a reader of the processes under `root`/proc. Reads are synchronous: a few hundred small files
  * served from kernel memory, once a second while vLLM starts (async reads would cost more in promises).
  */
 export function createProcessReader(root: string | undefined): ProcessReader {
-  const proc = path.join(root ?? '/', 'proc');
+  const base = root ?? '/';
   return (vllmPid) => {
-    let names: string[];
-    try {
-      names = readdirSync(proc);
-    } catch {
-      return [];
-    }
     const readings: ProcessReading[] = [];
-    for (const name of names) {
-      if (!/^\d+$/.test(name)) continue;
-      const text = readText(path.join(proc, name, 'status'));
-      const reading = text === null ? null : parseProcStatus(Number(name), text);
+    for (const pid of listProcPids(base)) {
+      const text = readTextOrNull(path.join(base, 'proc', String(pid), 'status'));
+      const reading = text === null ? null : parseProcStatus(pid, text);
       if (reading !== null) readings.push(reading);
     }
     const own = vllmPid === undefined ? new Set<number>() : findProcessTree(readings, vllmPid);
@@ -66,7 +51,7 @@ export function createProcessReader(root: string | undefined): ProcessReader {
 export function createZramReader(root: string | undefined): () => ZramReading | null {
   const base = root ?? '/';
   return () => {
-    const text = readText(path.join(base, 'proc', 'swaps'));
+    const text = readTextOrNull(path.join(base, 'proc', 'swaps'));
     if (text === null) return null;
     const swaps = parseProcSwaps(text);
     const usedBytes = computeZramUsedBytes(swaps);
@@ -75,7 +60,7 @@ export function createZramReader(root: string | undefined): () => ZramReading | 
     for (const s of swaps) {
       const device = /^\/dev\/(zram\d+)$/.exec(s.name)?.[1];
       if (device === undefined) continue;
-      const mmStat = readText(path.join(base, 'sys', 'block', device, 'mm_stat'));
+      const mmStat = readTextOrNull(path.join(base, 'sys', 'block', device, 'mm_stat'));
       const bytes = mmStat === null ? null : parseZramMemUsedBytes(mmStat);
       ramBytes = bytes === null || ramBytes === null ? null : ramBytes + bytes;
     }

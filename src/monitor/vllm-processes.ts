@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { listProcPids, readTextOrNull } from '../process/proc-files.js';
 import { spawnLines } from '../process/spawn-lines.js';
 import {
   COMPUTE_APPS_ARGS,
@@ -35,32 +36,17 @@ export interface VllmProcessTracker {
 /** How long a scan that found nothing is trusted before scanning again. */
 const EMPTY_RESCAN_MS = 30_000;
 
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /** The vLLM processes under `root`/proc: comm first, the command line only when comm allows it. */
 export function scanVllmProcesses(root = '/'): number[] {
-  const proc = path.join(root, 'proc');
-  let names: string[];
-  try {
-    names = readdirSync(proc);
-  } catch {
-    return [];
-  }
   const found: number[] = [];
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const comm = readText(path.join(proc, name, 'comm'));
+  for (const pid of listProcPids(root)) {
+    const dir = path.join(root, 'proc', String(pid));
+    const comm = readTextOrNull(path.join(dir, 'comm'));
     if (comm === null) continue;
     const verdict = classifyComm(comm);
     if (verdict === 'no') continue;
-    if (verdict === 'maybe' && !isVllmCmdline(readText(path.join(proc, name, 'cmdline')) ?? '')) continue;
-    found.push(Number(name));
+    if (verdict === 'maybe' && !isVllmCmdline(readTextOrNull(path.join(dir, 'cmdline')) ?? '')) continue;
+    found.push(pid);
   }
   return found;
 }
@@ -82,7 +68,7 @@ export function createVllmProcessTracker(
     let found = 0;
     let gone = false;
     for (const pid of pids) {
-      const status = readText(path.join(root, 'proc', String(pid), 'status'));
+      const status = readTextOrNull(path.join(root, 'proc', String(pid), 'status'));
       const rss = status === null ? null : parseVmRssBytes(status);
       // No status (exited) or no VmRSS (a zombie): this process is gone.
       if (rss === null) gone = true;
@@ -117,7 +103,7 @@ export function createNvMapReader(root = '/'): () => number | null {
   let hasNvMap = true;
   return () => {
     if (!hasNvMap) return null;
-    const meminfo = readText(path.join(root, 'proc', 'meminfo'));
+    const meminfo = readTextOrNull(path.join(root, 'proc', 'meminfo'));
     const bytes = meminfo === null ? null : parseNvMapUsedBytes(meminfo);
     if (bytes === null) hasNvMap = false;
     return bytes;
@@ -139,7 +125,7 @@ export function createFanReader(root = '/'): () => number | null {
       return null;
     }
     for (const name of names) {
-      const hwmonName = readText(path.join(base, name, 'name'));
+      const hwmonName = readTextOrNull(path.join(base, name, 'name'));
       if (hwmonName !== null && isFanHwmonName(hwmonName)) return path.join(base, name, 'pwm1');
     }
     return null;
@@ -147,7 +133,7 @@ export function createFanReader(root = '/'): () => number | null {
   return () => {
     pwmFile ??= find();
     if (pwmFile === null) return null;
-    const text = readText(pwmFile);
+    const text = readTextOrNull(pwmFile);
     return text === null ? null : parseFanPwmPct(text);
   };
 }
@@ -213,7 +199,7 @@ export function createGpuShareReader(
   let hasNvMap: boolean | null = null;
   const readNvmap = (pids: readonly number[]): GpuShare | null => {
     if (hasNvMap === null) {
-      const meminfo = readText(path.join(root, 'proc', 'meminfo'));
+      const meminfo = readTextOrNull(path.join(root, 'proc', 'meminfo'));
       hasNvMap = meminfo !== null && parseNvMapUsedBytes(meminfo) !== null;
     }
     if (!hasNvMap) return null;
