@@ -26,7 +26,7 @@ export const DIAGNOSES: Readonly<Record<FailureKind, DiagnosisEntry>> = {
   'oom-killed': {
     title: 'Killed: the board ran out of memory',
     cause:
-      'The kernel killed vLLM (exit 137, "Killed"): the board ran out of RAM, which on a Jetson the GPU shares with the OS and every process.',
+      "On a Jetson that is almost always the kernel's OOM killer: the board ran out of RAM, which the GPU shares with the OS and every process.",
     fixKind: 'replan',
     remedy:
       'When the plan was too large, let the planner size --gpu-memory-utilization (or the KV cache) for the context you need, with --swap-space 0 and, on small boards, --enforce-eager; when it predicted room to spare, find what else took the memory (jetson-vllm doctor) and stop it.',

@@ -51,14 +51,44 @@ export function diagnose(failure: FailureInput, request: PlanRequest, plan: Plan
   const entry = DIAGNOSES[failure.kind];
   const ctx: DiagnosisContext = { failure, request, plan, catalog };
   const { detail, fix } = diagnoseKind(ctx);
-  // The watchdog stopped vLLM before the kernel could: said as such, not as the kernel's kill.
-  const base = failure.kind === 'oom-killed' && failure.line.startsWith('watchdog:') ? WATCHDOG_CAUSE : entry.cause;
+  // The watchdog stopped vLLM before the kernel could: said as such, not as the kernel's kill; a kill says
+  // only what its evidence shows (a signal, an exit code, or the kernel's own report).
+  const base =
+    failure.kind !== 'oom-killed'
+      ? entry.cause
+      : failure.line.startsWith('watchdog:')
+        ? WATCHDOG_CAUSE
+        : describeKill(failure, entry.cause);
   return {
     kind: failure.kind,
     title: entry.title,
     cause: detail === '' ? base : `${base} ${detail}`,
     fix,
   };
+}
+
+/**
+ * What the evidence of a kill shows, in one sentence: the kernel's report names the process it killed; an
+ * engine's `-9`, a SIGKILL or an exit code 137 (128 + 9) show only that something sent SIGKILL.
+ */
+function describeKill(failure: FailureInput, usually: string): string {
+  const pid = failure.figures['pid'];
+  const process = failure.figures['process'];
+  const named = typeof process === 'string' ? ` (${process})` : '';
+  if (/Out of memory: Killed process/.test(failure.line)) {
+    return `The kernel's OOM killer killed process ${typeof pid === 'number' ? String(pid) : '?'}${named}: the board ran out of RAM, which on a Jetson the GPU shares with the OS and every process.`;
+  }
+  const isSigkill = failure.figures['signal'] === 'SIGKILL';
+  const shown = /Failed core proc/.test(failure.line)
+    ? `vLLM's engine process${named} was killed (signal 9, SIGKILL).`
+    : failure.figures['exitCode'] === 137
+      ? 'vLLM ended with exit code 137 (128 + 9: killed by SIGKILL).'
+      : isSigkill && /^\s*Killed\b/.test(failure.line)
+        ? 'The log says "Killed" (a SIGKILL).'
+        : isSigkill
+          ? 'vLLM was killed by SIGKILL.'
+          : 'vLLM was killed.';
+  return `${shown} ${usually}`;
 }
 
 function diagnoseKind(ctx: DiagnosisContext): DiagnosisOutcome {

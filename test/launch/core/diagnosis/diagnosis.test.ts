@@ -629,9 +629,41 @@ describe('the catalog', () => {
     for (const kind of kinds) {
       const diagnosis = diagnose({ kind, line: 'x', figures: figures[kind] ?? {} }, request, plan, catalog);
       expect(diagnosis.title).toBe(DIAGNOSES[kind].title);
-      expect(diagnosis.cause.startsWith(DIAGNOSES[kind].cause)).toBe(true);
+      // A kill first says what its evidence shows (here none: "vLLM was killed."), then the catalog's cause.
+      const said = kind === 'oom-killed' ? `vLLM was killed. ${DIAGNOSES[kind].cause}` : DIAGNOSES[kind].cause;
+      expect(diagnosis.cause.startsWith(said)).toBe(true);
       expect([DIAGNOSES[kind].fixKind, 'none']).toContain(diagnosis.fix.kind);
     }
+  });
+});
+
+describe('a kill says only what its evidence shows', () => {
+  const { request, plan } = setup({ ...NX_AWQ, vllmVersion: '0.8.6', vllmDefaults: true });
+  // The first sentences: what the evidence shows, then what a SIGKILL usually is (the plan's detail follows).
+  const causeOf = (line: string, figures: FailureInput['figures']): string =>
+    diagnose({ kind: 'oom-killed', line, figures }, request, plan, catalog).cause.split(' It ran with')[0] ?? '';
+  const usually = DIAGNOSES['oom-killed'].cause;
+
+  it("the kernel's report: the OOM killer, with the pid and the process it named", () => {
+    const line = 'Out of memory: Killed process 4242 (python3) total-vm:24000000kB, anon-rss:9000000kB';
+    expect(causeOf(line, { signal: 'SIGKILL', pid: 4242, process: 'python3' })).toMatch(
+      /^The kernel's OOM killer killed process 4242 \(python3\): the board ran out of RAM/,
+    );
+    expect(causeOf(line, { signal: 'SIGKILL', pid: 4242, process: 'python3' })).not.toContain('almost always');
+  });
+
+  it("an engine's -9, an exit code 137, the shell's Killed, a bare SIGKILL: a SIGKILL, then what it usually is", () => {
+    const engine = "RuntimeError: Engine core initialization failed. Failed core proc(s): {'EngineCore_0': -9}";
+    expect(causeOf(engine, { signal: 'SIGKILL', process: 'EngineCore_0' })).toBe(
+      `vLLM's engine process (EngineCore_0) was killed (signal 9, SIGKILL). ${usually}`,
+    );
+    expect(causeOf('vllm exited with code 137', { exitCode: 137 })).toBe(
+      `vLLM ended with exit code 137 (128 + 9: killed by SIGKILL). ${usually}`,
+    );
+    expect(causeOf('Killed', { signal: 'SIGKILL' })).toBe(`The log says "Killed" (a SIGKILL). ${usually}`);
+    expect(causeOf('signal SIGKILL', { signal: 'SIGKILL' })).toBe(`vLLM was killed by SIGKILL. ${usually}`);
+    // The catalog's cause never claims the kernel did it: only its report does.
+    expect(usually).not.toMatch(/^The kernel killed/);
   });
 });
 
