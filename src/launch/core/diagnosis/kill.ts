@@ -78,14 +78,19 @@ export function findPageCacheCause(plan: Plan, evidence: KillEvidence | undefine
 }
 
 /**
- * The memory swapped out to zram, when it is a large share of what the plan left to spare (at least 1 GiB and
- * half the headroom): zram keeps what it swaps in RAM itself, compressed, so that share was never free. Null:
- * no zram, or too little in it.
+ * The RAM zram took (mm_stat's mem_used_total) to hold what it swapped, when it was more than the plan left to
+ * spare: the same rule as the page cache (findPageCacheCause), as zram keeps what it swaps in RAM itself,
+ * compressed, so that RAM was never free for vLLM. Null: no zram, its RAM unread (the swapped size alone says
+ * nothing of the RAM it took), or too little to explain the kill.
  */
-export function findZramCause(plan: Plan, evidence: KillEvidence | undefined): number | null {
-  const bytes = evidence?.memory?.zramUsedBytes ?? null;
-  if (bytes === null || bytes < Math.max(CACHE_MIN_BYTES, plan.budget.headroomBytes / 2)) return null;
-  return bytes;
+export function findZramCause(
+  plan: Plan,
+  evidence: KillEvidence | undefined,
+): { usedBytes: number; ramBytes: number } | null {
+  const ram = evidence?.memory?.zramRamBytes ?? null;
+  const used = evidence?.memory?.zramUsedBytes ?? null;
+  if (ram === null || used === null || ram < Math.max(CACHE_MIN_BYTES, plan.budget.headroomBytes)) return null;
+  return { usedBytes: used, ramBytes: ram };
 }
 
 /** Returns whether the plan left a large headroom: at least 1 GiB and 15 % of the memory it plans in. */
@@ -241,8 +246,7 @@ export function diagnoseKill(ctx: DiagnosisContext, describeBudget: (plan: Plan)
   const zram = hasLargeHeadroom(plan) ? findZramCause(plan, evidence) : null;
   if (zram !== null) {
     // doctor's swap check says the same of a zram-only board (doctor/core/checks.ts checkSwap).
-    const ram = evidence?.memory?.zramRamBytes ?? null;
-    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. zram held ${formatGiB(zram)} of swapped memory${ram === null ? '' : ` (in ${formatGiB(ram)} of RAM, compressed)`} when vLLM was killed: zram swap is compressed in RAM itself, so it frees little of it, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`;
+    const detail = `${ran} ${describePrediction(plan)}, vLLM stayed within it and no other process grew${fall === '' ? '' : ` (${fall})`}. zram held ${formatGiB(zram.usedBytes)} of swapped memory in ${formatGiB(zram.ramBytes)} of RAM when vLLM was killed, more than the ${formatGiB(plan.budget.headroomBytes)} to spare: zram keeps what it swaps in RAM itself, compressed, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`;
     return {
       detail,
       fix: {

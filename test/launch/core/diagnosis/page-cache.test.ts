@@ -24,6 +24,7 @@ import {
   DROP_CACHES,
   buildKillEvidence,
   findPageCacheCause,
+  findZramCause,
   hasLargeHeadroom,
 } from '../../../../src/launch/core/diagnosis/kill.js';
 import type { KillEvidence } from '../../../../src/launch/core/diagnosis/types.js';
@@ -159,13 +160,20 @@ describe('an OOM kill the page cache or zram explains', () => {
     expect(d.fix.explanation).toBe('free the page cache (10.29 GiB), then launch the same plan again');
   });
 
-  it('zram held a large share of the headroom: named, the fix replaces zram with a disk swap file', () => {
-    const zram = 3.25 * GiB;
+  it('zram took more RAM than the plan left to spare: named with both figures, the fix replaces zram with a disk swap file', () => {
+    const ram = headroom + 0.5 * GiB;
+    const used = 2.5 * ram;
     const d = killedWith({
-      memory: { firstBytes: 20 * GiB, lowestBytes: 11 * GiB, pageCacheBytes: 0.4 * GiB, zramUsedBytes: zram },
+      memory: {
+        firstBytes: 20 * GiB,
+        lowestBytes: 11 * GiB,
+        pageCacheBytes: 0.4 * GiB,
+        zramUsedBytes: used,
+        zramRamBytes: ram,
+      },
     });
     expect(d.cause).toContain(
-      'zram held 3.25 GiB of swapped memory when vLLM was killed: zram swap is compressed in RAM itself, so it frees little of it, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.',
+      `zram held ${formatGiB(used)} of swapped memory in ${formatGiB(ram)} of RAM when vLLM was killed, more than the ${formatGiB(headroom)} to spare: zram keeps what it swaps in RAM itself, compressed, and swap never holds GPU memory (CUDA memory is pinned). Halving the KV cache would not address it.`,
     );
     expect(d.fix).toEqual({
       kind: 'command',
@@ -173,6 +181,21 @@ describe('an OOM kill the page cache or zram explains', () => {
       explanation:
         "disable zram (sudo systemctl disable nvzramconfig, then reboot) and use a disk swap file (jetson-vllm doctor sizes one to this board's disk), then launch the same plan again",
     });
+  });
+
+  it("zram's RAM at the headroom is named, one byte under it is not; its RAM unread, the swapped size alone is not", () => {
+    const at = (ramBytes: number | undefined): KillEvidence => ({
+      memory: {
+        firstBytes: 20 * GiB,
+        lowestBytes: 11 * GiB,
+        zramUsedBytes: 3 * headroom,
+        ...(ramBytes === undefined ? {} : { zramRamBytes: ramBytes }),
+      },
+    });
+    expect(findZramCause(plan, at(headroom))).toEqual({ usedBytes: 3 * headroom, ramBytes: headroom });
+    expect(findZramCause(plan, at(headroom - 1))).toBeNull();
+    expect(findZramCause(plan, at(undefined))).toBeNull();
+    expect(killedWith(at(headroom - 1)).cause).not.toContain('zram held');
   });
 
   it('precedence: a process that grew is named first, then vLLM past its plan; the page cache only after them', () => {
@@ -259,17 +282,19 @@ describe('a launch session fed the page cache', () => {
     expect(d?.fix).toMatchObject({ kind: 'command', command: DROP_CACHES });
   });
   it('zram filled while vLLM started (read with the processes): the SIGKILL is put on zram', () => {
-    const zram = Math.ceil(small.plan.budget.headroomBytes / 2 / GiB) * GiB;
+    // zram's RAM (mm_stat's mem_used_total) the first whole GiB over the headroom: it alone explains the kill.
+    const ram = Math.ceil(small.plan.budget.headroomBytes / GiB) * GiB;
+    const zram = 3 * ram;
     const s = replaySession(setup, [
       memory(14, 0.3, 0),
       { type: 'processesSampled', processes: [], zram: { usedBytes: 0, ramBytes: 0 }, elapsedMs: 0 },
       memory(8, 0.3, 1000),
-      { type: 'processesSampled', processes: [], zram: { usedBytes: zram, ramBytes: 1.25 * GiB }, elapsedMs: 1000 },
+      { type: 'processesSampled', processes: [], zram: { usedBytes: zram, ramBytes: ram }, elapsedMs: 1000 },
       { type: 'serverExited', code: null, signal: 'SIGKILL', notStarted: null, elapsedMs: 2000 },
     ]);
     const d = s.outcome?.diagnosis;
     expect(d?.cause).toContain(
-      `zram held ${formatGiB(zram)} of swapped memory (in 1.25 GiB of RAM, compressed) when vLLM was killed`,
+      `zram held ${formatGiB(zram)} of swapped memory in ${formatGiB(ram)} of RAM when vLLM was killed, more than the ${formatGiB(small.plan.budget.headroomBytes)} to spare`,
     );
     expect(d?.fix.explanation).toMatch(/^disable zram \(sudo systemctl disable nvzramconfig, then reboot\)/);
   });
