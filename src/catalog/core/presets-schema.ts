@@ -174,6 +174,11 @@ export const architectureSchema = z.strictObject({
        * num_speculative_tokens): set by the planner with --speculative-config, never in a preset.
        */
       speculativeBlocks: z.number().int().nonnegative().optional(),
+      /**
+       * How vLLM caches the states for prefix caching (CacheConfig.mamba_cache_mode): 'none' keeps one state page
+       * per request, 'align' (prefix caching on) two; set by the planner, never in a preset.
+       */
+      cacheMode: z.enum(['none', 'align']).optional(),
     })
     .nullable()
     .optional(),

@@ -29,7 +29,8 @@ export interface HybridGroups {
    * Pages one request holds in each state group: 1, plus num_speculative_blocks with speculative decoding
    * (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`: page × (1 + num_speculative_blocks) without
    * prefix caching; vllm/model_executor/layers/mamba/abstract.py `get_kv_cache_spec` sets it to
-   * num_speculative_tokens).
+   * num_speculative_tokens); 2 + num_speculative_blocks when prefix caching keeps the states aligned to the
+   * attention blocks (mamba_cache_mode 'align': the running state and the last block's).
    */
   statePages: number;
 }
@@ -70,6 +71,6 @@ export function computeHybridGroups(
     state: cdiv(state.layers, size),
     pageBytes: attnBlock * attnPerToken,
     statePageBytes: statePage,
-    statePages: 1 + (state.speculativeBlocks ?? 0),
+    statePages: (state.cacheMode === 'align' ? 2 : 1) + (state.speculativeBlocks ?? 0),
   };
 }

@@ -16,7 +16,9 @@
  *   cdiv(layers, group size) groups, padded; `get_kv_cache_config_from_groups`: one block id is a page in
  *   each of group-size tensors; `_max_memory_usage_bytes_from_groups`: a request needs Σ over groups of
  *   cdiv(its max memory, page) block ids. The log's token count divides the blocks by the groups
- *   (`_report_kv_cache_config`: num_blocks // groups × the smallest block size).
+ *   (`_report_kv_cache_config`: num_blocks // groups × the smallest block size; by 0.24, int(concurrency ×
+ *   max_model_len): computeKvTokens). With prefix caching (mamba_cache_mode 'align') a request holds two state
+ *   pages per state group (`MambaSpec.max_memory_usage_bytes`), hybrid-groups.ts `statePages`.
  */
 import type { Architecture } from '../../catalog/core/presets-schema.js';
 import {
@@ -119,8 +121,17 @@ export function buildKvCacheLayout(
       `hybrid ${state.kind}: ${state.layers} state layers of ${statePage} B per sequence${padded}; ` +
       `${state.attentionLayers} attention layers in blocks of ${attnBlock} tokens; ` +
       `${hybrid.attention + hybrid.state} groups of ${size} layers (${hybrid.attention} attention, ${hybrid.state} state)` +
-      (hybrid.statePages > 1 ? `; ${hybrid.statePages} state pages per request (speculative decoding)` : ''),
+      (hybrid.statePages > 1 ? `; ${hybrid.statePages} state pages per request (${describeStatePages(state)})` : ''),
   };
+}
+
+/** Why a request holds more than one state page: prefix caching's aligned states, speculative decoding, or both. */
+function describeStatePages(state: NonNullable<Architecture['stateLayers']>): string {
+  const why = [
+    state.cacheMode === 'align' ? 'prefix caching' : null,
+    (state.speculativeBlocks ?? 0) > 0 ? 'speculative decoding' : null,
+  ];
+  return why.filter((w) => w !== null).join(' and ');
 }
 
 /** Bytes one request of `seqLen` tokens reserves (KV plus its state). */
@@ -157,8 +168,21 @@ export function computeConcurrency(
   return layerBlocks > 0 ? (gpuBlocks * countKvLayers(arch)) / layerBlocks : 0;
 }
 
-/** The token count vLLM logs for `gpuBlocks` ("GPU KV cache size: N tokens"). */
-export function computeKvTokens(layout: KvCacheLayout, gpuBlocks: number): number {
+/**
+ * The token count vLLM logs for `gpuBlocks` ("GPU KV cache size: N tokens"). Up to 0.19 at least
+ * `_report_kv_cache_config` (vllm/v1/core/kv_cache_utils.py) divides the blocks by the groups and multiplies by the
+ * smallest block size (issue #40691 shows it with 0.19.0 on Qwen3.5); by 0.24.0 it logs int(maximum concurrency ×
+ * max_model_len) (`get_max_concurrency_for_kv_cache_config`; PR #40694 / #38364 proposed it; the log of
+ * noonghunna/club-3090#612, case 6 of the recorded logs, has 567,978 tokens = int(299 / 69 × 131,072)), pass
+ * `byConcurrency` with that maximum concurrency and max_model_len for those versions. The two agree for a
+ * model of one group.
+ */
+export function computeKvTokens(
+  layout: KvCacheLayout,
+  gpuBlocks: number,
+  byConcurrency?: { concurrency: number; maxModelLen: number },
+): number {
+  if (byConcurrency !== undefined) return Math.floor(byConcurrency.concurrency * byConcurrency.maxModelLen);
   const h = layout.hybrid;
   if (h !== null) return Math.floor(gpuBlocks / (h.attention + h.state)) * layout.blockSize;
   return gpuBlocks * layout.blockSize;

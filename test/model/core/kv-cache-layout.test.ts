@@ -272,3 +272,82 @@ describe('plain and sliding-window models keep the figures they had', () => {
     }
   });
 });
+
+/**
+ * Qwen3.6-35B-A3B's text config (the fields that size the cache): 40 layers, 3 gated-delta-net layers and
+ * then a full-attention one (10 attention layers), 2 KV heads of 256, GDN with 16 key and 32 value heads of
+ * 128, conv kernel 4, and `mamba_ssm_dtype: float32` as in the Qwen3.5/3.6 configs (the recorded Qwen3.6-27B
+ * config has it; a public test of a tool that reads these configs lists the same shape: "30 GDN + 10 Gated
+ * Attention GQA + 40 MoE 256/8, Vocab 248.320").
+ */
+const QWEN36_35B_A3B_TEXT = {
+  architectures: ['Qwen3_5MoeForConditionalGeneration'],
+  model_type: 'qwen3_5_moe_text',
+  layer_types: Array.from({ length: 40 }, (_, i) => (i % 4 === 3 ? 'full_attention' : 'linear_attention')),
+  full_attention_interval: 4,
+  head_dim: 256,
+  hidden_size: 2048,
+  linear_conv_kernel_dim: 4,
+  linear_key_head_dim: 128,
+  linear_num_key_heads: 16,
+  linear_num_value_heads: 32,
+  linear_value_head_dim: 128,
+  mamba_ssm_dtype: 'float32',
+  max_position_embeddings: 262144,
+  moe_intermediate_size: 512,
+  num_attention_heads: 16,
+  num_experts: 256,
+  num_experts_per_tok: 8,
+  num_hidden_layers: 40,
+  num_key_value_heads: 2,
+  shared_expert_intermediate_size: 512,
+  tie_word_embeddings: false,
+  torch_dtype: 'bfloat16',
+  vocab_size: 248320,
+};
+
+describe('case 6 of the recorded logs: Qwen3.6-35B-A3B NVFP4, fp8 KV, prefix caching, vLLM 0.24.0 (club-3090#612)', () => {
+  // The log: "Available KV cache memory: 5.98 GiB", "GPU KV cache size: 567,978 tokens",
+  // "Maximum concurrency for 131,072 tokens per request: 4.33x" (max_model_len 131072, max_num_seqs 1,
+  // kv_cache_dtype fp8, enable_prefix_caching True).
+  const text = parse(QWEN36_35B_A3B_TEXT);
+  const state = text.stateLayers;
+  if (state === null || state === undefined) throw new Error('no state layers');
+  // Prefix caching on a hybrid model: mamba_cache_mode 'align' (two state pages a request).
+  const arch: Architecture = { ...text, stateLayers: { ...state, cacheMode: 'align' } };
+  const layout = buildKvCacheLayout(arch, 'v1', 1, 16);
+
+  it('block 2096 = 16 · cdiv(2,146,304, 16 · 1024); pages of 2,146,304 B; 4 groups of 10 layers', () => {
+    // State page: conv 3 × (2·16·128 + 32·128) × 2 B = 49,152 + temporal 32 × 128 × 128 × 4 B (float32) =
+    // 2,097,152 → 2,146,304 B. fp8 attention: 2 (K, V) × 2 heads × 256 × 1 B = 1024 B a token per layer.
+    expect(computeStatePageBytes(arch)).toBe(2_146_304);
+    expect(layout.blockSize).toBe(2096);
+    expect(layout.hybrid).toMatchObject({ size: 10, attention: 1, state: 3, pageBytes: 2_146_304, statePages: 2 });
+    expect(layout.bytesPerBlock).toBe(10 * 2_146_304);
+    expect(layout.why).toContain('2 state pages per request (prefix caching)');
+  });
+
+  it('5.98 GiB hold 299 block ids; a request of 131,072 tokens takes 63 + 3 × 2 = 69: 4.33x, 567,978 tokens', () => {
+    // "5.98 GiB" is rounded to [5.975, 5.985) GiB: 299 blocks from 299 × 21,463,040 B (5.9767 GiB) on, 298 under
+    // it; 298 would log 298 / 69 = 4.32x, so the logged 4.33x says 299.
+    for (const available of [5.977 * GiB, 5.98 * GiB, 5.985 * GiB - 1]) {
+      expect(Math.floor(available / layout.bytesPerBlock)).toBe(299);
+    }
+    expect(Math.floor((299 * layout.bytesPerBlock - 1) / layout.bytesPerBlock)).toBe(298);
+    expect(computeConcurrency(layout, arch, 298, 131072, 8192).toFixed(2)).toBe('4.32');
+    const gpuBlocks = 299;
+    expect(computeBlocksForRequests(layout, arch, 1, 131072, 8192)).toBe(Math.ceil(131072 / 2096) + 3 * 2);
+    const concurrency = computeConcurrency(layout, arch, gpuBlocks, 131072, 8192);
+    expect(concurrency.toFixed(2)).toBe('4.33');
+    expect(computeKvTokens(layout, gpuBlocks, { concurrency, maxModelLen: 131072 })).toBe(567_978);
+    // The formula of 0.19 and before would have logged 299 // 4 × 2096 = 155,104 tokens.
+    expect(computeKvTokens(layout, gpuBlocks)).toBe(155_104);
+  });
+
+  it("without prefix caching ('none') one state page a request: 63 + 3 = 66 block ids, 4.53x", () => {
+    const none = buildKvCacheLayout({ ...text, stateLayers: { ...state, cacheMode: 'none' } }, 'v1', 1, 16);
+    expect(none.hybrid?.statePages).toBe(1);
+    expect(computeBlocksForRequests(none, arch, 1, 131072, 8192)).toBe(63 + 3);
+    expect(computeConcurrency(none, arch, 299, 131072, 8192).toFixed(2)).toBe('4.53');
+  });
+});
