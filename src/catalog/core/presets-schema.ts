@@ -77,6 +77,12 @@ export const quantVariantSchema = z.strictObject({
   sizeSource: z.enum(['published', 'computed']).optional(),
   /** Quantization group size, where the format has one. */
   groupSize: positiveInt.optional(),
+  /**
+   * Modules the checkpoint's quantization config leaves unquantized, as it writes them (compressed-tensors
+   * `ignore`, modelopt `exclude_modules`, AWQ `modules_to_not_convert`, FP8 `ignored_layers`): sized at the
+   * model's dtype (src/model/core/quant-ignore.ts).
+   */
+  ignore: z.array(z.string().min(1)).optional(),
 });
 export type QuantVariant = z.infer<typeof quantVariantSchema>;
 
@@ -188,6 +194,14 @@ export const architectureSchema = z.strictObject({
       depth: positiveInt,
       hiddenSize: positiveInt,
     })
+    .nullable()
+    .optional(),
+  /**
+   * Audio encoders (Gemma 4 E-models' conformer, with its projector into the text width): parameters counted in the
+   * weights, as read from audio_config (src/model/core/gemma4-encoders.ts).
+   */
+  audio: z
+    .strictObject({ encoderParams: z.number().int().nonnegative(), depth: positiveInt, hiddenSize: positiveInt })
     .nullable()
     .optional(),
   /**

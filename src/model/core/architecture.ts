@@ -50,9 +50,14 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const published = arch.publishedParams;
   const linear =
     arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
-      ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
+      ? Math.max(0, published - computeEncoderParams(arch) - embedding - lmHead - other)
       : arch.layers * (attention + mlp) + globalLayers * (globalAttention - attention) + pleLinear;
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
+}
+
+/** The multimodal encoders' parameters (vision and audio towers with their projectors), 0 for a text model. */
+export function computeEncoderParams(arch: Architecture): number {
+  return (arch.vision?.encoderParams ?? 0) + (arch.audio?.encoderParams ?? 0);
 }
 
 /**
