@@ -5,6 +5,7 @@
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { checkArchitectureCounts, type ArchCountField } from './architecture.js';
 import { computeGemma4AudioParams, computeGemma4VisionParams } from './gemma4-encoders.js';
+import { resolveIgnoreMatching } from './quant-ignore.js';
 
 export type HfConfigResult =
   { ok: true; arch: Architecture; quant: Omit<QuantVariant, 'repo'>; name: string } | { ok: false; problem: string };
@@ -225,7 +226,8 @@ type QuantParse = { ok: true; value: Omit<QuantVariant, 'repo'> } | { ok: false;
  */
 export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['torchDtype']): QuantParse {
   const parsed = parseQuantizationMethod(qc, torchDtype);
-  if (!parsed.ok || !isObject(qc)) return parsed;
+  // Kept where vLLM's config class for the method reads an ignore list (quant-ignore.ts resolveIgnoreMatching).
+  if (!parsed.ok || !isObject(qc) || resolveIgnoreMatching(parsed.value.method) === null) return parsed;
   const ignore = readIgnoreList(qc);
   return ignore.length === 0 ? parsed : { ok: true, value: { ...parsed.value, ignore } };
 }
