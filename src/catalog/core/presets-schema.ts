@@ -126,6 +126,11 @@ export const architectureSchema = z.strictObject({
    * vocab_size_per_layer_input × layers · hidden_size_per_layer_input, on the GPU with the other weights).
    */
   perLayerInput: z.strictObject({ hiddenSize: positiveInt, vocabSize: positiveInt }).optional(),
+  /**
+   * Gemma 4 E2B (use_double_wide_mlp): the last N layers (the KV-shared ones) have an MLP 2 × intermediate_size wide
+   * (transformers models/gemma4 `Gemma4TextMLP`; vLLM builds the checkpoint's shapes).
+   */
+  doubleWideMlpLayers: z.number().int().nonnegative().optional(),
   /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
   moe: z
     .strictObject({

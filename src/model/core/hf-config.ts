@@ -161,6 +161,11 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     pleVocab <= 4_194_304
       ? { hiddenSize: pleWidth, vocabSize: pleVocab }
       : null;
+  // Gemma 4 E2B: the KV-shared layers' MLP is twice as wide (transformers `Gemma4TextMLP`).
+  const doubleWideMlpLayers =
+    text.use_double_wide_mlp === true && kvSharedLayers !== null && kvSharedLayers !== undefined
+      ? kvSharedLayers.sliding + kvSharedLayers.global
+      : 0;
   const rotaryCaches = parseRotaryCaches(
     text,
     isGemma3,
@@ -201,6 +206,7 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     ...(globalAttention === null ? {} : { globalAttention }),
     ...(kvSharedLayers === null ? {} : { kvSharedLayers }),
     ...(perLayerInput === null ? {} : { perLayerInput }),
+    ...(doubleWideMlpLayers > 0 ? { doubleWideMlpLayers } : {}),
     ...(rotaryCaches === null ? {} : { rotaryCaches }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),

@@ -130,7 +130,9 @@ export function computeIgnoredLinear(
       }
     }
     let mlp = 0;
-    const dense = arch.moe === null ? arch.intermediateSize : (arch.moe.denseIntermediateSize ?? 0);
+    const isDoubleWide = i >= arch.layers - (arch.doubleWideMlpLayers ?? 0);
+    const dense =
+      arch.moe === null ? arch.intermediateSize * (isDoubleWide ? 2 : 1) : (arch.moe.denseIntermediateSize ?? 0);
     for (const name of ['mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj']) {
       if (dense > 0 && isIgnored(i, name)) mlp += h * dense;
     }

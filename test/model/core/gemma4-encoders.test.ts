@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeParams } from '../../../src/model/core/architecture.js';
+import { computeKvBytesPerToken, computeParams } from '../../../src/model/core/architecture.js';
 import { describeCheckpointExtras } from '../../../src/model/core/checkpoint-notes.js';
 import { computeGemma4AudioParams, computeGemma4VisionParams } from '../../../src/model/core/gemma4-encoders.js';
 import { parseHfConfig } from '../../../src/model/core/hf-config.js';
@@ -173,5 +173,34 @@ describe('properties', () => {
         return a !== null && b !== null && b.encoderParams - a.encoderParams === 1536;
       }),
     );
+  });
+});
+
+describe('Gemma 4 E2B: the recorded config reads as the preset, double-wide MLPs on the 20 KV-shared layers', () => {
+  it('text 4,647,266,816 + vision 168,544,704 + audio 307,184,384; the Hub count less the uncounted norms leaves 5,216', () => {
+    const r = parseHfConfig(readConfig('google/gemma-4-E2B-it'), 'google/gemma-4-E2B-it');
+    if (!r.ok) throw new Error(r.problem);
+    expect(r.arch).toEqual(presetArch('gemma-4-e2b-it'));
+    expect(r.arch).toMatchObject({
+      slidingWindowLayers: 28,
+      kvSharedLayers: { sliding: 16, global: 4 },
+      doubleWideMlpLayers: 20,
+    });
+    // Attention: 28 × (2 × 1536 × 2048 + 2 × 1536 × 256) + 7 × (2 × 1536 × 4096 + 2 × 1536 × 512) = 297,271,296.
+    // MLP: 15 × 3 × 1536 × 6144 + 20 × 3 × 1536 × 12,288 = 1,557,135,360. PLE: 1536 × 35 × 256 + 35 × 2 × 1536 × 256
+    // = 41,287,680. Linear 1,895,694,336; embeddings 262,144 × 1536 + 262,144 × 35 × 256 = 2,751,463,424; norms
+    // 35 × 2 × 1536 + 1536 = 109,056.
+    const p = computeParams(r.arch);
+    expect(p.linear).toBe(1_895_694_336);
+    expect(p.total).toBe(4_647_266_816);
+    // Towers: the E4B's with projectors into 1536 (vision 167,365,056 + 768 × 1536; audio 304,825,088 + 1536²).
+    expect(r.arch.vision?.encoderParams).toBe(167_365_056 + 768 * 1536);
+    expect(r.arch.audio?.encoderParams).toBe(304_825_088 + 1536 * 1536);
+    // Uncounted: 35 × (2 × 1536 + 1) = 107,555; q norms 28 × 256 + 7 × 512 = 10,752; k norms of the 15 KV layers
+    // 12 × 256 + 3 × 512 = 4608; PLE norms 256 + 35 × 1536 = 54,016.
+    const accounted = p.total + 168_544_704 + 307_184_384 + 107_555 + 10_752 + 4608 + 54_016;
+    expect(5_123_178_051 - accounted).toBe(5216);
+    // KV: 12 sliding layers × 2 × 256 × 2 B + 3 global × 2 × 512 × 2 B = 18,432 B a token (bf16).
+    expect(computeKvBytesPerToken(r.arch, 2)).toBe(12 * 1024 + 3 * 2048);
   });
 });
