@@ -83,7 +83,8 @@ export function computeGemma4VisionParams(visionConfig: unknown, textHidden: num
   const patchEmbedder = 3 * patch * patch * h + 2 * positions * h;
   const standardize = visionConfig.standardize === true ? 2 * h : 0;
   const encoderParams = layers * layer + patchEmbedder + standardize + h * textHidden;
-  return { encoderParams, depth: layers, hiddenSize: h };
+  // Counts each up to 2^20 can multiply past 2^53: such a config is no model, and no tower is better than a wrong one.
+  return Number.isSafeInteger(encoderParams) ? { encoderParams, depth: layers, hiddenSize: h } : null;
 }
 
 /**
@@ -117,5 +118,5 @@ export function computeGemma4AudioParams(audioConfig: unknown, textHidden: numbe
   const lightConv = 2 * h * h + h * h + h * kernel + 2 * h;
   const layer = 2 * feedForward + attention + lightConv + 3 * h + (clipped ? 10 * 4 : 0);
   const encoderParams = subsample + layers * layer + h * out + out + out * textHidden;
-  return { encoderParams, depth: layers, hiddenSize: h };
+  return Number.isSafeInteger(encoderParams) ? { encoderParams, depth: layers, hiddenSize: h } : null;
 }

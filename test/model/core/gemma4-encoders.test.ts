@@ -165,6 +165,20 @@ describe('properties', () => {
     );
   });
 
+  it('any counts up to 2^20 (the largest read): a safe whole count or no tower, never an inexact one', () => {
+    const big = fc.integer({ min: 1, max: 1_048_576 });
+    fc.assert(
+      fc.property(big, big, big, big, big, (h, inter, layers, heads, text) => {
+        const v = computeGemma4VisionParams(
+          { hidden_size: h, intermediate_size: inter, num_hidden_layers: layers, num_attention_heads: heads },
+          text,
+        );
+        const a = computeGemma4AudioParams({ hidden_size: h, num_hidden_layers: layers }, text);
+        return [v, a].every((r) => r === null || (Number.isSafeInteger(r.encoderParams) && r.encoderParams > 0));
+      }),
+    );
+  });
+
   it('audio: defaults fill what the config leaves out, and the projector grows with the text width', () => {
     fc.assert(
       fc.property(count, (text) => {

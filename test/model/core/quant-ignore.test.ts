@@ -172,6 +172,25 @@ describe('properties', () => {
     );
   });
 
+  it('a hostile quantization_config: the ignore list read is strings only, none empty, at most 4096', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('awq', 'fp8', 'compressed-tensors', 'modelopt'),
+        fc.constantFrom('ignore', 'exclude_modules', 'modules_to_not_convert', 'ignored_layers'),
+        fc.oneof(fc.array(fc.anything(), { maxLength: 20 }), fc.anything()),
+        (method, key, value) => {
+          const r = parseQuantizationConfig({ quant_method: method, quant_algo: 'NVFP4', [key]: value }, 'bfloat16');
+          if (!r.ok) return true;
+          const ignore = r.value.ignore;
+          return (
+            ignore === undefined ||
+            (ignore.length <= 4096 && ignore.every((e) => typeof e === 'string' && e.length > 0))
+          );
+        },
+      ),
+    );
+  });
+
   it('any ignore list (random strings, broken regexes) gives a whole count no larger than the linear layers', () => {
     fc.assert(
       fc.property(
