@@ -77,6 +77,12 @@ export const quantVariantSchema = z.strictObject({
   sizeSource: z.enum(['published', 'computed']).optional(),
   /** Quantization group size, where the format has one. */
   groupSize: positiveInt.optional(),
+  /**
+   * Modules the checkpoint's quantization config leaves unquantized, as it writes them (compressed-tensors
+   * `ignore`, modelopt `exclude_modules`, AWQ `modules_to_not_convert`, FP8 `ignored_layers`): sized at the
+   * model's dtype (src/model/core/quant-ignore.ts).
+   */
+  ignore: z.array(z.string().min(1)).optional(),
 });
 export type QuantVariant = z.infer<typeof quantVariantSchema>;
 
@@ -120,6 +126,11 @@ export const architectureSchema = z.strictObject({
    * vocab_size_per_layer_input × layers · hidden_size_per_layer_input, on the GPU with the other weights).
    */
   perLayerInput: z.strictObject({ hiddenSize: positiveInt, vocabSize: positiveInt }).optional(),
+  /**
+   * Gemma 4 E2B (use_double_wide_mlp): the last N layers (the KV-shared ones) have an MLP 2 × intermediate_size wide
+   * (transformers models/gemma4 `Gemma4TextMLP`; vLLM builds the checkpoint's shapes).
+   */
+  doubleWideMlpLayers: z.number().int().nonnegative().optional(),
   /** Mixture of experts: routed experts, experts per token, expert FFN width, shared experts. */
   moe: z
     .strictObject({
@@ -193,6 +204,14 @@ export const architectureSchema = z.strictObject({
       depth: positiveInt,
       hiddenSize: positiveInt,
     })
+    .nullable()
+    .optional(),
+  /**
+   * Audio encoders (Gemma 4 E-models' conformer, with its projector into the text width): parameters counted in the
+   * weights, as read from audio_config (src/model/core/gemma4-encoders.ts).
+   */
+  audio: z
+    .strictObject({ encoderParams: z.number().int().nonnegative(), depth: positiveInt, hiddenSize: positiveInt })
     .nullable()
     .optional(),
   /**

@@ -50,9 +50,27 @@ export function computeParams(arch: Architecture): ParamBreakdown {
   const published = arch.publishedParams;
   const linear =
     arch.stateLayers !== null && arch.stateLayers !== undefined && published !== undefined
-      ? Math.max(0, published - (arch.vision?.encoderParams ?? 0) - embedding - lmHead - other)
-      : arch.layers * (attention + mlp) + globalLayers * (globalAttention - attention) + pleLinear;
+      ? Math.max(0, published - computeEncoderParams(arch) - embedding - lmHead - other)
+      : arch.layers * (attention + mlp) +
+        globalLayers * (globalAttention - attention) +
+        pleLinear +
+        computeDoubleWideMlpExtra(arch);
   return { embedding, lmHead, linear, other, total: embedding + lmHead + linear + other };
+}
+
+/**
+ * The parameters Gemma 4 E2B's double-wide MLPs add: each of the last doubleWideMlpLayers layers has gate, up and
+ * down projections 2 × intermediate_size wide (transformers models/gemma4 `Gemma4TextMLP`: use_double_wide_mlp on the
+ * KV-shared layers), 3 × hidden × intermediate more than computeParams' per-layer MLP.
+ */
+function computeDoubleWideMlpExtra(arch: Architecture): number {
+  const n = Math.min(arch.layers, arch.doubleWideMlpLayers ?? 0);
+  return arch.moe === null ? n * 3 * arch.hiddenSize * arch.intermediateSize : 0;
+}
+
+/** The multimodal encoders' parameters (vision and audio towers with their projectors), 0 for a text model. */
+export function computeEncoderParams(arch: Architecture): number {
+  return (arch.vision?.encoderParams ?? 0) + (arch.audio?.encoderParams ?? 0);
 }
 
 /**

@@ -9,16 +9,31 @@ import { computeMxfp4MoeBytes } from './quantization.js';
 import { safetensorsDtypeBytes } from './model-source.js';
 import type { SafetensorsTensor } from './weights.js';
 
-/** Tensor names of a vision tower and its projector (Qwen-VL `visual.`, Gemma-3/LLaVA `vision_tower.`). */
+/**
+ * Tensor names of a vision tower and its projector (Qwen-VL `visual.`, Gemma-3/LLaVA `vision_tower.`, Gemma 4
+ * `vision_tower.` and `embed_vision.`).
+ */
 const VISION_TENSOR =
-  /^(?:model\.)?(?:visual|vision_tower|vision_model|vision_encoder|multi_modal_projector|mm_projector)\./;
+  /^(?:model\.)?(?:visual|vision_tower|vision_model|vision_encoder|multi_modal_projector|mm_projector|embed_vision)\./;
+
+/** Tensor names of an audio tower and its projector (Gemma 4 `audio_tower.`, `embed_audio.`). */
+const AUDIO_TENSOR = /^(?:model\.)?(?:audio_tower|embed_audio)\./;
 
 /** The vision encoder's tensors: parameter count and bytes. */
 export function summarizeVisionTensors(tensors: readonly SafetensorsTensor[]): { params: number; bytes: number } {
+  return summarizeTensors(tensors, VISION_TENSOR);
+}
+
+/** The audio encoder's tensors: parameter count and bytes. */
+export function summarizeAudioTensors(tensors: readonly SafetensorsTensor[]): { params: number; bytes: number } {
+  return summarizeTensors(tensors, AUDIO_TENSOR);
+}
+
+function summarizeTensors(tensors: readonly SafetensorsTensor[], names: RegExp): { params: number; bytes: number } {
   let params = 0;
   let bytes = 0;
   for (const t of tensors) {
-    if (!VISION_TENSOR.test(t.name)) continue;
+    if (!names.test(t.name)) continue;
     const elements = t.shape.reduce((a, b) => a * b, 1);
     params += elements;
     bytes += (safetensorsDtypeBytes(t.dtype) ?? 0) * elements;
@@ -44,6 +59,14 @@ export function describeCheckpointExtras(
       `vision encoder: ${(vision.params / 1e6).toFixed(1)} M parameters (${formatBytes(vision.bytes)}) in the weights; ` +
         "vLLM V1's profile run also feeds it a dummy batch that fills the encoder cache budget " +
         '(max(max_num_batched_tokens, the largest image or video item in tokens)), whose activation peak is not in this budget yet',
+    );
+  }
+  if (arch.audio !== null && arch.audio !== undefined) {
+    const audio = summarizeAudioTensors(tensors);
+    out = { ...out, audio: { ...arch.audio, encoderParams: audio.params } };
+    notes.push(
+      `audio encoder: ${(audio.params / 1e6).toFixed(1)} M parameters (${formatBytes(audio.bytes)}) in the weights; ` +
+        "vLLM V1's profile run feeds it dummy audio too",
     );
   }
   if (quant.method === 'mxfp4' && arch.moe !== null) {

@@ -4,6 +4,8 @@
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { checkArchitectureCounts, type ArchCountField } from './architecture.js';
+import { computeGemma4AudioParams, computeGemma4VisionParams } from './gemma4-encoders.js';
+import { resolveIgnoreMatching } from './quant-ignore.js';
 
 export type HfConfigResult =
   { ok: true; arch: Architecture; quant: Omit<QuantVariant, 'repo'>; name: string } | { ok: false; problem: string };
@@ -159,6 +161,11 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     pleVocab <= 4_194_304
       ? { hiddenSize: pleWidth, vocabSize: pleVocab }
       : null;
+  // Gemma 4 E2B: the KV-shared layers' MLP is twice as wide (transformers `Gemma4TextMLP`).
+  const doubleWideMlpLayers =
+    text.use_double_wide_mlp === true && kvSharedLayers !== null && kvSharedLayers !== undefined
+      ? kvSharedLayers.sliding + kvSharedLayers.global
+      : 0;
   const rotaryCaches = parseRotaryCaches(
     text,
     isGemma3,
@@ -170,7 +177,12 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
 
   const stateLayers = parseStateLayers(text, layers, architecture);
   if (typeof stateLayers === 'string') return { ok: false, problem: `config.json: ${stateLayers}` };
-  const vision = parseVision(content.vision_config);
+  // Gemma 4: both towers counted from their configs, as vLLM builds them (gemma4-encoders.ts).
+  const isGemma4 = content.model_type === 'gemma4' || firstArch === 'Gemma4ForConditionalGeneration';
+  const vision = isGemma4
+    ? computeGemma4VisionParams(content.vision_config, hidden)
+    : parseVision(content.vision_config);
+  const audio = isGemma4 ? computeGemma4AudioParams(content.audio_config, hidden) : null;
   // vllm/config/speculative.py `hf_config_override`: n_predict = mtp_num_hidden_layers (Qwen3.5) or
   // num_nextn_predict_layers (Qwen3-Next, DeepSeek-V3, GLM-4.5, MiMo, Nemotron-H).
   const mtpLayers = num(text, 'mtp_num_hidden_layers', 'num_nextn_predict_layers');
@@ -194,9 +206,11 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
     ...(globalAttention === null ? {} : { globalAttention }),
     ...(kvSharedLayers === null ? {} : { kvSharedLayers }),
     ...(perLayerInput === null ? {} : { perLayerInput }),
+    ...(doubleWideMlpLayers > 0 ? { doubleWideMlpLayers } : {}),
     ...(rotaryCaches === null ? {} : { rotaryCaches }),
     ...(stateLayers === null ? {} : { stateLayers }),
     ...(vision === null ? {} : { vision }),
+    ...(audio === null ? {} : { audio }),
     ...(mtpLayers !== undefined && Number.isSafeInteger(mtpLayers) && mtpLayers > 0 && mtpLayers <= 64
       ? { mtp: { layers: mtpLayers } }
       : {}),
@@ -212,8 +226,42 @@ export function parseHfConfig(content: unknown, name: string): HfConfigResult {
 
 type QuantParse = { ok: true; value: Omit<QuantVariant, 'repo'> } | { ok: false; problem: string };
 
-/** Maps `quantization_config` (AWQ, GPTQ, compressed-tensors, FP8, bitsandbytes, modelopt, MXFP4) to a variant. */
+/**
+ * Maps `quantization_config` (AWQ, GPTQ, compressed-tensors, FP8, bitsandbytes, modelopt, MXFP4) to a variant, with
+ * the modules it leaves unquantized (quant-ignore.ts sizes them at the model's dtype).
+ */
 export function parseQuantizationConfig(qc: unknown, torchDtype: Architecture['torchDtype']): QuantParse {
+  const parsed = parseQuantizationMethod(qc, torchDtype);
+  // Kept where vLLM's config class for the method reads an ignore list (quant-ignore.ts resolveIgnoreMatching).
+  if (!parsed.ok || !isObject(qc) || resolveIgnoreMatching(parsed.value.method) === null) return parsed;
+  const ignore = readIgnoreList(qc);
+  return ignore.length === 0 ? parsed : { ok: true, value: { ...parsed.value, ignore } };
+}
+
+/** The most ignore entries read: a hostile config cannot make the plan test millions of patterns per layer. */
+const MAX_IGNORE_ENTRIES = 4096;
+
+/**
+ * The ignore list as the method's config class reads it: compressed-tensors `ignore`, modelopt `exclude_modules`
+ * (hf_quant_config.json, also nested under `quantization`) or `ignore` (config.json), AWQ `modules_to_not_convert`,
+ * FP8 `ignored_layers`.
+ */
+function readIgnoreList(qc: Json): string[] {
+  const nested = isObject(qc.quantization) ? qc.quantization : {};
+  const raw = [
+    qc.ignore,
+    qc.exclude_modules,
+    nested.exclude_modules,
+    qc.modules_to_not_convert,
+    qc.ignored_layers,
+  ].find(Array.isArray);
+  if (raw === undefined) return [];
+  return (raw as unknown[])
+    .filter((e): e is string => typeof e === 'string' && e.length > 0 && e.length <= 1024)
+    .slice(0, MAX_IGNORE_ENTRIES);
+}
+
+function parseQuantizationMethod(qc: unknown, torchDtype: Architecture['torchDtype']): QuantParse {
   if (qc === undefined || qc === null) {
     const id = torchDtype === 'bfloat16' ? 'bf16' : 'fp16';
     return { ok: true, value: { id, method: null, scheme: id } };

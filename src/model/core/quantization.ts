@@ -3,7 +3,8 @@
  * vllm-memory.md §6, vllm/model_executor/layers/quantization/*.py `get_min_capability`). Pure.
  */
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
-import { computeKEqVCopyParams, computeParams } from './architecture.js';
+import { computeEncoderParams, computeKEqVCopyParams, computeParams } from './architecture.js';
+import { computeIgnoredLinear, resolveIgnoreMatching, type IgnoredLinear } from './quant-ignore.js';
 import { formatBytes, isAtLeast, type Version } from '../../shared/units.js';
 
 import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
@@ -104,8 +105,12 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
     };
   }
   const isMxfp4Moe = scheme === 'mxfp4' && quant.method === 'mxfp4' && arch.moe !== null;
-  // Gemma 4's global layers: vLLM holds a V projection the checkpoint does not have (a copy of K).
-  const kEqV = computeKEqVCopyParams(arch);
+  // Gemma 4's global layers: vLLM holds a V projection the checkpoint does not have (a copy of K), in K's format:
+  // 16 bits where the quantization config leaves K unquantized.
+  const allKEqV = computeKEqVCopyParams(arch);
+  const ignored = findIgnoredLinear(arch, quant);
+  const kEqV16 = ignored === null || allKEqV === 0 ? 0 : (allKEqV * ignored.globalKLayers) / countGlobalLayersOf(arch);
+  const kEqV = allKEqV - kEqV16;
   if (quant.sizeBytes !== undefined && quant.sizeSource === 'published') {
     if (isMxfp4Moe) {
       const padding = computeMxfp4MoeBytes(arch, true) - computeMxfp4MoeBytes(arch, false);
@@ -115,8 +120,8 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
         why: `the checkpoint files + ${formatBytes(padding)} of Marlin MXFP4 expert padding (${describeMxfp4Padding(arch)})`,
       };
     }
-    if (kEqV > 0) {
-      const copy = Math.round((kEqV * (scheme === 'mxfp4' ? 16 : BITS_PER_WEIGHT[scheme])) / 8);
+    if (allKEqV > 0) {
+      const copy = Math.round((kEqV * (scheme === 'mxfp4' ? 16 : BITS_PER_WEIGHT[scheme])) / 8 + 2 * kEqV16);
       return {
         weightBytes: quant.sizeBytes + copy,
         source: 'published',
@@ -137,22 +142,53 @@ export function estimateWeightBytes(arch: Architecture, quant: QuantVariant): We
     };
   }
   const bits = BITS_PER_WEIGHT[scheme];
-  // A vision tower stays in 16 bits in the quantized checkpoints (AWQ, GPTQ, compressed-tensors ignore it).
-  const vision = arch.vision?.encoderParams ?? 0;
-  const sixteen = 2 * (params.embedding + params.lmHead + params.other + vision);
-  const weightBytes = Math.round(((params.linear + kEqV) * bits) / 8 + sixteen);
+  // Vision and audio towers stay in 16 bits in the quantized checkpoints (AWQ, GPTQ, compressed-tensors,
+  // modelopt ignore them).
+  const vision = computeEncoderParams(arch);
+  const encoders =
+    arch.audio !== null && arch.audio !== undefined ? 'the vision and audio encoders' : 'the vision encoder';
   const isFull = bits === 16;
+  // The linear layers the quantization config leaves unquantized (quant-ignore.ts), in 16 bits.
+  const unquantized = isFull || ignored === null ? 0 : ignored.params;
+  const sixteen = 2 * (params.embedding + params.lmHead + params.other + vision + unquantized + kEqV16);
+  const weightBytes = Math.round(((params.linear - unquantized + kEqV) * bits) / 8 + sixteen);
   return {
     weightBytes,
     source: 'computed',
     why:
       (isFull
-        ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ' (vision encoder included)' : ''}`
-        : `${(params.linear / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? ', the vision encoder too' : ''}`) +
-      (kEqV > 0
-        ? `, + ${(kEqV / 1e6).toFixed(1)} M parameters of V slots vLLM fills with a copy of K (attention_k_eq_v)`
+        ? `${((params.total + vision) / 1e9).toFixed(2)} B parameters × 2 bytes${vision > 0 ? ` (${encoders} included)` : ''}`
+        : `${((params.linear - unquantized) / 1e9).toFixed(2)} B linear weights × ${bits.toFixed(2)} bits + embeddings${params.lmHead > 0 ? ' and lm_head' : ''} in 16 bits${vision > 0 ? `, ${encoders} too` : ''}`) +
+      (unquantized > 0 && ignored !== null
+        ? `, + ${describeIgnored(ignored, arch)} left unquantized by the checkpoint's quantization config (16 bits)`
+        : '') +
+      (allKEqV > 0
+        ? `, + ${(allKEqV / 1e6).toFixed(1)} M parameters of V slots vLLM fills with a copy of K (attention_k_eq_v)`
         : ''),
   };
+}
+
+/** The ignore list's unquantized linear parameters for a variant (null: no list, or not countable). */
+function findIgnoredLinear(arch: Architecture, quant: QuantVariant): IgnoredLinear | null {
+  const matching = resolveIgnoreMatching(quant.method);
+  if (quant.ignore === undefined || matching === null) return null;
+  return computeIgnoredLinear(arch, quant.ignore, matching);
+}
+
+/** The full-attention layers with their own head size (Gemma 4's global layers), 0 for other models. */
+function countGlobalLayersOf(arch: Architecture): number {
+  const g = arch.globalAttention ?? null;
+  if (g === null || !g.kEqV) return 0;
+  return computeKEqVCopyParams(arch) / (g.kvHeads * g.headDim * arch.hiddenSize);
+}
+
+/** "8.48 B parameters (attention in 60 of 60 layers)" for the ignored linear layers. */
+function describeIgnored(ignored: IgnoredLinear, arch: Architecture): string {
+  const parts = [
+    ignored.attentionLayers > 0 ? `attention in ${ignored.attentionLayers} of ${arch.layers} layers` : '',
+    ignored.mlpLayers > 0 ? `the MLP in ${ignored.mlpLayers} of ${arch.layers} layers` : '',
+  ].filter((p) => p !== '');
+  return `${(ignored.params / 1e9).toFixed(2)} B parameters (${parts.join(', ')})`;
 }
 
 const roundUp = (n: number, multiple: number): number => Math.ceil(n / multiple) * multiple;

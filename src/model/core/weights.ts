@@ -6,6 +6,7 @@
  * `GGML_QUANT_SIZES`; file types: llama.h `enum llama_ftype`; vLLM's GGUF types: reference
  * vllm-memory.md §6 (vllm/model_executor/layers/quantization/gguf.py).
  */
+import { buildGgufRotaryCaches, describeGgufRopeWidth } from './gguf-rope.js';
 import type { Architecture, QuantVariant } from '../../catalog/core/presets-schema.js';
 import { checkArchitectureCounts, type ArchCountField } from './architecture.js';
 import { countSlidingWindowLayers } from './hf-config.js';
@@ -466,6 +467,14 @@ export function describeGgufModel(
   }
   const architecture =
     ggufArch === 'llama' && moe !== null ? 'MixtralForCausalLM' : (HF_ARCHITECTURES[ggufArch] ?? ggufArch);
+  const freqBase = metadata[key('rope.freq_base')];
+  const rotaryCaches = buildGgufRotaryCaches(
+    ggufArch,
+    headDim > 0 ? headDim : 1,
+    typeof freqBase === 'number' && Number.isFinite(freqBase) ? freqBase : undefined,
+  );
+  const ropeNote = describeGgufRopeWidth(get('rope.dimension_count'), rotaryCaches, headDim > 0 ? headDim : 1);
+  if (ropeNote !== null && mla === null) notes.push(ropeNote);
   const arch: Architecture = {
     architecture,
     layers,
@@ -483,6 +492,7 @@ export function describeGgufModel(
     slidingWindowLayers,
     moe,
     mla,
+    ...(rotaryCaches === null || mla !== null ? {} : { rotaryCaches }),
   };
 
   const bad = checkArchitectureCounts(arch, (field) =>

@@ -68,12 +68,17 @@ describe('Gemma 4 31B: the config read as vLLM builds the model', () => {
     expect(computeKEqVCopyParams(preset.arch)).toBe(110_100_480);
   });
 
-  it('weights: bf16 computed = 2 × (30,696,664,320 + 110,100,480) = 61,613,529,600 B; a published size gets the copy added', () => {
+  it('weights: bf16 computed = 2 × (30,696,664,320 + 575,743,536 + 110,100,480) = 62,765,016,672 B; a published size gets the copy added', () => {
     const bf16 = preset.quants.find((q) => q.id === 'bf16');
     if (bf16 === undefined) throw new Error('bf16');
-    const w = estimateWeightBytes(preset.arch, bf16);
-    expect(w.weightBytes).toBe(61_613_529_600);
+    // Computed from the architecture (no published size): text + the vision tower + the V copy of K, × 2 B.
+    const { sizeBytes: _published, sizeSource: _source, ...unsized } = bf16;
+    const w = estimateWeightBytes(preset.arch, unsized);
+    expect(w.weightBytes).toBe(62_765_016_672);
     expect(w.why).toContain('copy of K');
+    expect(w.why).toContain('vision encoder');
+    // The preset's published size: the Hub's 31,273,088,876 parameters × 2 B + 110,100,480 × 2 B of V copy.
+    expect(estimateWeightBytes(preset.arch, bf16).weightBytes).toBe(62_546_177_752 + 220_200_960);
     const published = estimateWeightBytes(preset.arch, { ...bf16, sizeBytes: 1_000_000, sizeSource: 'published' });
     // 110,100,480 × 2 B.
     expect(published.weightBytes).toBe(1_000_000 + 220_200_960);
@@ -177,7 +182,11 @@ describe('Gemma 4 E4B: KV shared by the last 18 layers, per-layer embeddings', (
     expect(p.total).toBe(7_517_721_088);
     const bf16 = e4b.quants[0];
     if (bf16 === undefined) throw new Error('bf16');
-    expect(estimateWeightBytes(e4b.arch, bf16).weightBytes).toBe(2 * 7_517_721_088);
+    // Computed: text + vision tower 169,331,136 + audio tower 308,757,248, × 2 B; the preset's published size is the
+    // Hub's 7,996,156,490 × 2 B.
+    const { sizeBytes: _published, sizeSource: _source, ...unsized } = bf16;
+    expect(estimateWeightBytes(e4b.arch, unsized).weightBytes).toBe(2 * (7_517_721_088 + 169_331_136 + 308_757_248));
+    expect(estimateWeightBytes(e4b.arch, bf16).weightBytes).toBe(15_992_312_980);
     // Two rotary caches of 131,072 rows: (256 + 512) × 131,072 × 2 B = 192 MiB.
     expect(computeRotaryCacheBytes(e4b.arch)).toBe(201_326_592);
   });
@@ -240,7 +249,7 @@ describe('Gemma 4 26B-A4B: a dense MLP beside 128 experts, K = V global layers',
     expect(r.quant).toMatchObject({ id: 'nvfp4' });
   });
 
-  it('parameters: 25,232,613,120 in the text model (the published 25.2 B), weights 50,494,062,080 B in bf16', () => {
+  it('parameters: 25,232,613,120 in the text model (the published 25.2 B), weights 51,639,650,912 B in bf16', () => {
     // Per layer: sliding attention 2 × 2816 × 4096 + 2 × 2816 × 2048 = 34,603,008; dense MLP 3 × 2816 × 2112 =
     // 17,842,176; experts 128 × 3 × 2816 × 704 = 761,266,176. Global attention 2 × 2816 × 8192 + 2816 × 1024 =
     // 49,020,928. Linear 30 × 813,711,360 + 5 × 14,417,920 = 24,483,430,400; embedding 262,144 × 2816 =
@@ -252,7 +261,10 @@ describe('Gemma 4 26B-A4B: a dense MLP beside 128 experts, K = V global layers',
     expect(computeKEqVCopyParams(moe.arch)).toBe(14_417_920);
     const bf16 = moe.quants.find((q) => q.id === 'bf16');
     if (bf16 === undefined) throw new Error('bf16');
-    expect(estimateWeightBytes(moe.arch, bf16).weightBytes).toBe(2 * (25_232_613_120 + 14_417_920));
+    // With the vision tower (572,794,416); the preset's published size is the Hub's 25,805,936,206 × 2 B + the copy.
+    const { sizeBytes: _published, sizeSource: _source, ...unsized } = bf16;
+    expect(estimateWeightBytes(moe.arch, unsized).weightBytes).toBe(2 * (25_232_613_120 + 572_794_416 + 14_417_920));
+    expect(estimateWeightBytes(moe.arch, bf16).weightBytes).toBe(51_611_872_412 + 2 * 14_417_920);
   });
 
   it('KV: 25 × 8192 + 5 × 4096 = 225,280 B a token; an 8k request (256 + 5 × 193) × 5 pages of 131,072 B', () => {
