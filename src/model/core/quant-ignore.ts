@@ -35,22 +35,58 @@ export function resolveIgnoreMatching(method: string | null): IgnoreMatching | n
   }
 }
 
-/** Escapes a string for a RegExp. */
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Returns whether `name` matches a pattern whose `*` stands for any run of characters (modelopt's wildcards), by
+ * the greedy two-pointer walk: linear in practice and never exponential, whatever the config holds (a RegExp of
+ * many `.*` backtracks polynomially in their number).
+ */
+export function matchWildcard(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
+      p += 1;
+      n += 1;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p;
+      resume = n;
+      p += 1;
+    } else if (star !== -1) {
+      p = star + 1;
+      resume += 1;
+      n = resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p += 1;
+  return p === pattern.length;
+}
+
+/**
+ * Returns whether a config's "re:" pattern is safe to run: at most 200 characters, no back-reference, and no quantified
+ * group that holds a quantifier or an alternation ((a+)+, (a|ab)*: the shapes that backtrack exponentially). A
+ * Hub config is untrusted input; a pattern refused here matches nothing, as one JavaScript cannot read.
+ */
+export function isSafeRegexSource(source: string): boolean {
+  // The length cap also bounds this test's own (polynomial) backtracking.
+  if (source.length > 200 || /\\[1-9]/.test(source)) return false;
+  return !/\((?:[^()\\]|\\.)*[*+}|](?:[^()\\]|\\.)*\)[*+{]/.test(source);
+}
 
 /** Returns a test of one module name against the ignore list, as the method matches it. */
 export function buildIgnoreMatcher(patterns: readonly string[], matching: IgnoreMatching): (name: string) => boolean {
   const tests: ((name: string) => boolean)[] = patterns.map((p) => {
     switch (matching) {
-      case 'wildcard': {
-        const re = new RegExp(`^${p.split('*').map(escapeRegExp).join('.*')}$`);
-        return (name) => name === p || re.test(name);
-      }
+      case 'wildcard':
+        return (name) => matchWildcard(p, name);
       case 'regex-or-exact': {
         if (!p.startsWith('re:')) return (name) => name === p;
         let re: RegExp | null;
         try {
-          re = new RegExp(`^(?:${p.slice(3)})`);
+          re = isSafeRegexSource(p.slice(3)) ? new RegExp(`^(?:${p.slice(3)})`) : null;
         } catch {
           re = null; // A pattern JavaScript cannot read matches nothing rather than failing the plan.
         }

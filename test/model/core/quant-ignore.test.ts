@@ -13,6 +13,8 @@ import { parseHfConfig, parseQuantizationConfig } from '../../../src/model/core/
 import { estimateWeightBytes } from '../../../src/model/core/quantization.js';
 import {
   buildIgnoreMatcher,
+  isSafeRegexSource,
+  matchWildcard,
   computeIgnoredLinear,
   resolveIgnoreMatching,
 } from '../../../src/model/core/quant-ignore.js';
@@ -71,6 +73,48 @@ describe('matching as vLLM matches', () => {
       read({ quant_method: 'modelopt', quantization: { quant_algo: 'NVFP4', exclude_modules: ['lm_head', 7] } }),
     ).toEqual(['lm_head']);
     expect(read({ quant_method: 'awq', bits: 4 })).toBeUndefined();
+  });
+});
+
+describe('a Hub config is untrusted: its patterns never hang the plan', () => {
+  it('wildcards: the two-pointer walk agrees with the regular expression it replaces', () => {
+    const escape = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab.*]{0,12}$/), fc.stringMatching(/^[ab.]{0,16}$/), (pattern, name) => {
+        const re = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`);
+        expect(matchWildcard(pattern, name)).toBe(re.test(name));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('40 wildcards against a 60-character name that does not match: answered at once', () => {
+    const pattern = `${'*a'.repeat(40)}*b`;
+    const name = 'a'.repeat(60);
+    const started = performance.now();
+    expect(matchWildcard(pattern, name)).toBe(false);
+    expect(buildIgnoreMatcher([pattern], 'wildcard')(name)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('"re:" patterns that backtrack exponentially, back-references and overlong ones are refused (they match nothing)', () => {
+    for (const source of ['(a+)+$', '(a*)*b', '(a|aa)+$', '(x+x+)+y', '(.*a){20}', '(a)\\1', 'a'.repeat(201)]) {
+      expect(isSafeRegexSource(source)).toBe(false);
+    }
+    const started = performance.now();
+    expect(buildIgnoreMatcher(['re:(a+)+$'], 'regex-or-exact')(`${'a'.repeat(40)}!`)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // What real configs hold still matches.
+    for (const source of [
+      '.*vision.*',
+      '.*mlp\\.gate$',
+      'model\\.layers\\.\\d+\\.self_attn.*',
+      '(lm_head|embed_tokens)',
+      'a'.repeat(200),
+    ]) {
+      expect(isSafeRegexSource(source)).toBe(true);
+    }
+    expect(buildIgnoreMatcher(['re:.*self_attn.*'], 'regex-or-exact')('model.layers.3.self_attn.q_proj')).toBe(true);
   });
 });
 
