@@ -97,8 +97,15 @@ export interface LaunchContext {
  */
 export interface DetachedLaunch {
   stateDir: string;
-  /** `plan`: the one that runs (re-made for a pulled image's vLLM, if it was). */
-  record: (server: DetachedInfo & { name: string; url: string }, isReady: boolean, plan: Plan) => Promise<void>;
+  /**
+   * `plan`: the one that runs (re-made for a pulled image's vLLM, if it was); `heldBy`: the pid of the wizard that
+   * holds the server until its `l` (a record made at the start, so a wizard killed outright leaves it findable).
+   */
+  record: (
+    server: DetachedInfo & { name: string; url: string; heldBy?: number },
+    isReady: boolean,
+    plan: Plan,
+  ) => Promise<void>;
   forget: (name: string) => Promise<void>;
 }
 
@@ -272,8 +279,14 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       onPhase: (stage) => dispatch({ type: 'phaseEntered', stage, elapsedMs: now() }),
       onDetached: (info) => {
         detachedAt.info = info;
+        const where = { ...info, name: setup.name, url: setup.url };
+        // The wizard's server is recorded as held by it (this process): should it be SIGKILLed, `launch --stop`
+        // and `monitor --server` still find the server; `l` makes the record the user's, a stop forgets it.
         recorded =
-          detach?.record({ ...info, name: setup.name, url: setup.url }, false, plan).catch(() => undefined) ?? recorded;
+          (detach !== undefined
+            ? detach.record(where, false, plan)
+            : leavable?.record({ ...where, heldBy: process.pid }, false, plan)
+          )?.catch(() => undefined) ?? recorded;
       },
     },
     (line) => {
@@ -418,6 +431,8 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       stopTimers();
       unlisten();
       const isLeftRunning = await child.release();
+      // The record made at the start (held by this wizard) is written before the user's replaces it.
+      await recorded;
       if (isLeftRunning && detachedAt.info !== null)
         await leavable
           .record({ ...detachedAt.info, name: setup.name, url: setup.url }, true, plan)
@@ -432,6 +447,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     exit = await child.exited;
     // Started detached, what is left of it (a container, an engine core of its session) goes with it.
     if (session.status !== 'stopping') await child.stop(2000);
+    // …and its record (never one of a server that still runs).
+    await recorded;
+    await leavable.forget(setup.name).catch(() => undefined);
   } else {
     exit = await child.exited;
   }

@@ -200,6 +200,7 @@ async function detachedLaunch(): Promise<DetachedLaunch> {
           logPath: s.logPath,
           startedAt: new Date().toISOString(),
           plan: summarizePlan(plan),
+          ...(s.heldBy !== undefined ? { heldBy: s.heldBy } : {}),
         },
         undefined,
         undefined,
