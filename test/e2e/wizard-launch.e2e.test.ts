@@ -476,6 +476,47 @@ describe('wizard → launch in docker of a moving tag pulled for it (stand-in do
     },
     TEST_TIMEOUT,
   );
+
+  it(
+    'a pulled moving tag whose vLLM the plan would not fit: no container started, the screen says why',
+    async () => {
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const dir = mkdtempSync(path.join(tmp, 'docker-pulled-refused-'));
+      const calls = path.join(dir, 'calls.jsonl');
+      const s = startCli(
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--gpu-memory-utilization', '0.9', '--port', String(port), '--root', BOARD_ROOT],
+        ],
+        {
+          cols: 160,
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+            DOCKER_STANDIN_CALLS: calls,
+            VLLM_STANDIN_VERSION: '0.9.2',
+            XDG_DATA_HOME: path.join(dir, 'data'),
+            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+          },
+        },
+      );
+      await s.waitFor('Verdict:');
+      await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      s.press('enter');
+      const refused = await s.waitFor(/not launched: the plan for vLLM 0\.9\.2 would not fit \(OOM: /, 25_000);
+      expect(flat(refused)).toContain('carries vLLM 0.9.2, not the 0.11.2 its tag was listed with');
+      const recorded = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
+      expect(recorded.some((c) => c[0] === 'run' && c.includes('--name'))).toBe(false);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
 });
 
 describe('wizard → launch in docker with an image already here (stand-in docker)', () => {
