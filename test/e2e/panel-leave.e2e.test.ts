@@ -155,6 +155,20 @@ describe('q on the panel after a wizard launch', () => {
     // Nothing stopped it: its own session outlived the wizard.
     expect(pids.every(isLive)).toBe(true);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    // A launch on its port names it for what it is.
+    const again = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'jetson-vllm.js'),
+        ...['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--runtime', 'native'],
+        ...['--port', String(port)],
+      ],
+      { env: { PATH, XDG_STATE_HOME: state, HOME: tmp }, encoding: 'utf8' },
+    );
+    expect(again.status).toBe(3);
+    expect(again.stderr).toContain(
+      `port ${port} is taken by ${name}, a server of ours launched by the wizard (pid ${pids[0]}, left behind by a wizard that died (pid ${s.pid}))`,
+    );
     const stopped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
       env: { PATH, XDG_STATE_HOME: state, HOME: tmp },
       encoding: 'utf8',
