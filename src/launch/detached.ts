@@ -146,6 +146,11 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** Whether the wizard holding a recorded server still lives (undefined: no wizard holds it). */
+export function isHolderAlive(record: ServerRecord): boolean | undefined {
+  return record.heldBy === undefined ? undefined : isPidAlive(record.heldBy);
+}
+
 /** Whether the recorded server still runs: its container is running, or its pid is a live vLLM. */
 export async function isServerAlive(record: ServerRecord, docker = 'docker'): Promise<boolean> {
   if (record.runtime === 'docker') {

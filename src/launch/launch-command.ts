@@ -71,6 +71,11 @@ export interface LaunchContext {
   leavable?: LeavableLaunch;
   /** The image's compressed size (the catalog's), shown with a pull. */
   imageSizeBytes?: number | null;
+  /**
+   * The plan was made again after the pull, for the vLLM the pulled image carries (a moving tag): the plan that
+   * runs from now on (the wizard's panel takes its figures from it).
+   */
+  onReplanned?: (plan: Plan, request: PlanRequest) => void;
   /** Lines said before the server starts (prepareLaunch's notes): printed and kept in the log tail. */
   preface?: readonly string[];
   /** Creates this launch's own log file for the server's name (src/launch/logs.ts); none: no log is kept. */
@@ -92,7 +97,15 @@ export interface LaunchContext {
  */
 export interface DetachedLaunch {
   stateDir: string;
-  record: (server: DetachedInfo & { name: string; url: string }, isReady: boolean) => Promise<void>;
+  /**
+   * `plan`: the one that runs (re-made for a pulled image's vLLM, if it was); `heldBy`: the pid of the wizard that
+   * holds the server until its `l` (a record made at the start, so a wizard killed outright leaves it findable).
+   */
+  record: (
+    server: DetachedInfo & { name: string; url: string; heldBy?: number },
+    isReady: boolean,
+    plan: Plan,
+  ) => Promise<void>;
   forget: (name: string) => Promise<void>;
 }
 
@@ -195,10 +208,12 @@ async function readKernelReport(
 
 /** Runs the plan until the server exits or a signal stops it (detached: until ready). Exit code 0, or 1 on failure. */
 export async function runLaunch(ctx: LaunchContext): Promise<number> {
-  const { plan, out, detach, leavable } = ctx;
+  const { out, detach, leavable } = ctx;
+  // The plan that runs: re-made after the pull when the pulled image carries another vLLM (afterPull below).
+  let { plan } = ctx;
   // Started the detached way: a --detach launch, or one that may be left running (the wizard's).
   const starter = detach ?? leavable;
-  const setup = buildSetup(ctx);
+  let setup = buildSetup(ctx);
   const started = performance.now();
   const now = (): number => performance.now() - started;
   let session = createLaunchSession(plan.command, 1);
@@ -235,12 +250,28 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   let recorded: Promise<void> = Promise.resolve();
   // Where the detached server can be found, once started (set by the runtime's callback).
   const detachedAt: { info: DetachedInfo | null } = { info: null };
+  // A moving tag pulled just now: the vLLM inside is read before its container starts (a present one was read by
+  // prepareLaunch), the plan re-made for it — or nothing started when that plan would not fit.
+  const afterPull = async (): Promise<{ plan: Plan } | { refusal: string } | null> => {
+    const { checkPulledImage } = await import('./image-version-read.js');
+    const checked = await checkPulledImage(plan, setup.request, ctx.catalog);
+    if (checked.note !== null) said(checked.note);
+    if (!checked.ok) return { refusal: checked.message };
+    if (checked.plan === plan) return null;
+    plan = checked.plan;
+    setup = buildSetup({ ...ctx, plan, request: checked.request });
+    dispatch({ type: 'planReplaced', command: plan.command });
+    ctx.onReplanned?.(plan, checked.request);
+    return { plan };
+  };
   const child = startServer(
     plan,
     {
       name: setup.name,
       isDetached: starter !== undefined,
-      isHeld: leavable !== undefined,
+      // Held until ready: no restart policy on a container that may be killed while it loads (then a loop).
+      isHeld: starter !== undefined,
+      ...(plan.runtime === 'docker' ? { afterPull } : {}),
       out: said,
       stateDir: starter?.stateDir ?? '',
       ...(logPath !== null ? { logPath } : {}),
@@ -248,8 +279,14 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       onPhase: (stage) => dispatch({ type: 'phaseEntered', stage, elapsedMs: now() }),
       onDetached: (info) => {
         detachedAt.info = info;
+        const where = { ...info, name: setup.name, url: setup.url };
+        // The wizard's server is recorded as held by it (this process): should it be SIGKILLed, `launch --stop`
+        // and `monitor --server` still find the server; `l` makes the record the user's, a stop forgets it.
         recorded =
-          detach?.record({ ...info, name: setup.name, url: setup.url }, false).catch(() => undefined) ?? recorded;
+          (detach !== undefined
+            ? detach.record(where, false, plan)
+            : leavable?.record({ ...where, heldBy: process.pid }, false, plan)
+          )?.catch(() => undefined) ?? recorded;
       },
     },
     (line) => {
@@ -260,7 +297,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   // Ready means ours: the process this launch started (or its container) is alive and holds the port —
   // not another server answering there while ours died of "Address already in use".
   const port = servePort(plan.argv);
-  const servedName = findServedModelName(plan.argv) ?? plan.model.id;
+  const servedName = (): string => findServedModelName(plan.argv) ?? plan.model.id;
   const isOurServer = async (): Promise<boolean> => {
     if (plan.runtime === 'docker') {
       const state = await run('docker', ['inspect', '--format', '{{.State.Running}}', setup.name], {
@@ -283,7 +320,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   const onSignal = (): void => {
     if (detach === undefined || session.watchdog !== null) return void stop();
     if (!dispatch({ type: 'releaseRequested', elapsedMs: now() }).isReleasing && session.isReleasing)
-      releasing = child.release();
+      releasing = child.release(session.isReady);
   };
   // The wizard's "stop" always stops.
   const onStop = (): void => void stop();
@@ -311,7 +348,7 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     while (isWaiting() && Date.now() < deadline) {
       await sleep(500);
       if (session.log.stage !== 'api-server' && session.log.stage !== 'ready') continue;
-      if (!(await isServing(setup.url, servedName)) || !(await isOurServer())) continue;
+      if (!(await isServing(setup.url, servedName())) || !(await isOurServer())) continue;
       if (!isWaiting()) return;
       dispatch({ type: 'serverReady', url: setup.url, elapsedMs: now() });
       const entry = buildHistoryEntry(plan, session.log.figures, 'ready', new Date().toISOString());
@@ -369,11 +406,13 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     if (session.isReady || session.isReleasing) {
       stopTimers();
       unlisten();
-      const isLeftRunning = await (releasing ?? child.release());
+      const isLeftRunning = await (releasing ?? child.release(session.isReady));
       if (isLeftRunning) await recorded;
       // Ready: this very server holds the port, so its record replaces any other of its name.
       if (isLeftRunning && session.isReady && detachedAt.info !== null)
-        await detach.record({ ...detachedAt.info, name: setup.name, url: setup.url }, true).catch(() => undefined);
+        await detach
+          .record({ ...detachedAt.info, name: setup.name, url: setup.url }, true, plan)
+          .catch(() => undefined);
       const how = plan.runtime === 'docker' ? 'a docker container' : `pid ${child.pid ?? '?'}`;
       dispatch({ type: 'released', isLeftRunning, how, elapsedMs: now() });
       await log?.close();
@@ -392,8 +431,12 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
       stopTimers();
       unlisten();
       const isLeftRunning = await child.release();
+      // The record made at the start (held by this wizard) is written before the user's replaces it.
+      await recorded;
       if (isLeftRunning && detachedAt.info !== null)
-        await leavable.record({ ...detachedAt.info, name: setup.name, url: setup.url }, true).catch(() => undefined);
+        await leavable
+          .record({ ...detachedAt.info, name: setup.name, url: setup.url }, true, plan)
+          .catch(() => undefined);
       const how = plan.runtime === 'docker' ? `container ${setup.name}` : `pid ${child.pid ?? '?'}`;
       dispatch({ type: 'released', isLeftRunning, how, elapsedMs: now() });
       hasExited = true;
@@ -404,6 +447,9 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     exit = await child.exited;
     // Started detached, what is left of it (a container, an engine core of its session) goes with it.
     if (session.status !== 'stopping') await child.stop(2000);
+    // …and its record (never one of a server that still runs).
+    await recorded;
+    await leavable.forget(setup.name).catch(() => undefined);
   } else {
     exit = await child.exited;
   }
@@ -411,12 +457,12 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
   stopTimers();
   await readiness;
   unlisten();
-  const { exitCode: code, signal, notStarted = null } = exit;
+  const { exitCode: code, signal, notStarted = null, isRefused = false } = exit;
   await log?.close();
   await readKernelReport(ctx, session, exit, kernelBefore, (lines) =>
     dispatch({ type: 'kernelLogRead', lines, elapsedMs: now() }),
   );
-  dispatch({ type: 'serverExited', code, signal, notStarted, elapsedMs: now() });
+  dispatch({ type: 'serverExited', code, signal, notStarted, ...(isRefused ? { isRefused } : {}), elapsedMs: now() });
   const ending = session.outcome?.ending;
   if (ending === 'failed' || ending === 'died-after-ready') {
     const entry = buildHistoryEntry(plan, session.log.figures, 'failed', new Date().toISOString());

@@ -25,7 +25,7 @@ import {
 } from './core/ports.js';
 import { classifyListener, type ListenerOwner } from './core/readiness.js';
 import { describeServerPlace, findRecordPort } from './core/servers.js';
-import { isServerAlive, readServers } from './detached.js';
+import { isHolderAlive, isServerAlive, readServers } from './detached.js';
 
 /** The /proc to read: the root's when it has the socket tables, else this machine's. */
 function chooseProcDir(root: string | undefined): string {
@@ -89,7 +89,12 @@ async function findPortHolder(
   const { servers } = await readServers();
   for (const record of servers) {
     if (findRecordPort(record) === port && (await isServerAlive(record, docker)))
-      return { kind: 'record', name: record.name, place: describeServerPlace(record) };
+      return {
+        kind: 'record',
+        name: record.name,
+        place: describeServerPlace(record, isHolderAlive(record)),
+        ...(record.heldBy !== undefined ? { isWizards: true } : {}),
+      };
   }
   const ps = await run(docker, ['ps', '--format', '{{.Names}}\t{{.Ports}}'], { timeoutMs: 5000 });
   const container = ps.exitCode === 0 ? findContainerOnPort(ps.stdout, port) : null;

@@ -20,13 +20,8 @@ import {
   servePort,
   type LocalImage,
 } from './core/docker.js';
-import {
-  buildImageVersionArgv,
-  formatImageVersionNote,
-  isMovingImageTag,
-  parseImageVllmVersion,
-  type ImageVersionNote,
-} from './core/image-version.js';
+import { formatImageVersionNote, isMovingImageTag } from './core/image-version.js';
+import { describeNotFitting, readImageVersion } from './image-version-read.js';
 import { defaultWatchdogFloor } from './core/watchdog.js';
 import { createKernelLogReader, createProcessReader, createZramReader } from './evidence.js';
 import type { DetachedLaunch, LaunchContext } from './launch-command.js';
@@ -102,25 +97,18 @@ export async function prepareLaunch(input: {
     if (refusal !== null)
       return { ok: false, reason: 'image', message: `not launched: ${refusal}`, exitCode: 3, plan, notes };
   }
-  const notFitting = (): PreparedLaunch | null =>
-    plan.verdict === 'oom' || plan.verdict === 'max-len' || plan.verdict === 'startup-check'
-      ? {
-          ok: false,
-          reason: 'verdict',
-          message:
-            'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them',
-          exitCode: 3,
-          plan,
-          notes,
-        }
-      : null;
+  const notFitting = (): PreparedLaunch | null => {
+    const message = describeNotFitting(plan);
+    return message === null ? null : { ok: false, reason: 'verdict', message, exitCode: 3, plan, notes };
+  };
   const verdictRefusal = notFitting();
   if (verdictRefusal !== null) return verdictRefusal;
   // The port: something already listening there would make vLLM fail (or another server pass for it).
   const portRefusal = await checkPort(plan, root);
   if (portRefusal !== null) return { ok: false, reason: 'port', message: portRefusal, exitCode: 3, plan, notes };
   // A moving tag is never trusted for the arithmetic: the vLLM inside the image decides the plan (read last,
-  // as it starts a container). An image still to be pulled is not read: vLLM's start-up log says its version.
+  // as it starts a container). An image still to be pulled is read once pulled, before its container starts
+  // (runLaunch: src/launch/image-version-read.ts checkPulledImage).
   const image = plan.image;
   if (
     plan.runtime === 'docker' &&
@@ -149,35 +137,6 @@ async function checkPort(plan: Plan, root: string | undefined): Promise<string |
   return checkPortFree(servePort(plan.argv), root);
 }
 
-/**
- * The vLLM inside an image (python3 prints its package version: no GPU needed, no import of vllm), and the
- * plan re-made for it when it is not the version the catalog listed the tag with.
- */
-async function readImageVersion(
-  image: string,
-  plan: Plan,
-  request: PlanRequest,
-  catalog: Catalog,
-): Promise<{ note: ImageVersionNote; plan: Plan | null; request: PlanRequest }> {
-  const assumed = plan.vllm.version;
-  const r = await run('docker', buildImageVersionArgv(image), { timeoutMs: 120_000 });
-  const version = r.exitCode === 0 ? parseImageVllmVersion(r.stdout) : null;
-  if (version === null) {
-    const said = `${r.stderr}\n${r.stdout}`.split('\n').findLast((l) => l.trim() !== '');
-    const why = r.isTimedOut
-      ? 'docker run took over 120 s'
-      : (said?.trim().slice(0, 200) ?? `docker run exited with ${String(r.exitCode)}`);
-    return { note: { kind: 'unread', image, assumed, why }, plan: null, request };
-  }
-  if (version === assumed) return { note: { kind: 'same', image, version }, plan: null, request };
-  const next = { ...request, image, vllmVersion: version };
-  const outcome = buildPlan(next, catalog);
-  if (!outcome.ok) {
-    return { note: { kind: 'unknown-release', image, version, assumed, why: outcome.message }, plan: null, request };
-  }
-  return { note: { kind: 'replanned', image, version, assumed }, plan: outcome.plan, request: next };
-}
-
 /** The images here (`docker images`); none when docker or its daemon is missing (the launch says so later). */
 async function listLocalImages(): Promise<LocalImage[]> {
   const listed = await run('docker', ['images', '--format', '{{json .}}'], { timeoutMs: 15_000 });
@@ -204,7 +163,7 @@ async function launchEnvironment(
       await appendHistoryEntry(entry);
     },
     imageSizeBytes: catalog.vllm.images.find((i) => i.image === plan.image)?.sizeBytes ?? null,
-    ...(options.detach === true ? { detach: await detachedLaunch(plan) } : {}),
+    ...(options.detach === true ? { detach: await detachedLaunch() } : {}),
     createLogFile,
     root,
     // The evidence of a kill: the other processes (read where the meminfo is), the kernel's own log.
@@ -224,12 +183,13 @@ async function createLogFile(name: string): Promise<string> {
 }
 
 /** Where a detached server's log goes and how it is recorded (for monitor --server and launch --stop). */
-async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
+async function detachedLaunch(): Promise<DetachedLaunch> {
   const detached = await import('./detached.js');
   const { summarizePlan } = await import('./core/servers.js');
   return {
     stateDir: detached.stateDir(),
-    record: (s, isReady) =>
+    // The plan that runs: the one re-made for the vLLM inside an image pulled for a moving tag, if it was.
+    record: (s, isReady, plan) =>
       detached.recordServer(
         {
           name: s.name,
@@ -240,6 +200,7 @@ async function detachedLaunch(plan: Plan): Promise<DetachedLaunch> {
           logPath: s.logPath,
           startedAt: new Date().toISOString(),
           plan: summarizePlan(plan),
+          ...(s.heldBy !== undefined ? { heldBy: s.heldBy } : {}),
         },
         undefined,
         undefined,

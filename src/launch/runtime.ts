@@ -4,9 +4,14 @@
  * a clean stop, and — for a detached server — letting go of it while it keeps running.
  *
  * - docker: the image is pulled first when it is not here (`docker image inspect`), with a compact
- *   progress line from docker's layer lines; then `docker run` with the known container name, no `-t`,
- *   HF_TOKEN by name only. Stop: `docker stop -t <grace> <name>`, then `docker kill`.
- *   Detached: `docker run -d --restart unless-stopped`, followed with `docker logs -f <name>`.
+ *   progress line from docker's layer lines; a pulled image is then checked by the launcher (afterPull: a
+ *   moving tag's vLLM is read, the plan re-made for it or the start refused), and the docker argv is made from
+ *   the plan that comes out of that; then `docker run` with the known container name, no `-t`, HF_TOKEN by
+ *   name only. Stop: `docker stop -t <grace> <name>`, then `docker kill`.
+ *   Detached: `docker run -d` WITHOUT a restart policy, followed with `docker logs -f <name>`: a vLLM the
+ *   OOM killer ends while it loads is not restarted into the same kill again and again (thrashing the
+ *   board). The policy (`docker update --restart unless-stopped`) comes with release() once the server is
+ *   ready — a --detach launch's, or the wizard's on its `l`; a server let go of before it was ready keeps none.
  * - native: `vllm serve …` as a child. Detached: in its own session (setsid(2)), stdout and stderr into a
  *   log file under the XDG state folder, followed by reading that file.
  */
@@ -34,6 +39,8 @@ export interface ServerExit {
   signal: string | null;
   /** Set when the server was never started (no docker, the pull failed…): why, already said. */
   notStarted?: string;
+  /** Not started because the launcher refused it (afterPull: the re-made plan would not fit): exit 3. */
+  isRefused?: boolean;
 }
 
 export interface ServerHandle {
@@ -53,9 +60,10 @@ export interface ServerHandle {
   kill(): void;
   /**
    * Detached only: stop following and leave the server running. False when nothing had been started yet
-   * (a pull in progress is stopped instead): nothing is left behind.
+   * (a pull in progress is stopped instead): nothing is left behind. `isReady`: the server answered, so a
+   * held container gets its restart policy (default true); one let go of before that keeps none.
    */
-  release(): Promise<boolean>;
+  release(isReady?: boolean): Promise<boolean>;
 }
 
 /** Where a detached server can be found again (for the record). */
@@ -70,10 +78,15 @@ export interface StartOptions {
   name: string;
   isDetached: boolean;
   /**
-   * Detached yet held by its launcher until released (the wizard's server before its `l`): a container gets no
-   * restart policy until then, and release() sets it, as a `--detach` container has from the start.
+   * Detached yet held by its launcher until released (a --detach server until it is ready, the wizard's until
+   * its `l`): a container gets no restart policy until then, and release() of a ready one sets it.
    */
   isHeld?: boolean;
+  /**
+   * Called once the image was pulled (not when it was here), before `docker run`: the plan to run instead (the
+   * image's vLLM is not the one it was made for), a refusal (nothing is started: exit 3), or null (as planned).
+   */
+  afterPull?: () => Promise<{ plan: Plan } | { refusal: string } | null>;
   /** Status lines (stdout). */
   out: (line: string) => void;
   /** The docker stages, when they begin (the log parser cannot see a pull that did not happen). */
@@ -191,10 +204,12 @@ function startNative(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
 // docker
 // ---------------------------------------------------------------------------------------------------------------
 
-function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle {
+function startDocker(planned: Plan, o: StartOptions, onLine: OnLine): ServerHandle {
   const docker = o.docker ?? 'docker';
   const name = o.name;
-  const image = plan.image ?? '';
+  const image = planned.image ?? '';
+  // The plan that runs: afterPull may replace it (the same image, another vLLM).
+  let plan = planned;
   let pull: LineStream | null = null;
   let runChild: LineStream | null = null;
   let follower: LineStream | null = null;
@@ -211,14 +226,12 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
   };
 
   const main = async (): Promise<ServerExit> => {
-    const argv =
-      plan.dockerArgv === null
-        ? null
-        : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached, isHeld: o.isHeld === true });
-    if (argv === null) {
-      const why = 'the plan has no docker command (no image for this device: give --image)';
-      return { exitCode: 2, signal: null, notStarted: why };
-    }
+    const noCommand: ServerExit = {
+      exitCode: 2,
+      signal: null,
+      notStarted: 'the plan has no docker command (no image for this device: give --image)',
+    };
+    if (plan.dockerArgv === null) return noCommand;
     // 1. The image: here already, or pulled with its progress.
     const inspect = await run(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 });
     if (inspect.isNotFound) {
@@ -266,8 +279,19 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
         return { exitCode: pulled.exitCode ?? 1, signal: null, notStarted: why };
       }
       show(true);
+      const checked = (await o.afterPull?.()) ?? null;
+      if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
+      if (checked !== null && 'refusal' in checked)
+        return { exitCode: 3, signal: null, notStarted: checked.refusal, isRefused: true };
+      if (checked !== null) plan = checked.plan;
     }
     if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
+    // The argv of the plan that runs (made after afterPull, which may have replaced the plan).
+    const argv =
+      plan.dockerArgv === null
+        ? null
+        : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached, isHeld: o.isHeld === true });
+    if (argv === null) return noCommand;
     // 2. The container. One left with its name: running, it is a detached launch's (not replaced); stopped,
     // it is a leftover of ours (removed).
     const existing = await run(docker, ['inspect', '--format', '{{.State.Running}}', name], { timeoutMs: 15_000 });
@@ -349,7 +373,7 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       pull?.kill();
       if (hasContainer) void run(docker, ['kill', name], { timeoutMs: 15_000 });
     },
-    async release() {
+    async release(isReady = true) {
       if (!hasContainer) {
         // Nothing runs yet (the image is being pulled): stop rather than start a server nobody follows.
         await this.stop(2000);
@@ -357,8 +381,10 @@ function startDocker(plan: Plan, o: StartOptions, onLine: OnLine): ServerHandle 
       }
       isReleased = true;
       await follower?.stop(2000);
-      // Left running from now on: it comes back after a reboot as a --detach container does.
-      if (o.isHeld === true) await run(docker, ['update', '--restart', 'unless-stopped', name], { timeoutMs: 15_000 });
+      // Left running from now on, and it started: it comes back after a reboot. One not yet ready keeps no policy,
+      // so a kill while it loads is not restarted into the same kill in a loop.
+      if (o.isHeld === true && isReady)
+        await run(docker, ['update', '--restart', 'unless-stopped', name], { timeoutMs: 15_000 });
       return true;
     },
   };

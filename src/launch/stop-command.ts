@@ -4,7 +4,7 @@
  */
 import { UserError } from '../shared/errors.js';
 import { describeServerPlace } from './core/servers.js';
-import { forgetServers, isServerTreeAlive, readServers, stopServer } from './detached.js';
+import { forgetServers, isHolderAlive, isServerTreeAlive, readServers, stopServer } from './detached.js';
 
 /** The default of --stop-grace: how long vLLM has to exit after SIGTERM. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -31,7 +31,8 @@ export async function runStop(
   }
   const isAlive = await isServerTreeAlive(record);
   if (isAlive) {
-    out(`jetson-vllm: stopping ${record.name} (${describeServerPlace(record)})`);
+    // A wizard's server: said whether that wizard still runs (one killed with SIGKILL left it behind).
+    out(`jetson-vllm: stopping ${record.name} (${describeServerPlace(record, isHolderAlive(record))})`);
     const { isKilled } = await stopServer(record, graceMs);
     if (isKilled)
       out(

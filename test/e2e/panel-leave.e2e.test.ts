@@ -2,7 +2,8 @@
  * Quitting the live panel after a wizard launch (not --detach), in a real pseudo-terminal with the stand-in vllm
  * and tegrastats on PATH: q asks, and l leaves the server running as a detached, recorded server (the wizard exits
  * 0, the server still answers on its port, servers.json has its record, `launch --stop <name>` ends it and nothing
- * of it is left), natively and in a container (the stand-in docker); y stops it and nothing is left.
+ * of it is left), natively and in a container (the stand-in docker); y stops it and nothing is left. A wizard killed
+ * with SIGKILL leaves its server recorded as held by a wizard that died: `launch --stop` ends it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -102,6 +103,8 @@ describe('q on the panel after a wizard launch', () => {
     const record = file.servers.find((r) => r.name === name);
     expect(record?.runtime).toBe('native');
     expect(record?.pid).toBe(pids[0]);
+    // No longer the wizard's: the record made at the start, held by it, was replaced by the user's.
+    expect(record).not.toHaveProperty('heldBy');
     expect(record?.logPath !== null && existsSync(record?.logPath ?? '')).toBe(true);
     const stopped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
       env: { PATH, XDG_STATE_HOME: state, HOME: tmp },
@@ -130,6 +133,53 @@ describe('q on the panel after a wizard launch', () => {
     // Nothing recorded: the server was the wizard's, and it is gone.
     const recorded = path.join(state, 'jetson-vllm', 'servers.json');
     if (existsSync(recorded)) expect(readFileSync(recorded, 'utf8')).not.toContain('qwen2.5-0.5b-instruct');
+  }, 60_000);
+
+  it('a wizard killed with SIGKILL leaves its server recorded (held by its dead pid): launch --stop ends it, nothing is left', async () => {
+    const { s, state, pidFile, port, name } = startWizard();
+    await s.waitFor('Verdict:');
+    s.press('enter');
+    await s.waitFor(/^❯ Launch$/m);
+    s.press('enter');
+    await s.waitFor('Enter live panel', 20_000);
+    const pids = readPids(pidFile);
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    // Recorded at its start, held by the wizard (it is still the wizard's: no `l` yet).
+    const recorded = path.join(state, 'jetson-vllm', 'servers.json');
+    const file = JSON.parse(readFileSync(recorded, 'utf8')) as {
+      servers: { name: string; runtime: string; pid: number | null; heldBy?: number }[];
+    };
+    expect(file.servers).toEqual([expect.objectContaining({ name, runtime: 'native', pid: pids[0], heldBy: s.pid })]);
+    s.kill('SIGKILL');
+    await s.exited;
+    // Nothing stopped it: its own session outlived the wizard.
+    expect(pids.every(isLive)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    // A launch on its port names it for what it is.
+    const again = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'jetson-vllm.js'),
+        ...['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--runtime', 'native'],
+        ...['--port', String(port)],
+      ],
+      { env: { PATH, XDG_STATE_HOME: state, HOME: tmp }, encoding: 'utf8' },
+    );
+    expect(again.status).toBe(3);
+    expect(again.stderr).toContain(
+      `port ${port} is taken by ${name}, a server of ours launched by the wizard (pid ${pids[0]}, left behind by a wizard that died (pid ${s.pid}))`,
+    );
+    const stopped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'jetson-vllm.js'), 'launch', '--stop', name], {
+      env: { PATH, XDG_STATE_HOME: state, HOME: tmp },
+      encoding: 'utf8',
+    });
+    expect(stopped.status).toBe(0);
+    expect(stopped.stdout).toContain(
+      `jetson-vllm: stopping ${name} (pid ${pids[0]}, left behind by a wizard that died (pid ${s.pid}))`,
+    );
+    expect(stopped.stdout).toContain(`stopped ${name}`);
+    expect(await waitGone(pids)).toBe(true);
+    expect(readFileSync(recorded, 'utf8')).not.toContain(name);
   }, 60_000);
 
   it('docker: the container was started detached (-d, no --rm), l leaves it recorded; launch --stop removes it', async () => {

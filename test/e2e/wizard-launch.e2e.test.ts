@@ -417,6 +417,108 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
   );
 });
 
+describe('wizard → launch in docker of a moving tag pulled for it (stand-in docker)', () => {
+  it(
+    'reads the vLLM the pulled image carries before its container starts: re-planned, said in the log tail, the re-made command shown',
+    async () => {
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const dir = mkdtempSync(path.join(tmp, 'docker-pulled-'));
+      const calls = path.join(dir, 'calls.jsonl');
+      const pidFile = path.join(dir, 'vllm.pid');
+      const planned = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
+      const s = startCli(
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--port', String(port), '--root', BOARD_ROOT],
+        ],
+        {
+          // Wide enough for the note on its row of the log tail (the row is cut at the screen's width).
+          cols: 160,
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+            DOCKER_STANDIN_CALLS: calls,
+            VLLM_STANDIN_VERSION: '0.9.2',
+            VLLM_STANDIN_PIDFILE: pidFile,
+            XDG_DATA_HOME: path.join(dir, 'data'),
+            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+          },
+        },
+      );
+      await s.waitFor('Verdict:');
+      const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      // Reviewed: the plan for the version the tag is listed with (0.11.2 sizes the KV cache in bytes).
+      expect(flat(review)).toContain('--kv-cache-memory-bytes');
+      s.press('enter');
+      const ready = await s.waitFor(/^Ready: http:\/\/127\.0\.0\.1:\d+$/m, 25_000);
+      // The same note `jetson-vllm launch` prints, drawn in the launch's log tail.
+      expect(s.raw()).toContain(`jetson-vllm: ${planned} carries vLLM 0.9.2, not the 0.11.2 its tag was listed with`);
+      // The command shown is the one that runs: 0.9.2's plan.
+      expect(flat(ready)).toMatch(/\$ docker run .*ghcr\.io\/nvidia-ai-iot\/vllm:latest-jetson-orin vllm serve/);
+      expect(flat(ready)).not.toContain('--kv-cache-memory-bytes');
+      expect(ready).toContain('predicted vs actual:');
+      const recorded = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      const pulled = recorded.findIndex((c) => c[0] === 'pull');
+      const read = recorded.findIndex((c) => c[0] === 'run' && c.includes('--entrypoint'));
+      const run = recorded.findIndex((c) => c[0] === 'run' && c.includes('--name'));
+      expect(pulled).toBeGreaterThanOrEqual(0);
+      expect(read).toBeGreaterThan(pulled);
+      expect(run).toBeGreaterThan(read);
+      expect(recorded[run]).not.toContain('--kv-cache-memory-bytes');
+      const vllm = await readStandinPid(pidFile);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+      expect(await gone(vllm)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'a pulled moving tag whose vLLM the plan would not fit: no container started, the screen says why',
+    async () => {
+      portSeq += 1;
+      const port = portFor(portSeq);
+      const dir = mkdtempSync(path.join(tmp, 'docker-pulled-refused-'));
+      const calls = path.join(dir, 'calls.jsonl');
+      const s = startCli(
+        [
+          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+          ...['--gpu-memory-utilization', '0.9', '--port', String(port), '--root', BOARD_ROOT],
+        ],
+        {
+          cols: 160,
+          env: {
+            PATH: `${BIN}:${process.env.PATH ?? ''}`,
+            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+            DOCKER_STANDIN_CALLS: calls,
+            VLLM_STANDIN_VERSION: '0.9.2',
+            XDG_DATA_HOME: path.join(dir, 'data'),
+            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+          },
+        },
+      );
+      await s.waitFor('Verdict:');
+      await pressAndWait(s, 'enter', /^❯ Launch$/m);
+      s.press('enter');
+      const refused = await s.waitFor(/not launched: the plan for vLLM 0\.9\.2 would not fit \(OOM: /, 25_000);
+      expect(flat(refused)).toContain('carries vLLM 0.9.2, not the 0.11.2 its tag was listed with');
+      const recorded = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
+      expect(recorded.some((c) => c[0] === 'run' && c.includes('--name'))).toBe(false);
+      s.press('q');
+      expect((await s.exited).exitCode).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
 describe('wizard → launch in docker with an image already here (stand-in docker)', () => {
   it(
     'takes the present image of the rule instead of pulling the plan’s, says so in the log tail, re-planned for its vLLM',

@@ -26,8 +26,8 @@ export interface ProcSocket {
 
 /** What holds a port, as far as this machine tells. */
 export type PortHolder =
-  /** A server `launch --detach` recorded (still running). */
-  | { kind: 'record'; name: string; place: string }
+  /** A server `launch --detach` recorded (still running); `isWizards`: one a wizard launched and recorded. */
+  | { kind: 'record'; name: string; place: string; isWizards?: boolean }
   /** A docker container with the port published, or one of ours on the host network. */
   | { kind: 'container'; name: string }
   /** A process whose socket listens there; `command` from its cmdline ('' when unreadable). */
@@ -148,7 +148,7 @@ export function isVllmCommand(command: string): boolean {
 function describeHolder(holder: PortHolder): string {
   switch (holder.kind) {
     case 'record':
-      return `${holder.name}, a server of ours launched with --detach (${holder.place})`;
+      return `${holder.name}, a server of ours launched ${holder.isWizards === true ? 'by the wizard' : 'with --detach'} (${holder.place})`;
     case 'container':
       return `the docker container ${holder.name}`;
     case 'pid':

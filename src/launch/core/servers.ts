@@ -17,6 +17,12 @@ export interface ServerRecord {
   logPath: string | null;
   startedAt: string;
   plan: ServerPlanSummary;
+  /**
+   * The pid of the wizard that launched it and still holds it (it stops the server on its own exit): recorded at
+   * the start so a wizard killed with SIGKILL leaves a server `launch --stop` and `monitor --server` can find.
+   * Absent once the server is the user's (--detach, or the wizard's `l`).
+   */
+  heldBy?: number;
 }
 
 /** What the monitor needs of the plan (its prediction on the RAM bar, KV blocks in bytes) and a reminder. */
@@ -59,6 +65,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
 
+/** The holder's pid as a record field: none when absent or not a pid. */
+const heldBy = (v: unknown): { heldBy?: number } => {
+  const pid = int(v);
+  return pid === null ? {} : { heldBy: pid };
+};
+
 function parseRecord(v: unknown): ServerRecord | null {
   if (!isObject(v)) return null;
   const name = str(v.name);
@@ -76,6 +88,7 @@ function parseRecord(v: unknown): ServerRecord | null {
     container: str(v.container),
     logPath: str(v.logPath),
     startedAt: str(v.startedAt) ?? '',
+    ...heldBy(v.heldBy),
     plan: {
       device: str(p.device) ?? '',
       model: str(p.model) ?? '',
@@ -159,7 +172,14 @@ export function describeLeftRunning(name: string, url: string, detail: string | 
   ];
 }
 
-/** Where a recorded server runs, for a line about it: "container <name>" (docker) or "pid <pid>" (native). */
-export function describeServerPlace(r: ServerRecord): string {
-  return r.runtime === 'docker' ? `container ${r.container ?? r.name}` : `pid ${r.pid ?? '?'}`;
+/**
+ * Returns where a recorded server runs, for a line about it: "container <name>" (docker) or "pid <pid>" (native);
+ * with whose it is when a wizard holds it (`isHolderAlive`: whether that wizard's pid still lives).
+ */
+export function describeServerPlace(r: ServerRecord, isHolderAlive?: boolean): string {
+  const place = r.runtime === 'docker' ? `container ${r.container ?? r.name}` : `pid ${r.pid ?? '?'}`;
+  if (r.heldBy === undefined || isHolderAlive === undefined) return place;
+  return isHolderAlive
+    ? `${place}, held by the wizard pid ${r.heldBy}`
+    : `${place}, left behind by a wizard that died (pid ${r.heldBy})`;
 }

@@ -114,7 +114,8 @@ export function formatLaunchLines(
 ): string[] {
   // The runtime's own lines (the command, the pull's progress) are printed as they come.
   if (event.type === 'runtimeLineRead') return [event.line];
-  if (after === before || event.type === 'logFileOpened') return [];
+  // A re-made plan is said by the runtime's own line (the image's vLLM), not a status line.
+  if (after === before || event.type === 'logFileOpened' || event.type === 'planReplaced') return [];
   const at = formatElapsed(event.elapsedMs);
   switch (event.type) {
     case 'phaseEntered':

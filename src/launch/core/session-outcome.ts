@@ -33,7 +33,7 @@ export type LaunchEnding = 'not-started' | 'watchdog' | 'stopped' | 'exited' | '
 export interface LaunchOutcome {
   kind: 'stopped' | 'failed' | 'exited' | 'watchdog';
   ending: LaunchEnding;
-  /** The launch's exit code: 0, or 1 on a failure. */
+  /** The launch's exit code: 0, 1 on a failure, or 3 when the launch refused to start it (a plan that would not fit). */
   code: number;
   message: string;
   /** The failure explained, when the log or the watchdog named one. */

@@ -123,6 +123,8 @@ function endWithExit(
       ),
     };
   };
+  if (event.notStarted !== null && event.isRefused === true)
+    return end(session.log, 'exited', 'not-started', 3, event.notStarted);
   if (event.notStarted !== null)
     return end(session.log, 'exited', 'not-started', 1, `not started: ${event.notStarted}`);
   if (session.watchdog !== null) {
@@ -162,6 +164,8 @@ export function reduceLaunchSession(
       return { ...session, tail: pushBounded(session.tail, redactToken(event.line, setup.token), LAUNCH_TAIL) };
     case 'logFileOpened':
       return session.logPath === event.path ? session : { ...session, logPath: event.path };
+    case 'planReplaced':
+      return session.command === event.command ? session : { ...session, command: event.command };
     case 'phaseEntered':
       return enterStage(session, event.stage, event.elapsedMs, true);
     case 'logLineRead':

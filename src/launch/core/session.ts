@@ -87,12 +87,18 @@ export type LaunchSessionEvent =
   | { type: 'releaseRequested'; elapsedMs: number }
   /** Detached: the launch let go — of a running server (`how` it can be found), or of nothing yet started. */
   | { type: 'released'; isLeftRunning: boolean; how: string; elapsedMs: number }
-  /** The server ended (or was never started: `notStarted` says why). */
+  /** The plan was made again before the server started (the pulled image carries another vLLM): its command. */
+  | { type: 'planReplaced'; command: string }
+  /**
+   * The server ended (or was never started: `notStarted` says why; `isRefused`: the launch refused to start it,
+   * as prepareLaunch refuses a plan that would not fit — exit 3, `notStarted` is the whole message).
+   */
   | {
       type: 'serverExited';
       code: number | null;
       signal: string | null;
       notStarted: string | null;
+      isRefused?: boolean;
       elapsedMs: number;
     };
 

@@ -14,7 +14,7 @@ import type { Plan, PlanRequest } from '../../plan/core/plan.js';
 /** Runs one launch to its end; aborting `stop` stops the server, aborting `kill` (during a stop) kills it now,
  * aborting `leave` (once ready) lets go of it, left running and recorded. Resolves with the exit code.
  * `onPrepared` gets the plan that really runs (preparing a launch may take an image already here instead of
- * the plan's). */
+ * the plan's), and again when it is made anew after a pull (the pulled moving tag carries another vLLM). */
 export type LaunchRunner = (
   plan: Plan,
   request: PlanRequest,

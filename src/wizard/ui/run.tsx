@@ -53,6 +53,8 @@ function createWizardSupervisor(options: WizardOptions, launchLog: LaunchLogPath
       request: prepared.request,
       // An image already here taken instead of a pull: said in the launch's log tail.
       preface: prepared.notes,
+      // A moving tag pulled for this launch carried another vLLM: the panel's figures come from the re-made plan.
+      onReplanned: (replanned) => onPrepared(replanned),
       // The screen shows the launch; nothing is printed under it.
       out: () => undefined,
       onEvent: (event, session) => {

@@ -74,6 +74,30 @@ describe('describeServerPlace', () => {
   ])('%s', (_what, record, expected) => {
     expect(describeServerPlace(record)).toBe(expected);
   });
+
+  it("a wizard's server (held by its pid): whether that wizard still runs or died and left it behind", () => {
+    const held: ServerRecord = { ...native, heldBy: 777 };
+    expect(describeServerPlace(held, true)).toBe('pid 4242, held by the wizard pid 777');
+    expect(describeServerPlace(held, false)).toBe('pid 4242, left behind by a wizard that died (pid 777)');
+    // Not asked (the liveness unknown) or not held: the place alone.
+    expect(describeServerPlace(held)).toBe('pid 4242');
+    expect(describeServerPlace(native, false)).toBe('pid 4242');
+  });
+});
+
+describe("the holder of a wizard's record", () => {
+  it('round-trips; a record without one (--detach, or after `l`) has none; a bad one is dropped', () => {
+    const file = addServer(emptyServerFile(), { ...native, heldBy: 777 });
+    expect(parseServerFile(serializeServerFile(file)).servers[0]?.heldBy).toBe(777);
+    expect(parseServerFile(serializeServerFile(addServer(emptyServerFile(), native))).servers[0]).not.toHaveProperty(
+      'heldBy',
+    );
+    const bad = serializeServerFile(addServer(emptyServerFile(), native)).replace(
+      '"pid": 4242',
+      '"pid": 4242, "heldBy": -3',
+    );
+    expect(parseServerFile(bad).servers[0]).toEqual(native);
+  });
 });
 
 describe('readServerFileText: a file that cannot be read is said so, never read as empty', () => {

@@ -188,6 +188,30 @@ describe('reduceLaunchSession', () => {
     expect(o?.command).toContain('nvidia-ctk runtime configure');
   });
 
+  it('a plan re-made before the start (a pulled moving tag) replaces the command, silently; a refused start ends with 3', () => {
+    const replaced = session({ type: 'planReplaced', command: 'docker run … vllm serve x' });
+    expect(replaced.command).toBe('docker run … vllm serve x');
+    expect(formatLaunchLines(session(), replaced, { type: 'planReplaced', command: 'x' }, SETUP)).toEqual([]);
+    const message = 'not launched: the plan for vLLM 0.9.2 would not fit (OOM: 16.77 GiB needed, 15.29 GiB there)';
+    const refused = session({
+      type: 'serverExited',
+      code: 3,
+      signal: null,
+      notStarted: message,
+      isRefused: true,
+      elapsedMs: 5,
+    });
+    expect(refused.outcome).toMatchObject({ kind: 'exited', ending: 'not-started', code: 3, message });
+    expect(
+      formatLaunchLines(
+        session(),
+        refused,
+        { type: 'serverExited', code: 3, signal: null, notStarted: message, isRefused: true, elapsedMs: 5 },
+        SETUP,
+      ),
+    ).toEqual([`[   0.0s] ${message}`]);
+  });
+
   it('how a launch ends: stopped, exited before ready, not started, died after ready, by the watchdog', () => {
     expect(stoppedSession().outcome).toMatchObject({ kind: 'stopped', code: 0, message: 'the server was stopped' });
     expect(session(exited(0)).outcome).toMatchObject({
