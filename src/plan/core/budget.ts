@@ -114,7 +114,7 @@ export interface StartupCheck {
 }
 
 export interface Refusal {
-  reason: 'startup-free-memory' | 'no-cache-blocks' | 'max-len' | 'swap-too-large';
+  reason: 'startup-free-memory' | 'no-cache-blocks' | 'max-len' | 'swap-too-large' | 'unsupported-model';
   /** The message vLLM would print. */
   message: string;
   /** The check's figures when reason is startup-free-memory. */
