@@ -105,7 +105,11 @@ export function buildSupportRefusalMessage(
   const said = missing.some((m) => m.kind === 'architecture')
     ? `Model architectures ['${arch.architecture}'] are not supported for now.`
     : `Unknown quantization method: ${scheme}.`;
-  const image = findSupportingImage(data.images, needed.since, soc);
-  const fix = `--vllm-version ${needed.since}${image === null ? '' : ` or --image ${image.image} (vLLM ${image.vllmVersion})`}`;
+  // On a Jetson the version comes with an image: name the one that carries it (--vllm-version picks it).
+  const image = soc === undefined ? null : findSupportingImage(data.images, needed.since, soc);
+  const fix =
+    image === null || image.vllmVersion === needed.since
+      ? `--vllm-version ${needed.since} or newer${image === null ? '' : ` (image ${image.image})`}`
+      : `--vllm-version ${needed.since} or newer (image ${image.image}: --vllm-version ${image.vllmVersion})`;
   return `${said} ${needed.what} needs vLLM ≥ ${needed.since}, this is ${versionLabel}: ${fix}`;
 }

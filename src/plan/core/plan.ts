@@ -194,7 +194,7 @@ export function chooseDefaultVllmVersion(
   const need = findSupportMinimum(catalog.vllm, model.arch, model.scheme);
   const preferredVersion = parseVersion(preferred);
   if (need === null || preferredVersion === null || isAtLeast(preferredVersion, need.since)) return preferred;
-  if (!device.isUnified) return newest;
+  if (!device.isUnified || device.soc === undefined) return newest;
   return findSupportingImage(catalog.vllm.images, need.since, device.soc)?.vllmVersion ?? newest;
 }
 
@@ -208,7 +208,13 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     return { ok: false, message: `--vllm-version: "${versionText}" is not a version (e.g. 0.6.3, 0.11.2)` };
   // A release without the architecture or the quantization refuses the model at start-up (model-support.ts); the
   // plan says so with the release that has them, and the GPU check below is made at that release.
-  const unsupported = buildSupportRefusalMessage(catalog.vllm, model.arch, scheme, info.label, device.soc);
+  const unsupported = buildSupportRefusalMessage(
+    catalog.vllm,
+    model.arch,
+    scheme,
+    info.label,
+    device.isUnified ? device.soc : undefined,
+  );
   const needed = unsupported === null ? null : findSupportMinimum(catalog.vllm, model.arch, scheme);
   const capabilityVersion = needed === null ? info.version : (parseVersion(needed.since) ?? info.version);
 

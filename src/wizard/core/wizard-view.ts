@@ -127,7 +127,13 @@ export function assessVariant(
   if (ctx === null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: 'unknown vLLM version' };
   const scheme = resolveScheme(quant);
   // A release that cannot load the model (model-support.ts) runs none of it, whatever the memory.
-  const missing = buildSupportRefusalMessage(catalog.vllm, model.arch, scheme, ctx.info.label, device.soc);
+  const missing = buildSupportRefusalMessage(
+    catalog.vllm,
+    model.arch,
+    scheme,
+    ctx.info.label,
+    device.isUnified ? device.soc : undefined,
+  );
   if (missing !== null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: missing };
   const cap = checkCapability(scheme, device.computeCapability, ctx.info.version);
   if (!cap.ok) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: cap.reason };

@@ -26,6 +26,7 @@ import { parseCount, resolvePlanRequest, type PlanOptions } from '../../../src/p
 import { isAtLeast } from '../../../src/shared/units.js';
 import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import { computeGdnGraphOverReserve } from '../../../src/plan/core/graph-terms.js';
+import { findMissingSupport, findSupportMinimum } from '../../../src/plan/core/model-support.js';
 
 const DEVICES = ['orin-nano-8gb', 'orin-nx-16gb', 'agx-orin-64gb', 'agx-thor', 'rtx-4090'] as const;
 const VERSIONS = [
@@ -148,10 +149,13 @@ function request(s: Scenario, extra: PlanOptions = {}): PlanRequest {
   return resolved.request;
 }
 
-/** The plan for a scenario; null when the quantization cannot run on that GPU (a message, by design). */
+/**
+ * The plan for a scenario; null when the quantization cannot run on that GPU (a message, by design) or the release
+ * cannot load the model (a refusal, by design: model-support.ts; its own properties are in 'the release loads it').
+ */
 function plan(s: Scenario, extra: PlanOptions = {}): Plan | null {
   const outcome = buildPlan(request(s, extra), catalog);
-  if (outcome.ok) return outcome.plan;
+  if (outcome.ok) return outcome.plan.refusal?.reason === 'unsupported-model' ? null : outcome.plan;
   if (/not supported on this GPU|needs vLLM|refuses bfloat16/.test(outcome.message)) return null;
   throw new Error(outcome.message);
 }
@@ -351,16 +355,31 @@ describe('the solvers', () => {
 
   it('V0 contexts past 32768 (chunked prefill switches on) are still found by the solver', () => {
     // Regression: orin-nano-8gb, qwen3-0.6b gguf-q8_0, vLLM 0.6.3, 1 sequence used to stop at 30560
-    // although 32784 fits, because V0's memory is not monotone across 32768 tokens.
-    const plan = planFor({
+    // although 32784 fits, because V0's memory is not monotone across 32768 tokens. vLLM 0.6.3 cannot load Qwen3
+    // (Qwen3ForCausalLM from 0.8.4), so the plan is refused and has no fits figures: the solver is asked directly,
+    // with the same numbers as the plan's fits figure used.
+    const refused = planFor({
       device: 'orin-nano-8gb',
       model: 'qwen3-0.6b',
       quant: 'gguf-q8_0',
       vllmVersion: '0.6.3',
       maxNumSeqs: '1',
     });
-    expect(plan.fits.maxModelLen).not.toBeNull();
-    expect(plan.fits.maxModelLen ?? 0).toBeGreaterThan(32768);
+    expect(refused.refusal?.reason).toBe('unsupported-model');
+    const modelIndex = catalog.models.findIndex((m) => m.id === 'qwen3-0.6b');
+    const quantIndex = catalog.models[modelIndex]?.quants.findIndex((q) => q.id === 'gguf-q8_0') ?? -1;
+    const s: Scenario = {
+      device: 'orin-nano-8gb',
+      modelIndex,
+      quantIndex,
+      version: '0.6.3',
+      defaults: 'planner',
+      knobs: {},
+    };
+    const { ctx, modelMax } = context(s, 'planner');
+    const fitsLen = solveMaxModelLen(ctx, 1, modelMax);
+    expect(fitsLen).not.toBeNull();
+    expect(fitsLen ?? 0).toBeGreaterThan(32768);
   });
 });
 
@@ -528,6 +547,61 @@ describe('the plan', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('the release loads the model (model-support.ts, presets/vllm.yaml architectures and quantizations)', () => {
+  it('every planned (architecture, quantization, version) is one the release loads; any other is refused with the release that does', () => {
+    const seen = { loads: 0, refused: 0 };
+    fc.assert(
+      fc.property(
+        scenario({ versions: [...VERSIONS, '0.8.3', '0.8.4', '0.16.0', '0.17.0', '0.18.0', '0.19.0'] }),
+        (s) => {
+          const r = request(s);
+          const outcome = buildPlan(r, catalog);
+          fc.pre(outcome.ok);
+          if (!outcome.ok) return;
+          const p = outcome.plan;
+          const info = resolveVllmVersion(s.version, catalog.vllm);
+          if (info === null) throw new Error('bad version');
+          const missing = findMissingSupport(catalog.vllm, r.model.arch, resolveScheme(r.quant), info.version);
+          if (missing.length === 0) {
+            seen.loads++;
+            expect(p.refusal?.reason).not.toBe('unsupported-model');
+            return;
+          }
+          seen.refused++;
+          const needed = findSupportMinimum(catalog.vllm, r.model.arch, resolveScheme(r.quant));
+          expect(p.verdict).toBe('max-len');
+          expect(p.refusal?.reason).toBe('unsupported-model');
+          expect(p.refusal?.message).toContain(`needs vLLM ≥ ${needed?.since ?? '?'}, this is ${info.label}`);
+          expect(p.fits.maxModelLen).toBeNull();
+          expect(p.fits.maxNumSeqs).toBeNull();
+        },
+      ),
+      { numRuns: 150, seed: 7 },
+    );
+    expect(seen.loads).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
+  });
+
+  it('the planner, choosing the version itself, picks a release that loads the model', () => {
+    fc.assert(
+      fc.property(scenario({ knobs: false }), (s) => {
+        const { vllmVersion: _given, ...rest } = options(s);
+        const resolved = resolvePlanRequest(rest, catalog, ENV);
+        if (!resolved.ok) throw new Error(resolved.message);
+        const outcome = buildPlan(resolved.request, catalog);
+        fc.pre(outcome.ok);
+        if (!outcome.ok) return;
+        const info = resolveVllmVersion(outcome.plan.vllm.version, catalog.vllm);
+        if (info === null) throw new Error('bad version');
+        const scheme = resolveScheme(resolved.request.quant);
+        expect(findMissingSupport(catalog.vllm, resolved.request.model.arch, scheme, info.version)).toEqual([]);
+        expect(outcome.plan.refusal?.reason).not.toBe('unsupported-model');
+      }),
+      RUNS,
     );
   });
 });
