@@ -371,7 +371,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const unified = device.isUnified;
   const s = settings;
   // With MTP speculative decoding the drafter's layers join the KV cache and its weights and buffers the rest.
-  const arch = resolveServedArchitecture(input.arch, input.speculative);
+  const arch = resolveServedArchitecture(input.arch, input.speculative, info);
 
   const dtypeBytes = input.modelDtypeBytes ?? 2;
   // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts); an 'auto'
@@ -669,7 +669,7 @@ function findRefusal(args: {
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
   const { info, settings: s } = input;
-  const arch = resolveServedArchitecture(input.arch, input.speculative);
+  const arch = resolveServedArchitecture(input.arch, input.speculative, info);
   const layout = buildKvCacheLayout(
     arch,
     info.engine,

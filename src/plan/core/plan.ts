@@ -39,7 +39,12 @@ import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } fro
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
-import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
+import {
+  formatSpeculativeConfig,
+  isHybridPrefixCaching,
+  planSpeculative,
+  type SpeculativeRequest,
+} from './speculative.js';
 import { planGraphOptions, type GraphOptions } from './graph-terms.js';
 import { buildSupportRefusalMessage, findSupportMinimum, findSupportingImage } from './model-support.js';
 import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
@@ -455,6 +460,10 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     );
   }
   notes.push(...explainBudget(budget, ctx));
+  if (isHybridPrefixCaching(info, model.arch))
+    notes.push(
+      `vLLM ${info.label} turns prefix caching on for hybrid models (PR #50991, from 0.28.0): mamba_cache_mode "align" holds 2 state pages per request instead of 1 (kv_cache_interface.py MambaSpec.max_memory_usage_bytes)`,
+    );
   if (info.isNewerThanKnown)
     notes.push(
       `vLLM ${info.label} is newer than the newest release this tool knows (${info.newestKnown}): planned with the ${info.newestKnown} family's rules`,
