@@ -247,6 +247,8 @@ export const quantSupportSchema = z.strictObject({
   scheme: z.enum(QUANT_SCHEMES),
   /** Limits the row to one architecture (a GGUF architecture vLLM's loader learned later). */
   architecture: z.string().min(1).optional(),
+  /** Limits the row to one --quantization method (NVFP4 from compressed-tensors came after modelopt's). */
+  method: z.string().min(1).optional(),
   since: version,
   source: z.string().min(1),
 });

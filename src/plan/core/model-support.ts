@@ -18,10 +18,20 @@ export interface SupportMinimum {
   kind: 'architecture' | 'quantization';
   since: string;
   source: string;
+  /** The --quantization method the row is limited to. */
+  method?: string;
 }
 
-/** Returns every minimum release the architecture and scheme need (empty: every listed release loads them). */
-export function listSupportMinimums(data: VllmData, arch: Architecture, scheme: QuantScheme): SupportMinimum[] {
+/**
+ * Returns every minimum release the architecture and scheme (with its --quantization method, when rows depend on it)
+ * need; empty: every listed release loads them.
+ */
+export function listSupportMinimums(
+  data: VllmData,
+  arch: Architecture,
+  scheme: QuantScheme,
+  method: string | null = null,
+): SupportMinimum[] {
   const minimums: SupportMinimum[] = [];
   const row = data.architectures.find((a) => a.name === arch.architecture);
   if (row !== undefined) {
@@ -37,15 +47,32 @@ export function listSupportMinimums(data: VllmData, arch: Architecture, scheme: 
   }
   for (const q of data.quantizations) {
     if (q.scheme !== scheme || (q.architecture !== undefined && q.architecture !== arch.architecture)) continue;
-    const what = q.architecture === undefined ? `${scheme} quantization` : `${scheme} ${q.architecture}`;
-    minimums.push({ what, kind: 'quantization', since: q.since, source: q.source });
+    if (q.method !== undefined && q.method !== method) continue;
+    const what =
+      q.architecture !== undefined
+        ? `${scheme} ${q.architecture}`
+        : q.method !== undefined
+          ? `${scheme} (${q.method}) quantization`
+          : `${scheme} quantization`;
+    minimums.push({
+      what,
+      kind: 'quantization',
+      since: q.since,
+      source: q.source,
+      ...(q.method !== undefined ? { method: q.method } : {}),
+    });
   }
   return minimums;
 }
 
 /** Returns the newest of the minimums (the release the model needs), or null when it has none. */
-export function findSupportMinimum(data: VllmData, arch: Architecture, scheme: QuantScheme): SupportMinimum | null {
-  return listSupportMinimums(data, arch, scheme).reduce<SupportMinimum | null>((best, m) => {
+export function findSupportMinimum(
+  data: VllmData,
+  arch: Architecture,
+  scheme: QuantScheme,
+  method: string | null = null,
+): SupportMinimum | null {
+  return listSupportMinimums(data, arch, scheme, method).reduce<SupportMinimum | null>((best, m) => {
     if (best === null) return m;
     const [a, b] = [parseVersion(m.since), parseVersion(best.since)];
     return a !== null && b !== null && compareVersions(a, b) > 0 ? m : best;
@@ -58,8 +85,9 @@ export function findMissingSupport(
   arch: Architecture,
   scheme: QuantScheme,
   version: Version,
+  method: string | null = null,
 ): SupportMinimum[] {
-  return listSupportMinimums(data, arch, scheme).filter((m) => !isAtLeast(version, m.since));
+  return listSupportMinimums(data, arch, scheme, method).filter((m) => !isAtLeast(version, m.since));
 }
 
 /**
@@ -93,18 +121,22 @@ export function buildSupportRefusalMessage(
   scheme: QuantScheme,
   versionLabel: string,
   soc: string | undefined,
+  method: string | null = null,
 ): string | null {
   const version = parseVersion(versionLabel);
   if (version === null) return null;
-  const missing = findMissingSupport(data, arch, scheme, version);
+  const missing = findMissingSupport(data, arch, scheme, version, method);
   if (missing.length === 0) return null;
   const needed = missing.reduce((a, b) =>
     compareVersions(parseVersion(b.since) ?? NO_VERSION, parseVersion(a.since) ?? NO_VERSION) > 0 ? b : a,
   );
-  // vLLM's own words: registry.py `_raise_for_unsupported`, config `_verify_quantization`.
+  // vLLM's own words: registry.py `_raise_for_unsupported`, config `_verify_quantization`, and for a scheme the
+  // method's loader does not know yet compressed_tensors.py `_get_scheme_from_parts`.
   const said = missing.some((m) => m.kind === 'architecture')
     ? `Model architectures ['${arch.architecture}'] are not supported for now.`
-    : `Unknown quantization method: ${scheme}.`;
+    : missing.some((m) => m.method === 'compressed-tensors')
+      ? 'No compressed-tensors compatible scheme was found.'
+      : `Unknown quantization method: ${method ?? scheme}.`;
   // On a Jetson the version comes with an image: name the one that carries it (--vllm-version picks it).
   const image = soc === undefined ? null : findSupportingImage(data.images, needed.since, soc);
   const fix =

@@ -186,7 +186,7 @@ export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {
 export function chooseDefaultVllmVersion(
   catalog: Catalog,
   device: ResolvedDevice,
-  model?: { arch: Architecture; scheme: QuantScheme },
+  model?: { arch: Architecture; scheme: QuantScheme; method?: string | null },
 ): string {
   const newest = catalog.vllm.releases.at(-1)?.version ?? '0.11.0';
   let preferred = newest;
@@ -196,7 +196,7 @@ export function chooseDefaultVllmVersion(
     if (image !== undefined) preferred = image.vllmVersion;
   }
   if (model === undefined) return preferred;
-  const need = findSupportMinimum(catalog.vllm, model.arch, model.scheme);
+  const need = findSupportMinimum(catalog.vllm, model.arch, model.scheme, model.method ?? null);
   const preferredVersion = parseVersion(preferred);
   if (need === null || preferredVersion === null || isAtLeast(preferredVersion, need.since)) return preferred;
   if (!device.isUnified || device.soc === undefined) return newest;
@@ -207,7 +207,9 @@ export function chooseDefaultVllmVersion(
 export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   const { device, model, quant } = request;
   const scheme = resolveScheme(quant);
-  const versionText = request.vllmVersion ?? chooseDefaultVllmVersion(catalog, device, { arch: model.arch, scheme });
+  const versionText =
+    request.vllmVersion ??
+    chooseDefaultVllmVersion(catalog, device, { arch: model.arch, scheme, method: quant.method });
   const info = resolveVllmVersion(versionText, catalog.vllm);
   if (info === null)
     return { ok: false, message: `--vllm-version: "${versionText}" is not a version (e.g. 0.6.3, 0.11.2)` };
@@ -219,8 +221,9 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     scheme,
     info.label,
     device.isUnified ? device.soc : undefined,
+    quant.method,
   );
-  const needed = unsupported === null ? null : findSupportMinimum(catalog.vllm, model.arch, scheme);
+  const needed = unsupported === null ? null : findSupportMinimum(catalog.vllm, model.arch, scheme, quant.method);
   const capabilityVersion = needed === null ? info.version : (parseVersion(needed.since) ?? info.version);
 
   const knobFlags: [keyof Knobs, string][] = [
@@ -493,7 +496,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   }
   const params = computeParams(model.arch);
   if (request.vllmVersion === null && versionText !== chooseDefaultVllmVersion(catalog, device)) {
-    const need = findSupportMinimum(catalog.vllm, model.arch, scheme);
+    const need = findSupportMinimum(catalog.vllm, model.arch, scheme, quant.method);
     const carrier = catalog.vllm.images.find((i) => i.image === image);
     // The image that has it may need a newer L4T than the board runs (upstream CUDA 13 images: JetPack 7).
     const l4t = carrier === undefined ? '' : ` (image ${carrier.image}: L4T ≥ ${carrier.l4tMin})`;

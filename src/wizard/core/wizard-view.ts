@@ -85,7 +85,12 @@ function contextFor(
   version: string | null,
 ): PlanContext | null {
   const info = resolveVllmVersion(
-    version ?? chooseDefaultVllmVersion(catalog, device, { arch: model.arch, scheme: resolveScheme(quant) }),
+    version ??
+      chooseDefaultVllmVersion(catalog, device, {
+        arch: model.arch,
+        scheme: resolveScheme(quant),
+        method: quant.method,
+      }),
     catalog.vllm,
   );
   if (info === null) return null;
@@ -133,6 +138,7 @@ export function assessVariant(
     scheme,
     ctx.info.label,
     device.isUnified ? device.soc : undefined,
+    quant.method,
   );
   if (missing !== null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: missing };
   const cap = checkCapability(scheme, device.computeCapability, ctx.info.version);

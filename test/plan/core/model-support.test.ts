@@ -155,6 +155,21 @@ describe('the rows', () => {
     }
   });
 
+  it('NVFP4 from compressed-tensors (0.9.1) came after modelopt_fp4 (0.8.0): the row follows the --quantization method', () => {
+    const arch = archOf('qwen3.6-27b');
+    expect(
+      findSupportMinimum(catalog.vllm, { ...arch, architecture: 'LlamaForCausalLM' }, 'nvfp4', 'modelopt_fp4')?.since,
+    ).toBe('0.8.0');
+    const llama = { ...arch, architecture: 'LlamaForCausalLM' };
+    expect(findSupportMinimum(catalog.vllm, llama, 'nvfp4', 'compressed-tensors')?.since).toBe('0.9.1');
+    // compressed-tensors is a method 0.9.0 knows; its loader finds no scheme for NVFP4 weights
+    // (compressed_tensors.py `_get_scheme_from_parts`).
+    expect(buildSupportRefusalMessage(catalog.vllm, llama, 'nvfp4', '0.9.0', undefined, 'compressed-tensors')).toBe(
+      'No compressed-tensors compatible scheme was found. nvfp4 (compressed-tensors) quantization needs vLLM ≥ 0.9.1, this is 0.9.0: --vllm-version 0.9.1 or newer',
+    );
+    expect(buildSupportRefusalMessage(catalog.vllm, llama, 'nvfp4', '0.9.0', undefined, 'modelopt_fp4')).toBeNull();
+  });
+
   it('a MoE variant adds its own minimum; the newest minimum is the one a plan needs', () => {
     const nano = archOf('nemotron-3-nano-30b-a3b');
     expect(listSupportMinimums(catalog.vllm, nano, 'bf16').map((m) => m.since)).toEqual(['0.9.1', '0.11.2']);

@@ -601,14 +601,20 @@ describe('the release loads the model (model-support.ts, presets/vllm.yaml archi
           const p = outcome.plan;
           const info = resolveVllmVersion(s.version, catalog.vllm);
           if (info === null) throw new Error('bad version');
-          const missing = findMissingSupport(catalog.vllm, r.model.arch, resolveScheme(r.quant), info.version);
+          const missing = findMissingSupport(
+            catalog.vllm,
+            r.model.arch,
+            resolveScheme(r.quant),
+            info.version,
+            r.quant.method,
+          );
           if (missing.length === 0) {
             seen.loads++;
             expect(p.refusal?.reason).not.toBe('unsupported-model');
             return;
           }
           seen.refused++;
-          const needed = findSupportMinimum(catalog.vllm, r.model.arch, resolveScheme(r.quant));
+          const needed = findSupportMinimum(catalog.vllm, r.model.arch, resolveScheme(r.quant), r.quant.method);
           expect(p.verdict).toBe('max-len');
           expect(p.refusal?.reason).toBe('unsupported-model');
           expect(p.refusal?.message).toContain(`needs vLLM ≥ ${needed?.since ?? '?'}, this is ${info.label}`);
@@ -634,7 +640,15 @@ describe('the release loads the model (model-support.ts, presets/vllm.yaml archi
         const info = resolveVllmVersion(outcome.plan.vllm.version, catalog.vllm);
         if (info === null) throw new Error('bad version');
         const scheme = resolveScheme(resolved.request.quant);
-        expect(findMissingSupport(catalog.vllm, resolved.request.model.arch, scheme, info.version)).toEqual([]);
+        expect(
+          findMissingSupport(
+            catalog.vllm,
+            resolved.request.model.arch,
+            scheme,
+            info.version,
+            resolved.request.quant.method,
+          ),
+        ).toEqual([]);
         expect(outcome.plan.refusal?.reason).not.toBe('unsupported-model');
       }),
       RUNS,
