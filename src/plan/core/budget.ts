@@ -248,12 +248,8 @@ export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInf
  * holds the logits, an fp32 copy, the sorted values with int64 indices, the masks, softmax, cumsum and the scatter
  * result at once. 38.5 B was fitted from two public logs (38.4 and 39.2, corrections §1); the tensor list is the
  * code's. V1 `gpu_model_runner.py::_dummy_sampler_run` runs top-k/top-p and the penalties over the same rows: the
- * same figure is used. Not checked against a V1 log: none of test/fixtures/recorded prints V1's torch peak (it is a
- * DEBUG line, gpu_worker.py "torch peak memory increase"). One uncitable public V1 DEBUG log (Llama-3.2-1B, 256 rows
- * × 128,256, 2048 tokens) shows 0.45 GiB, ≈ 14 B a logit against the 1.19 GiB this gives; and Model Runner V2's
- * `_dummy_sampler_run` (v1/worker/gpu/model_runner.py) notes that profiling "may skip top_k, top_p, and logprobs".
- * So for V1/V2 with many rows this is likely high (a KV cache planned smaller than vLLM's); a recorded V1 DEBUG
- * start-up is needed before changing it.
+ * same figure is used, unchecked: no recorded V1 log prints its torch peak (a DEBUG line), and the hints found point
+ * lower for V1/V2 (≈ 14 B in one public V1 log; V2's dummy sampler "may skip top_k, top_p"), README §How the plan.
  */
 export const SAMPLER_BYTES_PER_LOGIT = 38.5;
 
