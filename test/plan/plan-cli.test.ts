@@ -32,6 +32,23 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
 }
 
 describe('jetson-vllm plan (built CLI)', () => {
+  it('a release without the architecture: exit 3, "vLLM WILL REFUSE TO START" with the fix, the same in --json', () => {
+    const args = ['plan', '--device', 'agx-orin-64gb', '--model', 'qwen3.5-9b', '--vllm-version', '0.16.0'];
+    const text = runCli(args);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain('Verdict: vLLM WILL REFUSE TO START');
+    expect(text.stdout).toContain(
+      "vLLM would say: Model architectures ['Qwen3_5ForConditionalGeneration'] are not supported for now. Qwen3_5ForConditionalGeneration needs vLLM ≥ 0.17.0, this is 0.16.0: --vllm-version 0.17.0 or newer (image vllm/vllm-openai:v0.31.0: --vllm-version 0.31.0)",
+    );
+    expect(text.stdout).toContain('Fits: nothing on vLLM 0.16.0: it cannot load this model');
+    const json = runCli([...args, '--json']);
+    expect(json.code).toBe(3);
+    const plan = JSON.parse(json.stdout) as { verdict: string; refusal: { reason: string } | null; fits: unknown };
+    expect(plan.verdict).toBe('max-len');
+    expect(plan.refusal?.reason).toBe('unsupported-model');
+    expect(plan.fits).toEqual({ maxModelLen: null, maxNumSeqs: null, knobs: 'planner' });
+  });
+
   it('the Orin NX case as the user ran it: exit 3, "WILL BE KILLED", 4681 CPU blocks', () => {
     const r = runCli([...orin, '--max-model-len', '200', '--max-num-seqs', '1', '--vllm-defaults']);
     expect(r.code).toBe(3);

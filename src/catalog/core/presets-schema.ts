@@ -251,6 +251,33 @@ export const vllmReleaseSchema = z.strictObject({
   notes: z.string().optional(),
 });
 
+/**
+ * The first vLLM release whose model registry (vllm/model_executor/models/registry.py `_TEXT_GENERATION_MODELS` /
+ * `_MULTIMODAL_MODELS`) has an architecture; older releases stop with "Model architectures [...] are not supported".
+ */
+export const architectureSupportSchema = z.strictObject({
+  /** The HF "architectures"[0] (Qwen3_5ForConditionalGeneration). */
+  name: z.string().min(1),
+  since: version,
+  /** First release that runs the architecture's mixture-of-experts variant, when that came later (Nemotron-H). */
+  moeSince: version.optional(),
+  /** Where the release comes from (release notes, PR merge date → release, a user report); "approximate" if not pinned. */
+  source: z.string().min(1),
+});
+export type ArchitectureSupport = z.infer<typeof architectureSupportSchema>;
+
+/** The first vLLM release that loads a quantization scheme, optionally only for one architecture (GGUF per model). */
+export const quantSupportSchema = z.strictObject({
+  scheme: z.enum(QUANT_SCHEMES),
+  /** Limits the row to one architecture (a GGUF architecture vLLM's loader learned later). */
+  architecture: z.string().min(1).optional(),
+  /** Limits the row to one --quantization method (NVFP4 from compressed-tensors came after modelopt's). */
+  method: z.string().min(1).optional(),
+  since: version,
+  source: z.string().min(1),
+});
+export type QuantSupport = z.infer<typeof quantSupportSchema>;
+
 export const containerImageSchema = z.strictObject({
   image: z.string().min(1),
   vllmVersion: version,
@@ -272,6 +299,10 @@ export const vllmFileSchema = z.strictObject({
   releases: z.array(vllmReleaseSchema).min(1),
   flags: z.array(flagSchema).min(1),
   images: z.array(containerImageSchema).min(1),
+  /** Minimum releases per architecture; one not listed is taken as present in every release listed. */
+  architectures: z.array(architectureSupportSchema).default([]),
+  /** Minimum releases per quantization scheme (and architecture). */
+  quantizations: z.array(quantSupportSchema).default([]),
 });
 export type VllmData = z.infer<typeof vllmFileSchema>;
 

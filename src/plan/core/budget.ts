@@ -114,7 +114,7 @@ export interface StartupCheck {
 }
 
 export interface Refusal {
-  reason: 'startup-free-memory' | 'no-cache-blocks' | 'max-len' | 'swap-too-large';
+  reason: 'startup-free-memory' | 'no-cache-blocks' | 'max-len' | 'swap-too-large' | 'unsupported-model';
   /** The message vLLM would print. */
   message: string;
   /** The check's figures when reason is startup-free-memory. */
@@ -248,7 +248,8 @@ export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInf
  * holds the logits, an fp32 copy, the sorted values with int64 indices, the masks, softmax, cumsum and the scatter
  * result at once. 38.5 B was fitted from two public logs (38.4 and 39.2, corrections §1); the tensor list is the
  * code's. V1 `gpu_model_runner.py::_dummy_sampler_run` runs top-k/top-p and the penalties over the same rows: the
- * same figure is used (not yet checked against a V1 log that prints the torch peak).
+ * same figure is used, unchecked: no recorded V1 log prints its torch peak (a DEBUG line), and the hints found point
+ * lower for V1/V2 (≈ 14 B in one public V1 log; V2's dummy sampler "may skip top_k, top_p"), README §How the plan.
  */
 export const SAMPLER_BYTES_PER_LOGIT = 38.5;
 
@@ -371,7 +372,7 @@ export function computeBudget(input: BudgetInput): Budget {
   const unified = device.isUnified;
   const s = settings;
   // With MTP speculative decoding the drafter's layers join the KV cache and its weights and buffers the rest.
-  const arch = resolveServedArchitecture(input.arch, input.speculative);
+  const arch = resolveServedArchitecture(input.arch, input.speculative, info);
 
   const dtypeBytes = input.modelDtypeBytes ?? 2;
   // KV per token, or a fixed state per sequence for hybrid layers (model/core/kv-cache-layout.ts); an 'auto'
@@ -669,7 +670,7 @@ function findRefusal(args: {
  */
 export function estimateMaxModelLen(input: BudgetInput, kvBytes: number): number {
   const { info, settings: s } = input;
-  const arch = resolveServedArchitecture(input.arch, input.speculative);
+  const arch = resolveServedArchitecture(input.arch, input.speculative, info);
   const layout = buildKvCacheLayout(
     arch,
     info.engine,

@@ -105,6 +105,8 @@ export function formatFits(plan: Plan): string {
   const seqs = plan.settings.maxNumSeqs;
   const len = plan.settings.maxModelLen;
   const knobs = plan.fits.knobs === 'vllm' ? " with vLLM's defaults" : '';
+  if (plan.refusal?.reason === 'unsupported-model')
+    return `Fits: nothing on vLLM ${plan.vllm.version}: it cannot load this model`;
   if (maxModelLen === null && maxNumSeqs === null)
     return `Fits: nothing${knobs} — no context runs with ${seqs} sequence(s), and no sequence count at ${len} tokens`;
   const lenText =

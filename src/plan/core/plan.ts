@@ -34,13 +34,20 @@ import {
 import type { Architecture, Catalog, QuantVariant } from '../../catalog/core/presets-schema.js';
 import type { ModelDescription, ModelOrigin } from '../../model/core/model-source.js';
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
-import { formatGiB, GiB, isAtLeast } from '../../shared/units.js';
+import { formatGiB, GiB, isAtLeast, parseVersion } from '../../shared/units.js';
 import { defaultMaxNumSeqs, describeFlagRange, hasFlag, resolveVllmVersion } from './vllm-version.js';
 import type { ResolvedDevice } from '../../device/core/resolved-device.js';
 import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoice } from './dtype.js';
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
-import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
+import {
+  formatSpeculativeConfig,
+  isHybridPrefixCaching,
+  planSpeculative,
+  type SpeculativeRequest,
+} from './speculative.js';
 import { planGraphOptions, type GraphOptions } from './graph-terms.js';
+import { buildSupportRefusalMessage, findSupportMinimum, findSupportingImage } from './model-support.js';
+import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
 
 export interface ResolvedModel {
   id: string;
@@ -171,24 +178,53 @@ export function toBudgetDevice(device: ResolvedDevice): PlanContext['device'] {
   };
 }
 
-/** The vLLM version a device runs by default: its preferred image's, else the newest release. */
-export function chooseDefaultVllmVersion(catalog: Catalog, device: ResolvedDevice): string {
+/**
+ * The vLLM version a device runs by default: its preferred image's, else the newest release. Given the model, one
+ * that loads it (model-support.ts): when the preferred image's vLLM predates the architecture or the quantization,
+ * the oldest image for the SoC that has them, else the newest release.
+ */
+export function chooseDefaultVllmVersion(
+  catalog: Catalog,
+  device: ResolvedDevice,
+  model?: { arch: Architecture; scheme: QuantScheme; method?: string | null },
+): string {
+  const newest = catalog.vllm.releases.at(-1)?.version ?? '0.11.0';
+  let preferred = newest;
   if (device.isUnified && device.soc !== undefined) {
     const soc = device.soc;
     const image = catalog.vllm.images.find((i) => i.isPreferred && i.socs.includes(soc));
-    if (image !== undefined) return image.vllmVersion;
+    if (image !== undefined) preferred = image.vllmVersion;
   }
-  const newest = catalog.vllm.releases.at(-1);
-  return newest?.version ?? '0.11.0';
+  if (model === undefined) return preferred;
+  const need = findSupportMinimum(catalog.vllm, model.arch, model.scheme, model.method ?? null);
+  const preferredVersion = parseVersion(preferred);
+  if (need === null || preferredVersion === null || isAtLeast(preferredVersion, need.since)) return preferred;
+  if (!device.isUnified || device.soc === undefined) return newest;
+  return findSupportingImage(catalog.vllm.images, need.since, device.soc)?.vllmVersion ?? newest;
 }
 
 /** Builds the plan; bad input (a knob this version lacks, an unrunnable quantization) is a message. */
 export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   const { device, model, quant } = request;
-  const versionText = request.vllmVersion ?? chooseDefaultVllmVersion(catalog, device);
+  const scheme = resolveScheme(quant);
+  const versionText =
+    request.vllmVersion ??
+    chooseDefaultVllmVersion(catalog, device, { arch: model.arch, scheme, method: quant.method });
   const info = resolveVllmVersion(versionText, catalog.vllm);
   if (info === null)
     return { ok: false, message: `--vllm-version: "${versionText}" is not a version (e.g. 0.6.3, 0.11.2)` };
+  // A release without the architecture or the quantization refuses the model at start-up (model-support.ts); the
+  // plan says so with the release that has them, and the GPU check below is made at that release.
+  const unsupported = buildSupportRefusalMessage(
+    catalog.vllm,
+    model.arch,
+    scheme,
+    info.label,
+    device.isUnified ? device.soc : undefined,
+    quant.method,
+  );
+  const needed = unsupported === null ? null : findSupportMinimum(catalog.vllm, model.arch, scheme, quant.method);
+  const capabilityVersion = needed === null ? info.version : (parseVersion(needed.since) ?? info.version);
 
   const knobFlags: [keyof Knobs, string][] = [
     ['swapSpaceGiB', '--swap-space'],
@@ -218,8 +254,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     const dtypeRefusal = findDtypeRefusal(modelDtype, device.computeCapability);
     if (dtypeRefusal !== null) return { ok: false, message: `--dtype ${request.dtype}: ${dtypeRefusal}` };
   }
-  const scheme = resolveScheme(quant);
-  let capability = checkCapability(scheme, device.computeCapability, info.version);
+  let capability = checkCapability(scheme, device.computeCapability, capabilityVersion);
   const notes: string[] = [];
   // An unquantized bf16 checkpoint below cc 8.0: only a resolved bfloat16 is refused (worker.py
   // _check_if_gpu_supports_dtype). With --dtype half/float16/float32, or --dtype left open for the planner (it
@@ -229,7 +264,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     const dtypeRefusal = findDtypeRefusal(servedAs, device.computeCapability);
     if (dtypeRefusal !== null) return { ok: false, message: `--quant ${quant.id}: ${dtypeRefusal}` };
     // Served as float16 (or float32): the GPU must still run unquantized half-precision weights.
-    const asHalf = checkCapability('fp16', device.computeCapability, info.version);
+    const asHalf = checkCapability('fp16', device.computeCapability, capabilityVersion);
     if (asHalf.ok) capability = { ok: true };
   }
   if (!capability.ok) {
@@ -428,6 +463,10 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
     );
   }
   notes.push(...explainBudget(budget, ctx));
+  if (isHybridPrefixCaching(info, model.arch))
+    notes.push(
+      `vLLM ${info.label} turns prefix caching on for hybrid models (PR #50991, from 0.28.0): mamba_cache_mode "align" holds 2 state pages per request instead of 1 (kv_cache_interface.py MambaSpec.max_memory_usage_bytes)`,
+    );
   if (info.isNewerThanKnown)
     notes.push(
       `vLLM ${info.label} is newer than the newest release this tool knows (${info.newestKnown}): planned with the ${info.newestKnown} family's rules`,
@@ -442,7 +481,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   // or vLLM's defaults with --vllm-defaults), so re-planning with a fits figure runs.
   const fitsLen = solveMaxModelLen(planCtx, choice.settings.maxNumSeqs, modelMax);
   const fitsSeqs = solveMaxNumSeqs(planCtx, choice.settings.maxModelLen);
-  if (request.defaults === 'vllm' && budget.verdict !== 'fits' && budget.verdict !== 'tight') {
+  if (unsupported === null && request.defaults === 'vllm' && budget.verdict !== 'fits' && budget.verdict !== 'tight') {
     const plannerCtx: PlanContext = { ...ctx, defaults: 'planner' };
     const plannerShape = chooseShape(plannerCtx, modelMax);
     const planned = evaluate(
@@ -456,12 +495,24 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       );
   }
   const params = computeParams(model.arch);
+  if (request.vllmVersion === null && versionText !== chooseDefaultVllmVersion(catalog, device)) {
+    const need = findSupportMinimum(catalog.vllm, model.arch, scheme, quant.method);
+    const carrier = catalog.vllm.images.find((i) => i.image === image);
+    // The image that has it may need a newer L4T than the board runs (upstream CUDA 13 images: JetPack 7).
+    const l4t = carrier === undefined ? '' : ` (image ${carrier.image}: L4T ≥ ${carrier.l4tMin})`;
+    if (need !== null)
+      notes.push(
+        `vLLM ${versionText}${l4t}: ${need.what} needs vLLM ≥ ${need.since}, which the device's default (${chooseDefaultVllmVersion(catalog, device)}) predates`,
+      );
+  }
+  // Nothing fits on a release that cannot load the model: vLLM stops before the memory matters.
+  const refused = unsupported !== null;
 
   return {
     ok: true,
     plan: {
-      verdict: budget.verdict,
-      refusal: budget.refusal,
+      verdict: refused ? 'max-len' : budget.verdict,
+      refusal: refused ? { reason: 'unsupported-model', message: unsupported } : budget.refusal,
       device: {
         id: device.id,
         name: device.name,
@@ -511,7 +562,11 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       argv: flags.argv,
       dockerArgv,
       command: buildCommandLine(dockerArgv ?? flags.argv),
-      fits: { maxModelLen: fitsLen, maxNumSeqs: fitsSeqs, knobs: request.defaults },
+      fits: {
+        maxModelLen: refused ? null : fitsLen,
+        maxNumSeqs: refused ? null : fitsSeqs,
+        knobs: request.defaults,
+      },
       notes,
     },
   };

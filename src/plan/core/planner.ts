@@ -170,7 +170,7 @@ export function chooseSettings(ctx: PlanContext, maxModelLen: number, maxNumSeqs
   if (!unified) return { settings: base, reasons };
 
   // Size the KV cache for exactly maxNumSeqs requests of maxModelLen tokens.
-  const served = resolveServedArchitecture(ctx.arch, ctx.speculative);
+  const served = resolveServedArchitecture(ctx.arch, ctx.speculative, info);
   const layerBlocks = computeLayerBlocksForSequence(
     served,
     info.engine,

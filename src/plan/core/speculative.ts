@@ -6,6 +6,7 @@
 import type { Architecture, VllmData } from '../../catalog/core/presets-schema.js';
 import { buildDraftArchitecture, computeMtpWeights } from '../../model/core/mtp.js';
 import { describeFlagRange, hasFlag, type VllmVersionInfo } from './vllm-version.js';
+import { isAtLeast } from '../../shared/units.js';
 
 /** The speculative decoding methods the planner sizes. */
 export type SpeculativeMethod = 'mtp' | 'ngram';
@@ -113,9 +114,36 @@ export function formatSpeculativeConfig(s: SpeculativeSettings): string {
   return JSON.stringify({ method: s.method, num_speculative_tokens: s.numSpeculativeTokens });
 }
 
-/** Returns the architecture the budget sizes: with MTP, the drafter's layers join the KV cache (mtp.ts). */
-export function resolveServedArchitecture(arch: Architecture, s: SpeculativeSettings | null | undefined): Architecture {
-  return s?.method === 'mtp' ? buildDraftArchitecture(arch, s.numSpeculativeTokens) : arch;
+/**
+ * Returns the architecture the budget sizes: with MTP, the drafter's layers join the KV cache (mtp.ts); on a release
+ * that turns prefix caching on for hybrid models, each request holds one more state page (isHybridPrefixCaching).
+ */
+export function resolveServedArchitecture(
+  arch: Architecture,
+  s: SpeculativeSettings | null | undefined,
+  info?: VllmVersionInfo,
+): Architecture {
+  const served = s?.method === 'mtp' ? buildDraftArchitecture(arch, s.numSpeculativeTokens) : arch;
+  const state = served.stateLayers;
+  if (info === undefined || state === null || state === undefined || !isHybridPrefixCaching(info, served))
+    return served;
+  // mamba_cache_mode "align": page × (2 + num_speculative_blocks) per request instead of (1 + …)
+  // (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`), i.e. one speculative-like page more.
+  return { ...served, stateLayers: { ...state, speculativeBlocks: (state.speculativeBlocks ?? 0) + 1 } };
+}
+
+/**
+ * Whether vLLM serves a hybrid (state + attention layers) with prefix caching by default: from 0.28.0, PR #50991
+ * ("[Mamba] enable prefix cache by default", merged 2026-08-04: `default_prefix_caching =
+ * model_config.is_prefix_caching_supported`, default mamba_cache_mode "align"; vllm-project/vllm-metal#645: "0.28.0
+ * turns prefix caching on by default for hybrid models", 0.27.1 did not). Before, vllm/engine/arg_utils.py kept it
+ * off ("Disable prefix caching default for hybrid models since the feature is still experimental"), and the planner
+ * never passes --enable-prefix-caching.
+ */
+export function isHybridPrefixCaching(info: VllmVersionInfo, arch: Architecture): boolean {
+  const state = arch.stateLayers;
+  if (state === null || state === undefined || state.attentionLayers === 0) return false;
+  return info.engine === 'v1' && isAtLeast(info.version, '0.28.0');
 }
 
 /**

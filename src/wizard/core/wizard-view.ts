@@ -16,6 +16,7 @@ import type { Catalog, ModelPreset, QuantVariant } from '../../catalog/core/pres
 import { checkCapability, estimateWeightBytes, resolveScheme } from '../../model/core/quantization.js';
 import { toResolvedDevice, type ResolvedDevice } from '../../device/core/resolved-device.js';
 import { resolveVllmVersion } from '../../plan/core/vllm-version.js';
+import { buildSupportRefusalMessage } from '../../plan/core/model-support.js';
 import { matchesFilter, type Detection, type DeviceChoice, type WizardState } from './wizard.js';
 import type { Check } from '../../doctor/core/checks.js';
 import type { Identification } from '../../device/core/identify.js';
@@ -83,7 +84,15 @@ function contextFor(
   quant: QuantVariant,
   version: string | null,
 ): PlanContext | null {
-  const info = resolveVllmVersion(version ?? chooseDefaultVllmVersion(catalog, device), catalog.vllm);
+  const info = resolveVllmVersion(
+    version ??
+      chooseDefaultVllmVersion(catalog, device, {
+        arch: model.arch,
+        scheme: resolveScheme(quant),
+        method: quant.method,
+      }),
+    catalog.vllm,
+  );
   if (info === null) return null;
   return {
     arch: model.arch,
@@ -121,7 +130,18 @@ export function assessVariant(
   const weightBytes = estimateWeightBytes(model.arch, quant).weightBytes;
   const ctx = contextFor(catalog, device, model, quant, version);
   if (ctx === null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: 'unknown vLLM version' };
-  const cap = checkCapability(resolveScheme(quant), device.computeCapability, ctx.info.version);
+  const scheme = resolveScheme(quant);
+  // A release that cannot load the model (model-support.ts) runs none of it, whatever the memory.
+  const missing = buildSupportRefusalMessage(
+    catalog.vllm,
+    model.arch,
+    scheme,
+    ctx.info.label,
+    device.isUnified ? device.soc : undefined,
+    quant.method,
+  );
+  if (missing !== null) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: missing };
+  const cap = checkCapability(scheme, device.computeCapability, ctx.info.version);
   if (!cap.ok) return { quant, weightBytes, fit: 'unsupported', maxContext: null, reason: cap.reason };
   const small = Math.min(256, model.arch.maxPositionEmbeddings);
   const verdict = evaluate(ctx, small, 1).budget.verdict;

@@ -106,7 +106,8 @@ describe('Qwen3.6-27B preset (hybrid gated delta net + vision + MTP)', () => {
       device: 'agx-orin-64gb',
       model: 'qwen3.6-27b',
       quant: 'awq',
-      vllmVersion: '0.31.0',
+      // 0.27.0: prefix caching still off for hybrids (from 0.28.0 one state page more a request: test/plan/core/speculative.test.ts).
+      vllmVersion: '0.27.0',
       maxModelLen: '8192',
       maxNumSeqs: '1',
     };
@@ -129,7 +130,8 @@ describe('the planner sizes a hybrid KV cache with the KV element it plans (fp8:
       device: 'agx-orin-64gb',
       model: 'qwen3.6-27b',
       quant: 'awq',
-      vllmVersion: '0.31.0',
+      // 0.27.0: prefix caching still off for hybrids (from 0.28.0 one state page more a request: test/plan/core/speculative.test.ts).
+      vllmVersion: '0.27.0',
       maxModelLen: '8192',
       maxNumSeqs: '2',
       kvCacheDtype: 'fp8',

@@ -13,7 +13,7 @@ import type { ModelDescription } from '../../../src/model/core/model-source.js';
 import { buildPlan, type Plan } from '../../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { parseSpeculativeConfig, resolveSpeculative } from '../../../src/plan/core/speculative.js';
-import { loadTestCatalog } from '../../helpers/catalog.js';
+import { loadTestCatalog, planFor } from '../../helpers/catalog.js';
 import { specBytes, writeSafetensors, type SafetensorsSpec } from '../../model/safetensors-writer.js';
 import { QWEN35_08B_TEXT } from '../../helpers/qwen35-config.js';
 
@@ -54,9 +54,12 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+// 0.27.0: the last release that keeps prefix caching off for hybrid models (PR #50991 turns it on from 0.28.0, with
+// mamba_cache_mode "align" and one state page more per request): the page counts below are without it; the same
+// plans on 0.31.0 are in 'prefix caching on hybrids from 0.28' below.
 const base: PlanOptions = {
   device: 'orin-nano-8gb',
-  vllmVersion: '0.31.0',
+  vllmVersion: '0.27.0',
   maxModelLen: '8192',
   maxNumSeqs: '1',
   vllmDefaults: true,
@@ -172,5 +175,53 @@ describe('what cannot be planned, said as vLLM would', () => {
     const ng = plan({ ...base, speculativeConfig: '{"method":"ngram","num_speculative_tokens":4}' });
     expect(ng.budget.totalBytes).toBe(off.budget.totalBytes);
     expect(ng.kvCache.bytesPerBlock).toBe(off.kvCache.bytesPerBlock);
+  });
+});
+
+describe('prefix caching on hybrids from 0.28 (PR #50991: on by default, mamba_cache_mode "align")', () => {
+  // MambaSpec.max_memory_usage_bytes (vllm/v1/kv_cache_interface.py): "align" holds page × (2 + num_speculative_blocks)
+  // per request, "none" page × (1 + num_speculative_blocks). 0.27.x keeps prefix caching off for hybrids
+  // (arg_utils: "Disable prefix caching default for hybrid models since the feature is still experimental"); 0.28.0
+  // turns it on (vllm-project/vllm-metal#645: "0.28.0 turns prefix caching on by default for hybrid models").
+  const at = (version: string, model: string, quant: string, extra: PlanOptions = {}): Plan =>
+    planFor({
+      device: 'agx-orin-64gb',
+      model,
+      quant,
+      vllmVersion: version,
+      maxModelLen: '8192',
+      maxNumSeqs: '1',
+      ...extra,
+    });
+  const ids = (p: Plan): number => p.kvCache.bytesPerSequence / p.kvCache.bytesPerBlock;
+
+  it('Qwen3.5-9B, 8k: 16 attention + 3 state groups × 1 page = 19 block ids on 0.27.0, × 2 pages = 22 on 0.28.0', () => {
+    // Blocks of 528 tokens (16 · cdiv(2,162,688 padded state page, 16 · 4096 B a token)): cdiv(8192, 528) = 16.
+    const [before, after] = [at('0.27.0', 'qwen3.5-9b', 'bf16'), at('0.28.0', 'qwen3.5-9b', 'bf16')];
+    expect(before.kvCache.bytesPerBlock).toBe(17_301_504);
+    expect([ids(before), ids(after)]).toEqual([19, 22]);
+    expect(after.kvCache.bytesPerSequence).toBe(22 * 17_301_504);
+    expect(after.notes).toContain(
+      'vLLM 0.28.0 turns prefix caching on for hybrid models (PR #50991, from 0.28.0): mamba_cache_mode "align" holds 2 state pages per request instead of 1 (kv_cache_interface.py MambaSpec.max_memory_usage_bytes)',
+    );
+    expect(before.notes.some((n) => n.includes('PR #50991'))).toBe(false);
+  });
+
+  it('Nemotron-3-Nano (Mamba2), 8k: cdiv(8192, 2096) = 4 attention + 4 state ids on 0.27.0, 4 + 8 on 0.28.0', () => {
+    const [before, after] = [
+      at('0.27.0', 'nemotron-3-nano-30b-a3b', 'bf16'),
+      at('0.28.0', 'nemotron-3-nano-30b-a3b', 'bf16'),
+    ];
+    expect(before.kvCache.bytesPerBlock).toBe(12_877_824);
+    expect([ids(before), ids(after)]).toEqual([8, 12]);
+  });
+
+  it('Qwen3.6-27B with MTP-3 on 0.31.0: 3 state groups × (2 + 3) pages = 15, + 11 attention = 26 block ids (23 on 0.27.0)', () => {
+    const mtp = { speculativeConfig: '{"method":"qwen3_next_mtp","num_speculative_tokens":3}' };
+    const [before, after] = [at('0.27.0', 'qwen3.6-27b', 'awq', mtp), at('0.31.0', 'qwen3.6-27b', 'awq', mtp)];
+    expect(after.kvCache.bytesPerBlock).toBe(17 * 3_211_264);
+    expect([ids(before), ids(after)]).toEqual([23, 26]);
+    // Without MTP: 11 + 3 × 2 = 17 on 0.31.0 (14 on 0.27.0).
+    expect(ids(at('0.31.0', 'qwen3.6-27b', 'awq'))).toBe(17);
   });
 });
