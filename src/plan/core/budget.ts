@@ -473,11 +473,16 @@ export function computeBudget(input: BudgetInput): Budget {
   // vllm/config.py CacheConfig: num_cpu_blocks = swap_space_bytes // cache_block_size.
   const cpuBlocks = Math.floor(swapBytesRequested / bytesPerBlock);
   const swapBytes = cpuBlocks * bytesPerBlock;
-  const tokens = computeKvTokens(layout, gpuBlocks);
-  const maxConcurrency =
-    info.engine === 'v0'
-      ? tokens / s.maxModelLen
-      : computeConcurrency(layout, arch, gpuBlocks, s.maxModelLen, s.maxNumBatchedTokens);
+  const v1 =
+    info.engine === 'v1' ? computeConcurrency(layout, arch, gpuBlocks, s.maxModelLen, s.maxNumBatchedTokens) : null;
+  // By 0.24 vLLM logs int(concurrency × max_model_len) as the KV cache size (kv-cache-layout.ts computeKvTokens).
+  const byConcurrency = v1 !== null && isAtLeast(info.version, '0.24.0');
+  const tokens = computeKvTokens(
+    layout,
+    gpuBlocks,
+    byConcurrency ? { concurrency: v1, maxModelLen: s.maxModelLen } : undefined,
+  );
+  const maxConcurrency = v1 ?? tokens / s.maxModelLen;
 
   // The physical non-torch growth: a device-wide measurement (0.6.4, V1 0.8-0.9.0) also holds the OS and the
   // processes already counted on their own lines, so only an increase measurement replaces the estimate.

@@ -128,8 +128,8 @@ export function resolveServedArchitecture(
   if (info === undefined || state === null || state === undefined || !isHybridPrefixCaching(info, served))
     return served;
   // mamba_cache_mode "align": page × (2 + num_speculative_blocks) per request instead of (1 + …)
-  // (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`), i.e. one speculative-like page more.
-  return { ...served, stateLayers: { ...state, speculativeBlocks: (state.speculativeBlocks ?? 0) + 1 } };
+  // (vllm/v1/kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`; model/core/hybrid-groups.ts statePages).
+  return { ...served, stateLayers: { ...state, cacheMode: 'align' } };
 }
 
 /**

@@ -162,3 +162,30 @@ describe('0.6.3 on a Jetson with MemFree read on the board (corrections §5)', (
     expect(roomy.kvCache.gpuBlocks).toBe(bound.kvCache.gpuBlocks);
   });
 });
+
+describe('the KV cache size vLLM logs for a hybrid: blocks ÷ groups × block (≤ 0.23) or concurrency × length (0.24 on)', () => {
+  // Qwen3.5-9B on AGX Orin 64 GB, 2 requests of 8192 tokens: the same 38 block ids either side of the edge.
+  const at = (vllmVersion: string) =>
+    planFor({
+      device: 'agx-orin-64gb',
+      model: 'qwen3.5-9b',
+      vllmVersion,
+      runtime: 'native',
+      maxModelLen: '8192',
+      maxNumSeqs: '2',
+    }).kvCache;
+
+  it('0.23.0: 38 // 4 groups (8 attention layers; 24 GDN layers in 3) × 528 tokens a block = 4752', () => {
+    const kv = at('0.23.0');
+    expect(kv.gpuBlocks).toBe(38);
+    expect(kv.maxConcurrency).toBe(2);
+    expect(kv.tokens).toBe(4752);
+  });
+
+  it('0.24.0: int(2 × 8192) = 16,384 (the formula of case 6, a 0.24.0 log: 567,978 = int(299 / 69 × 131,072))', () => {
+    const kv = at('0.24.0');
+    expect(kv.gpuBlocks).toBe(38);
+    expect(kv.tokens).toBe(Math.floor(kv.maxConcurrency * 8192));
+    expect(kv.tokens).toBe(16_384);
+  });
+});
