@@ -269,8 +269,6 @@ export async function runLaunch(ctx: LaunchContext): Promise<number> {
     {
       name: setup.name,
       isDetached: starter !== undefined,
-      // Held until ready: no restart policy on a container that may be killed while it loads (then a loop).
-      isHeld: starter !== undefined,
       ...(plan.runtime === 'docker' ? { afterPull } : {}),
       out: said,
       stateDir: starter?.stateDir ?? '',

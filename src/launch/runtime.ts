@@ -61,7 +61,7 @@ export interface ServerHandle {
   /**
    * Detached only: stop following and leave the server running. False when nothing had been started yet
    * (a pull in progress is stopped instead): nothing is left behind. `isReady`: the server answered, so a
-   * held container gets its restart policy (default true); one let go of before that keeps none.
+   * detached container gets its restart policy (default true); one let go of before that keeps none.
    */
   release(isReady?: boolean): Promise<boolean>;
 }
@@ -77,11 +77,6 @@ export interface StartOptions {
   /** The known name: the container's, and a detached server's record and log file. */
   name: string;
   isDetached: boolean;
-  /**
-   * Detached yet held by its launcher until released (a --detach server until it is ready, the wizard's until
-   * its `l`): a container gets no restart policy until then, and release() of a ready one sets it.
-   */
-  isHeld?: boolean;
   /**
    * Called once the image was pulled (not when it was here), before `docker run`: the plan to run instead (the
    * image's vLLM is not the one it was made for), a refusal (nothing is started: exit 3), or null (as planned).
@@ -287,10 +282,7 @@ function startDocker(planned: Plan, o: StartOptions, onLine: OnLine): ServerHand
     }
     if (isStopping) return { exitCode: null, signal: 'SIGTERM' };
     // The argv of the plan that runs (made after afterPull, which may have replaced the plan).
-    const argv =
-      plan.dockerArgv === null
-        ? null
-        : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached, isHeld: o.isHeld === true });
+    const argv = plan.dockerArgv === null ? null : launchRunArgv(plan.dockerArgv, { name, isDetached: o.isDetached });
     if (argv === null) return noCommand;
     // 2. The container. One left with its name: running, it is a detached launch's (not replaced); stopped,
     // it is a leftover of ours (removed).
@@ -383,8 +375,7 @@ function startDocker(planned: Plan, o: StartOptions, onLine: OnLine): ServerHand
       await follower?.stop(2000);
       // Left running from now on, and it started: it comes back after a reboot. One not yet ready keeps no policy,
       // so a kill while it loads is not restarted into the same kill in a loop.
-      if (o.isHeld === true && isReady)
-        await run(docker, ['update', '--restart', 'unless-stopped', name], { timeoutMs: 15_000 });
+      if (isReady) await run(docker, ['update', '--restart', 'unless-stopped', name], { timeoutMs: 15_000 });
       return true;
     },
   };

@@ -400,15 +400,12 @@ export function splitDockerRun(argv: string[]): DockerRunParts | null {
 
 /**
  * The exact argv a launch runs, from the plan's `docker run` through the same builder the plan used
- * (buildDockerRunArgv): attached with the plan's name, it is the plan's argv itself; detached, `-d
- * --restart unless-stopped` instead of `--rm` (held by the wizard until its `l`: `-d` alone). Whatever the launch decides is taken out first (`-t`,
+ * (buildDockerRunArgv): attached with the plan's name, it is the plan's argv itself; detached, `-d` instead of
+ * `--rm` (no restart policy until it is ready and let go). Whatever the launch decides is taken out first (`-t`,
  * `--rm`, `-d`, a `--name`, a `--restart`), so a hand-edited command cannot double them.
  * HF_TOKEN stays `-e HF_TOKEN`: by name, its value is never in the argv.
  */
-export function launchRunArgv(
-  dockerArgv: string[],
-  o: { name: string; isDetached: boolean; isHeld?: boolean },
-): string[] | null {
+export function launchRunArgv(dockerArgv: string[], o: { name: string; isDetached: boolean }): string[] | null {
   const parts = splitDockerRun(dockerArgv);
   if (parts === null) return null;
   const kept: string[] = [];

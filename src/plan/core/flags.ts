@@ -211,18 +211,13 @@ export interface DockerRunParts {
  * Returns the one `docker run` argv both the plan (what `plan`, Copy and the Launch screen show) and the
  * launcher (what runs) use, so they cannot drift: the known `--name`, never `-t` (the launcher reads the
  * output through a pipe, and a command pasted into a script or cron has no terminal: "the input device is
- * not a TTY"), and either `--rm` (attached: the container goes with the launch) or `-d --restart
- * unless-stopped` (detached: it outlives the launch and the SSH session).
+ * not a TTY"), and either `--rm` (attached: the container goes with the launch) or `-d` (detached: it outlives
+ * the launch and the SSH session). A detached container gets no restart policy until it is ready and let go
+ * (`docker update --restart unless-stopped`, src/launch/runtime.ts release): docker must not restart a vLLM
+ * the OOM killer ended while it loaded into the same kill, in a loop.
  */
-export function buildDockerRunArgv(
-  parts: DockerRunParts,
-  o: { name: string; isDetached: boolean; isHeld?: boolean },
-): string[] {
-  // Held (the wizard's server, detached but still its own until `l`): `-d` without a restart policy, so docker
-  // neither restarts an OOM-killed vLLM behind the wizard's back nor brings back a crashed wizard's container at
-  // boot; leaving it sets the policy (`docker update --restart unless-stopped`, src/launch/runtime.ts).
-  const restart = o.isHeld === true ? [] : ['--restart', 'unless-stopped'];
-  const own = o.isDetached ? ['-d', ...restart, '--name', o.name] : ['--rm', '--name', o.name];
+export function buildDockerRunArgv(parts: DockerRunParts, o: { name: string; isDetached: boolean }): string[] {
+  const own = o.isDetached ? ['-d', '--name', o.name] : ['--rm', '--name', o.name];
   return ['docker', 'run', ...own, ...parts.options, parts.image, ...parts.command];
 }
 

@@ -187,7 +187,7 @@ describe('the docker run builder: one for the plan and the launcher', () => {
     image: 'img:tag',
     command: ['vllm', 'serve', 'm'],
   };
-  it('attached: --rm and the name, never -it; detached: -d --restart unless-stopped and the name', () => {
+  it('attached: --rm and the name, never -it; detached: -d and the name, no restart policy (set once ready)', () => {
     expect(buildDockerRunArgv(parts, { name: 'n', isDetached: false })).toEqual([
       'docker',
       'run',
@@ -207,8 +207,6 @@ describe('the docker run builder: one for the plan and the launcher', () => {
       'docker',
       'run',
       '-d',
-      '--restart',
-      'unless-stopped',
       '--name',
       'n',
       '--runtime',
