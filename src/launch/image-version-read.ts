@@ -18,7 +18,10 @@ import {
 
 /** The refusal of a plan whose verdict says it would not fit (oom, max-len, startup-check), or null. */
 export function describeNotFitting(plan: Plan): string | null {
-  return plan.verdict === 'oom' || plan.verdict === 'max-len' || plan.verdict === 'startup-check'
+  return plan.verdict === 'oom' ||
+    plan.verdict === 'max-len' ||
+    plan.verdict === 'startup-check' ||
+    plan.verdict === 'unsupported'
     ? 'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them'
     : null;
 }

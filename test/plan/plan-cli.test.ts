@@ -32,11 +32,11 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
 }
 
 describe('jetson-vllm plan (built CLI)', () => {
-  it('a release without the architecture: exit 3, "vLLM WILL REFUSE TO START" with the fix, the same in --json', () => {
+  it('a release without the architecture: exit 3, "vLLM WILL REFUSE THIS MODEL" with the fix, the same in --json', () => {
     const args = ['plan', '--device', 'agx-orin-64gb', '--model', 'qwen3.5-9b', '--vllm-version', '0.16.0'];
     const text = runCli(args);
     expect(text.code).toBe(3);
-    expect(text.stdout).toContain('Verdict: vLLM WILL REFUSE TO START');
+    expect(text.stdout).toContain('Verdict: vLLM WILL REFUSE THIS MODEL (its release cannot load it)');
     expect(text.stdout).toContain(
       "vLLM would say: Model architectures ['Qwen3_5ForConditionalGeneration'] are not supported for now. Qwen3_5ForConditionalGeneration needs vLLM ≥ 0.17.0, this is 0.16.0: --vllm-version 0.17.0 or newer (image vllm/vllm-openai:v0.31.0: --vllm-version 0.31.0)",
     );
@@ -44,7 +44,7 @@ describe('jetson-vllm plan (built CLI)', () => {
     const json = runCli([...args, '--json']);
     expect(json.code).toBe(3);
     const plan = JSON.parse(json.stdout) as { verdict: string; refusal: { reason: string } | null; fits: unknown };
-    expect(plan.verdict).toBe('max-len');
+    expect(plan.verdict).toBe('unsupported');
     expect(plan.refusal?.reason).toBe('unsupported-model');
     expect(plan.fits).toEqual({ maxModelLen: null, maxNumSeqs: null, knobs: 'planner' });
   });

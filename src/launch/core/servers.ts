@@ -79,7 +79,7 @@ function parseRecord(v: unknown): ServerRecord | null {
   if (name === null || name === '' || url === null || runtime === null || !isObject(v.plan)) return null;
   const p = v.plan;
   const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
-  const verdicts: readonly string[] = ['fits', 'tight', 'oom', 'max-len', 'startup-check'];
+  const verdicts: readonly string[] = ['fits', 'tight', 'oom', 'max-len', 'startup-check', 'unsupported'];
   const record: ServerRecord = {
     name,
     runtime,

@@ -98,7 +98,7 @@ export interface BudgetItem {
  * small, no blocks, swap too large); startup-check: vLLM refuses before loading anything, at its start-up
  * free-memory check (free < util × total).
  */
-export type Verdict = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check';
+export type Verdict = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check' | 'unsupported';
 
 /** The numbers of vLLM's start-up free-memory check (V1 ≥ 0.9.1 `Worker.init_device`). */
 export interface StartupCheck {

@@ -23,6 +23,8 @@ export function describeVerdict(verdict: Plan['verdict'], isUnified: boolean): s
       return 'vLLM WILL REFUSE TO START';
     case 'startup-check':
       return 'vLLM WILL REFUSE TO START AT ITS FREE-MEMORY CHECK';
+    case 'unsupported':
+      return 'vLLM WILL REFUSE THIS MODEL (its release cannot load it)';
     default: {
       const unreachable: never = verdict;
       return String(unreachable);

@@ -511,7 +511,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   return {
     ok: true,
     plan: {
-      verdict: refused ? 'max-len' : budget.verdict,
+      verdict: refused ? 'unsupported' : budget.verdict,
       refusal: refused ? { reason: 'unsupported-model', message: unsupported } : budget.refusal,
       device: {
         id: device.id,

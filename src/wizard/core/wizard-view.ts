@@ -281,7 +281,7 @@ export function requestForState(
   };
 }
 
-export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check';
+export type FitSymbol = 'fits' | 'tight' | 'oom' | 'max-len' | 'startup-check' | 'unsupported';
 
 /** What fits: verdicts for a few contexts × sequence counts, with the planner sizing the rest. */
 export function buildFitsTable(

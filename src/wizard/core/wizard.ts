@@ -427,7 +427,12 @@ export function wizardReducer(state: WizardState, event: WizardEvent): WizardSta
       if (state.step !== 'review') return state;
       switch (event.action) {
         case 'launch': {
-          if (event.verdict === 'oom' || event.verdict === 'max-len' || event.verdict === 'startup-check')
+          if (
+            event.verdict === 'oom' ||
+            event.verdict === 'max-len' ||
+            event.verdict === 'startup-check' ||
+            event.verdict === 'unsupported'
+          )
             return {
               ...state,
               notice: 'Not launched: this plan would not fit. Go back (Esc) and change the knobs.',

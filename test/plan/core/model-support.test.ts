@@ -48,7 +48,7 @@ describe('the version edges (the release before is refused, the first with it pl
     it(`${model} ${quant}: refused on ${before}, planned on ${first} (${what})`, () => {
       const base: PlanOptions = { device: 'rtx-4090', model, quant, maxModelLen: '2048', maxNumSeqs: '1' };
       const refused = planFor({ ...base, vllmVersion: before });
-      expect(refused.verdict).toBe('max-len');
+      expect(refused.verdict).toBe('unsupported');
       expect(refused.refusal?.reason).toBe('unsupported-model');
       expect(refused.refusal?.message).toContain(`${what} needs vLLM ≥ ${first}, this is ${before}`);
       expect(refused.refusal?.message).toContain(`--vllm-version ${first} or newer`);
@@ -94,13 +94,13 @@ describe('the version edges (the release before is refused, the first with it pl
     expect(oldest?.image).toBe('ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin');
   });
 
-  it('a refused plan exits 3 and says "vLLM WILL REFUSE TO START"; the text has no fits figure', async () => {
+  it('a refused plan exits 3 and says "vLLM WILL REFUSE THIS MODEL"; the text has no fits figure', async () => {
     const { planExitCode } = await import('../../../src/plan/plan-command.js');
     const { formatPlan, formatFits } = await import('../../../src/plan/core/format.js');
     const p = planFor({ device: 'agx-orin-64gb', model: 'qwen3.5-9b', vllmVersion: '0.16.0', maxModelLen: '2048' });
     expect(planExitCode(p)).toBe(3);
     const text = formatPlan(p, { color: false });
-    expect(text).toContain('Verdict: vLLM WILL REFUSE TO START');
+    expect(text).toContain('Verdict: vLLM WILL REFUSE THIS MODEL (its release cannot load it)');
     expect(text).toContain("vLLM would say: Model architectures ['Qwen3_5ForConditionalGeneration'] are not supported");
     expect(formatFits(p)).toBe('Fits: nothing on vLLM 0.16.0: it cannot load this model');
   });

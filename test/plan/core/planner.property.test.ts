@@ -615,7 +615,7 @@ describe('the release loads the model (model-support.ts, presets/vllm.yaml archi
           }
           seen.refused++;
           const needed = findSupportMinimum(catalog.vllm, r.model.arch, resolveScheme(r.quant), r.quant.method);
-          expect(p.verdict).toBe('max-len');
+          expect(p.verdict).toBe('unsupported');
           expect(p.refusal?.reason).toBe('unsupported-model');
           expect(p.refusal?.message).toContain(`needs vLLM ≥ ${needed?.since ?? '?'}, this is ${info.label}`);
           expect(p.fits.maxModelLen).toBeNull();

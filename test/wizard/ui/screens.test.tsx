@@ -57,7 +57,7 @@ type Done = Extract<Detection, { status: 'done' }>;
 const catalog = loadTestCatalog();
 const MODEL = 'qwen2-7b-instruct';
 const FRESH: ListState = { cursor: 0, filter: '', isFiltering: false };
-const VERDICT_WORDS = /FITS|TIGHT|WILL BE KILLED|vLLM WILL REFUSE TO START/;
+const VERDICT_WORDS = /FITS|TIGHT|WILL BE KILLED|vLLM WILL REFUSE (TO START|THIS MODEL)/;
 const noFlags = (): WizardFlags => ({ knobs: {}, defaults: 'planner' });
 const noop = (): void => undefined;
 
@@ -545,6 +545,15 @@ describe('BudgetScreen', () => {
     const f = budgetScreen({ ok: true, plan }).frame();
     expect(f).toContain('vLLM WILL REFUSE TO START');
     expect(flat(f)).toContain(flat(plan.refusal?.message ?? 'no refusal'));
+  });
+
+  it("a release that cannot load the model: its own verdict, and vLLM's sentence with the release that can", () => {
+    const plan = planFor({ device: 'agx-orin-64gb', model: 'qwen3.5-9b', vllmVersion: '0.16.0' });
+    expect(plan.verdict).toBe('unsupported');
+    const f = budgetScreen({ ok: true, plan }).frame();
+    expect(f).toContain('vLLM WILL REFUSE THIS MODEL');
+    expect(f).not.toContain('vLLM WILL REFUSE TO START');
+    expect(flat(f)).toContain("Model architectures ['Qwen3_5ForConditionalGeneration'] are not supported for now.");
   });
 
   it('no plan: the reason, and no verdict', () => {

@@ -29,6 +29,7 @@ export const VERDICT_TEXT: Record<Plan['verdict'], { text: string; tone: Tone }>
   oom: { text: 'WILL BE KILLED', tone: 'red' },
   'max-len': { text: 'vLLM WILL REFUSE TO START', tone: 'red' },
   'startup-check': { text: 'vLLM WILL REFUSE TO START AT ITS FREE-MEMORY CHECK', tone: 'red' },
+  unsupported: { text: 'vLLM WILL REFUSE THIS MODEL', tone: 'red' },
 };
 
 const SYMBOL: Record<FitSymbol, { ch: string; tone: Tone }> = {
@@ -37,6 +38,7 @@ const SYMBOL: Record<FitSymbol, { ch: string; tone: Tone }> = {
   oom: { ch: '✗', tone: 'red' },
   'max-len': { ch: '✗', tone: 'red' },
   'startup-check': { ch: '✗', tone: 'red' },
+  unsupported: { ch: '✗', tone: 'red' },
 };
 
 function knobValue(plan: Plan, knob: BudgetKnob, defaults: 'planner' | 'vllm'): string {
