@@ -16,12 +16,11 @@ import {
   type ImageVersionNote,
 } from './core/image-version.js';
 
-/** The refusal of a plan whose verdict says it would not fit (oom, max-len, startup-check), or null. */
+/** The refusal of a plan whose verdict says it would not run (oom, max-len, startup-check, unsupported), or null. */
 export function describeNotFitting(plan: Plan): string | null {
-  return plan.verdict === 'oom' ||
-    plan.verdict === 'max-len' ||
-    plan.verdict === 'startup-check' ||
-    plan.verdict === 'unsupported'
+  if (plan.verdict === 'unsupported')
+    return `not launched: vLLM ${plan.vllm.version} cannot load this model (see the verdict above)`;
+  return plan.verdict === 'oom' || plan.verdict === 'max-len' || plan.verdict === 'startup-check'
     ? 'not launched: this plan would not fit (see the verdict above); change the knobs or let the planner choose them'
     : null;
 }
@@ -78,6 +77,15 @@ export async function checkPulledImage(plan: Plan, request: PlanRequest, catalog
   const next = read.plan;
   if (describeNotFitting(next) === null) return { ok: true, note, plan: next, request: read.request };
   // No plan was shown for this version (the one shown was made for the tag's listed version): its figures here.
+  if (next.verdict === 'unsupported') {
+    const why = next.refusal?.message ?? 'it cannot load this model';
+    return {
+      ok: false,
+      note,
+      message: `not launched: the image carries vLLM ${next.vllm.version}: ${why}`,
+      plan: next,
+    };
+  }
   const { totalBytes, limitBytes } = next.budget;
   const message = `not launched: the plan for vLLM ${next.vllm.version} would not fit (${next.verdict.toUpperCase()}: ${formatGiB(totalBytes)} needed, ${formatGiB(limitBytes)} there); change the knobs or let the planner choose them`;
   return { ok: false, note, message, plan: next };

@@ -182,6 +182,22 @@ describe('launch: a moving tag pulled for the launch is asked which vLLM it carr
     }
   });
 
+  it('a vLLM that cannot load the model (Qwen3 needs 0.8.4, the image has 0.8.0): not started, exit 3, why', async () => {
+    const box = sandbox({ VLLM_STANDIN_VERSION: '0.8.0' });
+    const args = ['launch', '--device', 'orin-nx-16gb', '--model', 'qwen3-0.6b', '--port', String(freshPort())];
+    const r = await runCliAsync(args, box.env);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(
+      `jetson-vllm: ${ORIN_IMAGE} carries vLLM 0.8.0, not the 0.11.2 its tag was listed with: re-planned for 0.8.0\n`,
+    );
+    expect(r.stdout).toMatch(
+      /\] not launched: the image carries vLLM 0\.8\.0: Model architectures \['Qwen3ForCausalLM'\] are not supported for now\. Qwen3ForCausalLM needs vLLM ≥ 0\.8\.4/,
+    );
+    expect(box.calls().filter((c) => c[0] === 'run' && c.includes('--name'))).toEqual([]);
+    expect(box.containers()).toEqual([]);
+    expect(box.history()).toEqual([]);
+  });
+
   it('a version that cannot be read (no python3 in the image): said, the launch goes on as planned', async () => {
     const box = sandbox({ DOCKER_STANDIN_NO_PYTHON: '1' });
     const port = freshPort();
