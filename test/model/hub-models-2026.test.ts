@@ -213,7 +213,13 @@ describe('Qwen3-VL-8B-Instruct (vision-language)', () => {
     expect(17_534_247_392).toBe(8_767_123_696 * 2);
     // model.visual.*: patch embed 1,770,624 + pos embed 2,654,208 + 27 blocks × 15,239,504 + merger 40,119,040
     // + 3 deepstack mergers × 40,125,952.
-    expect(d.arch.vision).toEqual({ encoderParams: 576_388_336, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({
+      encoderParams: 576_388_336,
+      depth: 27,
+      hiddenSize: 1152,
+      intermediateSize: 4304,
+      deepstackLayers: 3,
+    });
     expect(d.notes.join('\n')).toMatch(/vision encoder: 576\.4 M parameters .* encoder cache budget/);
     expect(d.arch).toMatchObject({ layers: 36, hiddenSize: 4096, kvHeads: 8, headDim: 128, tieWordEmbeddings: false });
     // KV: 36 layers × 2 × 8 × 128 × 2 B.
@@ -242,7 +248,7 @@ describe('gemma-3-12b-it (gated; sliding window in V1)', () => {
     ] as const)
       expect(d.arch[key], key).toBe(preset.arch[key]);
     // vision_tower 416,866,032 + multi_modal_projector 4,424,832.
-    expect(d.arch.vision).toEqual({ encoderParams: 421_290_864, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({ encoderParams: 421_290_864, depth: 27, hiddenSize: 1152, intermediateSize: 4304 });
   });
 
   it('KV in V1: 8 full-attention layers of 512 blocks, 40 window layers of 193 blocks at 8k', async () => {
@@ -266,7 +272,13 @@ describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => 
     expect(54_713_457_120).toBe(2 * (27_781_427_952 - 424_699_392));
     expect(d.arch.mtp).toEqual({ layers: 1, checkpointBytes: 849_398_784 });
     // model.visual.*: patch embed 1,770,624 + pos embed 2,654,208 + 27 blocks × 15,239,504 + merger 44,838,656.
-    expect(d.arch.vision).toEqual({ encoderParams: 460_730_096, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({
+      encoderParams: 460_730_096,
+      depth: 27,
+      hiddenSize: 1152,
+      intermediateSize: 4304,
+      deepstackLayers: 0,
+    });
     expect(d.arch.stateLayers).toMatchObject({
       kind: 'gated-delta-net',
       layers: 48,

@@ -14,6 +14,7 @@ import { computeKvElementBytes } from './dtype.js';
 import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
+import { computeEncoderProfile, formatEncoderNote, type EncoderProfile, type MmLimits } from './encoder-profile.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -70,6 +71,8 @@ export interface BudgetInput {
   speculative?: SpeculativeSettings | null;
   /** -O level and capture-size knobs (graph-terms.ts); absent or null: none given. */
   graphOptions?: GraphOptions | null;
+  /** --limit-mm-per-prompt as given (encoder-profile.ts); absent or null: vLLM's default of 1 per modality. */
+  mmLimits?: MmLimits | null;
 }
 
 export type BudgetKey =
@@ -221,16 +224,18 @@ export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpFo
  * layer input the model loop holds (h), the residual (h), the post-attention-norm output (h), gate_up (2I) and the
  * activation output (I) — F = N·(3I + 3h)·b — plus the down_proj output (h) while gate_up is still alive:
  * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
- * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors.
+ * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors. The widest MLP sets I:
+ * Gemma 4 E2B's KV-shared layers are 2 × intermediate_size wide (model/core/architecture.ts, arch.doubleWideMlpLayers).
  */
 export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
   const h = arch.hiddenSize;
   const form = resolveMlpForm(arch, info);
+  const i = (arch.doubleWideMlpLayers ?? 0) > 0 ? 2 * arch.intermediateSize : arch.intermediateSize; // widest MLP
   switch (form) {
     case 'gate-up-freed':
-      return tokens * (3 * arch.intermediateSize + 3 * h) * b;
+      return tokens * (3 * i + 3 * h) * b;
     case 'gate-up-alive':
-      return tokens * (3 * arch.intermediateSize + 4 * h) * b;
+      return tokens * (3 * i + 4 * h) * b;
     case 'moe': {
       const moe = arch.moe;
       const perToken = moe === null ? 0 : moe.expertsPerToken * (3 * moe.expertIntermediateSize + h);
@@ -269,10 +274,14 @@ export function estimateActivationBytes(
   logitsRows: number,
   info: VllmVersionInfo,
   dtypeBytes = 2,
+  encoder: EncoderProfile | null = null,
 ): number {
-  const forward = computeForwardPeakBytes(arch, info, batchedTokens, dtypeBytes);
-  const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);
-  return Math.max(forward, sampler) + CUBLAS_WORKSPACE_BYTES;
+  // Vision models (encoder-profile.ts): the encoder runs first; V1 keeps its embeddings alive through the rest.
+  const tokens = encoder?.textForwardTokens ?? batchedTokens;
+  const forward = computeForwardPeakBytes(arch, info, tokens, dtypeBytes);
+  const sampler = computeSamplerPeakBytes(arch, tokens, logitsRows, dtypeBytes);
+  const text = (encoder?.keptBytes ?? 0) + Math.max(forward, sampler);
+  return Math.max(encoder?.forwardBytes ?? 0, text) + CUBLAS_WORKSPACE_BYTES;
 }
 
 /**
@@ -390,11 +399,12 @@ export function computeBudget(input: BudgetInput): Budget {
   const measured = cal === null ? '' : describeMeasured(cal);
   const perToken = cal?.activationBytesPerToken ?? null;
   const drafter = computeDrafterBytes(input.arch, input.speculative, s.maxNumBatchedTokens, dtypeBytes);
+  const encoder = computeEncoderProfile(arch, info, s, input.mmLimits ?? null, dtypeBytes);
   const activations =
     drafter.buffers +
     (perToken !== null
       ? Math.round(perToken * s.maxNumBatchedTokens)
-      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes));
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes, encoder));
   const estimatedGraphs = estimateCudaGraphBytes(arch, info, s, input.graphOptions);
   const graphScale = cal?.graphScale ?? null;
   const graphs =
@@ -514,11 +524,12 @@ export function computeBudget(input: BudgetInput): Budget {
   );
   push(
     'activations',
-    'Activations (profile peak)',
+    encoder === null ? 'Activations (profile peak)' : 'Activations + vision encoder (profiling)',
     activations,
-    perToken !== null
+    (perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
-      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`,
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`) +
+      formatEncoderNote(encoder),
     perToken === null,
   );
   push(

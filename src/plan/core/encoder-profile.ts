@@ -1,0 +1,303 @@
+/**
+ * The multimodal encoder's share of vLLM's profile run: what feeding the vision encoder the worst-case dummy
+ * images/videos costs, and whether the profile run feeds it at all. Pure.
+ *
+ * V1 (`vllm/v1/worker/gpu_model_runner.py` `GPUModelRunner.profile_run`): the modality with the most tokens per
+ * item is chosen (`get_max_tokens_per_item_by_nonzero_modality`, modalities limited to 0 left out), the encoder runs
+ * once over `max(1, min(encoder_budget // tokens_per_item, max_num_seqs × limit))` items, where encoder_budget =
+ * max(max_num_batched_tokens, tokens_per_item) (`vllm/v1/core/encoder_cache_manager.py` `compute_encoder_budget`),
+ * and its outputs stay in `encoder_cache["tmp"]` while `_dummy_run` and `_dummy_sampler_run` follow: the peak is
+ * max(encoder forward, embeddings kept + max(text forward, sampler)).
+ *
+ * V0 (`vllm/worker/model_runner.py` `ModelRunner.profile_run`, `vllm/multimodal/profiling.py`
+ * `MultiModalProfiler.get_dummy_data`): max_mm_tokens = Σ limit × tokens per item; max_num_seqs becomes
+ * min(max_num_seqs, max_num_batched_tokens // max_mm_tokens) (≥ 1, with the "Computed max_num_seqs" warning), each
+ * dummy sequence is max_num_batched_tokens // seqs long, and when the multimodal tokens do not fit in it the dummy
+ * is text-only with max(seq_len, total) tokens ("The context length (…) is too short" warning): no encoder run, a
+ * longer text forward. Otherwise the encoder runs inside the model's forward and its output is merged into the
+ * input embeddings before the decoder layers: the peak is max(encoder forward, text forward, sampler).
+ */
+import type { Architecture } from '../../catalog/core/presets-schema.js';
+import type { VllmVersionInfo } from './vllm-version.js';
+import { isAtLeast } from '../../shared/units.js';
+
+/** The modalities vLLM's profile run feeds a vision encoder. */
+export type Modality = 'image' | 'video';
+
+/** --limit-mm-per-prompt: items per prompt for each modality; an absent modality keeps vLLM's default of 1. */
+export type MmLimits = Partial<Record<Modality, number>>;
+
+/** Which vision tower family; its processor defaults are below. */
+export type EncoderFamily = 'qwen2-vl' | 'qwen2.5-vl' | 'qwen3-vl' | 'gemma3-siglip';
+
+/** Shape of a vision encoder as the profile run sees it. */
+export interface EncoderGeometry {
+  family: EncoderFamily;
+  /** Vision blocks' width and MLP width. */
+  hiddenSize: number;
+  intermediateSize: number;
+  /** gated: gate_up → SiLU·mul (Qwen2.5-VL `Qwen2_5_VisionMLP`); plain: fc1 → GELU → fc2 (Qwen2-VL, Qwen3-VL, SigLIP). */
+  mlp: 'gated' | 'plain';
+  /** Patches that become one language-model token (spatial merge², or SigLIP's 4×4 average pool). */
+  patchesPerToken: number;
+  /** Elements of one patch's pixel values (channels × temporal patch × patch²). */
+  patchElements: number;
+  /** Tokens of the largest image the default processor makes. */
+  imageTokens: number;
+  hasVideo: boolean;
+  /** Language-model width the embeddings come out in, times 1 + deepstack levels (Qwen3-VL concatenates them). */
+  embeddingWidth: number;
+}
+
+/**
+ * Qwen2-VL / Qwen2.5-VL's default `max_pixels` 12845056 (preprocessor_config.json) over 28 × 28 pixels per token
+ * (patch 14, merge 2): 16384 tokens; Qwen3-VL's `size.longest_edge` 16777216 over 32 × 32 (patch 16, merge 2):
+ * 16384. Gemma 3: `mm_tokens_per_image` 256 (896² pixels, 64² patches of 14 pooled 4 × 4; pan-and-scan off).
+ */
+const QWEN_MAX_IMAGE_TOKENS = 16384;
+const GEMMA3_IMAGE_TOKENS = 256;
+/** Qwen2-VL's `_MAX_FRAMES_PER_VIDEO` (vllm/model_executor/models/qwen2_vl.py). */
+const QWEN_MAX_FRAMES_PER_VIDEO = 16;
+
+/** Vision MLP widths of the published towers, for presets that record only depth and width. */
+const KNOWN_INTERMEDIATE: Record<EncoderFamily, Record<number, number>> = {
+  'qwen2-vl': { 1280: 5120 },
+  'qwen2.5-vl': { 1280: 3420 },
+  'qwen3-vl': { 1152: 4304, 1024: 4096 },
+  'gemma3-siglip': { 1152: 4304 },
+};
+
+function resolveFamily(architecture: string): EncoderFamily | null {
+  if (/^Qwen2VL/.test(architecture)) return 'qwen2-vl';
+  if (/^Qwen2_5_VL/.test(architecture)) return 'qwen2.5-vl';
+  if (/^Qwen3VL/.test(architecture)) return 'qwen3-vl';
+  if (/^Gemma3ForConditionalGeneration/.test(architecture)) return 'gemma3-siglip';
+  return null;
+}
+
+/** Returns the vision encoder's geometry, or null for a text model or a tower this tool does not model yet. */
+export function resolveEncoderGeometry(arch: Architecture): EncoderGeometry | null {
+  const vision = arch.vision;
+  if (vision === null || vision === undefined) return null;
+  const family = resolveFamily(arch.architecture);
+  if (family === null) return null;
+  const d = vision.hiddenSize;
+  const intermediate = vision.intermediateSize ?? KNOWN_INTERMEDIATE[family][d] ?? 4 * d;
+  switch (family) {
+    case 'qwen2-vl':
+    case 'qwen2.5-vl':
+    case 'qwen3-vl': {
+      const patch = family === 'qwen3-vl' ? 16 : 14;
+      // Qwen3-VL returns [merger | deepstack mergers] concatenated (qwen3_vl.py `_process_image_input`).
+      const deepstack = family === 'qwen3-vl' ? (vision.deepstackLayers ?? 3) : 0;
+      return {
+        family,
+        hiddenSize: d,
+        intermediateSize: intermediate,
+        mlp: family === 'qwen2.5-vl' ? 'gated' : 'plain',
+        patchesPerToken: 4,
+        patchElements: 3 * 2 * patch * patch,
+        imageTokens: QWEN_MAX_IMAGE_TOKENS,
+        hasVideo: true,
+        embeddingWidth: arch.hiddenSize * (1 + deepstack),
+      };
+    }
+    case 'gemma3-siglip':
+      return {
+        family,
+        hiddenSize: d,
+        intermediateSize: intermediate,
+        mlp: 'plain',
+        patchesPerToken: 16,
+        patchElements: 3 * 14 * 14,
+        imageTokens: GEMMA3_IMAGE_TOKENS,
+        hasVideo: false,
+        embeddingWidth: arch.hiddenSize,
+      };
+    default: {
+      const unreachable: never = family;
+      throw new Error(`unknown encoder family ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Returns the per-prompt limit of a modality: the user's, else vLLM's default of 1. */
+export function resolveLimit(limits: MmLimits | null, modality: Modality): number {
+  return limits?.[modality] ?? 1;
+}
+
+/**
+ * Returns the tokens of the largest item of each modality the model takes, for a profiling sequence of seqLen tokens
+ * (`get_mm_max_tokens_per_item`). Qwen video (qwen2_vl.py `get_num_frames_with_most_features`): the frames that fit
+ * in seqLen − image tokens × image limit, shared by the videos, at most 16, at least 1; a pair of frames (temporal
+ * patch 2) at the largest size costs as many tokens as one image.
+ */
+export function computeMaxTokensPerItem(
+  geometry: EncoderGeometry,
+  seqLen: number,
+  limits: MmLimits | null,
+): Partial<Record<Modality, number>> {
+  const image = geometry.imageTokens;
+  if (!geometry.hasVideo) return { image };
+  const perFramePair = image;
+  const room = seqLen - image * resolveLimit(limits, 'image');
+  // `_get_max_video_frames`: the most frames whose padded pairs fit in `room`.
+  const maxTotalFrames = room < perFramePair ? 0 : 2 * Math.floor(room / perFramePair);
+  const videos = Math.max(resolveLimit(limits, 'video'), 1);
+  const frames = Math.max(Math.min(Math.floor(maxTotalFrames / videos), QWEN_MAX_FRAMES_PER_VIDEO), 1);
+  return { image, video: Math.ceil(frames / 2) * perFramePair };
+}
+
+/**
+ * Returns the torch peak of the vision encoder over `patches` patches: the pixel values the caller holds, then in
+ * each block's MLP the stream tensors (input, residual, norm output) and the MLP's own: gated 2I + I + the fc2
+ * output d, plain I + I + d — the same accounting as the text forward (budget.ts computeForwardPeakBytes). The
+ * attention phase is smaller with a memory-efficient ViT backend (FLASH_ATTN / XFORMERS, `get_vit_attn_backend`):
+ * q, k, v and the output are 4d against 3I + 4d. With TORCH_SDPA the per-window score matrices come on top (not
+ * modelled).
+ */
+export function computeEncoderForwardBytes(geometry: EncoderGeometry, patches: number, b = 2): number {
+  const { hiddenSize: d, intermediateSize: i } = geometry;
+  const mlp = geometry.mlp === 'gated' ? 3 * i + 4 * d : 2 * i + 4 * d;
+  return patches * (geometry.patchElements + mlp) * b;
+}
+
+/** The V0 profile run's multimodal figures (model_runner.py profile_run + profiling.py get_dummy_data). */
+export interface V0MultimodalProfile {
+  /** Σ limit × tokens per item: the "N tokens in total" of the warning. */
+  maxMmTokens: number;
+  byModality: Partial<Record<Modality, number>>;
+  /** The dummy sequences and the "min(a, b // c)" expression vLLM logs when it is below 1. */
+  seqs: number;
+  seqsExpr: string;
+  seqLen: number;
+  /** False when the multimodal tokens do not fit in seqLen: the dummy is text-only. */
+  feedsEncoder: boolean;
+  /** Tokens the text forward runs over (seqs × max(seqLen, total) when text-only). */
+  forwardTokens: number;
+}
+
+/** Returns V0's multimodal profile figures for the settings; null when no modality is enabled. */
+export function computeV0MultimodalProfile(
+  geometry: EncoderGeometry,
+  maxModelLen: number,
+  maxNumSeqs: number,
+  maxNumBatchedTokens: number,
+  limits: MmLimits | null,
+): V0MultimodalProfile | null {
+  const perItem = computeMaxTokensPerItem(geometry, maxModelLen, limits);
+  const byModality: Partial<Record<Modality, number>> = {};
+  let maxMmTokens = 0;
+  for (const m of ['image', 'video'] as const) {
+    const t = perItem[m];
+    if (t === undefined) continue;
+    byModality[m] = t * resolveLimit(limits, m);
+    maxMmTokens += byModality[m];
+  }
+  if (maxMmTokens === 0) return null;
+  const seqs = Math.max(1, Math.min(maxNumSeqs, Math.floor(maxNumBatchedTokens / maxMmTokens)));
+  const seqsExpr = `min(${maxNumSeqs}, ${maxNumBatchedTokens} // ${maxMmTokens})`;
+  const seqLen = Math.floor(maxNumBatchedTokens / seqs);
+  const feedsEncoder = maxMmTokens <= seqLen;
+  const forwardTokens = feedsEncoder ? maxNumBatchedTokens : seqs * Math.max(seqLen, maxMmTokens);
+  return { maxMmTokens, byModality, seqs, seqsExpr, seqLen, feedsEncoder, forwardTokens };
+}
+
+/** What the multimodal encoder adds to the profile run. */
+export interface EncoderProfile {
+  /** Torch peak of the encoder's forward over the dummy items (0 when it is not fed). */
+  forwardBytes: number;
+  /** Embeddings alive through the text forward and the sampler (V1's encoder cache; 0 in V0). */
+  keptBytes: number;
+  /** V0 only: the text forward's token count when the dummy falls back to text-only (else null). */
+  textForwardTokens: number | null;
+  /** One line for the budget. */
+  why: string;
+}
+
+/**
+ * Returns the encoder's share of the profile run for these settings, or null for a text model, a tower not modelled,
+ * or every modality limited to 0 (no dummy multimodal data at any version).
+ */
+export function computeEncoderProfile(
+  arch: Architecture,
+  info: VllmVersionInfo,
+  settings: { maxModelLen: number; maxNumSeqs: number; maxNumBatchedTokens: number },
+  limits: MmLimits | null,
+  b = 2,
+): EncoderProfile | null {
+  const geometry = resolveEncoderGeometry(arch);
+  if (geometry === null) return null;
+  const s = settings;
+  if (info.engine === 'v0') {
+    const v0 = computeV0MultimodalProfile(geometry, s.maxModelLen, s.maxNumSeqs, s.maxNumBatchedTokens, limits);
+    if (v0 === null) return null;
+    if (!v0.feedsEncoder)
+      return {
+        forwardBytes: 0,
+        keptBytes: 0,
+        textForwardTokens: v0.forwardTokens,
+        why: `vision encoder not fed: ${v0.maxMmTokens} multimodal tokens exceed the ${v0.seqLen}-token dummy sequence, so V0 profiles ${v0.forwardTokens} text tokens instead`,
+      };
+    // Each modality's items go through the tower in one call (the model's _process_image_input / _video_input).
+    const largest = Math.max(...Object.values(v0.byModality));
+    const patches = v0.seqs * largest * geometry.patchesPerToken;
+    return {
+      forwardBytes: computeEncoderForwardBytes(geometry, patches, b),
+      keptBytes: 0,
+      textForwardTokens: null,
+      why: `vision encoder over ${v0.seqs} × ${largest} tokens (${patches} patches)`,
+    };
+  }
+  const perItem = computeMaxTokensPerItem(geometry, s.maxModelLen, limits);
+  let modality: Modality | null = null;
+  let tokensPerItem = 0;
+  for (const m of ['image', 'video'] as const) {
+    const t = perItem[m];
+    if (t !== undefined && resolveLimit(limits, m) > 0 && t > tokensPerItem) {
+      modality = m;
+      tokensPerItem = t;
+    }
+  }
+  if (modality === null) return null;
+  const budget = Math.max(s.maxNumBatchedTokens, tokensPerItem);
+  const items = Math.max(
+    1,
+    Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * resolveLimit(limits, modality)),
+  );
+  const patches = items * tokensPerItem * geometry.patchesPerToken;
+  const kept = items * tokensPerItem * geometry.embeddingWidth * b;
+  return {
+    forwardBytes: computeEncoderForwardBytes(geometry, patches, b),
+    keptBytes: kept,
+    textForwardTokens: null,
+    why: `vision encoder over ${items} ${modality} item${items === 1 ? '' : 's'} of ${tokensPerItem} tokens (${patches} patches, encoder budget ${budget}), embeddings kept through the text forward`,
+  };
+}
+
+/** Returns true when vLLM builds no vision tower for these limits (all 0): PR #22299 (0.10.1), Qwen3-VL PR #26000. */
+export function isTowerSkipped(arch: Architecture, info: VllmVersionInfo, limits: MmLimits | null): boolean {
+  const family = resolveFamily(arch.architecture);
+  if (family === null || limits === null) return false;
+  if (resolveLimit(limits, 'image') !== 0 || resolveLimit(limits, 'video') !== 0) return false;
+  switch (family) {
+    case 'qwen2-vl':
+    case 'qwen2.5-vl':
+      return isAtLeast(info.version, '0.10.1');
+    case 'qwen3-vl':
+      return isAtLeast(info.version, '0.11.1');
+    case 'gemma3-siglip':
+      return false;
+    default: {
+      const unreachable: never = family;
+      throw new Error(`unknown encoder family ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Returns the budget line's addition for the encoder ("; …"), or '' without one. */
+export function formatEncoderNote(encoder: EncoderProfile | null): string {
+  if (encoder === null) return '';
+  const gib = (bytes: number): string => `${(bytes / 1073741824).toFixed(2)} GiB`;
+  return `; Vision encoder (profiling): ${encoder.why}: ${gib(encoder.forwardBytes)} forward, ${gib(encoder.keptBytes)} kept`;
+}

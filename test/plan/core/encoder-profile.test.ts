@@ -1,0 +1,239 @@
+/**
+ * The vision encoder's share of vLLM's profile run (src/plan/core/encoder-profile.ts): V0's dummy sequences and its
+ * text-only fallback (recorded log case 4 reproduced), V1's encoder budget and the embeddings kept through the text
+ * forward, the limit 0 / 1 boundary and the versions where vLLM stops building the tower. Every expected figure is
+ * derived by hand in the comment above it.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Architecture } from '../../../src/catalog/core/presets-schema.js';
+import {
+  computeBudget,
+  CUBLAS_WORKSPACE_BYTES,
+  estimateActivationBytes,
+  type BudgetInput,
+  type Settings,
+} from '../../../src/plan/core/budget.js';
+import {
+  computeEncoderForwardBytes,
+  computeEncoderProfile,
+  computeMaxTokensPerItem,
+  computeV0MultimodalProfile,
+  isTowerSkipped,
+  resolveEncoderGeometry,
+  type MmLimits,
+} from '../../../src/plan/core/encoder-profile.js';
+import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { GiB } from '../../../src/shared/units.js';
+import { recordedPath } from '../../helpers/recorded.js';
+import { loadTestCatalog } from '../../helpers/catalog.js';
+
+const catalog = loadTestCatalog();
+const version = (v: string) => {
+  const i = resolveVllmVersion(v, catalog.vllm);
+  if (i === null) throw new Error(v);
+  return i;
+};
+const preset = (id: string): Architecture => {
+  const m = catalog.models.find((x) => x.id === id);
+  if (m === undefined) throw new Error(`${id} preset missing`);
+  return m.arch;
+};
+
+/** Qwen2.5-VL-3B-Instruct's config.json: text 36 × 2048 (MLP 11008, 16 / 2 heads of 128), vision 32 × 1280 (MLP 3420). */
+const qwen25vl3b: Architecture = {
+  architecture: 'Qwen2_5_VLForConditionalGeneration',
+  layers: 36,
+  hiddenSize: 2048,
+  intermediateSize: 11008,
+  attentionHeads: 16,
+  kvHeads: 2,
+  headDim: 128,
+  vocabSize: 151936,
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 128000,
+  torchDtype: 'bfloat16',
+  slidingWindow: null,
+  slidingWindowLayers: 0,
+  moe: null,
+  mla: null,
+  vision: { encoderParams: 668_789_760, depth: 32, hiddenSize: 1280, intermediateSize: 3420 },
+};
+/** Gemma-3-12b-it: the preset's text fields, the SigLIP tower as read from the released config (hub fixture). */
+const gemma3: Architecture = {
+  ...preset('gemma-3-12b-it'),
+  vision: { encoderParams: 421_290_864, depth: 27, hiddenSize: 1152, intermediateSize: 4304 },
+};
+const qwen3vl8b = preset('qwen3-vl-8b');
+
+const settings = (over: Partial<Settings> = {}): Settings => ({
+  maxModelLen: 8192,
+  maxNumSeqs: 4,
+  maxNumBatchedTokens: 2048,
+  gpuMemoryUtilization: 0.9,
+  swapSpaceGiB: null,
+  kvCacheDtype: 'auto',
+  kvCacheMemoryBytes: null,
+  enforceEager: true,
+  blockSize: 16,
+  numGpuBlocksOverride: null,
+  ...over,
+});
+const input = (arch: Architecture, v: string, mmLimits: MmLimits | null = null): BudgetInput => ({
+  device: { memTotalBytes: 15.29 * GiB, isUnified: true, osUsedBytes: 1.2 * GiB, osSource: 'assumed' },
+  arch,
+  weightBytes: 8 * GiB,
+  info: version(v),
+  settings: settings(),
+  runtime: 'docker',
+  mmLimits,
+});
+
+describe('recorded log case 4 (vLLM 0.7.4, Qwen2.5-VL-3B, max_model_len 5120): V0 profile run', () => {
+  const logs = JSON.parse(readFileSync(recordedPath('vllm-logs.json'), 'utf8')) as { log_lines: string[] }[];
+  const lines = logs[3]?.log_lines.join('\n') ?? '';
+  const geometry = resolveEncoderGeometry(qwen25vl3b);
+  if (geometry === null) throw new Error('Qwen2.5-VL geometry');
+
+  it('"32768 tokens in total, out of which {\'image\': 16384, \'video\': 16384}" and "min(1, 5120 // 32768)"', () => {
+    // image: max_pixels 12845056 / (28 × 28) = 16384. video: seq_len 5120 − 16384 leaves no room for a frame pair,
+    // so 1 frame, padded to the temporal patch 2: one grid_t of 16384 tokens. Both limits default to 1: 32768.
+    const v0 = computeV0MultimodalProfile(geometry, 5120, 1, 5120, null);
+    expect(v0).toMatchObject({ maxMmTokens: 32768, byModality: { image: 16384, video: 16384 } });
+    expect(lines).toContain("32768 tokens in total, out of which {'image': 16384, 'video': 16384}");
+    // max_num_seqs = min(1, 5120 // 32768) = 0 → 1; the logged expression, character for character.
+    expect(v0?.seqsExpr).toBe('min(1, 5120 // 32768)');
+    expect(lines).toContain(`Computed max_num_seqs (${v0?.seqsExpr ?? ''}) to be less than 1`);
+    expect(v0?.seqs).toBe(1);
+    // 32768 > seq_len 5120: profiling.py returns a text-only dummy of max(5120, 32768) tokens, no encoder run.
+    expect(v0).toMatchObject({ seqLen: 5120, feedsEncoder: false, forwardTokens: 32768 });
+  });
+
+  it('the text forward runs over 32768 tokens, not 5120: 2,701,131,776 B + the cuBLAS workspace', () => {
+    const info = version('0.7.4');
+    const s = { maxModelLen: 5120, maxNumSeqs: 1, maxNumBatchedTokens: 5120 };
+    const enc = computeEncoderProfile(qwen25vl3b, info, s, null);
+    expect(enc).toMatchObject({ forwardBytes: 0, keptBytes: 0, textForwardTokens: 32768 });
+    // Qwen2MLP keeps gate_up alive: 32768 × (3 × 11008 + 4 × 2048) × 2 = 32768 × 41216 × 2 = 2,701,131,776 B;
+    // the sampler (32768 × 2048 × 2 + 1 row × 151936 × 38.5 = 140,067,264 B) is smaller.
+    expect(estimateActivationBytes(qwen25vl3b, 5120, 1, info, 2, enc)).toBe(2_701_131_776 + CUBLAS_WORKSPACE_BYTES);
+    // Without the multimodal profile: 5120 × 41216 × 2 = 422,051,840 B.
+    expect(estimateActivationBytes(qwen25vl3b, 5120, 1, info, 2)).toBe(422_051_840 + CUBLAS_WORKSPACE_BYTES);
+  });
+
+  it('at max_model_len 32768 the dummy holds both items and the encoder runs: 65536 patches, 2,170,028,032 B', () => {
+    // room 32768 − 16384 = 16384: one frame pair → video 16384; total 32768 ≤ seq_len 32768 → encoder fed.
+    const v0 = computeV0MultimodalProfile(geometry, 32768, 1, 32768, null);
+    expect(v0).toMatchObject({ maxMmTokens: 32768, seqs: 1, seqLen: 32768, feedsEncoder: true });
+    // Qwen2_5_VisionMLP is gated: 65536 × (1176 pixel values + 3 × 3420 + 4 × 1280) × 2 = 65536 × 16556 × 2.
+    expect(computeEncoderForwardBytes(geometry, 65536)).toBe(2_170_028_032);
+    const enc = computeEncoderProfile(
+      qwen25vl3b,
+      version('0.7.4'),
+      {
+        maxModelLen: 32768,
+        maxNumSeqs: 1,
+        maxNumBatchedTokens: 32768,
+      },
+      null,
+    );
+    expect(enc).toMatchObject({ forwardBytes: 2_170_028_032, keptBytes: 0, textForwardTokens: null });
+  });
+
+  it('video frames: room for 3 pairs at max_model_len 65536 → 49152 tokens; 16 frames at most', () => {
+    // 65536 − 16384 = 49152 → 6 frames → 3 grid_t × 16384.
+    expect(computeMaxTokensPerItem(geometry, 65536, null)).toEqual({ image: 16384, video: 49152 });
+    // 1,000,000 tokens of room: capped at _MAX_FRAMES_PER_VIDEO 16 → 8 × 16384.
+    expect(computeMaxTokensPerItem(geometry, 1_016_384, null).video).toBe(131072);
+    // Two videos share the frames: 6 / 2 = 3 → padded to 4 → 2 × 16384.
+    expect(computeMaxTokensPerItem(geometry, 65536, { video: 2 }).video).toBe(32768);
+  });
+});
+
+describe('Qwen3-VL-8B (V1, vLLM 0.11.2): the encoder budget and the kept embeddings', () => {
+  const info = version('0.11.2');
+  const s = settings();
+
+  it('one image of 16384 tokens: encoder forward 1,933,574,144 B; embeddings 536,870,912 B kept', () => {
+    // encoder_budget = max(2048, 16384) = 16384 → min(16384 // 16384, 4 × 1) = 1 item; 65536 patches of 16².
+    // Plain MLP: 65536 × (1536 + 2 × 4304 + 4 × 1152) × 2 = 65536 × 14752 × 2 = 1,933,574,144.
+    // Kept: 16384 × 4096 × (1 + 3 deepstack) × 2 = 536,870,912.
+    const enc = computeEncoderProfile(qwen3vl8b, info, s, null);
+    expect(enc).toMatchObject({ forwardBytes: 1_933_574_144, keptBytes: 536_870_912, textForwardTokens: null });
+    // Text: 2048 × (3 × 12288 + 4 × 4096) × 2 = 218,103,808; + kept = 754,974,720 < the encoder's forward.
+    expect(estimateActivationBytes(qwen3vl8b, 2048, 4, info, 2, enc)).toBe(1_933_574_144 + CUBLAS_WORKSPACE_BYTES);
+  });
+
+  it('in the plan: its own label and the figures on the activation line', () => {
+    const b = computeBudget(input(qwen3vl8b, '0.11.2'));
+    const item = b.items.find((i) => i.key === 'activations');
+    expect(item?.label).toBe('Activations + vision encoder (profiling)');
+    expect(item?.bytes).toBe(1_933_574_144 + CUBLAS_WORKSPACE_BYTES);
+    expect(item?.why).toMatch(/Vision encoder \(profiling\): vision encoder over 1 image item of 16384 tokens/);
+    expect(item?.why).toMatch(/1\.80 GiB forward, 0\.50 GiB kept/);
+  });
+
+  it('limit 0 for image and video: no term at all (218,103,808 B text forward); limit 0 for image only: video', () => {
+    const none = computeBudget(input(qwen3vl8b, '0.11.2', { image: 0, video: 0 }));
+    const item = none.items.find((i) => i.key === 'activations');
+    expect(item?.label).toBe('Activations (profile peak)');
+    expect(item?.bytes).toBe(218_103_808 + CUBLAS_WORKSPACE_BYTES);
+    expect(computeEncoderProfile(qwen3vl8b, info, s, { image: 0, video: 0 })).toBeNull();
+    // image 0, video 1: a video of one frame pair is as large as an image (16384 tokens).
+    expect(computeEncoderProfile(qwen3vl8b, info, s, { image: 0 })?.why).toMatch(/1 video item of 16384 tokens/);
+    // The KV cache gets back what the term took.
+    expect(none.kvCache.availableBytes - computeBudget(input(qwen3vl8b, '0.11.2')).kvCache.availableBytes).toBe(
+      1_933_574_144 - 218_103_808,
+    );
+  });
+
+  it('more sequences do not add items once the encoder budget is one item; a larger batch does', () => {
+    // max_num_batched_tokens 40000: 40000 // 16384 = 2 items (≤ 4 × 1).
+    const enc = computeEncoderProfile(qwen3vl8b, info, { ...s, maxNumBatchedTokens: 40000 }, null);
+    expect(enc?.keptBytes).toBe(2 * 536_870_912);
+    // ... unless max_num_seqs × limit is smaller: 1 × 1 = 1.
+    const one = computeEncoderProfile(qwen3vl8b, info, { ...s, maxNumBatchedTokens: 40000, maxNumSeqs: 1 }, null);
+    expect(one?.keptBytes).toBe(536_870_912);
+  });
+});
+
+describe('Gemma-3-12b (V1, vLLM 0.11.2): SigLIP, 256 tokens per image', () => {
+  it('4 images of 256 tokens fill the 2048-token budget (max_num_seqs 4): 452,329,472 B forward', () => {
+    // min(2048 // 256 = 8, 4 × 1) = 4 items × 256 tokens × 16 patches (4 × 4 pool) = 16384 patches.
+    // 16384 × (588 pixel values + 2 × 4304 + 4 × 1152) × 2 = 16384 × 13804 × 2 = 452,329,472.
+    // Kept: 4 × 256 × 3840 × 2 = 7,864,320. Text: 2048 × (3 × 15360 + 4 × 3840) × 2 = 251,658,240.
+    const enc = computeEncoderProfile(gemma3, version('0.11.2'), settings(), null);
+    expect(enc).toMatchObject({ forwardBytes: 452_329_472, keptBytes: 7_864_320 });
+    const b = computeBudget(input(gemma3, '0.11.2'));
+    expect(b.items.find((i) => i.key === 'activations')?.bytes).toBe(452_329_472 + CUBLAS_WORKSPACE_BYTES);
+  });
+
+  it('no video modality: a video limit changes nothing; image 0 removes the term', () => {
+    const info = version('0.11.2');
+    expect(computeEncoderProfile(gemma3, info, settings(), { video: 0 })?.forwardBytes).toBe(452_329_472);
+    expect(computeEncoderProfile(gemma3, info, settings(), { image: 0 })).toBeNull();
+  });
+});
+
+describe('text models and unmodelled towers: unchanged', () => {
+  it('qwen2-7b-instruct has no encoder term', () => {
+    expect(computeEncoderProfile(preset('qwen2-7b-instruct'), version('0.11.2'), settings(), null)).toBeNull();
+  });
+});
+
+describe('the tower skipped when every modality is limited to 0 (versions at the edge)', () => {
+  const off: MmLimits = { image: 0, video: 0 };
+  it('Qwen2.5-VL from 0.10.1 (PR #22299), not in 0.10.0', () => {
+    expect(isTowerSkipped(qwen25vl3b, version('0.10.0'), off)).toBe(false);
+    expect(isTowerSkipped(qwen25vl3b, version('0.10.1'), off)).toBe(true);
+  });
+  it('Qwen3-VL from 0.11.1 (PR #26000), not in 0.11.0', () => {
+    expect(isTowerSkipped(qwen3vl8b, version('0.11.0'), off)).toBe(false);
+    expect(isTowerSkipped(qwen3vl8b, version('0.11.1'), off)).toBe(true);
+  });
+  it('not with one modality left at 1, nor without limits, nor for Gemma 3', () => {
+    expect(isTowerSkipped(qwen3vl8b, version('0.11.2'), { image: 0 })).toBe(false);
+    expect(isTowerSkipped(qwen3vl8b, version('0.11.2'), null)).toBe(false);
+    expect(isTowerSkipped(gemma3, version('0.11.2'), off)).toBe(false);
+  });
+});
