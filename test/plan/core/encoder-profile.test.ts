@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Architecture } from '../../../src/catalog/core/presets-schema.js';
 import {
   computeBudget,
+  computeForwardPeakBytes,
   CUBLAS_WORKSPACE_BYTES,
   estimateActivationBytes,
   type BudgetInput,
@@ -235,5 +236,15 @@ describe('the tower skipped when every modality is limited to 0 (versions at the
     expect(isTowerSkipped(qwen3vl8b, version('0.11.2'), { image: 0 })).toBe(false);
     expect(isTowerSkipped(qwen3vl8b, version('0.11.2'), null)).toBe(false);
     expect(isTowerSkipped(gemma3, version('0.11.2'), off)).toBe(false);
+  });
+});
+
+describe('Gemma 4 E2B: the forward term takes the widest MLP (its 20 KV-shared layers are 2 × 6144 wide)', () => {
+  it('2048 tokens: 2048 × (3 × 12288 + 4 × 1536) × 2 = 176,160,768 B, not 100,663,296 B', () => {
+    const e2b = preset('gemma-4-e2b-it');
+    expect(e2b.doubleWideMlpLayers).toBe(20);
+    expect(computeForwardPeakBytes(e2b, version('0.11.2'), 2048)).toBe(176_160_768);
+    const { doubleWideMlpLayers: _wide, ...narrow } = e2b;
+    expect(computeForwardPeakBytes(narrow, version('0.11.2'), 2048)).toBe(100_663_296);
   });
 });
