@@ -4,7 +4,7 @@
  *
  * V1 (`vllm/v1/worker/gpu_model_runner.py` `GPUModelRunner.profile_run`): the modality with the most tokens per
  * item is chosen (`get_max_tokens_per_item_by_nonzero_modality`, modalities limited to 0 left out), the encoder runs
- * once over `max(1, min(encoder_budget // tokens_per_item, max_num_seqs × limit))` items, where encoder_budget =
+ * once over `max(1, min(encoder_budget // tokens_per_item, max_num_seqs × limit))` items (limit 999 by default), where encoder_budget =
  * max(max_num_batched_tokens, tokens_per_item) (`vllm/v1/core/encoder_cache_manager.py` `compute_encoder_budget`),
  * and its outputs stay in `encoder_cache["tmp"]` while `_dummy_run` and `_dummy_sampler_run` follow: the peak is
  * max(encoder forward, embeddings kept + max(text forward, sampler)).
@@ -24,8 +24,8 @@ import { isAtLeast } from '../../shared/units.js';
 /** The modalities vLLM's profile run feeds a vision encoder. */
 export type Modality = 'image' | 'video';
 
-/** --limit-mm-per-prompt: items per prompt for each modality; an absent modality keeps vLLM's default of 1. */
-export type MmLimits = Partial<Record<Modality, number>>;
+/** --limit-mm-per-prompt as given: items per prompt for a modality; an absent one keeps vLLM's default. */
+export type MmLimits = Partial<Record<Modality | 'audio', number>>;
 
 /** Which vision tower family; its processor defaults are below. */
 export type EncoderFamily = 'qwen2-vl' | 'qwen2.5-vl' | 'qwen3-vl' | 'gemma3-siglip';
@@ -121,9 +121,17 @@ export function resolveEncoderGeometry(arch: Architecture): EncoderGeometry | nu
   }
 }
 
-/** Returns the per-prompt limit of a modality: the user's, else vLLM's default of 1. */
-export function resolveLimit(limits: MmLimits | null, modality: Modality): number {
-  return limits?.[modality] ?? 1;
+/**
+ * vLLM's default items per prompt for a modality the user did not limit: 1 in V0, 999 in V1 (vllm/config
+ * `MultiModalConfig.limit_per_prompt`: "Defaults to 1 (V0) or 999 (V1) for each modality").
+ */
+export function computeDefaultLimit(engine: VllmVersionInfo['engine']): number {
+  return engine === 'v1' ? 999 : 1;
+}
+
+/** Returns the per-prompt limit of a modality: the user's, else vLLM's default (computeDefaultLimit). */
+export function resolveLimit(limits: MmLimits | null, modality: Modality, fallback = 1): number {
+  return limits?.[modality] ?? fallback;
 }
 
 /**
@@ -136,14 +144,15 @@ export function computeMaxTokensPerItem(
   geometry: EncoderGeometry,
   seqLen: number,
   limits: MmLimits | null,
+  fallback = 1,
 ): Partial<Record<Modality, number>> {
   const image = geometry.imageTokens;
   if (!geometry.hasVideo) return { image };
   const perFramePair = image;
-  const room = seqLen - image * resolveLimit(limits, 'image');
+  const room = seqLen - image * resolveLimit(limits, 'image', fallback);
   // `_get_max_video_frames`: the most frames whose padded pairs fit in `room`.
   const maxTotalFrames = room < perFramePair ? 0 : 2 * Math.floor(room / perFramePair);
-  const videos = Math.max(resolveLimit(limits, 'video'), 1);
+  const videos = Math.max(resolveLimit(limits, 'video', fallback), 1);
   const frames = Math.max(Math.min(Math.floor(maxTotalFrames / videos), QWEN_MAX_FRAMES_PER_VIDEO), 1);
   return { image, video: Math.ceil(frames / 2) * perFramePair };
 }
@@ -249,12 +258,13 @@ export function computeEncoderProfile(
       why: `vision encoder over ${v0.seqs} × ${largest} tokens (${patches} patches)`,
     };
   }
-  const perItem = computeMaxTokensPerItem(geometry, s.maxModelLen, limits);
+  const fallback = computeDefaultLimit(info.engine);
+  const perItem = computeMaxTokensPerItem(geometry, s.maxModelLen, limits, fallback);
   let modality: Modality | null = null;
   let tokensPerItem = 0;
   for (const m of ['image', 'video'] as const) {
     const t = perItem[m];
-    if (t !== undefined && resolveLimit(limits, m) > 0 && t > tokensPerItem) {
+    if (t !== undefined && resolveLimit(limits, m, fallback) > 0 && t > tokensPerItem) {
       modality = m;
       tokensPerItem = t;
     }
@@ -263,7 +273,7 @@ export function computeEncoderProfile(
   const budget = Math.max(s.maxNumBatchedTokens, tokensPerItem);
   const items = Math.max(
     1,
-    Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * resolveLimit(limits, modality)),
+    Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * resolveLimit(limits, modality, fallback)),
   );
   const patches = items * tokensPerItem * geometry.patchesPerToken;
   const kept = items * tokensPerItem * geometry.embeddingWidth * b;

@@ -156,7 +156,7 @@ describe('Qwen3-VL-8B (V1, vLLM 0.11.2): the encoder budget and the kept embeddi
   const s = settings();
 
   it('one image of 16384 tokens: encoder forward 1,933,574,144 B; embeddings 536,870,912 B kept', () => {
-    // encoder_budget = max(2048, 16384) = 16384 → min(16384 // 16384, 4 × 1) = 1 item; 65536 patches of 16².
+    // encoder_budget = max(2048, 16384) = 16384 → min(16384 // 16384, 4 × 999) = 1 item; 65536 patches of 16².
     // Plain MLP: 65536 × (1536 + 2 × 4304 + 4 × 1152) × 2 = 65536 × 14752 × 2 = 1,933,574,144.
     // Kept: 16384 × 4096 × (1 + 3 deepstack) × 2 = 536,870,912.
     const enc = computeEncoderProfile(qwen3vl8b, info, s, null);
@@ -188,30 +188,31 @@ describe('Qwen3-VL-8B (V1, vLLM 0.11.2): the encoder budget and the kept embeddi
     );
   });
 
-  it('more sequences do not add items once the encoder budget is one item; a larger batch does', () => {
-    // max_num_batched_tokens 40000: 40000 // 16384 = 2 items (≤ 4 × 1).
-    const enc = computeEncoderProfile(qwen3vl8b, info, { ...s, maxNumBatchedTokens: 40000 }, null);
-    expect(enc?.keptBytes).toBe(2 * 536_870_912);
-    // ... unless max_num_seqs × limit is smaller: 1 × 1 = 1.
-    const one = computeEncoderProfile(qwen3vl8b, info, { ...s, maxNumBatchedTokens: 40000, maxNumSeqs: 1 }, null);
-    expect(one?.keptBytes).toBe(536_870_912);
+  it('a larger batch adds items; max_num_seqs × limit caps them (V1 default limit 999, limit 1 given)', () => {
+    // max_num_batched_tokens 40000: 40000 // 16384 = 2 items (≤ 1 × 999).
+    const big = { ...s, maxNumBatchedTokens: 40000, maxNumSeqs: 1 };
+    expect(computeEncoderProfile(qwen3vl8b, info, big, null)?.keptBytes).toBe(2 * 536_870_912);
+    // --limit-mm-per-prompt image 1: min(2, 1 × 1) = 1.
+    expect(computeEncoderProfile(qwen3vl8b, info, big, { image: 1 })?.keptBytes).toBe(536_870_912);
   });
 });
 
 describe('Gemma-3-12b (V1, vLLM 0.11.2): SigLIP, 256 tokens per image', () => {
-  it('4 images of 256 tokens fill the 2048-token budget (max_num_seqs 4): 452,329,472 B forward', () => {
-    // min(2048 // 256 = 8, 4 × 1) = 4 items × 256 tokens × 16 patches (4 × 4 pool) = 16384 patches.
-    // 16384 × (588 pixel values + 2 × 4304 + 4 × 1152) × 2 = 16384 × 13804 × 2 = 452,329,472.
-    // Kept: 4 × 256 × 3840 × 2 = 7,864,320. Text: 2048 × (3 × 15360 + 4 × 3840) × 2 = 251,658,240.
+  it('8 images of 256 tokens fill the 2048-token budget: 904,658,944 B forward', () => {
+    // min(2048 // 256 = 8, 4 × 999) = 8 items × 256 tokens × 16 patches (4 × 4 pool) = 32768 patches.
+    // 32768 × (588 pixel values + 2 × 4304 + 4 × 1152) × 2 = 32768 × 13804 × 2 = 904,658,944.
+    // Kept: 8 × 256 × 3840 × 2 = 15,728,640. Text: 2048 × (3 × 15360 + 4 × 3840) × 2 = 251,658,240.
     const enc = computeEncoderProfile(gemma3, version('0.11.2'), settings(), null);
-    expect(enc).toMatchObject({ forwardBytes: 452_329_472, keptBytes: 7_864_320 });
+    expect(enc).toMatchObject({ forwardBytes: 904_658_944, keptBytes: 15_728_640 });
     const b = computeBudget(input(gemma3, '0.11.2'));
-    expect(b.items.find((i) => i.key === 'activations')?.bytes).toBe(452_329_472 + CUBLAS_WORKSPACE_BYTES);
+    expect(b.items.find((i) => i.key === 'activations')?.bytes).toBe(904_658_944 + CUBLAS_WORKSPACE_BYTES);
   });
 
-  it('no video modality: a video limit changes nothing; image 0 removes the term', () => {
+  it('limit 1 image: min(8, 4 × 1) = 4 items, 452,329,472 B; image 0 removes the term; no video modality', () => {
     const info = version('0.11.2');
-    expect(computeEncoderProfile(gemma3, info, settings(), { video: 0 })?.forwardBytes).toBe(452_329_472);
+    // 16384 patches × 13804 × 2.
+    expect(computeEncoderProfile(gemma3, info, settings(), { image: 1 })?.forwardBytes).toBe(452_329_472);
+    expect(computeEncoderProfile(gemma3, info, settings(), { image: 1, video: 0 })?.forwardBytes).toBe(452_329_472);
     expect(computeEncoderProfile(gemma3, info, settings(), { image: 0 })).toBeNull();
   });
 });
