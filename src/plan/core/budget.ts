@@ -524,7 +524,7 @@ export function computeBudget(input: BudgetInput): Budget {
   );
   push(
     'activations',
-    encoder === null ? 'Activations (profile peak)' : 'Activations + vision encoder (profiling)',
+    encoder === null ? 'Activations (profile peak)' : 'Activations + vision encoder',
     activations,
     (perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`

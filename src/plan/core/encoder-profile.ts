@@ -311,3 +311,69 @@ export function formatEncoderNote(encoder: EncoderProfile | null): string {
   const gib = (bytes: number): string => `${(bytes / 1073741824).toFixed(2)} GiB`;
   return `; Vision encoder (profiling): ${encoder.why}: ${gib(encoder.forwardBytes)} forward, ${gib(encoder.keptBytes)} kept`;
 }
+
+const MODALITIES = ['image', 'video', 'audio'] as const;
+/** The most items per prompt accepted (vLLM's own default in V1 is 999). */
+const MAX_LIMIT = 100_000;
+
+/**
+ * Parses --limit-mm-per-prompt: vLLM's JSON ('{"image":0,"video":0}') or its older key=value form ('image=0,video=0');
+ * whole numbers ≥ 0 for image, video or audio.
+ */
+export function parseMmLimits(text: string): { ok: true; value: MmLimits } | { ok: false; message: string } {
+  const bad = (why: string) => ({
+    ok: false as const,
+    message: `--limit-mm-per-prompt: "${text}" ${why} (e.g. '{"image":0,"video":0}' or image=0,video=0)`,
+  });
+  let entries: [string, unknown][];
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      return bad('is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return bad('is not a JSON object');
+    entries = Object.entries(parsed);
+  } else {
+    entries = [];
+    for (const part of trimmed.split(',')) {
+      const match = /^\s*([A-Za-z]+)\s*=\s*(\d+)\s*$/.exec(part);
+      if (match === null) return bad('is not key=value pairs');
+      entries.push([match[1] ?? '', Number(match[2])]);
+    }
+  }
+  if (entries.length === 0) return bad('names no modality');
+  const value: MmLimits = {};
+  for (const [rawKey, n] of entries) {
+    const key = rawKey.toLowerCase();
+    const modality = MODALITIES.find((m) => m === key);
+    if (modality === undefined) return bad(`has "${rawKey}", not one of ${MODALITIES.join(', ')}`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_LIMIT)
+      return bad(`gives ${rawKey} ${String(n)}, not a whole number from 0 to ${MAX_LIMIT}`);
+    value[modality] = n;
+  }
+  return { ok: true, value };
+}
+
+/**
+ * Returns the flag's value for the version: JSON from 0.9.0 (`MultiModalConfig.limit_per_prompt`, a dict argument;
+ * 0.10.0 refuses key=value, vllm issue #21615), `image=0,video=0` before (arg_utils.py `nullable_kvs`).
+ */
+export function formatMmLimits(limits: MmLimits, info: VllmVersionInfo): string {
+  const entries = MODALITIES.flatMap((m) => (limits[m] === undefined ? [] : [[m, limits[m]] as const]));
+  if (isAtLeast(info.version, '0.9.0')) return JSON.stringify(Object.fromEntries(entries));
+  return entries.map(([m, n]) => `${m}=${n}`).join(',');
+}
+
+/** Returns the bytes of the vision tower vLLM does not build for these limits (isTowerSkipped), else 0. */
+export function computeSkippedTowerBytes(
+  arch: Architecture,
+  info: VllmVersionInfo,
+  limits: MmLimits | null,
+  dtypeBytes = 2,
+): number {
+  // The tower is kept in 16 bits by the quantized checkpoints too (their ignore lists), so params × dtype.
+  return isTowerSkipped(arch, info, limits) ? (arch.vision?.encoderParams ?? 0) * dtypeBytes : 0;
+}

@@ -168,7 +168,7 @@ describe('Qwen3-VL-8B (V1, vLLM 0.11.2): the encoder budget and the kept embeddi
   it('in the plan: its own label and the figures on the activation line', () => {
     const b = computeBudget(input(qwen3vl8b, '0.11.2'));
     const item = b.items.find((i) => i.key === 'activations');
-    expect(item?.label).toBe('Activations + vision encoder (profiling)');
+    expect(item?.label).toBe('Activations + vision encoder');
     expect(item?.bytes).toBe(1_933_574_144 + CUBLAS_WORKSPACE_BYTES);
     expect(item?.why).toMatch(/Vision encoder \(profiling\): vision encoder over 1 image item of 16384 tokens/);
     expect(item?.why).toMatch(/1\.80 GiB forward, 0\.50 GiB kept/);
