@@ -20,11 +20,15 @@ import {
   computeEncoderProfile,
   computeMaxTokensPerItem,
   computeV0MultimodalProfile,
+  formatMmLimits,
   isTowerSkipped,
+  parseMmLimits,
   resolveEncoderGeometry,
   type MmLimits,
 } from '../../../src/plan/core/encoder-profile.js';
-import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
+import { buildPlan, type Plan } from '../../../src/plan/core/plan.js';
+import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
 import { GiB } from '../../../src/shared/units.js';
 import { recordedPath } from '../../helpers/recorded.js';
 import { loadTestCatalog } from '../../helpers/catalog.js';
@@ -247,5 +251,87 @@ describe('Gemma 4 E2B: the forward term takes the widest MLP (its 20 KV-shared l
     expect(computeForwardPeakBytes(e2b, version('0.11.2'), 2048)).toBe(176_160_768);
     const { doubleWideMlpLayers: _wide, ...narrow } = e2b;
     expect(computeForwardPeakBytes(narrow, version('0.11.2'), 2048)).toBe(100_663_296);
+  });
+});
+
+describe('--limit-mm-per-prompt: parsed, emitted in the form of the version, and planned', () => {
+  it('JSON and key=value read the same; bad input is one line naming the value', () => {
+    expect(parseMmLimits('{"image":0,"video":0}')).toEqual({ ok: true, value: { image: 0, video: 0 } });
+    expect(parseMmLimits('image=0, Video=2')).toEqual({ ok: true, value: { image: 0, video: 2 } });
+    expect(parseMmLimits('{"audio":1}')).toEqual({ ok: true, value: { audio: 1 } });
+    for (const bad of ['{"image":-1}', '{"image":1.5}', '{"images":0}', 'image', '[0]', '{}', '{"image":"0"}', '{'])
+      expect(parseMmLimits(bad), bad).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('--limit-mm-per-prompt'),
+      });
+  });
+
+  it('JSON from 0.9.0 (0.10.0 refuses key=value, issue #21615), image=0,video=0 before; the flag exists from 0.6.3', () => {
+    const off: MmLimits = { image: 0, video: 0 };
+    expect(formatMmLimits(off, version('0.8.5'))).toBe('image=0,video=0');
+    expect(formatMmLimits(off, version('0.9.0'))).toBe('{"image":0,"video":0}');
+    expect(formatMmLimits({ video: 0, image: 2 }, version('0.11.2'))).toBe('{"image":2,"video":0}');
+    for (const v of ['0.6.3', '0.7.4', '0.9.0', '0.11.2', '0.31.0'])
+      expect(hasFlag(catalog.vllm, version(v).version, '--limit-mm-per-prompt'), v).toBe(true);
+  });
+
+  const plan = (options: PlanOptions): Plan => {
+    const r = resolvePlanRequest(options, catalog, {
+      detected: null,
+      described: null,
+      hfCacheDir: '/hf',
+      workDir: '/w',
+    });
+    if (!r.ok) throw new Error(r.message);
+    const p = buildPlan(r.request, catalog);
+    if (!p.ok) throw new Error(p.message);
+    return p.plan;
+  };
+  const base: PlanOptions = {
+    device: 'orin-nano-8gb',
+    model: 'qwen3-vl-4b',
+    quant: 'awq',
+    vllmVersion: '0.11.2',
+    maxModelLen: '8192',
+  };
+
+  it('Qwen3-VL-4B AWQ on an Orin Nano 8GB: killed by the encoder peak; the text-only flag proposed, not emitted', () => {
+    const p = plan(base);
+    expect(p.verdict).toBe('oom');
+    expect(p.budget.items.find((i) => i.key === 'activations')?.label).toBe('Activations + vision encoder');
+    expect(p.notes.join('\n')).toMatch(
+      /text only\? --limit-mm-per-prompt '\{"image":0,"video":0\}' makes this plan run .*no vision tower \(0\.77 GiB\)/,
+    );
+    expect(p.argv).not.toContain('--limit-mm-per-prompt');
+  });
+
+  it('with the flag: emitted in JSON, the term and the 415,347,712-parameter tower (830,695,424 B) gone', () => {
+    const withImages = plan(base);
+    const p = plan({ ...base, limitMmPerPrompt: 'image=0,video=0' });
+    expect(p.argv.join(' ')).toContain('--limit-mm-per-prompt {"image":0,"video":0}');
+    const weights = (q: Plan): number => q.budget.items.find((i) => i.key === 'weights')?.bytes ?? 0;
+    expect(weights(withImages) - weights(p)).toBe(415_347_712 * 2);
+    expect(p.budget.items.find((i) => i.key === 'activations')?.label).toBe('Activations (profile peak)');
+    expect(p.notes.join('\n')).toMatch(
+      /text only: vLLM 0\.11\.2 does not build the vision tower \(0\.77 GiB less weights\)/,
+    );
+    expect(p.notes.join('\n')).not.toMatch(/text only\? /);
+  });
+
+  it("at 0.11.0 (before Qwen3-VL's text-only mode) the tower stays; at 0.8.5 the flag is key=value", () => {
+    const at0110 = plan({ ...base, vllmVersion: '0.11.0', limitMmPerPrompt: '{"image":0,"video":0}' });
+    expect(at0110.notes.join('\n')).not.toMatch(/does not build the vision tower/);
+    const at085 = plan({ ...base, vllmVersion: '0.8.5', limitMmPerPrompt: '{"image":0,"video":0}' });
+    expect(at085.argv.join(' ')).toContain('--limit-mm-per-prompt image=0,video=0');
+  });
+
+  it('a bad value is refused before planning', () => {
+    const r = resolvePlanRequest({ ...base, limitMmPerPrompt: '{"image":-1}' }, catalog, {
+      detected: null,
+      described: null,
+      hfCacheDir: '/hf',
+      workDir: '/w',
+    });
+    expect(r).toMatchObject({ ok: false, message: expect.stringContaining('image -1') });
   });
 });
