@@ -4,10 +4,11 @@
  *
  * V1 (`vllm/v1/worker/gpu_model_runner.py` `GPUModelRunner.profile_run`): the modality with the most tokens per
  * item is chosen (`get_max_tokens_per_item_by_nonzero_modality`, modalities limited to 0 left out), the encoder runs
- * once over `max(1, min(encoder_budget // tokens_per_item, max_num_seqs × limit))` items (limit 999 by default), where encoder_budget =
- * max(max_num_batched_tokens, tokens_per_item) (`vllm/v1/core/encoder_cache_manager.py` `compute_encoder_budget`),
- * and its outputs stay in `encoder_cache["tmp"]` while `_dummy_run` and `_dummy_sampler_run` follow: the peak is
- * max(encoder forward, embeddings kept + max(text forward, sampler)).
+ * once over `max(1, min(encoder_budget // tokens_per_item, max_num_seqs × limit))` items (limit 999 by default),
+ * where encoder_budget = max(max_num_batched_tokens, tokens_per_item) (`vllm/v1/core/encoder_cache_manager.py`
+ * `_compute_encoder_budget_multimodal`: the scheduler's max_num_encoder_input_tokens defaults to
+ * max_num_batched_tokens), and its outputs stay in `encoder_cache["tmp"]` while `_dummy_run` and
+ * `_dummy_sampler_run` follow: the peak is max(encoder forward, embeddings kept + max(text forward, sampler)).
  *
  * V0 (`vllm/worker/model_runner.py` `ModelRunner.profile_run`, `vllm/multimodal/profiling.py`
  * `MultiModalProfiler.get_dummy_data`): max_mm_tokens = Σ limit × tokens per item; max_num_seqs becomes
@@ -123,7 +124,8 @@ export function resolveEncoderGeometry(arch: Architecture): EncoderGeometry | nu
 
 /**
  * vLLM's default items per prompt for a modality the user did not limit: 1 in V0, 999 in V1 (vllm/config
- * `MultiModalConfig.limit_per_prompt`: "Defaults to 1 (V0) or 999 (V1) for each modality").
+ * `MultiModalConfig.get_limit_per_prompt`: `999 if envs.VLLM_USE_V1 else 1`; the release that brought 999 to V1 was
+ * not pinned, it is applied to every V1 version).
  */
 export function computeDefaultLimit(engine: VllmVersionInfo['engine']): number {
   return engine === 'v1' ? 999 : 1;
@@ -285,7 +287,11 @@ export function computeEncoderProfile(
   };
 }
 
-/** Returns true when vLLM builds no vision tower for these limits (all 0): PR #22299 (0.10.1), Qwen3-VL PR #26000. */
+/**
+ * Returns true when vLLM builds no vision tower for these limits (all 0): Qwen2/2.5-VL from PR #22299 (merged
+ * 2025-08-06, 0.10.1); Qwen3-VL from PR #26000 (merged 2025-10-01; taken as 0.11.1, the first release certain to
+ * carry it — a plan for 0.11.0 keeps the tower, the larger figure). Gemma 3: not checked, the tower is kept.
+ */
 export function isTowerSkipped(arch: Architecture, info: VllmVersionInfo, limits: MmLimits | null): boolean {
   const family = resolveFamily(arch.architecture);
   if (family === null || limits === null) return false;
