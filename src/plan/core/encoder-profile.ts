@@ -238,7 +238,9 @@ export function computeEncoderProfile(
   b = 2,
 ): EncoderProfile | null {
   const geometry = resolveEncoderGeometry(arch);
-  if (geometry === null) return null;
+  // Before 0.7.0 each model built its own dummy data (qwen2_vl.py `dummy_data_for_qwen2_vl`: images sized to fit
+  // seq_len, a RuntimeError when they cannot), not the profiler modelled here: no term.
+  if (geometry === null || !isAtLeast(info.version, '0.7.0')) return null;
   const s = settings;
   if (info.engine === 'v0') {
     const v0 = computeV0MultimodalProfile(geometry, s.maxModelLen, s.maxNumSeqs, s.maxNumBatchedTokens, limits);

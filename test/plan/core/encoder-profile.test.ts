@@ -221,9 +221,14 @@ describe('Gemma-3-12b (V1, vLLM 0.11.2): SigLIP, 256 tokens per image', () => {
   });
 });
 
-describe('text models and unmodelled towers: unchanged', () => {
+describe('text models, unmodelled towers and the per-model dummy data before 0.7.0: no term', () => {
   it('qwen2-7b-instruct has no encoder term', () => {
     expect(computeEncoderProfile(preset('qwen2-7b-instruct'), version('0.11.2'), settings(), null)).toBeNull();
+  });
+  it('a Qwen2.5-VL arch at 0.6.4 (dummy_data_for_qwen2_vl era) has none; at 0.7.0 the profiler term is there', () => {
+    const s = { maxModelLen: 5120, maxNumSeqs: 1, maxNumBatchedTokens: 5120 };
+    expect(computeEncoderProfile(qwen25vl3b, version('0.6.4'), s, null)).toBeNull();
+    expect(computeEncoderProfile(qwen25vl3b, version('0.7.0'), s, null)?.textForwardTokens).toBe(32768);
   });
 });
 
