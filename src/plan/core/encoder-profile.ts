@@ -275,10 +275,13 @@ export function computeEncoderProfile(
   }
   if (modality === null) return null;
   const budget = Math.max(s.maxNumBatchedTokens, tokensPerItem);
-  const items = Math.max(
+  // `MultiModalBudget.get_max_items` (vllm/v1/worker/utils.py): items per prompt also capped by how many fit in
+  // max_model_len, at least 1.
+  const perPrompt = Math.max(
     1,
-    Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * resolveLimit(limits, modality, fallback)),
+    Math.min(resolveLimit(limits, modality, fallback), Math.floor(s.maxModelLen / tokensPerItem)),
   );
+  const items = Math.max(1, Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * perPrompt));
   const patches = items * tokensPerItem * geometry.patchesPerToken;
   const kept = items * tokensPerItem * geometry.embeddingWidth * b;
   return {

@@ -192,12 +192,14 @@ describe('Qwen3-VL-8B (V1, vLLM 0.11.2): the encoder budget and the kept embeddi
     );
   });
 
-  it('a larger batch adds items; max_num_seqs × limit caps them (V1 default limit 999, limit 1 given)', () => {
-    // max_num_batched_tokens 40000: 40000 // 16384 = 2 items (≤ 1 × 999).
-    const big = { ...s, maxNumBatchedTokens: 40000, maxNumSeqs: 1 };
+  it('a larger batch adds items; max_num_seqs × items per prompt caps them (limit, max_model_len // tokens)', () => {
+    // max_num_batched_tokens and max_model_len 40000: 40000 // 16384 = 2 items; per prompt min(999, 2) = 2.
+    const big = { ...s, maxModelLen: 40000, maxNumBatchedTokens: 40000, maxNumSeqs: 1 };
     expect(computeEncoderProfile(qwen3vl8b, info, big, null)?.keptBytes).toBe(2 * 536_870_912);
     // --limit-mm-per-prompt image 1: min(2, 1 × 1) = 1.
     expect(computeEncoderProfile(qwen3vl8b, info, big, { image: 1 })?.keptBytes).toBe(536_870_912);
+    // max_model_len 8192 holds no whole image: per prompt max(1, min(999, 0)) = 1 → 1 item.
+    expect(computeEncoderProfile(qwen3vl8b, info, { ...big, maxModelLen: 8192 }, null)?.keptBytes).toBe(536_870_912);
   });
 });
 
@@ -218,6 +220,17 @@ describe('Gemma-3-12b (V1, vLLM 0.11.2): SigLIP, 256 tokens per image', () => {
     expect(computeEncoderProfile(gemma3, info, settings(), { image: 1 })?.forwardBytes).toBe(452_329_472);
     expect(computeEncoderProfile(gemma3, info, settings(), { image: 1, video: 0 })?.forwardBytes).toBe(452_329_472);
     expect(computeEncoderProfile(gemma3, info, settings(), { image: 0 })).toBeNull();
+  });
+
+  it('items per prompt are capped by max_model_len // 256 (MultiModalBudget.get_max_items)', () => {
+    const info = version('0.11.2');
+    // max_model_len 512: min(999, 512 // 256 = 2) = 2 per prompt × 1 sequence = 2 items (not 2048 // 256 = 8):
+    // 2 × 256 × 16 = 8192 patches × 13804 × 2 = 226,164,736 B.
+    const short = settings({ maxModelLen: 512, maxNumSeqs: 1 });
+    expect(computeEncoderProfile(gemma3, info, short, null)?.forwardBytes).toBe(226_164_736);
+    // max_model_len 200 < 256: still at least 1 per prompt.
+    const tiny = settings({ maxModelLen: 200, maxNumSeqs: 1 });
+    expect(computeEncoderProfile(gemma3, info, tiny, null)?.forwardBytes).toBe(113_082_368);
   });
 });
 
