@@ -175,7 +175,7 @@ export function computeEncoderForwardBytes(geometry: EncoderGeometry, patches: n
 
 /** The V0 profile run's multimodal figures (model_runner.py profile_run + profiling.py get_dummy_data). */
 export interface V0MultimodalProfile {
-  /** Σ limit × tokens per item: the "N tokens in total" of the warning. */
+  /** Σ limit × tokens per item of one dummy sequence: the "N tokens in total" of the warning. */
   maxMmTokens: number;
   byModality: Partial<Record<Modality, number>>;
   /** The dummy sequences and the "min(a, b // c)" expression vLLM logs when it is below 1. */
@@ -196,22 +196,29 @@ export function computeV0MultimodalProfile(
   maxNumBatchedTokens: number,
   limits: MmLimits | null,
 ): V0MultimodalProfile | null {
-  const perItem = computeMaxTokensPerItem(geometry, maxModelLen, limits);
-  const byModality: Partial<Record<Modality, number>> = {};
-  let maxMmTokens = 0;
-  for (const m of ['image', 'video'] as const) {
-    const t = perItem[m];
-    if (t === undefined) continue;
-    byModality[m] = t * resolveLimit(limits, m);
-    maxMmTokens += byModality[m];
-  }
+  const sum = (seqLen: number): { total: number; byModality: Partial<Record<Modality, number>> } => {
+    const perItem = computeMaxTokensPerItem(geometry, seqLen, limits);
+    const byModality: Partial<Record<Modality, number>> = {};
+    let total = 0;
+    for (const m of ['image', 'video'] as const) {
+      const t = perItem[m];
+      if (t === undefined) continue;
+      byModality[m] = t * resolveLimit(limits, m);
+      total += byModality[m];
+    }
+    return { total, byModality };
+  };
+  // `get_max_multimodal_tokens` sizes the items for max_model_len; each dummy sequence's own items
+  // (`get_dummy_data(seq_len)`) for its length, which is what the "too short" warning prints.
+  const maxMmTokens = sum(maxModelLen).total;
   if (maxMmTokens === 0) return null;
   const seqs = Math.max(1, Math.min(maxNumSeqs, Math.floor(maxNumBatchedTokens / maxMmTokens)));
   const seqsExpr = `min(${maxNumSeqs}, ${maxNumBatchedTokens} // ${maxMmTokens})`;
   const seqLen = Math.floor(maxNumBatchedTokens / seqs);
-  const feedsEncoder = maxMmTokens <= seqLen;
-  const forwardTokens = feedsEncoder ? maxNumBatchedTokens : seqs * Math.max(seqLen, maxMmTokens);
-  return { maxMmTokens, byModality, seqs, seqsExpr, seqLen, feedsEncoder, forwardTokens };
+  const { total, byModality } = sum(seqLen);
+  const feedsEncoder = total <= seqLen;
+  const forwardTokens = feedsEncoder ? maxNumBatchedTokens : seqs * Math.max(seqLen, total);
+  return { maxMmTokens: total, byModality, seqs, seqsExpr, seqLen, feedsEncoder, forwardTokens };
 }
 
 /** What the multimodal encoder adds to the profile run. */

@@ -145,6 +145,14 @@ describe('recorded log case 4 (vLLM 0.7.4, Qwen2.5-VL-3B, max_model_len 5120): V
     expect(enc).toMatchObject({ forwardBytes: 2_170_028_032, keptBytes: 0, textForwardTokens: null });
   });
 
+  it('max_num_seqs from the items at max_model_len; the dummy sequence sized at its own length', () => {
+    // At max_model_len 65536: 16384 + 49152 = 65536 → min(4, 100000 // 65536) = 1 sequence of 100000 tokens, whose
+    // own items are 16384 + 81920 (100000 − 16384 = 83616 → 10 frames → 5 × 16384) = 98304 ≤ 100000: encoder fed.
+    const v0 = computeV0MultimodalProfile(geometry, 65536, 4, 100000, null);
+    expect(v0).toMatchObject({ seqsExpr: 'min(4, 100000 // 65536)', seqs: 1, seqLen: 100000 });
+    expect(v0).toMatchObject({ maxMmTokens: 98304, byModality: { image: 16384, video: 81920 }, feedsEncoder: true });
+  });
+
   it('video frames: room for 3 pairs at max_model_len 65536 → 49152 tokens; 16 frames at most', () => {
     // 65536 − 16384 = 49152 → 6 frames → 3 grid_t × 16384.
     expect(computeMaxTokensPerItem(geometry, 65536, null)).toEqual({ image: 16384, video: 49152 });
