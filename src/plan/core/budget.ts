@@ -14,7 +14,7 @@ import { computeKvElementBytes } from './dtype.js';
 import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
-import { computeEncoderProfile, formatEncoderNote, type EncoderProfile, type MmLimits } from './encoder-profile.js';
+import { combineWithEncoder, computeEncoderProfile, type EncoderProfile, type MmLimits } from './encoder-profile.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -224,13 +224,12 @@ export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpFo
  * layer input the model loop holds (h), the residual (h), the post-attention-norm output (h), gate_up (2I) and the
  * activation output (I) — F = N·(3I + 3h)·b — plus the down_proj output (h) while gate_up is still alive:
  * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
- * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors. The widest MLP sets I:
- * Gemma 4 E2B's KV-shared layers are 2 × intermediate_size wide (model/core/architecture.ts, arch.doubleWideMlpLayers).
+ * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors. I: the widest MLP.
  */
 export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
   const h = arch.hiddenSize;
   const form = resolveMlpForm(arch, info);
-  const i = (arch.doubleWideMlpLayers ?? 0) > 0 ? 2 * arch.intermediateSize : arch.intermediateSize; // widest MLP
+  const i = (arch.doubleWideMlpLayers ?? 0) > 0 ? 2 * arch.intermediateSize : arch.intermediateSize; // Gemma 4 E2B
   switch (form) {
     case 'gate-up-freed':
       return tokens * (3 * i + 3 * h) * b;
@@ -276,12 +275,9 @@ export function estimateActivationBytes(
   dtypeBytes = 2,
   encoder: EncoderProfile | null = null,
 ): number {
-  // Vision models (encoder-profile.ts): the encoder runs first; V1 keeps its embeddings alive through the rest.
-  const tokens = encoder?.textForwardTokens ?? batchedTokens;
-  const forward = computeForwardPeakBytes(arch, info, tokens, dtypeBytes);
-  const sampler = computeSamplerPeakBytes(arch, tokens, logitsRows, dtypeBytes);
-  const text = (encoder?.keptBytes ?? 0) + Math.max(forward, sampler);
-  return Math.max(encoder?.forwardBytes ?? 0, text) + CUBLAS_WORKSPACE_BYTES;
+  const forward = computeForwardPeakBytes(arch, info, encoder?.textForwardTokens ?? batchedTokens, dtypeBytes);
+  const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);
+  return combineWithEncoder(Math.max(forward, sampler), encoder) + CUBLAS_WORKSPACE_BYTES;
 }
 
 /**
@@ -526,10 +522,9 @@ export function computeBudget(input: BudgetInput): Budget {
     'activations',
     encoder === null ? 'Activations (profile peak)' : 'Activations + vision encoder',
     activations,
-    (perToken !== null
+    perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
-      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`) +
-      formatEncoderNote(encoder),
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}${encoder?.note ?? ''}`,
     perToken === null,
   );
   push(

@@ -231,6 +231,8 @@ export interface EncoderProfile {
   textForwardTokens: number | null;
   /** One line for the budget. */
   why: string;
+  /** The activation line's addition: "; Vision encoder (profiling): …" with the figures (withNote). */
+  note: string;
 }
 
 /**
@@ -253,21 +255,21 @@ export function computeEncoderProfile(
     const v0 = computeV0MultimodalProfile(geometry, s.maxModelLen, s.maxNumSeqs, s.maxNumBatchedTokens, limits);
     if (v0 === null) return null;
     if (!v0.feedsEncoder)
-      return {
+      return withNote({
         forwardBytes: 0,
         keptBytes: 0,
         textForwardTokens: v0.forwardTokens,
         why: `vision encoder not fed: ${v0.maxMmTokens} multimodal tokens exceed the ${v0.seqLen}-token dummy sequence, so V0 profiles ${v0.forwardTokens} text tokens instead`,
-      };
+      });
     // Each modality's items go through the tower in one call (the model's _process_image_input / _video_input).
     const largest = Math.max(...Object.values(v0.byModality));
     const patches = v0.seqs * largest * geometry.patchesPerToken;
-    return {
+    return withNote({
       forwardBytes: computeEncoderForwardBytes(geometry, patches, b),
       keptBytes: 0,
       textForwardTokens: null,
       why: `vision encoder over ${v0.seqs} × ${largest} tokens (${patches} patches)`,
-    };
+    });
   }
   const fallback = computeDefaultLimit(info.engine);
   const perItem = computeMaxTokensPerItem(geometry, s.maxModelLen, limits, fallback);
@@ -291,12 +293,12 @@ export function computeEncoderProfile(
   const items = Math.max(1, Math.min(Math.floor(budget / tokensPerItem), s.maxNumSeqs * perPrompt));
   const patches = items * tokensPerItem * geometry.patchesPerToken;
   const kept = items * tokensPerItem * geometry.embeddingWidth * b;
-  return {
+  return withNote({
     forwardBytes: computeEncoderForwardBytes(geometry, patches, b),
     keptBytes: kept,
     textForwardTokens: null,
     why: `vision encoder over ${items} ${modality} item${items === 1 ? '' : 's'} of ${tokensPerItem} tokens (${patches} patches, encoder budget ${budget}), embeddings kept through the text forward`,
-  };
+  });
 }
 
 /**
@@ -323,11 +325,22 @@ export function isTowerSkipped(arch: Architecture, info: VllmVersionInfo, limits
   }
 }
 
-/** Returns the budget line's addition for the encoder ("; …"), or '' without one. */
-export function formatEncoderNote(encoder: EncoderProfile | null): string {
-  if (encoder === null) return '';
+/**
+ * Returns the profile run's torch peak from the text part (max(forward, sampler)) and the encoder's: the encoder runs
+ * first; V1 keeps its embeddings alive through the text forward and the sampler (V0: keptBytes 0).
+ */
+export function combineWithEncoder(textBytes: number, encoder: EncoderProfile | null): number {
+  if (encoder === null) return textBytes;
+  return Math.max(encoder.forwardBytes, encoder.keptBytes + textBytes);
+}
+
+/** Returns the profile with its note for the activation line ("; Vision encoder (profiling): …"). */
+function withNote(p: Omit<EncoderProfile, 'note'>): EncoderProfile {
   const gib = (bytes: number): string => `${(bytes / 1073741824).toFixed(2)} GiB`;
-  return `; Vision encoder (profiling): ${encoder.why}: ${gib(encoder.forwardBytes)} forward, ${gib(encoder.keptBytes)} kept`;
+  return {
+    ...p,
+    note: `; Vision encoder (profiling): ${p.why}: ${gib(p.forwardBytes)} forward, ${gib(p.keptBytes)} kept`,
+  };
 }
 
 const MODALITIES = ['image', 'video', 'audio'] as const;
