@@ -337,10 +337,8 @@ export function combineWithEncoder(textBytes: number, encoder: EncoderProfile | 
 /** Returns the profile with its note for the activation line ("; Vision encoder (profiling): …"). */
 function withNote(p: Omit<EncoderProfile, 'note'>): EncoderProfile {
   const gib = (bytes: number): string => `${(bytes / 1073741824).toFixed(2)} GiB`;
-  return {
-    ...p,
-    note: `; Vision encoder (profiling): ${p.why}: ${gib(p.forwardBytes)} forward, ${gib(p.keptBytes)} kept`,
-  };
+  const figures = p.forwardBytes > 0 ? `: ${gib(p.forwardBytes)} forward, ${gib(p.keptBytes)} kept` : '';
+  return { ...p, note: `; Vision encoder (profiling): ${p.why}${figures}` };
 }
 
 const MODALITIES = ['image', 'video', 'audio'] as const;

@@ -119,6 +119,9 @@ describe('recorded log case 4 (vLLM 0.7.4, Qwen2.5-VL-3B, max_model_len 5120): V
     const s = { maxModelLen: 5120, maxNumSeqs: 1, maxNumBatchedTokens: 5120 };
     const enc = computeEncoderProfile(qwen25vl3b, info, s, null);
     expect(enc).toMatchObject({ forwardBytes: 0, keptBytes: 0, textForwardTokens: 32768 });
+    expect(enc?.note).toBe(
+      '; Vision encoder (profiling): vision encoder not fed: 32768 multimodal tokens exceed the 5120-token dummy sequence, so V0 profiles 32768 text tokens instead',
+    );
     // Qwen2MLP keeps gate_up alive: 32768 × (3 × 11008 + 4 × 2048) × 2 = 32768 × 41216 × 2 = 2,701,131,776 B;
     // the sampler (32768 × 2048 × 2 + 1 row × 151936 × 38.5 = 140,067,264 B) is smaller.
     expect(estimateActivationBytes(qwen25vl3b, 5120, 1, info, 2, enc)).toBe(2_701_131_776 + CUBLAS_WORKSPACE_BYTES);
