@@ -257,6 +257,11 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
   // Every modality limited to 0: from 0.10.1 vLLM does not build the vision tower (encoder-profile.ts).
   const mmLimits = request.mmLimits ?? null;
+  if (mmLimits !== null && !model.arch.vision && !model.arch.audio)
+    return {
+      ok: false,
+      message: `--limit-mm-per-prompt: ${model.name} takes text only, and vLLM refuses the flag for it ("limit_mm_per_prompt is only supported for multimodal models", vllm/config ModelConfig)`,
+    };
   const towerBytes = computeSkippedTowerBytes(model.arch, info, mmLimits, computeDtypeBytes(modelDtype));
   if (towerBytes > 0)
     notes.push(`text only: vLLM ${info.label} does not build the vision tower (${formatGiB(towerBytes)} less weights)`);

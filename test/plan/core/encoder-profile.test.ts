@@ -354,6 +354,19 @@ describe('--limit-mm-per-prompt: parsed, emitted in the form of the version, and
     expect(at085.argv.join(' ')).toContain('--limit-mm-per-prompt image=0,video=0');
   });
 
+  it('a text model is refused: vLLM rejects the flag for it', () => {
+    const r = resolvePlanRequest(
+      { ...base, model: 'qwen2-7b-instruct', quant: 'bf16', limitMmPerPrompt: '{"image":0}' },
+      catalog,
+      { detected: null, described: null, hfCacheDir: '/hf', workDir: '/w' },
+    );
+    if (!r.ok) throw new Error(r.message);
+    expect(buildPlan(r.request, catalog)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('only supported for multimodal models'),
+    });
+  });
+
   it('a bad value is refused before planning', () => {
     const r = resolvePlanRequest({ ...base, limitMmPerPrompt: '{"image":-1}' }, catalog, {
       detected: null,
