@@ -315,7 +315,7 @@ describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => 
   });
 });
 
-describe('vision-language plans from the recorded Hub metadata: the encoder profiling term (plan/core/encoder-profile.ts)', () => {
+describe('vision-language plans from the recorded Hub metadata: the encoder profiling term (plan/core/multimodal/encoder-profile.ts)', () => {
   const settings: Settings = {
     maxModelLen: 8192,
     maxNumSeqs: 4,

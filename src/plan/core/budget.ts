@@ -14,7 +14,7 @@ import { computeKvElementBytes } from './dtype.js';
 import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
-import { combineWithEncoder, computeEncoderProfile, type EncoderProfile, type MmLimits } from './encoder-profile.js';
+import { combineWithEncoder, computeEncoderProfile, type MmLimits } from './multimodal/encoder-profile.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -71,7 +71,7 @@ export interface BudgetInput {
   speculative?: SpeculativeSettings | null;
   /** -O level and capture-size knobs (graph-terms.ts); absent or null: none given. */
   graphOptions?: GraphOptions | null;
-  /** --limit-mm-per-prompt as given (encoder-profile.ts); absent or null: vLLM's default of 1 per modality. */
+  /** --limit-mm-per-prompt as given (multimodal/encoder-profile.ts); absent or null: vLLM's default of 1 per modality. */
   mmLimits?: MmLimits | null;
 }
 
@@ -273,7 +273,7 @@ export function estimateActivationBytes(
   logitsRows: number,
   info: VllmVersionInfo,
   dtypeBytes = 2,
-  encoder: EncoderProfile | null = null,
+  encoder: ReturnType<typeof computeEncoderProfile> = null,
 ): number {
   const forward = computeForwardPeakBytes(arch, info, encoder?.textForwardTokens ?? batchedTokens, dtypeBytes);
   const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);

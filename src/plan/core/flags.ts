@@ -25,7 +25,7 @@ export interface ServeTarget {
   speculativeConfig?: string | null;
   /** -O level, capture sizes, --performance-mode as given (graph-terms.ts); absent or null: none. */
   graphOptions?: GraphOptions | null;
-  /** --limit-mm-per-prompt in the version's form (encoder-profile.ts formatMmLimits); absent or null: none. */
+  /** --limit-mm-per-prompt in the version's form (multimodal/encoder-profile.ts formatMmLimits); absent or null: none. */
   limitMmPerPrompt?: string | null;
 }
 

@@ -42,7 +42,12 @@ import { computeDtypeBytes, findDtypeRefusal, resolveModelDtype, type DtypeChoic
 import { computeCalibration, describeMeasured, type LaunchRecord } from './calibration.js';
 import { formatSpeculativeConfig, planSpeculative, type SpeculativeRequest } from './speculative.js';
 import { planGraphOptions, type GraphOptions } from './graph-terms.js';
-import { computeEncoderProfile, computeSkippedTowerBytes, formatMmLimits, type MmLimits } from './encoder-profile.js';
+import {
+  computeEncoderProfile,
+  computeSkippedTowerBytes,
+  formatMmLimits,
+  type MmLimits,
+} from './multimodal/encoder-profile.js';
 
 export interface ResolvedModel {
   id: string;
@@ -77,7 +82,7 @@ export interface PlanRequest {
   speculative?: SpeculativeRequest;
   /** -O level, capture sizes and --performance-mode as given (graph-terms.ts); absent: none. */
   graphOptions?: GraphOptions;
-  /** --limit-mm-per-prompt as given (encoder-profile.ts); absent: vLLM's defaults. */
+  /** --limit-mm-per-prompt as given (multimodal/encoder-profile.ts); absent: vLLM's defaults. */
   mmLimits?: MmLimits;
   /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
   deviceNotes?: string[];
@@ -255,7 +260,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       ? { ...estimated, weightBytes: estimated.weightBytes * 2 }
       : estimated;
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
-  // Every modality limited to 0: from 0.10.1 vLLM does not build the vision tower (encoder-profile.ts).
+  // Every modality limited to 0: from 0.10.1 vLLM does not build the vision tower (multimodal/encoder-profile.ts).
   const mmLimits = request.mmLimits ?? null;
   if (mmLimits !== null && !model.arch.vision && !model.arch.audio)
     return {

@@ -12,7 +12,7 @@ import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
 import { parseSpeculativeConfig, type SpeculativeRequest } from './speculative.js';
 import { parseGraphOptions } from './graph-terms.js';
-import { parseMmLimits, type MmLimits } from './encoder-profile.js';
+import { parseMmLimits, type MmLimits } from './multimodal/encoder-profile.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {

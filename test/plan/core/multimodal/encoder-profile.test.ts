@@ -1,12 +1,12 @@
 /**
- * The vision encoder's share of vLLM's profile run (src/plan/core/encoder-profile.ts): V0's dummy sequences and its
+ * The vision encoder's share of vLLM's profile run (src/plan/core/multimodal/encoder-profile.ts): V0's dummy sequences and its
  * text-only fallback (recorded log case 4 reproduced), V1's encoder budget and the embeddings kept through the text
  * forward, the limit 0 / 1 boundary and the versions where vLLM stops building the tower. Every expected figure is
  * derived by hand in the comment above it.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Architecture } from '../../../src/catalog/core/presets-schema.js';
+import type { Architecture } from '../../../../src/catalog/core/presets-schema.js';
 import {
   computeBudget,
   computeForwardPeakBytes,
@@ -14,7 +14,7 @@ import {
   estimateActivationBytes,
   type BudgetInput,
   type Settings,
-} from '../../../src/plan/core/budget.js';
+} from '../../../../src/plan/core/budget.js';
 import {
   computeEncoderForwardBytes,
   computeEncoderProfile,
@@ -25,13 +25,13 @@ import {
   parseMmLimits,
   resolveEncoderGeometry,
   type MmLimits,
-} from '../../../src/plan/core/encoder-profile.js';
-import { hasFlag, resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
-import { buildPlan, type Plan } from '../../../src/plan/core/plan.js';
-import { resolvePlanRequest, type PlanOptions } from '../../../src/plan/core/request.js';
-import { GiB } from '../../../src/shared/units.js';
-import { recordedPath } from '../../helpers/recorded.js';
-import { loadTestCatalog } from '../../helpers/catalog.js';
+} from '../../../../src/plan/core/multimodal/encoder-profile.js';
+import { hasFlag, resolveVllmVersion } from '../../../../src/plan/core/vllm-version.js';
+import { buildPlan, type Plan } from '../../../../src/plan/core/plan.js';
+import { resolvePlanRequest, type PlanOptions } from '../../../../src/plan/core/request.js';
+import { GiB } from '../../../../src/shared/units.js';
+import { recordedPath } from '../../../helpers/recorded.js';
+import { loadTestCatalog } from '../../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const version = (v: string) => {

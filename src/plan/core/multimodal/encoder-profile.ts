@@ -18,9 +18,9 @@
  * longer text forward. Otherwise the encoder runs inside the model's forward and its output is merged into the
  * input embeddings before the decoder layers: the peak is max(encoder forward, text forward, sampler).
  */
-import type { Architecture } from '../../catalog/core/presets-schema.js';
-import type { VllmVersionInfo } from './vllm-version.js';
-import { isAtLeast } from '../../shared/units.js';
+import type { Architecture } from '../../../catalog/core/presets-schema.js';
+import type { VllmVersionInfo } from '../vllm-version.js';
+import { isAtLeast } from '../../../shared/units.js';
 
 /** The modalities vLLM's profile run feeds a vision encoder. */
 export type Modality = 'image' | 'video';
