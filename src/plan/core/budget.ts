@@ -224,12 +224,11 @@ export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpFo
  * layer input the model loop holds (h), the residual (h), the post-attention-norm output (h), gate_up (2I) and the
  * activation output (I) — F = N·(3I + 3h)·b — plus the down_proj output (h) while gate_up is still alive:
  * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
- * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors. I: the widest MLP.
+ * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors; I: widest MLP (Gemma 4 E2B).
  */
 export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
-  const h = arch.hiddenSize;
+  const [h, i] = [arch.hiddenSize, arch.intermediateSize * ((arch.doubleWideMlpLayers ?? 0) > 0 ? 2 : 1)];
   const form = resolveMlpForm(arch, info);
-  const i = (arch.doubleWideMlpLayers ?? 0) > 0 ? 2 * arch.intermediateSize : arch.intermediateSize; // Gemma 4 E2B
   switch (form) {
     case 'gate-up-freed':
       return tokens * (3 * i + 3 * h) * b;
