@@ -27,6 +27,9 @@ const PLAN_OPTIONS = `Plan options:
   --speculative-config <json>
                           e.g. '{"method":"mtp","num_speculative_tokens":1}':
                           the model's MTP heads (weights, KV) are planned
+  --limit-mm-per-prompt <json>
+                          e.g. '{"image":0,"video":0}' (text only): no vision
+                          encoder peak at profiling, no tower from 0.10.1
   --optimization-level 0-3                  --max-cudagraph-capture-size <n>
   --cudagraph-capture-sizes 1,2,4,8
   --performance-mode balanced|interactivity|throughput

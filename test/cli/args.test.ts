@@ -67,3 +67,13 @@ describe('--stop-grace, --memory-floor, --stage-timeout', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('--limit-mm-per-prompt', () => {
+  it('reaches the plan options as given, for plan and launch alike', () => {
+    expect(parseCliArgs(['plan', '--limit-mm-per-prompt', '{"image":0,"video":0}']).plan.limitMmPerPrompt).toBe(
+      '{"image":0,"video":0}',
+    );
+    expect(parseCliArgs(['launch', '--limit-mm-per-prompt=image=0']).plan.limitMmPerPrompt).toBe('image=0');
+    expect(parseCliArgs(['plan']).plan.limitMmPerPrompt).toBeUndefined();
+  });
+});

@@ -22,7 +22,7 @@ import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../src
 import { buildKvCacheLayout, computeSequenceBytes } from '../../src/model/core/kv-cache-layout.js';
 import { checkCapability, computeMxfp4MoeBytes, estimateWeightBytes } from '../../src/model/core/quantization.js';
 import type { ModelDescription } from '../../src/model/core/model-source.js';
-import { computeBudget } from '../../src/plan/core/budget.js';
+import { computeBudget, CUBLAS_WORKSPACE_BYTES, type Settings } from '../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../src/plan/core/vllm-version.js';
 import { computeStatePageBytes } from '../../src/model/core/hybrid-groups.js';
 import { resolveServedArchitecture } from '../../src/plan/core/speculative.js';
@@ -213,7 +213,13 @@ describe('Qwen3-VL-8B-Instruct (vision-language)', () => {
     expect(17_534_247_392).toBe(8_767_123_696 * 2);
     // model.visual.*: patch embed 1,770,624 + pos embed 2,654,208 + 27 blocks × 15,239,504 + merger 40,119,040
     // + 3 deepstack mergers × 40,125,952.
-    expect(d.arch.vision).toEqual({ encoderParams: 576_388_336, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({
+      encoderParams: 576_388_336,
+      depth: 27,
+      hiddenSize: 1152,
+      intermediateSize: 4304,
+      deepstackLayers: 3,
+    });
     expect(d.notes.join('\n')).toMatch(/vision encoder: 576\.4 M parameters .* encoder cache budget/);
     expect(d.arch).toMatchObject({ layers: 36, hiddenSize: 4096, kvHeads: 8, headDim: 128, tieWordEmbeddings: false });
     // KV: 36 layers × 2 × 8 × 128 × 2 B.
@@ -242,7 +248,7 @@ describe('gemma-3-12b-it (gated; sliding window in V1)', () => {
     ] as const)
       expect(d.arch[key], key).toBe(preset.arch[key]);
     // vision_tower 416,866,032 + multi_modal_projector 4,424,832.
-    expect(d.arch.vision).toEqual({ encoderParams: 421_290_864, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({ encoderParams: 421_290_864, depth: 27, hiddenSize: 1152, intermediateSize: 4304 });
   });
 
   it('KV in V1: 8 full-attention layers of 512 blocks, 40 window layers of 193 blocks at 8k', async () => {
@@ -266,7 +272,13 @@ describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => 
     expect(54_713_457_120).toBe(2 * (27_781_427_952 - 424_699_392));
     expect(d.arch.mtp).toEqual({ layers: 1, checkpointBytes: 849_398_784 });
     // model.visual.*: patch embed 1,770,624 + pos embed 2,654,208 + 27 blocks × 15,239,504 + merger 44,838,656.
-    expect(d.arch.vision).toEqual({ encoderParams: 460_730_096, depth: 27, hiddenSize: 1152 });
+    expect(d.arch.vision).toEqual({
+      encoderParams: 460_730_096,
+      depth: 27,
+      hiddenSize: 1152,
+      intermediateSize: 4304,
+      deepstackLayers: 0,
+    });
     expect(d.arch.stateLayers).toMatchObject({
       kind: 'gated-delta-net',
       layers: 48,
@@ -300,5 +312,58 @@ describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => 
     expect(mtp.hybrid).toMatchObject({ size: 17, attention: 1, state: 3, statePages: 2 });
     expect(computeSequenceBytes(mtp, served, 8192, 2048)).toBe(928_055_296);
     expect(17 * 17 * 3_211_264).toBe(928_055_296);
+  });
+});
+
+describe('vision-language plans from the recorded Hub metadata: the encoder profiling term (plan/core/multimodal/encoder-profile.ts)', () => {
+  const settings: Settings = {
+    maxModelLen: 8192,
+    maxNumSeqs: 4,
+    maxNumBatchedTokens: 2048,
+    gpuMemoryUtilization: 0.9,
+    swapSpaceGiB: null,
+    kvCacheDtype: 'auto',
+    kvCacheMemoryBytes: null,
+    enforceEager: true,
+    blockSize: 16,
+    numGpuBlocksOverride: null,
+  };
+  const activation = async (
+    repo: string,
+    token: string | null,
+    mmLimits: { image?: number; video?: number } | null,
+  ) => {
+    const d = await describeRepo(repo, token);
+    const info = resolveVllmVersion('0.11.2', loadTestCatalog().vllm);
+    if (info === null) throw new Error('0.11.2');
+    const b = computeBudget({
+      device: { memTotalBytes: 61.3 * GiB, isUnified: true, osUsedBytes: 3 * GiB, osSource: 'assumed' },
+      arch: d.arch,
+      weightBytes: estimateWeightBytes(d.arch, d.quant).weightBytes,
+      info,
+      settings,
+      runtime: 'docker',
+      mmLimits,
+    });
+    return b.items.find((i) => i.key === 'activations');
+  };
+
+  it('Qwen3-VL-8B (vision_config: 27 × 1152, MLP 4304, patch 16, 3 deepstack levels): 1,933,574,144 B encoder peak', async () => {
+    // One 16384-token image (encoder budget max(2048, 16384)): 65536 patches × (1536 + 2 × 4304 + 4 × 1152) × 2.
+    // Kept: 16384 × 4096 × 4 × 2 = 536,870,912 B; + text forward 218,103,808 B < the encoder's peak.
+    const item = await activation('Qwen/Qwen3-VL-8B-Instruct', null, null);
+    expect(item?.label).toBe('Activations + vision encoder');
+    expect(item?.bytes).toBe(1_933_574_144 + CUBLAS_WORKSPACE_BYTES);
+    // Text only: the forward term alone, 2048 × (3 × 12288 + 4 × 4096) × 2.
+    expect((await activation('Qwen/Qwen3-VL-8B-Instruct', null, { image: 0, video: 0 }))?.bytes).toBe(
+      218_103_808 + CUBLAS_WORKSPACE_BYTES,
+    );
+  });
+
+  it('gemma-3-12b-it (SigLIP 27 × 1152, MLP 4304, 256 tokens per 896² image): 904,658,944 B encoder peak', async () => {
+    // min(2048 // 256, 4 × 999) = 8 images × 4096 patches × (588 + 2 × 4304 + 4 × 1152) × 2 = 904,658,944 B.
+    const item = await activation('google/gemma-3-12b-it', TOKENS.accepted, null);
+    expect(item?.bytes).toBe(904_658_944 + CUBLAS_WORKSPACE_BYTES);
+    expect(item?.why).toMatch(/vision encoder over 8 image items of 256 tokens \(32768 patches, encoder budget 2048\)/);
   });
 });

@@ -203,6 +203,9 @@ export const architectureSchema = z.strictObject({
       /** The vision config's depth / hidden size, as read. */
       depth: positiveInt,
       hiddenSize: positiveInt,
+      /** The vision MLP's width and Qwen3-VL's deepstack levels, when read (plan/core/multimodal/encoder-profile.ts). */
+      intermediateSize: positiveInt.optional(),
+      deepstackLayers: z.number().int().nonnegative().optional(),
     })
     .nullable()
     .optional(),

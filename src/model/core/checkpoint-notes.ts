@@ -58,7 +58,8 @@ export function describeCheckpointExtras(
     notes.push(
       `vision encoder: ${(vision.params / 1e6).toFixed(1)} M parameters (${formatBytes(vision.bytes)}) in the weights; ` +
         "vLLM V1's profile run also feeds it a dummy batch that fills the encoder cache budget " +
-        '(max(max_num_batched_tokens, the largest image or video item in tokens)), whose activation peak is not in this budget yet',
+        '(max(max_num_batched_tokens, the largest image or video item in tokens)): its peak is in the activation line ' +
+        '(Qwen2/2.5/3-VL and Gemma 3 towers; plan/core/multimodal/encoder-profile.ts), --limit-mm-per-prompt image/video 0 removes it',
     );
   }
   if (arch.audio !== null && arch.audio !== undefined) {

@@ -546,5 +546,13 @@ function parseVision(vc: unknown): Architecture['vision'] {
   const ok = (n: number | undefined): n is number =>
     n !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 1_048_576;
   if (!ok(depth) || !ok(hidden)) return null;
-  return { encoderParams: 0, depth, hiddenSize: hidden };
+  const intermediate = num(vc, 'intermediate_size');
+  const deepstack = Array.isArray(vc.deepstack_visual_indexes) ? vc.deepstack_visual_indexes.length : undefined;
+  return {
+    encoderParams: 0,
+    depth,
+    hiddenSize: hidden,
+    ...(ok(intermediate) ? { intermediateSize: intermediate } : {}),
+    ...(deepstack !== undefined && deepstack <= 64 ? { deepstackLayers: deepstack } : {}),
+  };
 }

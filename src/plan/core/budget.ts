@@ -14,6 +14,7 @@ import { computeKvElementBytes } from './dtype.js';
 import { computeDrafterBytes, resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
 import { computeGdnGraphOverReserve, resolveCaptureSizes, type GraphOptions } from './graph-terms.js';
 import { describeMeasured, type Calibration } from './calibration.js';
+import { combineWithEncoder, computeEncoderProfile, type MmLimits } from './multimodal/encoder-profile.js';
 import { GiB, MiB, isAtLeast } from '../../shared/units.js';
 import {
   computeCudaGraphSizes,
@@ -70,6 +71,8 @@ export interface BudgetInput {
   speculative?: SpeculativeSettings | null;
   /** -O level and capture-size knobs (graph-terms.ts); absent or null: none given. */
   graphOptions?: GraphOptions | null;
+  /** --limit-mm-per-prompt as given (multimodal/encoder-profile.ts); absent or null: vLLM's default of 1 per modality. */
+  mmLimits?: MmLimits | null;
 }
 
 export type BudgetKey =
@@ -221,16 +224,16 @@ export function resolveMlpForm(arch: Architecture, info: VllmVersionInfo): MlpFo
  * layer input the model loop holds (h), the residual (h), the post-attention-norm output (h), gate_up (2I) and the
  * activation output (I) — F = N·(3I + 3h)·b — plus the down_proj output (h) while gate_up is still alive:
  * F = N·(3I + 4h)·b. Fused MoE (vllm/model_executor/layers/fused_moe/fused_moe.py `fused_experts_impl`) holds
- * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors.
+ * intermediate_cache1/2/3: N·top-k·(2I_e + I_e + h) besides the 3 h-wide stream tensors; I: widest MLP (Gemma 4 E2B).
  */
 export function computeForwardPeakBytes(arch: Architecture, info: VllmVersionInfo, tokens: number, b = 2): number {
-  const h = arch.hiddenSize;
+  const [h, i] = [arch.hiddenSize, arch.intermediateSize * ((arch.doubleWideMlpLayers ?? 0) > 0 ? 2 : 1)];
   const form = resolveMlpForm(arch, info);
   switch (form) {
     case 'gate-up-freed':
-      return tokens * (3 * arch.intermediateSize + 3 * h) * b;
+      return tokens * (3 * i + 3 * h) * b;
     case 'gate-up-alive':
-      return tokens * (3 * arch.intermediateSize + 4 * h) * b;
+      return tokens * (3 * i + 4 * h) * b;
     case 'moe': {
       const moe = arch.moe;
       const perToken = moe === null ? 0 : moe.expertsPerToken * (3 * moe.expertIntermediateSize + h);
@@ -270,10 +273,11 @@ export function estimateActivationBytes(
   logitsRows: number,
   info: VllmVersionInfo,
   dtypeBytes = 2,
+  encoder: ReturnType<typeof computeEncoderProfile> = null,
 ): number {
-  const forward = computeForwardPeakBytes(arch, info, batchedTokens, dtypeBytes);
+  const forward = computeForwardPeakBytes(arch, info, encoder?.textForwardTokens ?? batchedTokens, dtypeBytes);
   const sampler = computeSamplerPeakBytes(arch, batchedTokens, logitsRows, dtypeBytes);
-  return Math.max(forward, sampler) + CUBLAS_WORKSPACE_BYTES;
+  return combineWithEncoder(Math.max(forward, sampler), encoder) + CUBLAS_WORKSPACE_BYTES;
 }
 
 /**
@@ -391,11 +395,12 @@ export function computeBudget(input: BudgetInput): Budget {
   const measured = cal === null ? '' : describeMeasured(cal);
   const perToken = cal?.activationBytesPerToken ?? null;
   const drafter = computeDrafterBytes(input.arch, input.speculative, s.maxNumBatchedTokens, dtypeBytes);
+  const encoder = computeEncoderProfile(arch, info, s, input.mmLimits ?? null, dtypeBytes);
   const activations =
     drafter.buffers +
     (perToken !== null
       ? Math.round(perToken * s.maxNumBatchedTokens)
-      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes));
+      : estimateActivationBytes(arch, s.maxNumBatchedTokens, logitsRows, info, dtypeBytes, encoder));
   const estimatedGraphs = estimateCudaGraphBytes(arch, info, s, input.graphOptions);
   const graphScale = cal?.graphScale ?? null;
   const graphs =
@@ -520,11 +525,11 @@ export function computeBudget(input: BudgetInput): Budget {
   );
   push(
     'activations',
-    'Activations (profile peak)',
+    encoder === null ? 'Activations (profile peak)' : 'Activations + vision encoder',
     activations,
     perToken !== null
       ? `${(perToken / 1024).toFixed(1)} KiB per batched token × ${s.maxNumBatchedTokens}, ${measured}`
-      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}`,
+      : `max(forward over ${s.maxNumBatchedTokens} tokens, sampler over ${logitsRows} rows) + cuBLAS workspace${drafter.buffers > 0 ? ` + ${(drafter.buffers / MiB).toFixed(1)} MiB drafter buffers` : ''}${encoder?.note ?? ''}`,
     perToken === null,
   );
   push(

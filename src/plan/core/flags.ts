@@ -25,6 +25,8 @@ export interface ServeTarget {
   speculativeConfig?: string | null;
   /** -O level, capture sizes, --performance-mode as given (graph-terms.ts); absent or null: none. */
   graphOptions?: GraphOptions | null;
+  /** --limit-mm-per-prompt in the version's form (multimodal/encoder-profile.ts formatMmLimits); absent or null: none. */
+  limitMmPerPrompt?: string | null;
 }
 
 export interface BuiltFlags {
@@ -130,6 +132,13 @@ export function buildServeArgv(
       target.speculativeConfig,
       null,
       'as you set it: speculative decoding, sized in this plan',
+    );
+  if (target.limitMmPerPrompt !== undefined && target.limitMmPerPrompt !== null)
+    emit(
+      '--limit-mm-per-prompt',
+      target.limitMmPerPrompt,
+      null,
+      "as you set it: the vision encoder's profiling term follows it",
     );
   if (target.port !== null) emit('--port', String(target.port), null, 'the port you chose');
   return { argv, notes };

@@ -5,6 +5,7 @@ import {
   computeBudget,
   estimateMaxModelLen,
   type Budget,
+  type BudgetInput,
   type BudgetItem,
   type KvCacheFigures,
   type Refusal,
@@ -48,6 +49,12 @@ import {
 import { planGraphOptions, type GraphOptions } from './graph-terms.js';
 import { buildSupportRefusalMessage, findSupportMinimum, findSupportingImage } from './model-support.js';
 import type { QuantScheme } from '../../catalog/core/quant-schemes.js';
+import {
+  computeEncoderProfile,
+  computeSkippedTowerBytes,
+  formatMmLimits,
+  type MmLimits,
+} from './multimodal/encoder-profile.js';
 
 export interface ResolvedModel {
   id: string;
@@ -82,6 +89,8 @@ export interface PlanRequest {
   speculative?: SpeculativeRequest;
   /** -O level, capture sizes and --performance-mode as given (graph-terms.ts); absent: none. */
   graphOptions?: GraphOptions;
+  /** --limit-mm-per-prompt as given (multimodal/encoder-profile.ts); absent: vLLM's defaults. */
+  mmLimits?: MmLimits;
   /** Notes on the device's figures (--jetpack: whose MemTotal is used). */
   deviceNotes?: string[];
   /** This board's recorded launches (the launch history), for calibration; absent: none read. */
@@ -286,9 +295,20 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       ? { ...estimated, weightBytes: estimated.weightBytes * 2 }
       : estimated;
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
+  // Every modality limited to 0: from 0.10.1 vLLM does not build the vision tower (multimodal/encoder-profile.ts).
+  const mmLimits = request.mmLimits ?? null;
+  if (mmLimits !== null && !model.arch.vision && !model.arch.audio)
+    return {
+      ok: false,
+      message: `--limit-mm-per-prompt: ${model.name} takes text only, and vLLM refuses the flag for it ("limit_mm_per_prompt is only supported for multimodal models", vllm/config ModelConfig)`,
+    };
+  const towerBytes = computeSkippedTowerBytes(model.arch, info, mmLimits, computeDtypeBytes(modelDtype));
+  if (towerBytes > 0)
+    notes.push(`text only: vLLM ${info.label} does not build the vision tower (${formatGiB(towerBytes)} less weights)`);
   const ctx: PlanContext = {
     arch: model.arch,
-    weightBytes: weight.weightBytes,
+    weightBytes: weight.weightBytes - towerBytes,
+    mmLimits,
     info,
     vllm: catalog.vllm,
     device: toBudgetDevice(device),
@@ -318,6 +338,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
   const specInput = {
     ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
     ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
+    ...(mmLimits !== null ? { mmLimits } : {}),
   };
 
   const modelMax = model.arch.maxPositionEmbeddings;
@@ -404,6 +425,7 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       speculativeConfig:
         ctx.speculative !== undefined && ctx.speculative !== null ? formatSpeculativeConfig(ctx.speculative) : null,
       graphOptions: ctx.graphOptions ?? null,
+      limitMmPerPrompt: mmLimits === null ? null : formatMmLimits(mmLimits, info),
     },
     choice.settings,
     info,
@@ -494,6 +516,8 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
         `with the planner choosing the knobs you left open (without --vllm-defaults) it runs: ${plannerShape.maxNumSeqs} sequence(s) of ${plannerShape.maxModelLen} tokens`,
       );
   }
+  const textOnly = proposeTextOnly(ctx, choice.settings, budget.verdict, mmLimits, specInput);
+  if (textOnly !== null) notes.push(textOnly);
   const params = computeParams(model.arch);
   if (request.vllmVersion === null && versionText !== chooseDefaultVllmVersion(catalog, device)) {
     const need = findSupportMinimum(catalog.vllm, model.arch, scheme, quant.method);
@@ -631,4 +655,36 @@ function explainBudget(budget: Budget, ctx: PlanContext): string[] {
     );
   if (budget.limitBytes < 4 * GiB) lines.push('under 4 GiB of memory: only the smallest models have room');
   return lines;
+}
+
+/**
+ * A vision model that does not run with its encoder's profiling peak but would as text only: the note proposing
+ * --limit-mm-per-prompt with every modality at 0 (null otherwise). Proposed, never emitted on its own: the server
+ * would then refuse every image, which only the user can choose.
+ */
+function proposeTextOnly(
+  ctx: PlanContext,
+  settings: Settings,
+  verdict: Verdict,
+  mmLimits: MmLimits | null,
+  specInput: Pick<BudgetInput, 'speculative' | 'graphOptions'>,
+): string | null {
+  if (mmLimits !== null || verdict === 'fits' || verdict === 'tight') return null;
+  if (computeEncoderProfile(ctx.arch, ctx.info, settings, null) === null) return null;
+  const off: MmLimits = { image: 0, video: 0 };
+  const tower = computeSkippedTowerBytes(ctx.arch, ctx.info, off, ctx.modelDtypeBytes ?? 2);
+  const textOnly = computeBudget({
+    device: ctx.device,
+    arch: ctx.arch,
+    weightBytes: ctx.weightBytes - tower,
+    info: ctx.info,
+    runtime: ctx.runtime,
+    settings,
+    ...(ctx.modelDtypeBytes !== undefined ? { modelDtypeBytes: ctx.modelDtypeBytes } : {}),
+    calibration: ctx.calibration ?? null,
+    ...specInput,
+    mmLimits: off,
+  });
+  if (textOnly.verdict !== 'fits' && textOnly.verdict !== 'tight') return null;
+  return `text only? --limit-mm-per-prompt '${formatMmLimits(off, ctx.info)}' makes this plan run (${textOnly.verdict}): no dummy images or videos in vLLM's profile run${tower > 0 ? `, and no vision tower (${formatGiB(tower)})` : ''}; not added for you, as the server would then refuse images`;
 }

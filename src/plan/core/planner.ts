@@ -15,6 +15,7 @@ import type { Architecture, VllmData } from '../../catalog/core/presets-schema.j
 import { GiB, MiB } from '../../shared/units.js';
 import type { Calibration } from './calibration.js';
 import { resolveServedArchitecture, type SpeculativeSettings } from './speculative.js';
+import type { MmLimits } from './multimodal/encoder-profile.js';
 import type { GraphOptions } from './graph-terms.js';
 import { computeKvElementBytes } from './dtype.js';
 import { defaultMaxNumBatchedTokens, defaultMaxNumSeqs, hasFlag, type VllmVersionInfo } from './vllm-version.js';
@@ -44,6 +45,8 @@ export interface PlanContext {
   speculative?: SpeculativeSettings | null;
   /** -O level and capture-size knobs (graph-terms.ts): the graph term follows them. */
   graphOptions?: GraphOptions | null;
+  /** --limit-mm-per-prompt as given (multimodal/encoder-profile.ts): the vision encoder's profiling term follows it. */
+  mmLimits?: MmLimits | null;
 }
 
 export interface SettingsChoice {
@@ -222,6 +225,7 @@ function budgetInput(ctx: PlanContext): Omit<BudgetInput, 'settings'> {
     ...(ctx.calibration !== undefined ? { calibration: ctx.calibration } : {}),
     ...(ctx.speculative !== undefined ? { speculative: ctx.speculative } : {}),
     ...(ctx.graphOptions !== undefined ? { graphOptions: ctx.graphOptions } : {}),
+    ...(ctx.mmLimits !== undefined ? { mmLimits: ctx.mmLimits } : {}),
   };
 }
 

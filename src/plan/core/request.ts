@@ -12,6 +12,7 @@ import { GiB, parseByteSize, parseDecimal } from '../../shared/units.js';
 import { DTYPE_CHOICES, isDtypeChoice } from './dtype.js';
 import { parseSpeculativeConfig, type SpeculativeRequest } from './speculative.js';
 import { parseGraphOptions } from './graph-terms.js';
+import { parseMmLimits, type MmLimits } from './multimodal/encoder-profile.js';
 
 /** The planning options as the command line gives them (strings, unparsed). */
 export interface PlanOptions {
@@ -33,6 +34,8 @@ export interface PlanOptions {
   dtype?: string;
   /** --speculative-config: vLLM's JSON (method "mtp" or "ngram" are planned). */
   speculativeConfig?: string;
+  /** --limit-mm-per-prompt: items per prompt per modality, JSON or image=0,video=0 (0: text only). */
+  limitMmPerPrompt?: string;
   /** --optimization-level 0–3 (-O0: no CUDA graphs). */
   optimizationLevel?: string;
   /** --max-cudagraph-capture-size: the largest captured batch. */
@@ -239,6 +242,12 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
   }
   const graph = parseGraphOptions(options);
   if (!graph.ok) return graph;
+  let mmLimits: MmLimits | null = null;
+  if (options.limitMmPerPrompt !== undefined) {
+    const parsed = parseMmLimits(options.limitMmPerPrompt);
+    if (!parsed.ok) return parsed;
+    mmLimits = parsed.value;
+  }
   return {
     ok: true,
     request: {
@@ -258,6 +267,7 @@ export function resolvePlanRequest(options: PlanOptions, catalog: Catalog, env: 
       ...(deviceNotes.length > 0 ? { deviceNotes } : {}),
       ...(speculative !== null ? { speculative } : {}),
       ...(graph.value !== null ? { graphOptions: graph.value } : {}),
+      ...(mmLimits !== null ? { mmLimits } : {}),
     },
   };
 }

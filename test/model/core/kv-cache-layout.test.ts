@@ -159,7 +159,7 @@ describe('hybrid gated delta net (Qwen3.5-0.8B) against a public vLLM 0.19.0 log
     expect(gpuBlocks).toBe(807);
     expect(computeKvTokens(layout, gpuBlocks)).toBe(109_344);
     expect(computeConcurrency(layout, arch, gpuBlocks, 4096, 2048).toFixed(2)).toBe('73.36');
-    expect(arch.vision).toEqual({ encoderParams: 0, depth: 12, hiddenSize: 768 });
+    expect(arch.vision).toEqual({ encoderParams: 0, depth: 12, hiddenSize: 768, intermediateSize: 3072 });
   });
 });
 
