@@ -295,18 +295,21 @@ export function buildPlan(request: PlanRequest, catalog: Catalog): PlanOutcome {
       ? { ...estimated, weightBytes: estimated.weightBytes * 2 }
       : estimated;
   const runtime = request.runtime ?? (device.isUnified ? 'docker' : 'native');
+  // A GGUF file holds the text model only (the config vLLM serves is the one transformers reads from it): no tower
+  // to load or to profile.
+  const arch = scheme === 'gguf' ? { ...model.arch, vision: null, audio: null } : model.arch;
   // Every modality limited to 0: from 0.10.1 vLLM does not build the vision tower (multimodal/encoder-profile.ts).
   const mmLimits = request.mmLimits ?? null;
-  if (mmLimits !== null && !model.arch.vision && !model.arch.audio)
+  if (mmLimits !== null && !arch.vision && !arch.audio)
     return {
       ok: false,
       message: `--limit-mm-per-prompt: ${model.name} takes text only, and vLLM refuses the flag for it ("limit_mm_per_prompt is only supported for multimodal models", vllm/config ModelConfig)`,
     };
-  const towerBytes = computeSkippedTowerBytes(model.arch, info, mmLimits, computeDtypeBytes(modelDtype));
+  const towerBytes = computeSkippedTowerBytes(arch, info, mmLimits, computeDtypeBytes(modelDtype));
   if (towerBytes > 0)
     notes.push(`text only: vLLM ${info.label} does not build the vision tower (${formatGiB(towerBytes)} less weights)`);
   const ctx: PlanContext = {
-    arch: model.arch,
+    arch,
     weightBytes: weight.weightBytes - towerBytes,
     mmLimits,
     info,

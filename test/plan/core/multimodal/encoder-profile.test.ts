@@ -31,7 +31,7 @@ import { buildPlan, type Plan } from '../../../../src/plan/core/plan.js';
 import { resolvePlanRequest, type PlanOptions } from '../../../../src/plan/core/request.js';
 import { GiB } from '../../../../src/shared/units.js';
 import { recordedPath } from '../../../helpers/recorded.js';
-import { loadTestCatalog } from '../../../helpers/catalog.js';
+import { loadTestCatalog, planFor } from '../../../helpers/catalog.js';
 
 const catalog = loadTestCatalog();
 const version = (v: string) => {
@@ -304,18 +304,7 @@ describe('--limit-mm-per-prompt: parsed, emitted in the form of the version, and
       expect(hasFlag(catalog.vllm, version(v).version, '--limit-mm-per-prompt'), v).toBe(true);
   });
 
-  const plan = (options: PlanOptions): Plan => {
-    const r = resolvePlanRequest(options, catalog, {
-      detected: null,
-      described: null,
-      hfCacheDir: '/hf',
-      workDir: '/w',
-    });
-    if (!r.ok) throw new Error(r.message);
-    const p = buildPlan(r.request, catalog);
-    if (!p.ok) throw new Error(p.message);
-    return p.plan;
-  };
+  const plan = (options: PlanOptions): Plan => planFor(options);
   const base: PlanOptions = {
     device: 'orin-nano-8gb',
     model: 'qwen3-vl-4b',
@@ -375,5 +364,31 @@ describe('--limit-mm-per-prompt: parsed, emitted in the form of the version, and
       workDir: '/w',
     });
     expect(r).toMatchObject({ ok: false, message: expect.stringContaining('image -1') });
+  });
+});
+
+describe('the Gemma 3 presets carry their SigLIP tower; a GGUF file does not', () => {
+  it('gemma-3-4b-it / 12b-it: the tower and projector are publishedParams − the language model, to the parameter', () => {
+    for (const [id, tower] of [
+      ['gemma-3-4b-it', 419_816_304],
+      ['gemma-3-12b-it', 421_290_864],
+    ] as const) {
+      const m = catalog.models.find((x) => x.id === id);
+      expect(m?.arch.vision?.encoderParams).toBe(tower);
+      // SigLIP-So400m (27 layers of 1152) is 416,866,032 in every size; the projector is 1152 × hidden + a norm.
+      expect(tower - (1152 * (m?.arch.hiddenSize ?? 0) + 1152)).toBe(416_866_032);
+    }
+  });
+
+  it('bf16 profiles the tower ("Activations + vision encoder"); the Q4_K_M file is the text model: no term, no tower', () => {
+    const shape = { device: 'orin-nx-16gb', model: 'gemma-3-4b-it', maxModelLen: '4096' };
+    const bf16 = planFor({ ...shape, quant: 'bf16' });
+    expect(bf16.budget.items.find((i) => i.key === 'activations')?.label).toBe('Activations + vision encoder');
+    const gguf = planFor({ ...shape, quant: 'gguf-q4_k_m' });
+    expect(gguf.budget.items.find((i) => i.key === 'activations')?.label).not.toContain('vision');
+    // With every modality at 0 a GGUF plan is refused as vLLM refuses the flag for a text model.
+    expect(() => planFor({ ...shape, quant: 'gguf-q4_k_m', limitMmPerPrompt: '{"image":0}' })).toThrow(
+      /takes text only/,
+    );
   });
 });
