@@ -10,22 +10,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildImageVersionArgv } from '../../src/launch/core/image-version.js';
 import { ROOT } from '../helpers/catalog.js';
 import { runCliAsync } from '../helpers/cli.js';
 
 const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const ORIN_IMAGE = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
-const VERSION_READ = [
-  'run',
-  '--rm',
-  '--network',
-  'none',
-  '--entrypoint',
-  'python3',
-  ORIN_IMAGE,
-  '-c',
-  "import importlib.metadata as m; print(m.version('vllm'))",
-];
+// The version read (its argv is checked word for word in test/launch/core/image-version.test.ts).
+const VERSION_READ = buildImageVersionArgv(ORIN_IMAGE);
 const base = ['launch', '--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct'];
 const nameFor = (port: number): string => `jetson-vllm-qwen2.5-0.5b-instruct-${port}`;
 let nextPort = 19500 + Math.floor(Math.random() * 2000);

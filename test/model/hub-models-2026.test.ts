@@ -22,12 +22,13 @@ import { computeKvBytesPerToken, computeLayerBlocksForSequence } from '../../src
 import { buildKvCacheLayout, computeSequenceBytes } from '../../src/model/core/kv-cache-layout.js';
 import { checkCapability, computeMxfp4MoeBytes, estimateWeightBytes } from '../../src/model/core/quantization.js';
 import type { ModelDescription } from '../../src/model/core/model-source.js';
-import { computeBudget, CUBLAS_WORKSPACE_BYTES, type Settings } from '../../src/plan/core/budget.js';
+import { computeBudget, CUBLAS_WORKSPACE_BYTES } from '../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../src/plan/core/vllm-version.js';
 import { computeStatePageBytes } from '../../src/model/core/hybrid-groups.js';
 import { resolveServedArchitecture } from '../../src/plan/core/speculative.js';
 import { GiB, parseVersion } from '../../src/shared/units.js';
 import { loadTestCatalog } from '../helpers/catalog.js';
+import { buildTestSettings } from '../helpers/settings.js';
 import { loopbackFetch, startHubServer, TOKENS, type HubServer } from './hub-server.js';
 
 const v = (s: string) => parseVersion(s) ?? [0, 0, 0];
@@ -181,18 +182,7 @@ describe('Nemotron-3-Nano 30B-A3B (hybrid Mamba2 + MoE)', () => {
       arch: d.arch,
       weightBytes: estimateWeightBytes(d.arch, d.quant).weightBytes,
       info,
-      settings: {
-        maxModelLen: 8192,
-        maxNumSeqs: 4,
-        maxNumBatchedTokens: 2048,
-        gpuMemoryUtilization: 0.9,
-        swapSpaceGiB: null,
-        kvCacheDtype: 'auto',
-        kvCacheMemoryBytes: null,
-        enforceEager: true,
-        blockSize: 16,
-        numGpuBlocksOverride: null,
-      },
+      settings: buildTestSettings(),
       runtime: 'docker',
     });
     // HybridAttentionMambaModelConfig: block 2096 tokens; 6 layers per group; page 2096 · 1024 B.
@@ -316,18 +306,7 @@ describe('Qwen3.6-27B (hybrid gated delta net + vision + one MTP layer)', () => 
 });
 
 describe('vision-language plans from the recorded Hub metadata: the encoder profiling term (plan/core/multimodal/encoder-profile.ts)', () => {
-  const settings: Settings = {
-    maxModelLen: 8192,
-    maxNumSeqs: 4,
-    maxNumBatchedTokens: 2048,
-    gpuMemoryUtilization: 0.9,
-    swapSpaceGiB: null,
-    kvCacheDtype: 'auto',
-    kvCacheMemoryBytes: null,
-    enforceEager: true,
-    blockSize: 16,
-    numGpuBlocksOverride: null,
-  };
+  const settings = buildTestSettings();
   const activation = async (
     repo: string,
     token: string | null,

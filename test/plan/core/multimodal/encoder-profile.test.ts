@@ -13,7 +13,6 @@ import {
   CUBLAS_WORKSPACE_BYTES,
   estimateActivationBytes,
   type BudgetInput,
-  type Settings,
 } from '../../../../src/plan/core/budget.js';
 import {
   computeEncoderForwardBytes,
@@ -32,6 +31,7 @@ import { resolvePlanRequest, type PlanOptions } from '../../../../src/plan/core/
 import { GiB } from '../../../../src/shared/units.js';
 import { recordedPath } from '../../../helpers/recorded.js';
 import { loadTestCatalog, planFor } from '../../../helpers/catalog.js';
+import { buildTestSettings } from '../../../helpers/settings.js';
 
 const catalog = loadTestCatalog();
 const version = (v: string) => {
@@ -71,19 +71,7 @@ const gemma3: Architecture = {
 };
 const qwen3vl8b = preset('qwen3-vl-8b');
 
-const settings = (over: Partial<Settings> = {}): Settings => ({
-  maxModelLen: 8192,
-  maxNumSeqs: 4,
-  maxNumBatchedTokens: 2048,
-  gpuMemoryUtilization: 0.9,
-  swapSpaceGiB: null,
-  kvCacheDtype: 'auto',
-  kvCacheMemoryBytes: null,
-  enforceEager: true,
-  blockSize: 16,
-  numGpuBlocksOverride: null,
-  ...over,
-});
+const settings = buildTestSettings;
 const input = (arch: Architecture, v: string, mmLimits: MmLimits | null = null): BudgetInput => ({
   device: { memTotalBytes: 15.29 * GiB, isUnified: true, osUsedBytes: 1.2 * GiB, osSource: 'assumed' },
   arch,

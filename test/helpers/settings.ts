@@ -1,0 +1,22 @@
+/**
+ * The budget settings the 2026 model tests plan with (4 requests of 8192 tokens, 2048 batched, eager, bf16 KV), so
+ * that a test states only what it changes.
+ */
+import type { Settings } from '../../src/plan/core/budget.js';
+
+/** Returns the shared test settings with `over` applied. */
+export function buildTestSettings(over: Partial<Settings> = {}): Settings {
+  return {
+    maxModelLen: 8192,
+    maxNumSeqs: 4,
+    maxNumBatchedTokens: 2048,
+    gpuMemoryUtilization: 0.9,
+    swapSpaceGiB: null,
+    kvCacheDtype: 'auto',
+    kvCacheMemoryBytes: null,
+    enforceEager: true,
+    blockSize: 16,
+    numGpuBlocksOverride: null,
+    ...over,
+  };
+}
