@@ -362,31 +362,50 @@ describe('wizard → launch --detach', () => {
   );
 });
 
+/**
+ * A wizard on the Orin NX fixture board planning Qwen2.5-0.5B in docker, with a sandbox of its own for the stand-in
+ * docker (its state, the calls it got), the stand-in vLLM's pid file and the XDG folders; `extra` adds CLI words.
+ */
+function startDockerWizard(
+  prefix: string,
+  o: { extra?: string[]; cols?: number; env?: NodeJS.ProcessEnv } = {},
+): { s: ReturnType<typeof startCli>; port: number; pidFile: string; readCalls: () => string[][] } {
+  portSeq += 1;
+  const dir = mkdtempSync(path.join(tmp, prefix));
+  const calls = path.join(dir, 'calls.jsonl');
+  const pidFile = path.join(dir, 'vllm.pid');
+  const s = startCli(
+    [
+      ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
+      ...(o.extra ?? []),
+      ...['--port', String(portFor(portSeq)), '--root', BOARD_ROOT],
+    ],
+    {
+      ...(o.cols !== undefined ? { cols: o.cols } : {}),
+      env: {
+        PATH: `${BIN}:${process.env.PATH ?? ''}`,
+        DOCKER_STANDIN_STATE: path.join(dir, 'state'),
+        DOCKER_STANDIN_CALLS: calls,
+        VLLM_STANDIN_PIDFILE: pidFile,
+        XDG_DATA_HOME: path.join(dir, 'data'),
+        XDG_STATE_HOME: path.join(dir, 'xdg-state'),
+        ...o.env,
+      },
+    },
+  );
+  const readCalls = (): string[][] =>
+    readFileSync(calls, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
+  return { s, port: portFor(portSeq), pidFile, readCalls };
+}
+
 describe('wizard → launch in docker (the default on a Jetson; stand-in docker)', () => {
   it(
     'pulls the image with progress, starts the named container, gets ready; q stops it with docker stop',
     async () => {
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const dir = mkdtempSync(path.join(tmp, 'docker-'));
-      const calls = path.join(dir, 'calls.jsonl');
-      const pidFile = path.join(dir, 'vllm.pid');
-      const s = startCli(
-        [
-          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-          ...['--port', String(port), '--root', BOARD_ROOT],
-        ],
-        {
-          env: {
-            PATH: `${BIN}:${process.env.PATH ?? ''}`,
-            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
-            DOCKER_STANDIN_CALLS: calls,
-            VLLM_STANDIN_PIDFILE: pidFile,
-            XDG_DATA_HOME: path.join(dir, 'data'),
-            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
-          },
-        },
-      );
+      const { s, port, pidFile, readCalls } = startDockerWizard('docker-');
       await s.waitFor('Verdict:');
       const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
       expect(flat(review)).toContain('docker run');
@@ -398,10 +417,7 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
       for (const stage of ['pulling the image', 'starting the container', 'loading weights', 'starting the API server'])
         expect(s.raw()).toContain(`✓ ${stage}`);
       expect(ready).toContain('predicted vs actual:');
-      const recorded = readFileSync(calls, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[]);
+      const recorded = readCalls();
       const run = recorded.find((c) => c[0] === 'run' && c.includes('--name'));
       const name = run?.[run.indexOf('--name') + 1] ?? '';
       expect(name).toBe(`jetson-vllm-qwen2.5-0.5b-instruct-${port}`);
@@ -409,8 +425,7 @@ describe('wizard → launch in docker (the default on a Jetson; stand-in docker)
       const vllm = await readStandinPid(pidFile);
       s.press('q');
       expect((await s.exited).exitCode).toBe(0);
-      const after = readFileSync(calls, 'utf8');
-      expect(after).toContain(`["stop","-t","10","${name}"]`);
+      expect(readCalls()).toContainEqual(['stop', '-t', '10', name]);
       expect(await gone(vllm)).toBe(true);
     },
     TEST_TIMEOUT,
@@ -421,31 +436,12 @@ describe('wizard → launch in docker of a moving tag pulled for it (stand-in do
   it(
     'reads the vLLM the pulled image carries before its container starts: re-planned, said in the log tail, the re-made command shown',
     async () => {
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const dir = mkdtempSync(path.join(tmp, 'docker-pulled-'));
-      const calls = path.join(dir, 'calls.jsonl');
-      const pidFile = path.join(dir, 'vllm.pid');
       const planned = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
-      const s = startCli(
-        [
-          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-          ...['--port', String(port), '--root', BOARD_ROOT],
-        ],
-        {
-          // Wide enough for the note on its row of the log tail (the row is cut at the screen's width).
-          cols: 160,
-          env: {
-            PATH: `${BIN}:${process.env.PATH ?? ''}`,
-            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
-            DOCKER_STANDIN_CALLS: calls,
-            VLLM_STANDIN_VERSION: '0.9.2',
-            VLLM_STANDIN_PIDFILE: pidFile,
-            XDG_DATA_HOME: path.join(dir, 'data'),
-            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
-          },
-        },
-      );
+      // Wide enough for the note on its row of the log tail (the row is cut at the screen's width).
+      const { s, pidFile, readCalls } = startDockerWizard('docker-pulled-', {
+        cols: 160,
+        env: { VLLM_STANDIN_VERSION: '0.9.2' },
+      });
       await s.waitFor('Verdict:');
       const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
       // Reviewed: the plan for the version the tag is listed with (0.11.2 sizes the KV cache in bytes).
@@ -458,10 +454,7 @@ describe('wizard → launch in docker of a moving tag pulled for it (stand-in do
       expect(flat(ready)).toMatch(/\$ docker run .*ghcr\.io\/nvidia-ai-iot\/vllm:latest-jetson-orin vllm serve/);
       expect(flat(ready)).not.toContain('--kv-cache-memory-bytes');
       expect(ready).toContain('predicted vs actual:');
-      const recorded = readFileSync(calls, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[]);
+      const recorded = readCalls();
       const pulled = recorded.findIndex((c) => c[0] === 'pull');
       const read = recorded.findIndex((c) => c[0] === 'run' && c.includes('--entrypoint'));
       const run = recorded.findIndex((c) => c[0] === 'run' && c.includes('--name'));
@@ -480,36 +473,17 @@ describe('wizard → launch in docker of a moving tag pulled for it (stand-in do
   it(
     'a pulled moving tag whose vLLM the plan would not fit: no container started, the screen says why',
     async () => {
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const dir = mkdtempSync(path.join(tmp, 'docker-pulled-refused-'));
-      const calls = path.join(dir, 'calls.jsonl');
-      const s = startCli(
-        [
-          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-          ...['--gpu-memory-utilization', '0.9', '--port', String(port), '--root', BOARD_ROOT],
-        ],
-        {
-          cols: 160,
-          env: {
-            PATH: `${BIN}:${process.env.PATH ?? ''}`,
-            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
-            DOCKER_STANDIN_CALLS: calls,
-            VLLM_STANDIN_VERSION: '0.9.2',
-            XDG_DATA_HOME: path.join(dir, 'data'),
-            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
-          },
-        },
-      );
+      const { s, readCalls } = startDockerWizard('docker-pulled-refused-', {
+        extra: ['--gpu-memory-utilization', '0.9'],
+        cols: 160,
+        env: { VLLM_STANDIN_VERSION: '0.9.2' },
+      });
       await s.waitFor('Verdict:');
       await pressAndWait(s, 'enter', /^❯ Launch$/m);
       s.press('enter');
       const refused = await s.waitFor(/not launched: the plan for vLLM 0\.9\.2 would not fit \(OOM: /, 25_000);
       expect(flat(refused)).toContain('carries vLLM 0.9.2, not the 0.11.2 its tag was listed with');
-      const recorded = readFileSync(calls, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[]);
+      const recorded = readCalls();
       expect(recorded.some((c) => c[0] === 'pull')).toBe(true);
       expect(recorded.some((c) => c[0] === 'run' && c.includes('--name'))).toBe(false);
       s.press('q');
@@ -523,33 +497,13 @@ describe('wizard → launch in docker with an image already here (stand-in docke
   it(
     'takes the present image of the rule instead of pulling the plan’s, says so in the log tail, re-planned for its vLLM',
     async () => {
-      portSeq += 1;
-      const port = portFor(portSeq);
-      const dir = mkdtempSync(path.join(tmp, 'docker-present-'));
-      const calls = path.join(dir, 'calls.jsonl');
-      const pidFile = path.join(dir, 'vllm.pid');
       const planned = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
       const other = 'dustynv/vllm:0.8.6-r36.4-cu128-24.04';
-      const s = startCli(
-        [
-          ...['--device', 'orin-nx-16gb', '--model', 'qwen2.5-0.5b-instruct', '--quant', 'bf16'],
-          ...['--port', String(port), '--root', BOARD_ROOT],
-        ],
-        {
-          // Wide enough for the note's start on its row of the log tail (the row is cut at the screen's width).
-          cols: 120,
-          env: {
-            PATH: `${BIN}:${process.env.PATH ?? ''}`,
-            DOCKER_STANDIN_STATE: path.join(dir, 'state'),
-            DOCKER_STANDIN_CALLS: calls,
-            DOCKER_STANDIN_IMAGES: `${other},vllm/vllm-openai:latest`,
-            VLLM_STANDIN_VERSION: '0.8.6',
-            VLLM_STANDIN_PIDFILE: pidFile,
-            XDG_DATA_HOME: path.join(dir, 'data'),
-            XDG_STATE_HOME: path.join(dir, 'xdg-state'),
-          },
-        },
-      );
+      // Wide enough for the note's start on its row of the log tail (the row is cut at the screen's width).
+      const { s, pidFile, readCalls } = startDockerWizard('docker-present-', {
+        cols: 120,
+        env: { DOCKER_STANDIN_IMAGES: `${other},vllm/vllm-openai:latest`, VLLM_STANDIN_VERSION: '0.8.6' },
+      });
       await s.waitFor('Verdict:');
       const review = await pressAndWait(s, 'enter', /^❯ Launch$/m);
       expect(flat(review)).toContain(planned);
@@ -561,10 +515,7 @@ describe('wizard → launch in docker with an image already here (stand-in docke
       // The same note `jetson-vllm launch` prints, drawn in the launch's log tail.
       expect(s.raw()).toContain(`jetson-vllm: ${other} is here already: using it instead of pulling`);
       expect(s.raw()).toContain(`jetson-vllm: image ${other} is here (no pull)`);
-      const recorded = readFileSync(calls, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[]);
+      const recorded = readCalls();
       expect(recorded).toContainEqual(['images', '--format', '{{json .}}']);
       expect(recorded.some((c) => c[0] === 'pull')).toBe(false);
       const run = recorded.find((c) => c[0] === 'run' && c.includes('--name')) ?? [];
