@@ -4,15 +4,15 @@
  * call the CLI makes is recorded by the stand-in (DOCKER_STANDIN_CALLS), so the argv is checked as run.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildImageVersionArgv } from '../../src/launch/core/image-version.js';
 import { ROOT } from '../helpers/catalog.js';
 import { runCliAsync } from '../helpers/cli.js';
+import { BIN } from '../helpers/standin.js';
+import { createDockerSandbox, type DockerSandbox } from '../helpers/docker-sandbox.js';
 
-const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const CLI = path.join(ROOT, 'bin', 'jetson-vllm.js');
 const SECRET = 'hf_docker_secret_never_shown_4711';
 const ORIN_IMAGE = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
@@ -21,41 +21,11 @@ const nameFor = (port: number): string => `jetson-vllm-qwen2.5-0.5b-instruct-${p
 let nextPort = 17000 + Math.floor(Math.random() * 2000);
 const freshPort = (): number => (nextPort += 7);
 
-interface Sandbox {
-  env: NodeJS.ProcessEnv;
-  dir: string;
-  calls: () => string[][];
-  vllmPid: () => number;
-}
+type Sandbox = DockerSandbox;
 
-function sandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-docker-'));
-  for (const d of ['home', 'state', 'data', 'docker']) mkdirSync(path.join(dir, d));
-  const callsFile = path.join(dir, 'calls.jsonl');
-  const pidFile = path.join(dir, 'vllm.pid');
-  return {
-    dir,
-    env: {
-      PATH: `${BIN}:${process.env.PATH ?? ''}`,
-      HOME: path.join(dir, 'home'),
-      XDG_STATE_HOME: path.join(dir, 'state'),
-      XDG_DATA_HOME: path.join(dir, 'data'),
-      DOCKER_STANDIN_STATE: path.join(dir, 'docker'),
-      DOCKER_STANDIN_CALLS: callsFile,
-      VLLM_STANDIN_PIDFILE: pidFile,
-      HF_TOKEN: SECRET,
-      ...extra,
-    },
-    calls: () =>
-      existsSync(callsFile)
-        ? readFileSync(callsFile, 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l) as string[])
-        : [],
-    vllmPid: () => Number(readFileSync(pidFile, 'utf8')),
-  };
-}
+/** A docker sandbox whose environment carries a token that must never be shown. */
+const sandbox = (extra: NodeJS.ProcessEnv = {}): Sandbox =>
+  createDockerSandbox('jv-docker-', { HF_TOKEN: SECRET, ...extra });
 
 interface Running {
   child: ChildProcessWithoutNullStreams;

@@ -6,15 +6,13 @@
  * Driven through the stand-in `docker` (test/fixtures/bin/docker), whose `docker images` lists an image only once
  * it was pulled, and whose image's python prints VLLM_STANDIN_VERSION.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildImageVersionArgv } from '../../src/launch/core/image-version.js';
-import { ROOT } from '../helpers/catalog.js';
 import { runCliAsync } from '../helpers/cli.js';
+import { createDockerSandbox, readJsonLines, type DockerSandbox } from '../helpers/docker-sandbox.js';
 
-const BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const ORIN_IMAGE = 'ghcr.io/nvidia-ai-iot/vllm:latest-jetson-orin';
 // The version read (its argv is checked word for word in test/launch/core/image-version.test.ts).
 const VERSION_READ = buildImageVersionArgv(ORIN_IMAGE);
@@ -23,44 +21,24 @@ const nameFor = (port: number): string => `jetson-vllm-qwen2.5-0.5b-instruct-${p
 let nextPort = 19500 + Math.floor(Math.random() * 2000);
 const freshPort = (): number => (nextPort += 7);
 
-interface Sandbox {
-  env: NodeJS.ProcessEnv;
-  calls: () => string[][];
+interface Sandbox extends DockerSandbox {
   containers: () => string[];
   servers: () => { name: string; plan: { vllmVersion: string; command: string } }[];
   history: () => { vllmVersion: string; outcome: string }[];
 }
 
 function sandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'jv-pulled-'));
-  for (const d of ['home', 'state', 'data', 'docker']) mkdirSync(path.join(dir, d));
-  const callsFile = path.join(dir, 'calls.jsonl');
-  const jsonLines = (file: string): unknown[] =>
-    existsSync(file)
-      ? readFileSync(file, 'utf8')
-          .trim()
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((l) => JSON.parse(l) as unknown)
-      : [];
-  const serversFile = path.join(dir, 'state', 'jetson-vllm', 'servers.json');
+  const box = createDockerSandbox('jv-pulled-', extra);
+  const serversFile = path.join(box.dir, 'state', 'jetson-vllm', 'servers.json');
   return {
-    env: {
-      PATH: `${BIN}:${process.env.PATH ?? ''}`,
-      HOME: path.join(dir, 'home'),
-      XDG_STATE_HOME: path.join(dir, 'state'),
-      XDG_DATA_HOME: path.join(dir, 'data'),
-      DOCKER_STANDIN_STATE: path.join(dir, 'docker'),
-      DOCKER_STANDIN_CALLS: callsFile,
-      ...extra,
-    },
-    calls: () => jsonLines(callsFile) as string[][],
-    containers: () => readdirSync(path.join(dir, 'docker', 'containers')).filter((f) => f.endsWith('.json')),
+    ...box,
+    containers: () => readdirSync(path.join(box.dir, 'docker', 'containers')).filter((f) => f.endsWith('.json')),
     servers: () =>
       existsSync(serversFile)
         ? (JSON.parse(readFileSync(serversFile, 'utf8')) as { servers: ReturnType<Sandbox['servers']> }).servers
         : [],
-    history: () => jsonLines(path.join(dir, 'data', 'jetson-vllm', 'history.jsonl')) as ReturnType<Sandbox['history']>,
+    history: () =>
+      readJsonLines(path.join(box.dir, 'data', 'jetson-vllm', 'history.jsonl')) as ReturnType<Sandbox['history']>,
   };
 }
 
