@@ -1,5 +1,5 @@
 /**
- * The budget settings the 2026 model tests plan with (4 requests of 8192 tokens, 2048 batched, eager, bf16 KV), so
+ * The budget settings the budget and model tests plan with (4 requests of 8192 tokens, 2048 batched, eager, KV dtype auto), so
  * that a test states only what it changes.
  */
 import type { Settings } from '../../src/plan/core/budget.js';

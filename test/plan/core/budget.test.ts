@@ -8,6 +8,7 @@ import {
 import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import { GiB, MiB } from '../../../src/shared/units.js';
 import { loadTestCatalog } from '../../helpers/catalog.js';
+import { buildTestSettings } from '../../helpers/settings.js';
 
 const catalog = loadTestCatalog();
 const qwen2 = catalog.models.find((m) => m.id === 'qwen2-7b-instruct');
@@ -17,19 +18,15 @@ const version = (v: string) => {
   if (i === null) throw new Error(v);
   return i;
 };
-const settings = (over: Partial<Settings> = {}): Settings => ({
-  maxModelLen: 4096,
-  maxNumSeqs: 1,
-  maxNumBatchedTokens: 4096,
-  gpuMemoryUtilization: 0.5,
-  swapSpaceGiB: 0,
-  kvCacheDtype: 'auto',
-  kvCacheMemoryBytes: null,
-  enforceEager: true,
-  blockSize: 16,
-  numGpuBlocksOverride: null,
-  ...over,
-});
+const settings = (over: Partial<Settings> = {}): Settings =>
+  buildTestSettings({
+    maxModelLen: 4096,
+    maxNumSeqs: 1,
+    maxNumBatchedTokens: 4096,
+    gpuMemoryUtilization: 0.5,
+    swapSpaceGiB: 0,
+    ...over,
+  });
 const input = (over: Partial<Settings>, v = '0.6.3', memTotalBytes = 15.29 * GiB): BudgetInput => ({
   device: { memTotalBytes, isUnified: true, osUsedBytes: 1.2 * GiB, osSource: 'assumed' },
   arch: qwen2.arch,

@@ -7,6 +7,7 @@ import { GiB } from '../../../src/shared/units.js';
 import { computeBudget } from '../../../src/plan/core/budget.js';
 import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import { findLogCase, loadTestCatalog, logged, planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
+import { buildTestSettings } from '../../helpers/settings.js';
 
 const byUrl = findLogCase;
 
@@ -128,18 +129,13 @@ describe('case 7: KV cache too small for max_model_len 221000 with fp8 KV (vllm 
       weightBytes: 0,
       info,
       runtime: 'native',
-      settings: {
+      settings: buildTestSettings({
         maxModelLen: 221000,
         maxNumSeqs: 1,
-        maxNumBatchedTokens: 2048,
-        gpuMemoryUtilization: 0.9,
         swapSpaceGiB: 4,
         kvCacheDtype: 'fp8',
         kvCacheMemoryBytes: Math.round(availableGiB * GiB),
-        enforceEager: true,
-        blockSize: 16,
-        numGpuBlocksOverride: null,
-      },
+      }),
     });
     expect(budget.verdict).toBe('max-len');
     expect(budget.refusal?.message).toContain('(10.12 GiB KV cache is needed');

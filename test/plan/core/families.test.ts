@@ -16,6 +16,7 @@ import { computeBudget, type BudgetInput, type Settings } from '../../../src/pla
 import { resolveVllmVersion } from '../../../src/plan/core/vllm-version.js';
 import { GiB, MiB } from '../../../src/shared/units.js';
 import { findLogCase, loadTestCatalog, logged, planFor, SEED_CASE_AS_RUN } from '../../helpers/catalog.js';
+import { buildTestSettings } from '../../helpers/settings.js';
 
 const catalog = loadTestCatalog();
 const qwen2 = catalog.models.find((m) => m.id === 'qwen2-7b-instruct');
@@ -26,19 +27,8 @@ const WEIGHTS = Math.round(4.3752 * GiB);
 const ACTIVATIONS = 1_528_102_912 + 8 * MiB;
 const ROTARY = 8_388_608;
 const REQUESTED = 23_192_823_399;
-const settings = (over: Partial<Settings> = {}): Settings => ({
-  maxModelLen: 4096,
-  maxNumSeqs: 256,
-  maxNumBatchedTokens: 4096,
-  gpuMemoryUtilization: 0.9,
-  swapSpaceGiB: 0,
-  kvCacheDtype: 'auto',
-  kvCacheMemoryBytes: null,
-  enforceEager: true,
-  blockSize: 16,
-  numGpuBlocksOverride: null,
-  ...over,
-});
+const settings = (over: Partial<Settings> = {}): Settings =>
+  buildTestSettings({ maxModelLen: 4096, maxNumSeqs: 256, maxNumBatchedTokens: 4096, swapSpaceGiB: 0, ...over });
 const input = (version: string, over: Partial<Settings> = {}): BudgetInput => {
   const info = resolveVllmVersion(version, catalog.vllm);
   if (info === null) throw new Error(version);
